@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install the Debian packages the toolkit needs, and only those missing.
+#
+# Coccinelle's python rules need libpython3.11, which the coccinelle
+# package does not pull in.  As non-root, print the exact command and stop.
+set -e
+PACKAGES="coccinelle libpython3.11 python3 python3-pytest git make gcc perl
+	  xz-utils flex bison bc libssl-dev libelf-dev"
+[ -n "$1" ] && PACKAGES="$PACKAGES $*"
+
+missing=
+for p in $PACKAGES; do
+	status=$(dpkg-query -W -f '${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*"install ok installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages; run as root:" >&2
+	echo "  apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

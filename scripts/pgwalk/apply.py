@@ -1,0 +1,186 @@
+"""`scripts/apply.sh`: a kernel tree in, a ready-to-send series out.
+
+    apply.sh [--pins FILE] [--jobs N] [--no-checkpatch] TREE [OUTDIR]
+
+Bad input is refused before anything changes; the only change made to the
+tree is a new branch (pgwalk/series) and, for a plain unpacked tree, the
+git repository it first needs.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import sys
+import time
+
+from pgwalk import gitops, series
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+DEFAULT_PINS = os.path.join(REPO, "decisions", "pinned.conf")
+
+
+class ApplyError(Exception):
+    """Bad input or a failed stage; the message is shown as is."""
+
+
+class Stages:
+    """Prints each stage's name when it starts and its time when it ends."""
+
+    def __init__(self, quiet=False):
+        self.quiet = quiet
+        self.times = []
+        self.started = time.monotonic()
+
+    def run(self, name, fn, *args, **kwargs):
+        self.say("==> %s" % name)
+        t0 = time.monotonic()
+        result = fn(*args, **kwargs)
+        self.times.append((name, time.monotonic() - t0))
+        self.say("    %s: %.1f s" % (name, self.times[-1][1]))
+        return result
+
+    def say(self, msg):
+        if not self.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    def summary(self):
+        total = time.monotonic() - self.started
+        return "\n".join(["%-14s %6.1f s" % t for t in self.times] +
+                         ["%-14s %6.1f s" % ("total", total)])
+
+
+def check_tree(tree):
+    """Refuse what is not a kernel tree with a page walker; say why."""
+    if not os.path.isdir(tree):
+        raise ApplyError("%s: not a directory" % tree)
+    if not (os.path.isfile(os.path.join(tree, "Makefile")) and
+            os.path.isdir(os.path.join(tree, "mm")) and
+            os.path.isfile(os.path.join(tree, "include", "linux", "mm.h"))):
+        raise ApplyError("%s: not a kernel source tree (no Makefile, mm/ "
+                         "and include/linux/mm.h)" % tree)
+    if not os.path.isfile(os.path.join(tree, "mm", "pagewalk.c")):
+        raise ApplyError("%s: no mm/pagewalk.c: this tree has no page walk "
+                         "API to convert" % tree)
+
+
+def prepare_git(tree, stages):
+    """Return the base commit; make one for a plain tree; refuse dirt."""
+    if os.path.exists(os.path.join(tree, ".git")) and \
+            not gitops.is_git_toplevel(tree):
+        raise ApplyError("%s: has a .git but is not the top of a git work "
+                         "tree" % tree)
+    if not os.path.exists(os.path.join(tree, ".git")):
+        stages.run("git-init", gitops.make_base_commit, tree,
+                   progress=stages.say)
+    dirty = gitops.dirty_paths(tree)
+    if dirty:
+        raise ApplyError("%s: the tree has uncommitted changes (%s%s); "
+                         "commit or stash them first" %
+                         (tree, ", ".join(dirty[:3]),
+                          ", ..." if len(dirty) > 3 else ""))
+    return gitops.git(tree, "rev-parse", "HEAD").strip()
+
+
+def make_edits(tree, decisions, jobs):
+    """(core files, {file: new text}) for the series, in parallel."""
+    from pgwalk import core, edits
+    core_files = {}
+    if not decisions.get("has_core"):
+        core_files = core.core_edits(tree, decisions.get("per_vma_lock",
+                                                         False))
+    groups = series.group_by_file(decisions)
+    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+        futures = {f: pool.submit(edits.file_edits, tree, f, tables)
+                   for f, tables in groups.items()}
+        texts = {f: fut.result() for f, fut in futures.items()}
+    return core_files, texts
+
+
+def run(args):
+    tree = os.path.abspath(args.tree)
+    check_tree(tree)
+    pins = os.path.abspath(args.pins) if args.pins else DEFAULT_PINS
+    if args.pins and not os.path.isfile(pins):
+        raise ApplyError("%s: decisions file not found" % args.pins)
+    outdir = os.path.abspath(args.outdir or os.path.join(
+        REPO, "generated", os.path.basename(tree.rstrip("/"))))
+    if os.path.realpath(outdir).startswith(os.path.realpath(tree) + os.sep):
+        raise ApplyError("%s: OUTDIR inside the tree would make it dirty" %
+                         outdir)
+    stages = Stages(args.quiet)
+    base = prepare_git(tree, stages)
+
+    from pgwalk import decisions as analysis
+    decided = stages.run("analysis", analysis.analyze, tree, pins_path=pins,
+                         jobs=args.jobs, progress=stages.say)
+    todo = series.group_by_file(decided)
+    if decided.get("has_core") and not todo:
+        print("%s: already converted: every page walk table declares its "
+              "walk_lock; no series to make" % tree)
+        return 0
+    core_files, texts = stages.run("edits", make_edits, tree, decided,
+                                   args.jobs)
+    head = stages.run("commits", series.make_commits, tree, base, decided,
+                      core_files, texts, stages.say)
+    patches = stages.run("format-patch", series.format_patches, tree, base,
+                         head, outdir, decided)
+    with open(os.path.join(outdir, "decisions.json"), "w") as f:
+        json.dump(decided, f, indent=1, sort_keys=True)
+        f.write("\n")
+    if not args.no_checkpatch:
+        problems = stages.run("checkpatch", series.checkpatch, tree,
+                              patches, args.jobs)
+        if problems:
+            for patch, lines in sorted(problems.items()):
+                print("%s:" % os.path.basename(patch), file=sys.stderr)
+                for line in lines[:20]:
+                    print("  " + line, file=sys.stderr)
+            raise ApplyError("checkpatch found problems in %d patch(es); "
+                             "the series in %s is not ready to send" %
+                             (len(problems), outdir))
+    # Only now, with a good series, point the branch at it.
+    gitops.git(tree, "update-ref", "refs/heads/" + gitops.SERIES_BRANCH,
+               head)
+    stages.say("branch %s: %d commits on %s" % (
+        gitops.SERIES_BRANCH, len(patches) - 1, base[:12]))
+    stages.say(stages.summary())
+    print(outdir)
+    return 0
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="apply.sh",
+        description="Generate the page-walk locking series for a kernel "
+                    "tree.")
+    p.add_argument("tree", help="kernel source tree (git or plain)")
+    p.add_argument("outdir", nargs="?",
+                   help="where the patches go (default generated/<tree>)")
+    p.add_argument("--pins", help="decisions file with pinned modes "
+                   "(default decisions/pinned.conf)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--no-checkpatch", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("apply.sh: interrupted; the tree is as it was", file=sys.stderr)
+        return 130
+    except Exception as e:  # every stage raises its own clear error
+        name = type(e).__name__
+        if name in ("ApplyError", "AnalysisError", "EditError", "CoreError",
+                    "GitError", "SeriesError"):
+            print("apply.sh: error: %s" % e, file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Git plumbing for the series: read the user's tree, never touch it.
+
+The series is built with a private index file and `git commit-tree`, so the
+user's checked-out branch, index and work tree stay exactly as they were;
+only a new branch ref and new objects are added.  The one thing that does
+change a tree is `make_base_commit()`, which turns a plain unpacked tree into
+a git repository; it undoes itself when interrupted.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+
+SERIES_BRANCH = "pgwalk/series"
+
+
+class GitError(Exception):
+    """A git step failed; the message says which and why."""
+
+
+def git(tree, *args, env=None, input=None, check=True):
+    """Run git in `tree` and return its stdout as text."""
+    full_env = dict(os.environ)
+    # A user's hooks, pager or colour settings must not leak into output
+    # that we parse or into commits we make.
+    full_env.update({"GIT_PAGER": "cat", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"})
+    if env:
+        full_env.update(env)
+    proc = subprocess.run(["git", "-C", tree, "-c", "core.hooksPath=/dev/null",
+                           "-c", "color.ui=never", *args],
+                          env=full_env, input=input, capture_output=True,
+                          text=True)
+    if check and proc.returncode != 0:
+        raise GitError("git %s failed in %s: %s" %
+                       (args[0], tree, proc.stderr.strip().splitlines()[-1:]
+                        and proc.stderr.strip().splitlines()[-1]))
+    return proc.stdout
+
+
+def is_git_toplevel(tree):
+    """True when `tree` is the top directory of a git work tree."""
+    if not os.path.exists(os.path.join(tree, ".git")):
+        return False
+    top = git(tree, "rev-parse", "--show-toplevel", check=False).strip()
+    return bool(top) and os.path.realpath(top) == os.path.realpath(tree)
+
+
+def dirty_paths(tree):
+    """Tracked files that differ from HEAD (staged or not).
+
+    Untracked files are not counted: an out-of-tree build or an editor
+    backup does not change what the series is based on.
+    """
+    out = git(tree, "status", "--porcelain", "--untracked-files=no")
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def tree_epoch(tree):
+    """A stable timestamp for a plain tree: the newest mtime of its top files.
+
+    Tarballs keep mtimes, so the same unpacked release gives the same base
+    commit (and so the same series hashes) on every machine.
+    """
+    newest = 0
+    for name in ("Makefile", "MAINTAINERS", "README"):
+        path = os.path.join(tree, name)
+        if os.path.exists(path):
+            newest = max(newest, int(os.stat(path).st_mtime))
+    return newest or 0
+
+
+def make_base_commit(tree, progress=print):
+    """Turn a plain kernel tree into a git repo with one base commit.
+
+    Debian's kernel tarballs carry a top-level .gitignore that ignores
+    everything, so files are added with --force.  Interrupted (Ctrl-C or
+    an error), the half-made .git is removed: the tree is as it was.
+    """
+    gitdir = os.path.join(tree, ".git")
+    epoch = "%d +0000" % tree_epoch(tree)
+    env = {"GIT_AUTHOR_DATE": epoch, "GIT_COMMITTER_DATE": epoch,
+           "GIT_AUTHOR_NAME": "pgwalk", "GIT_AUTHOR_EMAIL": "pgwalk@localhost",
+           "GIT_COMMITTER_NAME": "pgwalk",
+           "GIT_COMMITTER_EMAIL": "pgwalk@localhost"}
+    old_int = signal.getsignal(signal.SIGINT)
+    old_term = signal.getsignal(signal.SIGTERM)
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        progress("making a git repository of %s (one base commit)" % tree)
+        git(tree, "init", "-q")
+        # Level 0: the loose objects are written once and read a few times;
+        # zlib at the default level would double the time of this step.
+        git(tree, "-c", "core.looseCompression=0", "add", "--force", "--all", ".")
+        version = kernel_version(tree)
+        git(tree, "commit", "-q", "--no-verify", "-m",
+            "Linux %s (unpacked source)" % version, env=env)
+    except BaseException:
+        shutil.rmtree(gitdir, ignore_errors=True)
+        raise
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+
+
+def kernel_version(tree):
+    """VERSION.PATCHLEVEL.SUBLEVEL from the top Makefile."""
+    fields = {}
+    with open(os.path.join(tree, "Makefile"), encoding="utf-8",
+              errors="replace") as f:
+        for line in f:
+            for key in ("VERSION", "PATCHLEVEL", "SUBLEVEL"):
+                if line.startswith(key + " =") and key not in fields:
+                    fields[key] = line.split("=", 1)[1].strip()
+            if len(fields) == 3:
+                break
+    return ".".join(fields.get(k, "?") for k in ("VERSION", "PATCHLEVEL",
+                                                 "SUBLEVEL"))
+
+
+def identity(tree):
+    """(name, email) for Signed-off-by, from the tree's git config."""
+    name = git(tree, "config", "user.name", check=False).strip()
+    email = git(tree, "config", "user.email", check=False).strip()
+    if not name or not email:
+        raise GitError("git config user.name and user.email are not set: "
+                       "the patches need a Signed-off-by")
+    return name, email
+
+
+class SeriesBuilder:
+    """Stack commits on a base without touching the work tree.
+
+    Each commit is made from a private index (GIT_INDEX_FILE) that starts
+    as the base tree; files are written as blobs with hash-object.  Dates
+    come from the base commit so that a re-run gives identical commits.
+    """
+
+    def __init__(self, tree, base):
+        self.tree = tree
+        self.base = base
+        self.head = base
+        self.tmp = tempfile.mkdtemp(prefix="pgwalk-index-")
+        self.env = {"GIT_INDEX_FILE": os.path.join(self.tmp, "index")}
+        git(tree, "read-tree", base, env=self.env)
+        stamp = git(tree, "log", "-1", "--format=%ct", base).strip()
+        name, email = identity(tree)
+        self.commit_env = dict(self.env)
+        self.commit_env.update({
+            "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
+            "GIT_AUTHOR_DATE": "%s +0000" % stamp,
+            "GIT_COMMITTER_DATE": "%s +0000" % stamp})
+
+    def commit(self, files, message):
+        """Commit {relpath: text} on top of the current head."""
+        for relpath in sorted(files):
+            blob = git(self.tree, "hash-object", "-w", "--stdin",
+                       "--path", relpath, input=files[relpath]).strip()
+            mode = self._mode(relpath)
+            git(self.tree, "update-index", "--cacheinfo",
+                "%s,%s,%s" % (mode, blob, relpath), env=self.env)
+        tree_id = git(self.tree, "write-tree", env=self.env).strip()
+        self.head = git(self.tree, "commit-tree", tree_id, "-p", self.head,
+                        "-F", "-", env=self.commit_env,
+                        input=message).strip()
+        return self.head
+
+    def _mode(self, relpath):
+        out = git(self.tree, "ls-files", "-s", "--", relpath, env=self.env)
+        return out.split()[0] if out else "100644"
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)

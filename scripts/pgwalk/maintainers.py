@@ -1,0 +1,75 @@
+"""Which MAINTAINERS section a file belongs to, and its subject prefix.
+
+The series has one patch per file, grouped and ordered by the tree's own
+MAINTAINERS (most specific section first wins, as get_maintainer.pl
+ranks F: matches by depth), so each patch lands with the people who
+maintain the file.
+"""
+
+import fnmatch
+import os
+import re
+
+
+def parse(tree):
+    """Return [(title, [F: patterns], [X: patterns])] in file order.
+
+    A section is a paragraph whose first line is its title and whose other
+    lines are all "K:\tvalue" entries; the prose at the top of the file has
+    no such paragraphs, so it is skipped without special-casing.
+    """
+    path = os.path.join(tree, "MAINTAINERS")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        paragraphs = f.read().split("\n\n")
+    sections = []
+    for para in paragraphs:
+        lines = [l for l in para.strip("\n").split("\n") if l]
+        if len(lines) < 2 or re.match(r"^[A-Z]:", lines[0]):
+            continue
+        entries = [re.match(r"^([A-Z]):\s*(.*)$", l) for l in lines[1:]]
+        if not all(entries):
+            continue
+        pats = [m.group(2).strip() for m in entries if m.group(1) == "F"]
+        excl = [m.group(2).strip() for m in entries if m.group(1) == "X"]
+        sections.append((lines[0].strip(), pats, excl))
+    return sections
+
+
+def _match(pattern, relpath):
+    """get_maintainer.pl semantics: "dir/" matches below it, globs per path."""
+    if pattern.endswith("/"):
+        return relpath.startswith(pattern)
+    if any(c in pattern for c in "*?["):
+        # A glob matches files in that directory, not below it.
+        return fnmatch.fnmatchcase(relpath, pattern) and \
+            relpath.count("/") == pattern.count("/")
+    return relpath == pattern or relpath.startswith(pattern.rstrip("/") + "/")
+
+
+def section_of(sections, relpath):
+    """The most specific section covering relpath, or "THE REST"."""
+    best, best_depth = None, -1
+    for title, pats, excl in sections:
+        if any(_match(x, relpath) for x in excl):
+            continue
+        for pat in pats:
+            if _match(pat, relpath):
+                depth = pat.rstrip("/").count("/") + (0 if pat.endswith("/") else 1)
+                if depth > best_depth:
+                    best, best_depth = title, depth
+    return best or "THE REST"
+
+
+def subject_prefix(relpath):
+    """Kernel-style subject prefix for a file.
+
+    mm/mlock.c -> mm/mlock; arch/s390/mm/gmap.c -> s390/gmap;
+    fs/proc/task_mmu.c -> fs/proc/task_mmu.
+    """
+    stem = os.path.splitext(relpath)[0]
+    parts = stem.split("/")
+    if parts[0] == "arch" and len(parts) >= 3:
+        return "%s/%s" % (parts[1], parts[-1])
+    return stem
