@@ -1,0 +1,43 @@
+# Page-walk locking series toolkit.
+#
+#   make            install what is missing, fetch Linux 6.1 (Debian's
+#                   linux-source-6.1, cached outside the repo), generate the
+#                   series into generated/ and build-check it for x86_64
+#   make check      run the tests
+#   make bench      print stage times of apply.sh and the spatch yardstick
+#
+# Variables: TREE=<kernel tree> (default: the cached 6.1 tree),
+# OUT=<series dir>, JOBS=<n>, ARCH_LIST=<arches for build-check>.
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+PKG ?= linux-source-6.1
+ARCH_LIST ?= x86_64
+PYTEST := /usr/bin/python3 -m pytest
+# TREE is resolved at run time so that `make check` alone never downloads.
+tree = $${TREE:-$$(scripts/fetch-tree.sh $(PKG))}
+
+.PHONY: all deps series build-check check bench clean
+
+all: build-check
+
+deps:
+	@scripts/install-deps.sh
+
+series: deps
+	@t=$(tree) && out=$${OUT:-generated/$$(basename "$$t")} && \
+	scripts/apply.sh --jobs $(JOBS) "$$t" "$$out"
+
+build-check: series
+	@t=$(tree) && out=$${OUT:-generated/$$(basename "$$t")} && \
+	scripts/verify-build.sh --arch $(ARCH_LIST) --jobs $(JOBS) \
+		--out "$$out/build" "$$t"
+
+check: deps
+	@export PGWALK_TREE=$(tree) && $(PYTEST) -q tests
+
+bench: deps
+	@scripts/bench.sh "$(tree)"
+
+clean:
+	rm -rf generated/*/ tests/harness/build
