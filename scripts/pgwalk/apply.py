@@ -11,6 +11,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import re
 import sys
 import time
 
@@ -65,6 +66,30 @@ def check_tree(tree):
                          "API to convert" % tree)
 
 
+TABLE_RE = re.compile(r"struct\s+mm_walk_ops\s+(\w+)\s*=\s*\{(.*?)\};", re.S)
+
+
+def already_converted(tree):
+    """True when the core is there and every ops table sets walk_lock.
+
+    A cheap textual check made before any analysis: such a tree gets a
+    clear message and no (empty) series.  Partly converted trees go on.
+    """
+    header = os.path.join(tree, "include", "linux", "pagewalk.h")
+    with open(header, encoding="utf-8", errors="replace") as f:
+        if "enum page_walk_lock" not in f.read():
+            return False
+    files = gitops.git(tree, "grep", "-l", "-w", "mm_walk_ops", "--",
+                       "*.c", check=False).split()
+    for relpath in files:
+        with open(os.path.join(tree, relpath), encoding="utf-8",
+                  errors="replace") as f:
+            for _name, body in TABLE_RE.findall(f.read()):
+                if ".walk_lock" not in body:
+                    return False
+    return True
+
+
 def prepare_git(tree, stages):
     """Return the base commit; make one for a plain tree; refuse dirt."""
     if os.path.exists(os.path.join(tree, ".git")) and \
@@ -112,13 +137,17 @@ def run(args):
     stages = Stages(args.quiet)
     base = prepare_git(tree, stages)
 
+    if already_converted(tree):
+        print("%s: already converted: the core is present and every "
+              "struct mm_walk_ops sets walk_lock; no series to make" % tree)
+        return 0
     from pgwalk import decisions as analysis
     decided = stages.run("analysis", analysis.analyze, tree, pins_path=pins,
                          jobs=args.jobs, progress=stages.say)
     todo = series.group_by_file(decided)
     if decided.get("has_core") and not todo:
-        print("%s: already converted: every page walk table declares its "
-              "walk_lock; no series to make" % tree)
+        print("%s: nothing to do: every table the analysis found already "
+              "has the right walk_lock" % tree)
         return 0
     core_files, texts = stages.run("edits", make_edits, tree, decided,
                                    args.jobs)

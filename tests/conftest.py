@@ -1,0 +1,52 @@
+"""Shared test set-up: import path, git identity, and the trees tests use.
+
+Tests that need the real kernel tree read its path from PGWALK_TREE (the
+Makefile's `check` target fetches it); they never write to it: they copy it.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+
+FIXTURES = os.path.join(REPO, "tests", "fixtures")
+APPLY = os.path.join(REPO, "scripts", "apply.sh")
+REAL_TREE = os.environ.get(
+    "PGWALK_TREE",
+    os.path.expanduser("~/.cache/pgwalk-series/linux-source-6.1"))
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch, tmp_path_factory):
+    """A known identity for Signed-off-by, whatever the machine has."""
+    cfg = tmp_path_factory.getbasetemp() / "gitconfig"
+    if not cfg.exists():
+        cfg.write_text("[user]\n\tname = Test Maintainer\n"
+                       "\temail = maintainer@example.org\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+def need_real_tree():
+    if not os.path.isfile(os.path.join(REAL_TREE, "mm", "pagewalk.c")):
+        pytest.skip("real kernel tree not found at %s (make check fetches "
+                    "it)" % REAL_TREE)
+    return REAL_TREE
+
+
+def copy_plain_tree(src, dst):
+    """Copy a kernel tree without its .git: a plain unpacked tree."""
+    os.makedirs(dst, exist_ok=True)
+    subprocess.run("tar -C '%s' --exclude=./.git -cf - . | tar -C '%s' -xf -"
+                   % (src, dst), shell=True, check=True)
+    return dst
+
+
+def run_apply(*args, env=None, **kw):
+    return subprocess.run([APPLY, *args], capture_output=True, text=True,
+                          env=env, **kw)
