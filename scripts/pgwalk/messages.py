@@ -183,10 +183,8 @@ def cover_letter(decisions, version, subjects):
             rows.append("    new write twin of %s" % t["name"])
     paras.append("Tables (%d, %d changed):\n\n%s" % (len(tables), len(changed),
                                                      "\n".join(rows)))
-    review = []
-    for t in tables:
-        review.extend("%s: %s" % (t["name"], r) for t in [t]
-                      for r in t.get("review") or [])
+    review = ["%s: %s" % (t["name"], r) for t in tables
+              for r in t.get("review") or []]
     review.extend(decisions.get("review") or [])
     if review:
         paras.append("Left for review:\n\n" + bullets(review, indent=""))
