@@ -1,0 +1,89 @@
+"""Candidates: which files of a tree can matter, found with git grep.
+
+Coccinelle runs only on these files; the walk calls found here are also the
+ground truth that the facts must account for (a walk Coccinelle did not
+see means a function it could not parse).
+"""
+
+import os
+import re
+import subprocess
+
+WALKERS = ("walk_page_range", "walk_page_vma", "walk_page_range_vma",
+           "walk_page_range_novma", "walk_page_mapping")
+# The walkers that read ops->walk_lock; the other two ignore it.
+VMA_WALKERS = ("walk_page_range", "walk_page_vma", "walk_page_range_vma")
+# Where the walkers are defined; their own bodies are not callers.
+CORE_FILES = ("mm/pagewalk.c",)
+
+# Userspace and host tools: their mbind() is libc's, not a caller.
+NOT_KERNEL = ("tools/", "scripts/", "samples/", "Documentation/")
+
+WALK_CALL = re.compile(r"\b(%s)\s*\(" % "|".join(WALKERS))
+
+
+def grep(tree, pattern, words=False):
+    """{relpath: [(line number, text)]} of .c files matching an ERE."""
+    args = ["git", "-C", tree, "grep", "-n", "-E", "-I"]
+    if words:
+        args.append("-w")
+    proc = subprocess.run(args + ["-e", pattern, "--", "*.c"] +
+                          [":(exclude)%s" % d for d in NOT_KERNEL],
+                          capture_output=True, text=True)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError("git grep failed in %s: %s" %
+                           (tree, proc.stderr.strip()))
+    hits = {}
+    for line in proc.stdout.splitlines():
+        path, num, text = line.split(":", 2)
+        hits.setdefault(path, []).append((int(num), text))
+    return hits
+
+
+def in_comment(text, col):
+    """Is column col of this source line inside a comment (one-line view)?"""
+    stripped = text.lstrip()
+    if stripped.startswith(("*", "/*", "//")):
+        return True
+    before = text[:col]
+    return "//" in before or before.rfind("/*") > before.rfind("*/")
+
+
+def walk_calls(tree):
+    """[(relpath, line, walker)] of every walk call outside the core."""
+    calls = []
+    hits = grep(tree, r"\b(%s)[[:space:]]*\(" % "|".join(WALKERS))
+    for path, lines in sorted(hits.items()):
+        if path in CORE_FILES:
+            continue
+        for num, text in lines:
+            for m in WALK_CALL.finditer(text):
+                if not in_comment(text, m.start()):
+                    calls.append((path, num, m.group(1)))
+    return calls
+
+
+def table_files(tree):
+    """Files that define a struct mm_walk_ops table."""
+    hits = grep(tree, r"struct[[:space:]]+mm_walk_ops[[:space:]]+[A-Za-z_]")
+    return sorted(p for p in hits if p not in CORE_FILES)
+
+
+def callers_files(tree, names):
+    """Files that mention any of these function names as a word."""
+    if not names:
+        return []
+    hits = grep(tree, "|".join(sorted(names)), words=True)
+    return sorted(hits)
+
+
+def enclosing_function(tree, relpath, line):
+    """Best-effort name of the function around a line, for error messages."""
+    with open(os.path.join(tree, relpath), encoding="utf-8",
+              errors="replace") as f:
+        lines = f.read().split("\n")
+    for i in range(min(line, len(lines)) - 1, -1, -1):
+        m = re.match(r"^[A-Za-z_].*?\b([A-Za-z_]\w*)\s*\(", lines[i])
+        if m and not lines[i].rstrip().endswith(";"):
+            return m.group(1)
+    return "?"
