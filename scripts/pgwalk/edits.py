@@ -1,0 +1,164 @@
+"""Edits: apply the decided modes to one file with the semantic patches.
+
+split-ops.cocci splits the tables whose callers differ; annotate-ops.cocci
+sets `.walk_lock` in every decided table.  Python does what Coccinelle's
+pretty-printer cannot: it copies a twin table's initializers verbatim and
+aligns the new `.walk_lock` line the way the table aligns its other
+members.  The result is verified: a table not changed as asked is an error.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+ANNOTATE = os.path.join(REPO, "semantic-patches", "annotate-ops.cocci")
+SPLIT = os.path.join(REPO, "semantic-patches", "split-ops.cocci")
+TAB = 8
+
+
+class EditError(Exception):
+    """A table was not changed as the decisions asked."""
+
+
+def _spatch(cocci, path, env):
+    proc = subprocess.run(["spatch", "--very-quiet", "--no-includes",
+                           "-D", "patch", "--sp-file", cocci, "--in-place",
+                           path], capture_output=True, text=True,
+                          env=dict(os.environ, **env))
+    if proc.returncode != 0:
+        raise EditError("spatch %s failed on %s: %s" % (
+            os.path.basename(cocci), path, proc.stderr.strip()[-300:]))
+
+
+def table_block(text, name):
+    """(start, end) of the definition of table `name`, or None."""
+    m = re.search(r"^[ \t]*(?:static\s+)?(?:const\s+)?struct\s+mm_walk_ops\s+"
+                  r"%s\s*=\s*\{.*?^[ \t]*\};\n" % re.escape(name), text,
+                  re.M | re.S)
+    return (m.start(), m.end()) if m else None
+
+
+def copy_twin(text, name, twin):
+    """Replace Coccinelle's reflowed twin with a verbatim copy of `name`."""
+    orig = table_block(text, name)
+    made = table_block(text, twin)
+    if not orig or not made:
+        raise EditError("table %s or its twin %s not found after the split"
+                        % (name, twin))
+    block = text[orig[0]:orig[1]]
+    copy = re.sub(r"\b%s\b" % re.escape(name), twin, block, count=1)
+    return text[:made[0]] + "\n" + copy + text[made[1]:]
+
+
+def _col(prefix):
+    """Display column after `prefix`, tabs every 8."""
+    col = 0
+    for ch in prefix:
+        col = (col // TAB + 1) * TAB if ch == "\t" else col + 1
+    return col
+
+
+def align_walk_lock(text, name):
+    """Give the table's `.walk_lock = ...` line the table's alignment."""
+    span = table_block(text, name)
+    if not span:
+        raise EditError("table %s not found" % name)
+    block = text[span[0]:span[1]]
+    members = re.findall(r"^([ \t]*)(\.\w+)([ \t]*)=", block, re.M)
+    others = [m for m in members if m[1] != ".walk_lock"]
+    cols = {_col(ind + field + pad) for ind, field, pad in others}
+    pads = {pad for _i, _f, pad in others}
+    m = re.search(r"^([ \t]*)\.walk_lock[ \t]*=[ \t]*", block, re.M)
+    if not m or not others:
+        return text
+    indent = others[-1][0]
+    head = indent + ".walk_lock"
+    if len(cols) == 1 and any("\t" in p for p in pads):
+        target = cols.pop()
+        pad = ""
+        while _col(head + pad) < target:
+            pad += "\t"
+        if _col(head + pad) != target:      # tabs cannot hit the column
+            pad = " "
+    elif len(cols) == 1 and len(pads) == 1 and pads != {" "}:
+        pad = " " * max(1, cols.pop() - _col(head))
+    else:
+        pad = " "
+    line = head + pad + "= "
+    block = block[:m.start()] + line + block[m.end():]
+    return text[:span[0]] + block + text[span[1]:]
+
+
+def file_edits(tree, relpath, tables):
+    """New text of tree/relpath with the decided edits; tree untouched."""
+    work = tempfile.mkdtemp(prefix="pgwalk-edits-")
+    try:
+        path = os.path.join(work, os.path.basename(relpath))
+        shutil.copyfile(os.path.join(tree, relpath), path)
+        splits = {t["name"]: t["split"] for t in tables
+                  if t["action"] == "split" and t.get("split")}
+        modes = {t["name"]: t["mode"] for t in tables}
+        if splits:
+            spec = os.path.join(work, "splits.json")
+            with open(spec, "w") as f:
+                json.dump(splits, f)
+            _spatch(SPLIT, path, {"PGWALK_SPLITS": spec})
+            with open(path) as f:
+                text = f.read()
+            for name, split in sorted(splits.items()):
+                text = copy_twin(text, name, split["write_name"])
+                modes[split["write_name"]] = split["write_mode"]
+            with open(path, "w") as f:
+                f.write(text)
+        spec = os.path.join(work, "modes.json")
+        with open(spec, "w") as f:
+            json.dump(modes, f)
+        _spatch(ANNOTATE, path, {"PGWALK_MODES": spec})
+        with open(path) as f:
+            text = f.read()
+        for name in sorted(modes):
+            text = align_walk_lock(text, name)
+        verify(relpath, text, modes, splits)
+        return text
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def verify(relpath, text, modes, splits):
+    """Every table has exactly its mode; every split is threaded."""
+    for name, mode in sorted(modes.items()):
+        span = table_block(text, name)
+        if not span:
+            raise EditError("%s: no struct mm_walk_ops %s" % (relpath, name))
+        found = re.findall(r"\.walk_lock\s*=\s*(\w+)", text[span[0]:span[1]])
+        if found != [mode]:
+            raise EditError("%s: %s has walk_lock %s, expected %s" % (
+                relpath, name, found or "unset", mode))
+    for name, split in splits.items():
+        for caller in split["callers"]:
+            if not re.search(r"&%s\s*\)" % re.escape(caller["table"]), text):
+                raise EditError("%s: %s() does not pass &%s" % (
+                    relpath, caller["function"], caller["table"]))
+
+
+def bare_annotate_cmd(tree, decisions_json_path, jobs=1):
+    """argv of one bare `spatch --dir` pass of the annotation rule.
+
+    The speed yardstick of the issue: apply.sh should cost at most three
+    times this.  The modes file is written next to the decisions.
+    """
+    with open(decisions_json_path) as f:
+        decided = json.load(f)
+    modes = {t["name"]: t["mode"] for t in decided["tables"] if t["mode"]}
+    spec = os.path.join(os.path.dirname(os.path.abspath(decisions_json_path)),
+                        "modes-for-bench.json")
+    with open(spec, "w") as f:
+        json.dump(modes, f)
+    return ["env", "PGWALK_MODES=%s" % spec, "spatch", "--very-quiet",
+            "--no-includes", "-D", "patch", "-j", str(jobs), "--sp-file",
+            ANNOTATE, "--dir", tree]
