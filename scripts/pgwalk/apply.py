@@ -8,7 +8,6 @@ git repository it first needs.
 """
 
 import argparse
-import concurrent.futures
 import json
 import os
 import re
@@ -109,18 +108,13 @@ def prepare_git(tree, stages):
 
 
 def make_edits(tree, decisions, jobs):
-    """(core files, {file: new text}) for the series, in parallel."""
+    """(core files, {file: new text}) for the series."""
     from pgwalk import core, edits
     core_files = {}
     if not decisions.get("has_core"):
         core_files = core.core_edits(tree, decisions.get("per_vma_lock",
                                                          False))
-    groups = series.group_by_file(decisions)
-    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-        futures = {f: pool.submit(edits.file_edits, tree, f, tables)
-                   for f, tables in groups.items()}
-        texts = {f: fut.result() for f, fut in futures.items()}
-    return core_files, texts
+    return core_files, edits.edit_files(tree, series.group_by_file(decisions))
 
 
 def run(args):

@@ -25,14 +25,15 @@ class EditError(Exception):
     """A table was not changed as the decisions asked."""
 
 
-def _spatch(cocci, path, env):
+def _spatch(cocci, paths, env):
     proc = subprocess.run(["spatch", "--very-quiet", "--no-includes",
-                           "-D", "patch", "--sp-file", cocci, "--in-place",
-                           path], capture_output=True, text=True,
+                           "-D", "patch", "--sp-file", cocci, "--in-place"] +
+                          list(paths), capture_output=True, text=True,
                           env=dict(os.environ, **env))
     if proc.returncode != 0:
         raise EditError("spatch %s failed on %s: %s" % (
-            os.path.basename(cocci), path, proc.stderr.strip()[-300:]))
+            os.path.basename(cocci), " ".join(paths),
+            proc.stderr.strip()[-300:]))
 
 
 def table_block(text, name):
@@ -96,37 +97,78 @@ def align_walk_lock(text, name):
 
 def file_edits(tree, relpath, tables):
     """New text of tree/relpath with the decided edits; tree untouched."""
+    return edit_files(tree, {relpath: tables})[relpath]
+
+
+def edit_files(tree, groups):
+    """{relpath: new text} for {relpath: [decided tables]}; tree untouched.
+
+    Splits run file by file; the annotation runs as one spatch over all
+    the files (its start-up costs more than a file), except that files
+    whose table names collide with another file's go in a later batch.
+    """
     work = tempfile.mkdtemp(prefix="pgwalk-edits-")
     try:
-        path = os.path.join(work, os.path.basename(relpath))
-        shutil.copyfile(os.path.join(tree, relpath), path)
-        splits = {t["name"]: t["split"] for t in tables
-                  if t["action"] == "split" and t.get("split")}
-        modes = {t["name"]: t["mode"] for t in tables}
-        if splits:
-            spec = os.path.join(work, "splits.json")
+        paths, modes, splits = {}, {}, {}
+        for relpath, tables in sorted(groups.items()):
+            path = os.path.join(work, relpath)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            shutil.copyfile(os.path.join(tree, relpath), path)
+            paths[relpath] = path
+            modes[relpath] = {t["name"]: t["mode"] for t in tables}
+            splits[relpath] = {t["name"]: t["split"] for t in tables
+                               if t["action"] == "split" and t.get("split")}
+            if splits[relpath]:
+                _split(work, relpath, path, splits[relpath], modes[relpath])
+        for batch in _batches(modes):
+            merged = {}
+            for relpath in batch:
+                merged.update(modes[relpath])
+            spec = os.path.join(work, "modes.json")
             with open(spec, "w") as f:
-                json.dump(splits, f)
-            _spatch(SPLIT, path, {"PGWALK_SPLITS": spec})
+                json.dump(merged, f)
+            _spatch(ANNOTATE, [paths[r] for r in batch],
+                    {"PGWALK_MODES": spec})
+        out = {}
+        for relpath, path in paths.items():
             with open(path) as f:
                 text = f.read()
-            for name, split in sorted(splits.items()):
-                text = copy_twin(text, name, split["write_name"])
-                modes[split["write_name"]] = split["write_mode"]
-            with open(path, "w") as f:
-                f.write(text)
-        spec = os.path.join(work, "modes.json")
-        with open(spec, "w") as f:
-            json.dump(modes, f)
-        _spatch(ANNOTATE, path, {"PGWALK_MODES": spec})
-        with open(path) as f:
-            text = f.read()
-        for name in sorted(modes):
-            text = align_walk_lock(text, name)
-        verify(relpath, text, modes, splits)
-        return text
+            for name in sorted(modes[relpath]):
+                text = align_walk_lock(text, name)
+            verify(relpath, text, modes[relpath], splits[relpath])
+            out[relpath] = text
+        return out
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _split(work, relpath, path, splits, modes):
+    """Run split-ops.cocci on one file and copy the twins verbatim."""
+    spec = os.path.join(work, "splits.json")
+    with open(spec, "w") as f:
+        json.dump(splits, f)
+    _spatch(SPLIT, [path], {"PGWALK_SPLITS": spec})
+    with open(path) as f:
+        text = f.read()
+    for name, split in sorted(splits.items()):
+        text = copy_twin(text, name, split["write_name"])
+        modes[split["write_name"]] = split["write_mode"]
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _batches(modes):
+    """Lists of files whose table names are unique within each list."""
+    batches = []
+    for relpath in sorted(modes):
+        for batch in batches:
+            taken = {n for r in batch for n in modes[r]}
+            if not taken & set(modes[relpath]):
+                batch.append(relpath)
+                break
+        else:
+            batches.append([relpath])
+    return batches
 
 
 def verify(relpath, text, modes, splits):
