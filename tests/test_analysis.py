@@ -1,0 +1,203 @@
+"""The analysis: each rule of the issue on a fixture that imitates it.
+
+A fixture tree is a temp git repo with include/linux/pagewalk.h,
+include/linux/mm.h, mm/pagewalk.c (the core, so its walk calls are not
+callers) and the fixture files under mm/.
+"""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import FIXTURES, need_real_tree
+from pgwalk import decisions, pins
+
+ANALYSIS = os.path.join(FIXTURES, "analysis")
+
+
+def make_tree(tmp_path, *names, extra=None):
+    tree = tmp_path / "tree"
+    (tree / "mm").mkdir(parents=True)
+    (tree / "include" / "linux").mkdir(parents=True)
+    (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
+    (tree / "include" / "linux" / "pagewalk.h").write_text(
+        "struct mm_walk_ops { int (*pmd_entry)(void); };\n")
+    (tree / "mm" / "pagewalk.c").write_text(
+        "int walk_page_range(struct mm_struct *mm) { return 0; }\n")
+    for name in names:
+        shutil.copy(os.path.join(ANALYSIS, name), tree / "mm" / name)
+    for relpath, text in (extra or {}).items():
+        (tree / relpath).write_text(text)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(["git", "-C", str(tree), *args], check=True,
+                       capture_output=True)
+    return str(tree)
+
+
+def decide(tmp_path, *names, **kw):
+    tree = make_tree(tmp_path, *names)
+    out = decisions.analyze(tree, jobs=2, **kw)
+    return {t["name"]: t for t in out["tables"]}, out
+
+
+def test_local_read_lock_gives_rdlock(tmp_path):
+    t, _ = decide(tmp_path, "local_read.c")
+    assert t["local_read_ops"]["mode"] == "PGWALK_RDLOCK"
+    assert t["local_read_ops"]["reason"] == \
+        "mmap lock held for read on every path"
+    assert any("takes mmap_read_lock()" in e
+               for e in t["local_read_ops"]["evidence"])
+
+
+def test_whole_mm_walk_under_write_lock_gives_wrlock(tmp_path):
+    t, _ = decide(tmp_path, "whole_mm_write.c")
+    assert t["whole_mm_ops"]["mode"] == "PGWALK_WRLOCK"
+
+
+def test_vma_changed_before_the_walk_gives_verify(tmp_path):
+    t, _ = decide(tmp_path, "vma_changed.c")
+    assert t["changed_vma_ops"]["mode"] == "PGWALK_WRLOCK_VERIFY"
+    assert t["changed_vma_ops"]["function"] == "change_and_walk"
+
+
+def test_caller_chain_across_files(tmp_path):
+    t, _ = decide(tmp_path, "chain_a.c", "chain_b.c")
+    assert t["chain_ops"]["mode"] == "PGWALK_WRLOCK"
+    assert any("chain_b.c" in e for e in t["chain_ops"]["evidence"])
+
+
+def test_chain_without_its_caller_is_unseen_and_kept_rdlock(tmp_path):
+    """The same walk, with the locking caller's file absent."""
+    t, _ = decide(tmp_path, "chain_a.c")
+    assert t["chain_ops"]["mode"] == "PGWALK_RDLOCK"
+    assert t["chain_ops"]["review"]
+
+
+def test_callers_in_different_modes_split_the_table(tmp_path):
+    t, _ = decide(tmp_path, "split.c")
+    q = t["queue_walk_ops"]
+    assert q["action"] == "split" and q["mode"] == "PGWALK_RDLOCK"
+    assert q["split"]["write_name"] == "queue_lock_vma_walk_ops"
+    assert q["split"]["write_mode"] == "PGWALK_WRLOCK"
+    assert q["split"]["function"] == "queue_range"
+    assert {c["function"]: c["table"] for c in q["split"]["callers"]} == {
+        "bind_range": "queue_lock_vma_walk_ops",
+        "migrate_range": "queue_walk_ops"}
+
+
+def test_runtime_lock_mode_counts_as_read(tmp_path):
+    t, _ = decide(tmp_path, "runtime_mode.c")
+    assert t["runtime_ops"]["mode"] == "PGWALK_RDLOCK"
+    assert t["runtime_ops"]["action"] == "annotate"
+
+
+def test_lock_released_before_the_walk_is_not_held(tmp_path):
+    t, _ = decide(tmp_path, "released.c")
+    assert t["released_ops"]["mode"] == "PGWALK_RDLOCK"
+    assert any("releases the mmap lock" in r
+               for r in t["released_ops"]["review"])
+
+
+def test_downgrade_makes_the_path_read(tmp_path):
+    t, _ = decide(tmp_path, "downgrade.c")
+    assert t["downgrade_ops"]["mode"] == "PGWALK_RDLOCK"
+
+
+def test_trylock_success_path_holds_read(tmp_path):
+    t, _ = decide(tmp_path, "trylock.c")
+    assert t["trylock_ops"]["mode"] == "PGWALK_RDLOCK"
+    assert t["trylock_ops"]["reason"] == \
+        "mmap lock held for read on every path"
+
+
+def test_function_pointer_context_is_listed_for_review(tmp_path):
+    t, _ = decide(tmp_path, "fnptr.c")
+    assert t["fnptr_ops"]["mode"] == "PGWALK_RDLOCK"
+    assert any("function pointer" in r for r in t["fnptr_ops"]["review"])
+
+
+def test_novma_only_table_is_left_alone(tmp_path):
+    t, _ = decide(tmp_path, "novma.c")
+    assert t["novma_ops"]["action"] == "none"
+    assert t["novma_ops"]["mode"] is None
+    assert "walk_page_range_novma()" in t["novma_ops"]["reason"]
+
+
+def test_local_ops_variable_resolves_to_both_tables(tmp_path):
+    t, _ = decide(tmp_path, "local_var.c")
+    assert t["plain_ops"]["mode"] == t["shmem_ops"]["mode"] == \
+        "PGWALK_RDLOCK"
+    assert t["plain_ops"]["action"] == t["shmem_ops"]["action"] == \
+        "annotate"
+
+
+def test_conditional_unlock_error_path_is_not_counted(tmp_path):
+    t, _ = decide(tmp_path, "error_path.c")
+    assert t["error_path_ops"]["mode"] == "PGWALK_WRLOCK"
+    assert any("error path" in e for e in t["error_path_ops"]["evidence"])
+
+
+def test_unparsable_function_with_a_walk_is_an_error(tmp_path):
+    with pytest.raises(decisions.AnalysisError) as err:
+        decide(tmp_path, "local_read.c", "unparsable.c")
+    assert "mm/unparsable.c" in str(err.value)
+    assert "unparsable()" in str(err.value)
+
+
+def test_pin_overrides_the_analysis_and_is_marked(tmp_path):
+    conf = tmp_path / "pins.conf"
+    conf.write_text("mm/local_read.c:local_read_ops PGWALK_WRLOCK "
+                    "reviewed on the list\n")
+    t, _ = decide(tmp_path, "local_read.c", pins_path=str(conf))
+    assert t["local_read_ops"]["mode"] == "PGWALK_WRLOCK"
+    assert t["local_read_ops"]["pinned"]
+    assert t["local_read_ops"]["pin_reason"] == "reviewed on the list"
+
+
+def test_pin_naming_no_table_is_an_error(tmp_path):
+    conf = tmp_path / "pins.conf"
+    conf.write_text("mm/local_read.c:no_such_ops PGWALK_WRLOCK typo\n")
+    with pytest.raises(pins.PinError) as err:
+        decide(tmp_path, "local_read.c", pins_path=str(conf))
+    assert "pins.conf:1: no struct mm_walk_ops no_such_ops" in str(err.value)
+
+
+def test_pin_naming_no_mode_is_an_error(tmp_path):
+    conf = tmp_path / "pins.conf"
+    conf.write_text("# comment\nmm/local_read.c:local_read_ops "
+                    "PGWALK_WRITE typo\n")
+    with pytest.raises(pins.PinError) as err:
+        pins.load(str(conf))
+    assert "pins.conf:2: unknown mode PGWALK_WRITE" in str(err.value)
+
+
+def test_shipped_decisions_file_pins_nothing():
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    assert pins.load(os.path.join(here, "decisions", "pinned.conf")) == []
+
+
+def test_real_tree_issue_examples(tmp_path):
+    """On Linux 6.1: the three examples the issue names, and the tables
+    that only walk_page_range_novma()/walk_page_mapping() use."""
+    src = need_real_tree()
+    tree = str(tmp_path / "k")
+    subprocess.run(["git", "clone", "-q", "--shared", src, tree]
+                   if os.path.isdir(os.path.join(src, ".git")) else
+                   ["cp", "-a", src, tree], check=True)
+    if not os.path.isdir(os.path.join(tree, ".git")):
+        for args in (["init", "-q"], ["add", "-f", "-A"],
+                     ["commit", "-qm", "base"]):
+            subprocess.run(["git", "-C", tree, *args], check=True,
+                           capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    t = {x["name"]: x for x in out["tables"]}
+    assert t["mlock_walk_ops"]["mode"] == "PGWALK_WRLOCK_VERIFY"
+    assert t["clear_refs_walk_ops"]["mode"] == "PGWALK_WRLOCK"
+    assert t["queue_pages_walk_ops"]["action"] == "split"
+    for name in ("ptdump_ops", "clean_walk_ops", "wp_walk_ops",
+                 "set_nocache_walk_ops", "clear_nocache_walk_ops",
+                 "pageattr_ops"):
+        assert t[name]["action"] == "none", name
+    assert not any(x["pinned"] for x in out["tables"])
