@@ -1,0 +1,146 @@
+"""The edit stage: semantic patches set each decided mode, and only that.
+
+The tables passed in are test data in the decisions format, not analysis
+output: this stage takes decisions as given.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import FIXTURES, need_real_tree
+from pgwalk import edits
+
+EDITS = os.path.join(FIXTURES, "edits")
+
+
+def table(name, mode, action="annotate", split=None):
+    return {"name": name, "mode": mode, "action": action, "split": split}
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "mm").mkdir()
+    for name in os.listdir(EDITS):
+        shutil.copy(os.path.join(EDITS, name), tmp_path / "mm" / name)
+    return str(tmp_path)
+
+
+def body(text, name):
+    span = edits.table_block(text, name)
+    assert span, name
+    return text[span[0]:span[1]]
+
+
+def test_walk_lock_follows_each_tables_alignment(tree):
+    before = open(os.path.join(tree, "mm", "tables.c")).read()
+    out = edits.file_edits(tree, "mm/tables.c", [
+        table("tab_aligned_ops", "PGWALK_WRLOCK"),
+        table("one_tab_ops", "PGWALK_RDLOCK"),
+        table("unaligned_ops", "PGWALK_WRLOCK_VERIFY"),
+        table("non_const_ops", "PGWALK_RDLOCK"),
+        table("local_ops", "PGWALK_RDLOCK")])
+    assert "\t.walk_lock\t\t= PGWALK_WRLOCK,\n" in body(out, "tab_aligned_ops")
+    assert "\t.walk_lock\t= PGWALK_RDLOCK,\n" in body(out, "one_tab_ops")
+    assert "\t.walk_lock = PGWALK_WRLOCK_VERIFY,\n" in body(out,
+                                                         "unaligned_ops")
+    assert "\t.walk_lock = PGWALK_RDLOCK,\n" in body(out, "non_const_ops")
+    assert "\t\t.walk_lock = PGWALK_RDLOCK,\n" in body(out, "local_ops")
+    # Nothing else changed: removing the five new lines gives the input.
+    assert re.sub(r"^\s*\.walk_lock.*\n", "", out, flags=re.M) == before
+    # And the input tree was not written to.
+    assert open(os.path.join(tree, "mm", "tables.c")).read() == before
+
+
+def test_split_adds_a_twin_and_threads_the_callers(tree):
+    split = {"write_name": "queue_lock_vma_walk_ops",
+             "write_mode": "PGWALK_WRLOCK", "function": "queue_range",
+             "param": "ops",
+             "callers": [{"function": "bind_range", "line": 18,
+                          "table": "queue_lock_vma_walk_ops"},
+                         {"function": "migrate_range", "line": 28,
+                          "table": "queue_walk_ops"}]}
+    out = edits.file_edits(tree, "mm/split.c", [
+        table("queue_walk_ops", "PGWALK_RDLOCK", "split", split)])
+    assert "\t.walk_lock\t= PGWALK_RDLOCK,\n" in body(out, "queue_walk_ops")
+    twin = body(out, "queue_lock_vma_walk_ops")
+    assert "\t.test_walk\t= a_test_walk,\n" in twin      # copied verbatim
+    assert "\t.walk_lock\t= PGWALK_WRLOCK,\n" in twin
+    assert "const struct mm_walk_ops *ops)" in out
+    assert "walk_page_range(mm, start, end, ops, NULL)" in out
+    assert "queue_range(mm, 0, 100, &queue_lock_vma_walk_ops)" in out
+    assert "queue_range(mm, 0, 100, &queue_walk_ops)" in out
+
+
+def test_split_result_compiles(tree, tmp_path):
+    """The threaded file is valid C (with stand-in declarations)."""
+    split = {"write_name": "queue_lock_vma_walk_ops",
+             "write_mode": "PGWALK_WRLOCK", "function": "queue_range",
+             "param": "ops",
+             "callers": [{"function": "bind_range", "line": 18,
+                          "table": "queue_lock_vma_walk_ops"},
+                         {"function": "migrate_range", "line": 28,
+                          "table": "queue_walk_ops"}]}
+    out = edits.file_edits(tree, "mm/split.c", [
+        table("queue_walk_ops", "PGWALK_RDLOCK", "split", split)])
+    prelude = ("#include <stddef.h>\nstruct mm_struct;\n"
+               "enum page_walk_lock { PGWALK_RDLOCK, PGWALK_WRLOCK };\n"
+               "struct mm_walk_ops { int (*pmd_entry)(void); "
+               "int (*test_walk)(void); enum page_walk_lock walk_lock; };\n"
+               "int a_pmd_entry(void); int a_test_walk(void);\n"
+               "int walk_page_range(struct mm_struct *, unsigned long, "
+               "unsigned long, const struct mm_walk_ops *, void *);\n"
+               "void mmap_write_lock(struct mm_struct *);\n"
+               "void mmap_write_unlock(struct mm_struct *);\n"
+               "void mmap_read_lock(struct mm_struct *);\n"
+               "void mmap_read_unlock(struct mm_struct *);\n")
+    src = tmp_path / "split_out.c"
+    src.write_text(prelude + out)
+    r = subprocess.run(["gcc", "-Wall", "-Werror", "-c", "-o",
+                        str(tmp_path / "x.o"), str(src)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_table_not_changed_as_asked_is_an_error(tree):
+    """Verification catches a decision the rule could not apply."""
+    with pytest.raises(edits.EditError) as err:
+        edits.file_edits(tree, "mm/tables.c", [
+            table("tab_aligned_ops", "PGWALK_WRLOCK"),
+            table("tab_aligned_opz", "PGWALK_RDLOCK")])
+    assert "tab_aligned_opz" in str(err.value)
+
+
+def test_real_tree_files_pass_checkpatch(tmp_path):
+    """mempolicy split, mlock's local table, ksm's non-const table."""
+    src = need_real_tree()
+    split = {"write_name": "queue_pages_lock_vma_walk_ops",
+             "write_mode": "PGWALK_WRLOCK", "function": "queue_pages_range",
+             "param": "ops",
+             "callers": [{"function": "do_mbind", "line": 0,
+                          "table": "queue_pages_lock_vma_walk_ops"},
+                         {"function": "migrate_to_node", "line": 0,
+                          "table": "queue_pages_walk_ops"}]}
+    cases = {"mm/mempolicy.c": [table("queue_pages_walk_ops",
+                                      "PGWALK_RDLOCK", "split", split)],
+             "mm/mlock.c": [table("mlock_walk_ops", "PGWALK_WRLOCK_VERIFY")],
+             "mm/ksm.c": [table("ksm_next_page_ops", "PGWALK_RDLOCK")]}
+    out = edits.edit_files(src, cases)
+    work = tmp_path / "w"
+    for relpath in cases:
+        (work / "a" / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (work / "b" / relpath).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(os.path.join(src, relpath), work / "a" / relpath)
+        (work / "b" / relpath).write_text(out[relpath])
+    diff = subprocess.run(["git", "diff", "--no-index", "a", "b"],
+                          cwd=work, capture_output=True, text=True).stdout
+    diff = diff.replace("a/a/", "a/").replace("b/b/", "b/")
+    patch = work / "x.patch"
+    patch.write_text(diff)
+    r = subprocess.run(["perl", "scripts/checkpatch.pl", "--no-signoff",
+                        "--no-color", str(patch)], cwd=src,
+                       capture_output=True, text=True)
+    assert "total: 0 errors, 0 warnings" in r.stdout, r.stdout[-2000:]
