@@ -11,6 +11,9 @@
 // Options: --no-includes -D patch
 
 virtual patch
+// Accepted so that both core rules take the same options; the header is
+// the same with or without per-VMA locks.
+virtual per_vma_lock
 
 @add_member depends on patch@
 @@

@@ -135,3 +135,30 @@ def test_ctrl_c_while_making_the_base_commit_leaves_the_plain_tree(tmp_path):
     assert proc.wait(timeout=60) == 130, rest
     assert "interrupted; the tree is as it was" in rest
     assert not os.path.exists(os.path.join(tree, ".git"))
+
+
+def test_series_on_a_tree_whose_path_has_spaces(minigit, tmp_path):
+    """The whole pipeline on the minitree, in and out of paths with spaces;
+    it has no checkpatch.pl, so that gate says so and is skipped here."""
+    out = tmp_path / "out dir"
+    r = run_apply("--no-checkpatch", minigit, str(out))
+    assert r.returncode == 0, r.stderr
+    names = sorted(os.listdir(out))
+    assert names == [
+        "0000-cover-letter.patch",
+        "0001-mm-pagewalk-add-an-explicit-locking-rule-to-struct-m.patch",
+        "0002-mm-mprotect-set-the-page-walk-locking-mode-of-prot_n.patch",
+        "0003-mm-mincore-set-the-page-walk-locking-mode-of-mincore.patch",
+        "decisions.json"]
+    mprotect = (out / names[2]).read_text()
+    assert "+\t.walk_lock\t\t= PGWALK_WRLOCK,\n" in mprotect
+    mincore = (out / names[3]).read_text()
+    assert "+\t.walk_lock\t\t= PGWALK_RDLOCK,\n" in mincore
+    assert git(minigit, "status", "--porcelain") == ""
+
+
+def test_missing_checkpatch_is_reported_not_passed(minigit, tmp_path):
+    r = run_apply(minigit, str(tmp_path / "out"))
+    assert r.returncode == 1
+    assert "checkpatch.pl not found" in r.stderr
+    assert "pgwalk/series" not in git(minigit, "branch", "--list")
