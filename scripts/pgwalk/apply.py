@@ -11,7 +11,10 @@ import argparse
 import json
 import os
 import re
+import shutil
+import signal
 import sys
+import threading
 import time
 
 from pgwalk import gitops, series
@@ -78,9 +81,8 @@ def already_converted(tree):
     with open(header, encoding="utf-8", errors="replace") as f:
         if "enum page_walk_lock" not in f.read():
             return False
-    files = gitops.git(tree, "grep", "-l", "-w", "mm_walk_ops", "--",
-                       "*.c", check=False).split()
-    for relpath in files:
+    from pgwalk import candidates
+    for relpath in candidates.grep(tree, "mm_walk_ops", words=True):
         with open(os.path.join(tree, relpath), encoding="utf-8",
                   errors="replace") as f:
             for _name, body in TABLE_RE.findall(f.read()):
@@ -89,22 +91,50 @@ def already_converted(tree):
     return True
 
 
-def prepare_git(tree, stages):
-    """Return the base commit; make one for a plain tree; refuse dirt."""
+def check_git(tree):
+    """Refuse a tree whose git state the series cannot build on."""
     if os.path.exists(os.path.join(tree, ".git")) and \
             not gitops.is_git_toplevel(tree):
         raise ApplyError("%s: has a .git but is not the top of a git work "
                          "tree" % tree)
     if not os.path.exists(os.path.join(tree, ".git")):
-        stages.run("git-init", gitops.make_base_commit, tree,
-                   progress=stages.say)
+        return False
     dirty = gitops.dirty_paths(tree)
     if dirty:
         raise ApplyError("%s: the tree has uncommitted changes (%s%s); "
                          "commit or stash them first" %
                          (tree, ", ".join(dirty[:3]),
                           ", ..." if len(dirty) > 3 else ""))
-    return gitops.git(tree, "rev-parse", "HEAD").strip()
+    return True
+
+
+class BaseCommit(threading.Thread):
+    """Make the base commit of a plain tree while the analysis runs.
+
+    The analysis only reads files (git grep --no-index, spatch), so the
+    two overlap; git add is mostly I/O, spatch mostly CPU.
+    """
+
+    def __init__(self, tree, stages):
+        super().__init__(daemon=True)
+        self.tree, self.stages = tree, stages
+        self.error = None
+        self.seconds = 0.0
+
+    def run(self):
+        t0 = time.monotonic()
+        try:
+            gitops.make_base_commit(self.tree, progress=self.stages.say)
+        except BaseException as e:      # re-raised in the main thread
+            self.error = e
+        self.seconds = time.monotonic() - t0
+
+    def result(self):
+        self.join()
+        if self.error:
+            raise self.error
+        self.stages.times.insert(0, ("git-init", self.seconds))
+        return gitops.git(self.tree, "rev-parse", "HEAD").strip()
 
 
 def make_edits(tree, decisions, jobs):
@@ -129,8 +159,26 @@ def run(args):
         raise ApplyError("%s: OUTDIR inside the tree would make it dirty" %
                          outdir)
     stages = Stages(args.quiet)
-    base = prepare_git(tree, stages)
+    base_commit = None
+    if check_git(tree):
+        base = gitops.git(tree, "rev-parse", "HEAD").strip()
+    else:
+        base_commit = BaseCommit(tree, stages)
+        base_commit.start()
+    try:
+        return build_series(args, tree, outdir, pins, stages, base_commit,
+                            None if base_commit else base)
+    except BaseException:
+        if base_commit:
+            # The .git is this run's own: a run that fails or is stopped
+            # takes it away again, so the tree is as it was.
+            base_commit.join()
+            shutil.rmtree(os.path.join(tree, ".git"), ignore_errors=True)
+        raise
 
+
+def build_series(args, tree, outdir, pins, stages, base_commit, base):
+    """The stages after the checks; base_commit is still running, or None."""
     if already_converted(tree):
         print("%s: already converted: the core is present and every "
               "struct mm_walk_ops sets walk_lock; no series to make" % tree)
@@ -143,6 +191,8 @@ def run(args):
         print("%s: nothing to do: every table the analysis found already "
               "has the right walk_lock" % tree)
         return 0
+    if base_commit:
+        base = base_commit.result()
     core_files, texts = stages.run("edits", make_edits, tree, decided,
                                    args.jobs)
     head = stages.run("commits", series.make_commits, tree, base, decided,
@@ -173,6 +223,10 @@ def run(args):
     return 0
 
 
+def _interrupt():
+    raise KeyboardInterrupt
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="apply.sh",
@@ -191,6 +245,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    # SIGTERM (a CI timeout, kill) cleans up like Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda signum, frame: _interrupt())
     try:
         return run(args)
     except KeyboardInterrupt:

@@ -23,8 +23,16 @@ WALK_CALL = re.compile(r"\b(%s)\s*\(" % "|".join(WALKERS))
 
 
 def grep(tree, pattern, words=False):
-    """{relpath: [(line number, text)]} of .c files matching an ERE."""
+    """{relpath: [(line number, text)]} of .c files matching an ERE.
+
+    A tree without a git repository (a plain unpacked tree, or one whose
+    base commit is still being made) is searched on disk with --no-index;
+    --no-exclude-standard because Debian's tarballs ignore everything.
+    """
     args = ["git", "-C", tree, "grep", "-n", "-E", "-I"]
+    if not os.path.exists(os.path.join(tree, ".git", "HEAD")) or \
+            not os.path.exists(os.path.join(tree, ".git", "index")):
+        args += ["--no-index", "--no-exclude-standard"]
     if words:
         args.append("-w")
     proc = subprocess.run(args + ["-e", pattern, "--", "*.c"] +

@@ -9,7 +9,6 @@ a git repository; it undoes itself when interrupted.
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 
@@ -78,8 +77,8 @@ def make_base_commit(tree, progress=print):
     """Turn a plain kernel tree into a git repo with one base commit.
 
     Debian's kernel tarballs carry a top-level .gitignore that ignores
-    everything, so files are added with --force.  Interrupted (Ctrl-C or
-    an error), the half-made .git is removed: the tree is as it was.
+    everything, so files are added with --force.  On an error (git dies
+    on Ctrl-C too) the half-made .git is removed: the tree is as it was.
     """
     gitdir = os.path.join(tree, ".git")
     epoch = "%d +0000" % tree_epoch(tree)
@@ -87,13 +86,6 @@ def make_base_commit(tree, progress=print):
            "GIT_AUTHOR_NAME": "pgwalk", "GIT_AUTHOR_EMAIL": "pgwalk@localhost",
            "GIT_COMMITTER_NAME": "pgwalk",
            "GIT_COMMITTER_EMAIL": "pgwalk@localhost"}
-    old_int = signal.getsignal(signal.SIGINT)
-    old_term = signal.getsignal(signal.SIGTERM)
-
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupted)
     try:
         progress("making a git repository of %s (one base commit)" % tree)
         git(tree, "init", "-q")
@@ -106,9 +98,6 @@ def make_base_commit(tree, progress=print):
     except BaseException:
         shutil.rmtree(gitdir, ignore_errors=True)
         raise
-    finally:
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGTERM, old_term)
 
 
 def kernel_version(tree):
