@@ -21,15 +21,26 @@ REAL_TREE = os.environ.get(
     os.path.expanduser("~/.cache/pgwalk-series/linux-source-6.1"))
 
 
-@pytest.fixture(autouse=True)
-def git_identity(monkeypatch, tmp_path_factory):
-    """A known identity for Signed-off-by, whatever the machine has."""
+@pytest.fixture(scope="session", autouse=True)
+def git_identity(tmp_path_factory):
+    """A known identity for Signed-off-by, whatever the machine has.
+
+    Session-wide, so that module-scoped fixtures (which run before any
+    function-scoped one) see it too.
+    """
     cfg = tmp_path_factory.getbasetemp() / "gitconfig"
-    if not cfg.exists():
-        cfg.write_text("[user]\n\tname = Test Maintainer\n"
-                       "\temail = maintainer@example.org\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    cfg.write_text("[user]\n\tname = Test Maintainer\n"
+                   "\temail = maintainer@example.org\n")
+    saved = {k: os.environ.get(k) for k in ("GIT_CONFIG_GLOBAL",
+                                            "GIT_CONFIG_NOSYSTEM")}
+    os.environ["GIT_CONFIG_GLOBAL"] = str(cfg)
+    os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def need_real_tree():
