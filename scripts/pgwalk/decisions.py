@@ -297,7 +297,11 @@ def gather(tree, jobs=2, progress=None):
         tracked |= names
         if not new:
             continue
-        caller_files = candidates.callers_files(tree, new)
+        # A static function is called only from its own file.
+        static = {fn for f, fn in need if fn in new and fx.is_static(f, fn)}
+        caller_files = sorted(
+            set(candidates.callers_files(tree, new - static)) |
+            {f for f, fn in need if fn in static})
         say("facts: round %d: callers of %d functions in %d files" %
             (rnd, len(new), len(caller_files)))
         raw = facts.collect(tree, caller_files, new, jobs, calls_only=True)
