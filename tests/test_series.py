@@ -128,5 +128,6 @@ def test_checkpatch_catches_a_bad_patch(tmp_path):
     good.write_text(good_body % "/* fine */")
     bad = tmp_path / "0002-bad.patch"
     bad.write_text(good_body % "int x ;   ")
-    problems = series.checkpatch(tree, [str(good), str(bad)], 2)
-    assert list(problems) == [str(bad)]
+    for jobs in (1, 2):     # one checkpatch for both, and one each
+        problems = series.checkpatch(tree, [str(good), str(bad)], jobs)
+        assert list(problems) == [str(bad)]

@@ -8,6 +8,7 @@ git repository it first needs.
 """
 
 import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -140,11 +141,13 @@ class BaseCommit(threading.Thread):
 def make_edits(tree, decisions, jobs):
     """(core files, {file: new text}) for the series."""
     from pgwalk import core, edits
-    core_files = {}
-    if not decisions.get("has_core"):
-        core_files = core.core_edits(tree, decisions.get("per_vma_lock",
-                                                         False))
-    return core_files, edits.edit_files(tree, series.group_by_file(decisions))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        core_files = pool.submit(
+            core.core_edits, tree, decisions.get("per_vma_lock", False)) \
+            if not decisions.get("has_core") else None
+        texts = pool.submit(edits.edit_files, tree,
+                            series.group_by_file(decisions))
+        return (core_files.result() if core_files else {}), texts.result()
 
 
 def run(args):
@@ -191,10 +194,11 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
         print("%s: nothing to do: every table the analysis found already "
               "has the right walk_lock" % tree)
         return 0
-    if base_commit:
-        base = base_commit.result()
+    # The edits read files only: they too overlap the base commit.
     core_files, texts = stages.run("edits", make_edits, tree, decided,
                                    args.jobs)
+    if base_commit:
+        base = stages.run("wait-git-init", base_commit.result)
     head = stages.run("commits", series.make_commits, tree, base, decided,
                       core_files, texts, stages.say)
     patches = stages.run("format-patch", series.format_patches, tree, base,

@@ -108,21 +108,29 @@ def checkpatch(tree, patches, jobs):
     if not os.path.exists(script):
         return {"(tree)": ["scripts/checkpatch.pl not found in the tree"]}
 
-    def one(patch):
-        proc = subprocess.run(["perl", script, "--no-color", "--showfile",
-                               patch], cwd=tree, capture_output=True,
-                              text=True)
-        total = re.search(r"total: (\d+) errors, (\d+) warnings",
-                          proc.stdout)
-        if total and total.groups() == ("0", "0"):
-            return patch, []
-        lines = [l for l in proc.stdout.splitlines()
-                 if re.match(r"^(ERROR|WARNING|CHECK|\S+:\d+: (ERROR|WARNING))",
-                             l) or l.startswith(("#", "+"))]
-        return patch, lines or proc.stdout.splitlines()[-5:] + \
-            proc.stderr.splitlines()[-3:]
+    def group(patches):
+        # One perl for several patches: its start-up costs more than a
+        # patch.  checkpatch prints one "total:" line per file, in order.
+        proc = subprocess.run(["perl", script, "--no-color"] + patches,
+                              cwd=tree, capture_output=True, text=True)
+        totals = re.findall(r"^total: (\d+) errors, (\d+) warnings",
+                            proc.stdout, re.M)
+        if len(totals) != len(patches):
+            return [(p, proc.stdout.splitlines()[-5:] +
+                     proc.stderr.splitlines()[-3:]) for p in patches]
+        sections = re.split(r"^total: .*$", proc.stdout, flags=re.M)
+        out = []
+        for patch, total, text in zip(patches, totals, sections):
+            lines = [] if total == ("0", "0") else \
+                [l for l in text.splitlines()
+                 if l.startswith(("ERROR", "WARNING", "CHECK", "#", "+"))] \
+                or ["checkpatch: %s errors, %s warnings" % total]
+            out.append((patch, lines))
+        return out
 
     real = [p for p in patches if not p.endswith("0000-cover-letter.patch")]
+    groups = [real[i::max(1, jobs)] for i in range(max(1, jobs))]
     with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-        results = dict(pool.map(one, real))
+        results = dict(r for g in pool.map(group, [g for g in groups if g])
+                       for r in g)
     return {p: lines for p, lines in results.items() if lines}
