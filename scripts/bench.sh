@@ -31,17 +31,28 @@ for a in edits.bare_annotate_cmd(sys.argv[1], sys.argv[2]):
     print(a)' "$work/tree" "$work/out/decisions.json")
 "${cmd[@]}" > /dev/null 2> "$work/bare.log"
 t3=$(date +%s.%N)
+# The same pass with spatch's default of one process.
+args=("${cmd[@]}")
+for i in "${!args[@]}"; do
+	[ "${args[$i]}" = "-j" ] && args[$((i + 1))]=1
+done
+"${args[@]}" > /dev/null 2>> "$work/bare.log"
+t4=$(date +%s.%N)
 
 echo "apply.sh stage times (first run, plain tree):"
 sed -n '/^[a-z-]* *[0-9.]* s$/p' "$work/apply.log" | sed 's/^/  /'
 echo "apply.sh stage times (re-run, git tree):"
 sed -n '/^[a-z-]* *[0-9.]* s$/p' "$work/apply2.log" | sed 's/^/  /'
-awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v j="$jobs" 'BEGIN {
-	first = b - a; again = c - b; bare = d - c
-	printf "apply.sh, plain tree:      %6.1f s wall (bound 60 s)\n", first
-	printf "apply.sh, re-run:          %6.1f s wall\n", again
-	printf "bare spatch --dir pass:    %6.1f s wall (-j %d)\n", bare, j
-	printf "ratio apply/bare:          %6.2f (bound 3.00)\n", first / bare
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v e="$t4" -v j="$jobs" '
+BEGIN {
+	first = b - a; again = c - b; bare = d - c; bare1 = e - d
+	printf "apply.sh, plain tree:        %6.1f s wall (bound 60 s)\n", first
+	printf "apply.sh, re-run (git tree): %6.1f s wall\n", again
+	printf "bare spatch --dir pass:      %6.1f s wall (-j %d)\n", bare, j
+	printf "bare spatch --dir pass:      %6.1f s wall (-j 1)\n", bare1
+	printf "ratio plain/bare(-j %d):      %6.2f (bound 3.00)\n", j, first / bare
+	printf "ratio re-run/bare(-j %d):     %6.2f\n", j, again / bare
+	printf "ratio plain/bare(-j 1):      %6.2f\n", first / bare1
 }'
 if cmp -s <(cat "$work"/out/*.patch) <(cat "$work"/out2/*.patch); then
 	echo "re-run: identical patches"
