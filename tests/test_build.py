@@ -22,7 +22,8 @@ def git(tree, *args):
 
 
 def commit_all(tree, msg):
-    git(tree, "add", "-A")
+    # -f: Debian's kernel tarballs carry a .gitignore that ignores "/*".
+    git(tree, "add", "-f", "-A")
     git(tree, "commit", "-qm", msg)
     return git(tree, "rev-parse", "HEAD").strip()
 

@@ -133,10 +133,20 @@ class ArchBuild:
             subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout",
                             self.tree, self.src], check=True)
         self.checkout(self.base)
-        if not os.path.exists(os.path.join(self.out, ".config")):
+        config = os.path.join(self.out, ".config")
+        if not os.path.exists(config):
             self.say("%s: allmodconfig" % self.name)
             os.makedirs(self.out, exist_ok=True)
             self.make("allmodconfig")
+        with open(config) as f:
+            werror = "CONFIG_WERROR=y" in f.read()
+        if werror:
+            # allmodconfig turns warnings into errors; a new warning is
+            # reported as such (WARN), and an error is a real one (FAIL).
+            subprocess.run([os.path.join(self.src, "scripts", "config"),
+                            "--file", config, "--disable", "WERROR"],
+                           check=True)
+            self.make("olddefconfig")
         self.say("%s: prepare" % self.name)
         self.make("prepare")
 
@@ -203,8 +213,10 @@ def verify(tree, commits, base, arch_names, jobs, say):
             cell = {"status": "OK" if objs else "n/a", "objects": objs,
                     "new_warnings": sorted(warns - base_warn)}
             if errors:
-                bad = re.match(r"^([^:]+):", errors[0])
-                cell.update(status="FAIL", error=errors[0],
+                # Name the object as the tree does, not by the clone's path.
+                err = errors[0].replace(ab.src + os.sep, "")
+                bad = re.match(r"^([^:]+):", err)
+                cell.update(status="FAIL", error=err,
                             object=bad.group(1) if bad else "?")
             elif cell["new_warnings"]:
                 cell["status"] = "WARN"
