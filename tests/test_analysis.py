@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, need_real_tree
+from conftest import FIXTURES, copy_plain_tree, need_real_tree
 from pgwalk import decisions, pins
 
 ANALYSIS = os.path.join(FIXTURES, "analysis")
@@ -182,15 +182,12 @@ def test_real_tree_issue_examples(tmp_path):
     """On Linux 6.1: the three examples the issue names, and the tables
     that only walk_page_range_novma()/walk_page_mapping() use."""
     src = need_real_tree()
-    tree = str(tmp_path / "k")
-    subprocess.run(["git", "clone", "-q", "--shared", src, tree]
-                   if os.path.isdir(os.path.join(src, ".git")) else
-                   ["cp", "-a", src, tree], check=True)
-    if not os.path.isdir(os.path.join(tree, ".git")):
-        for args in (["init", "-q"], ["add", "-f", "-A"],
-                     ["commit", "-qm", "base"]):
-            subprocess.run(["git", "-C", tree, *args], check=True,
-                           capture_output=True)
+    # A plain copy, whatever state the cached tree's own .git is in.
+    tree = copy_plain_tree(src, str(tmp_path / "k"))
+    for args in (["init", "-q"], ["add", "-f", "-A"],
+                 ["commit", "-qm", "base"]):
+        subprocess.run(["git", "-C", tree, *args], check=True,
+                       capture_output=True)
     out = decisions.analyze(tree, jobs=2)
     t = {x["name"]: x for x in out["tables"]}
     assert t["mlock_walk_ops"]["mode"] == "PGWALK_WRLOCK_VERIFY"
