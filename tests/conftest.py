@@ -61,3 +61,20 @@ def copy_plain_tree(src, dst):
 def run_apply(*args, env=None, **kw):
     return subprocess.run([APPLY, *args], capture_output=True, text=True,
                           env=env, **kw)
+
+
+def checkpatch_of(src, new_texts, tmp_path):
+    """checkpatch.pl's output on the diff from src's files to new_texts."""
+    work = tmp_path / "checkpatch"
+    for relpath, text in new_texts.items():
+        (work / "a" / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (work / "b" / relpath).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(os.path.join(src, relpath), work / "a" / relpath)
+        (work / "b" / relpath).write_text(text)
+    diff = subprocess.run(["git", "diff", "--no-index", "a", "b"], cwd=work,
+                          capture_output=True, text=True).stdout
+    patch = work / "x.patch"
+    patch.write_text(diff.replace("a/a/", "a/").replace("b/b/", "b/"))
+    return subprocess.run(["perl", "scripts/checkpatch.pl", "--no-signoff",
+                           "--no-color", str(patch)], cwd=src,
+                          capture_output=True, text=True).stdout

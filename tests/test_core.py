@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, REPO, need_real_tree
+from conftest import FIXTURES, REPO, checkpatch_of, need_real_tree
 from pgwalk import core
 
 HARNESS = os.path.join(REPO, "tests", "harness")
@@ -167,17 +167,5 @@ def test_detect_per_vma_locks():
 def test_core_patch_on_the_real_tree_passes_checkpatch(tmp_path):
     src = need_real_tree()
     out = core.core_edits(src, core.detect(src)["per_vma_lock"])
-    work = tmp_path / "w"
-    for relpath, text in out.items():
-        (work / "a" / relpath).parent.mkdir(parents=True, exist_ok=True)
-        (work / "b" / relpath).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(os.path.join(src, relpath), work / "a" / relpath)
-        (work / "b" / relpath).write_text(text)
-    diff = subprocess.run(["git", "diff", "--no-index", "a", "b"], cwd=work,
-                          capture_output=True, text=True).stdout
-    patch = work / "core.patch"
-    patch.write_text(diff.replace("a/a/", "a/").replace("b/b/", "b/"))
-    r = subprocess.run(["perl", "scripts/checkpatch.pl", "--no-signoff",
-                        "--no-color", str(patch)], cwd=src,
-                       capture_output=True, text=True)
-    assert "total: 0 errors, 0 warnings" in r.stdout, r.stdout[-2000:]
+    report = checkpatch_of(src, out, tmp_path)
+    assert "total: 0 errors, 0 warnings" in report, report[-2000:]

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, need_real_tree
+from conftest import FIXTURES, checkpatch_of, need_real_tree
 from pgwalk import edits
 
 EDITS = os.path.join(FIXTURES, "edits")
@@ -19,6 +19,16 @@ EDITS = os.path.join(FIXTURES, "edits")
 
 def table(name, mode, action="annotate", split=None):
     return {"name": name, "mode": mode, "action": action, "split": split}
+
+
+# The split the decisions would give tests/fixtures/edits/split.c.
+FIXTURE_SPLIT = table("queue_walk_ops", "PGWALK_RDLOCK", "split", {
+    "write_name": "queue_lock_vma_walk_ops", "write_mode": "PGWALK_WRLOCK",
+    "function": "queue_range", "param": "ops",
+    "callers": [{"function": "bind_range", "line": 18,
+                 "table": "queue_lock_vma_walk_ops"},
+                {"function": "migrate_range", "line": 28,
+                 "table": "queue_walk_ops"}]})
 
 
 @pytest.fixture
@@ -56,15 +66,7 @@ def test_walk_lock_follows_each_tables_alignment(tree):
 
 
 def test_split_adds_a_twin_and_threads_the_callers(tree):
-    split = {"write_name": "queue_lock_vma_walk_ops",
-             "write_mode": "PGWALK_WRLOCK", "function": "queue_range",
-             "param": "ops",
-             "callers": [{"function": "bind_range", "line": 18,
-                          "table": "queue_lock_vma_walk_ops"},
-                         {"function": "migrate_range", "line": 28,
-                          "table": "queue_walk_ops"}]}
-    out = edits.file_edits(tree, "mm/split.c", [
-        table("queue_walk_ops", "PGWALK_RDLOCK", "split", split)])
+    out = edits.file_edits(tree, "mm/split.c", [FIXTURE_SPLIT])
     assert "\t.walk_lock\t= PGWALK_RDLOCK,\n" in body(out, "queue_walk_ops")
     twin = body(out, "queue_lock_vma_walk_ops")
     assert "\t.test_walk\t= a_test_walk,\n" in twin      # copied verbatim
@@ -77,15 +79,7 @@ def test_split_adds_a_twin_and_threads_the_callers(tree):
 
 def test_split_result_compiles(tree, tmp_path):
     """The threaded file is valid C (with stand-in declarations)."""
-    split = {"write_name": "queue_lock_vma_walk_ops",
-             "write_mode": "PGWALK_WRLOCK", "function": "queue_range",
-             "param": "ops",
-             "callers": [{"function": "bind_range", "line": 18,
-                          "table": "queue_lock_vma_walk_ops"},
-                         {"function": "migrate_range", "line": 28,
-                          "table": "queue_walk_ops"}]}
-    out = edits.file_edits(tree, "mm/split.c", [
-        table("queue_walk_ops", "PGWALK_RDLOCK", "split", split)])
+    out = edits.file_edits(tree, "mm/split.c", [FIXTURE_SPLIT])
     prelude = ("#include <stddef.h>\nstruct mm_struct;\n"
                "enum page_walk_lock { PGWALK_RDLOCK, PGWALK_WRLOCK };\n"
                "struct mm_walk_ops { int (*pmd_entry)(void); "
@@ -129,18 +123,5 @@ def test_real_tree_files_pass_checkpatch(tmp_path):
              "mm/mlock.c": [table("mlock_walk_ops", "PGWALK_WRLOCK_VERIFY")],
              "mm/ksm.c": [table("ksm_next_page_ops", "PGWALK_RDLOCK")]}
     out = edits.edit_files(src, cases)
-    work = tmp_path / "w"
-    for relpath in cases:
-        (work / "a" / relpath).parent.mkdir(parents=True, exist_ok=True)
-        (work / "b" / relpath).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(os.path.join(src, relpath), work / "a" / relpath)
-        (work / "b" / relpath).write_text(out[relpath])
-    diff = subprocess.run(["git", "diff", "--no-index", "a", "b"],
-                          cwd=work, capture_output=True, text=True).stdout
-    diff = diff.replace("a/a/", "a/").replace("b/b/", "b/")
-    patch = work / "x.patch"
-    patch.write_text(diff)
-    r = subprocess.run(["perl", "scripts/checkpatch.pl", "--no-signoff",
-                        "--no-color", str(patch)], cwd=src,
-                       capture_output=True, text=True)
-    assert "total: 0 errors, 0 warnings" in r.stdout, r.stdout[-2000:]
+    report = checkpatch_of(src, out, tmp_path)
+    assert "total: 0 errors, 0 warnings" in report, report[-2000:]
