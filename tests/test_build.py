@@ -8,7 +8,6 @@ runs, keyed by base commit).
 import os
 import subprocess
 
-import pytest
 
 from conftest import REPO, copy_plain_tree, need_real_tree
 from pgwalk import build

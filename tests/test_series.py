@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, need_real_tree
-from pgwalk import gitops, maintainers, messages, series
+from pgwalk import maintainers, messages, series
 
 
 def git(tree, *args):

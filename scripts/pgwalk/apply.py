@@ -138,7 +138,7 @@ class BaseCommit(threading.Thread):
         return gitops.git(self.tree, "rev-parse", "HEAD").strip()
 
 
-def make_edits(tree, decisions, jobs):
+def make_edits(tree, decisions):
     """(core files, {file: new text}) for the series."""
     from pgwalk import core, edits
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
@@ -195,8 +195,7 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
               "has the right walk_lock" % tree)
         return 0
     # The edits read files only: they too overlap the base commit.
-    core_files, texts = stages.run("edits", make_edits, tree, decided,
-                                   args.jobs)
+    core_files, texts = stages.run("edits", make_edits, tree, decided)
     if base_commit:
         base = stages.run("wait-git-init", base_commit.result)
     head = stages.run("commits", series.make_commits, tree, base, decided,

@@ -123,6 +123,21 @@ class Facts:
         head = re.split(r"[;}]", head)[-1]
         return re.search(r"\bstatic\b", head) is not None
 
+    def shown(self, relpath, fn, line):
+        """fn() as a reader knows it: SYSCALL_DEFINE3(mbind), not
+        SYSCALL_DEFINE3(), for the syscall macros Coccinelle names by the
+        macro.  The definition is the nearest one above `line`."""
+        if not re.match(r"^(COMPAT_)?SYSCALL_DEFINE\d$", fn):
+            return "%s()" % fn
+        with open(os.path.join(self.tree, relpath), encoding="utf-8",
+                  errors="replace") as fh:
+            lines = fh.read().split("\n")[:line]
+        for text in reversed(lines):
+            m = re.match(r"^%s\((\w+)" % fn, text)
+            if m:
+                return "%s(%s)" % (fn, m.group(1))
+        return "%s()" % fn
+
     def callers(self, relpath, name):
         """Call sites of function `name` defined in relpath."""
         static = self.is_static(relpath, name)
@@ -155,8 +170,8 @@ class Analysis:
     def lock_words(self, relpath, fn, state, lock_line):
         name = self.fx.locks.get((relpath, lock_line), "the mmap lock")
         verb = "asserts" if name.startswith("mmap_assert") else "takes"
-        return "%s() %s %s() (%s)" % (fn, verb, name,
-                                      _loc(relpath, lock_line))
+        return "%s %s %s() (%s)" % (self.fx.shown(relpath, fn, lock_line),
+                                    verb, name, _loc(relpath, lock_line))
 
     def feasible(self, key):
         """The path states of a site, less the error paths.
@@ -202,15 +217,17 @@ class Analysis:
                 "Coccinelle could not follow the control flow to %s() at "
                 "%s" % (callee, _loc(relpath, line))])]
         fn = self.fx.site_fn[key]
-        here = "%s() calls %s() (%s)" % (fn, callee, _loc(relpath, line))
+        here = "%s calls %s() (%s)" % (self.fx.shown(relpath, fn, line),
+                                       callee, _loc(relpath, line))
         out = []
         for state, lock_line in sorted(self.feasible(key),
                                        key=lambda s: (s[0], s[1] or 0)):
             if state in ("read", "write", "released"):
                 if state == "released":
-                    step = "%s() releases the mmap lock with %s() (%s) " \
+                    step = "%s releases the mmap lock with %s() (%s) " \
                            "before calling %s()" % (
-                               fn, self.fx.locks.get((relpath, lock_line),
+                               self.fx.shown(relpath, fn, line),
+                               self.fx.locks.get((relpath, lock_line),
                                                      "an unlock"),
                                _loc(relpath, lock_line), callee)
                     out.append((state, [step]))

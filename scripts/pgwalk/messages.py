@@ -107,10 +107,10 @@ def _table_paragraph(table):
         lines.append(wrap("This mode is pinned by the decisions file: %s" %
                           table.get("pin_reason", "")))
     if table.get("evidence"):
-        lines.append("Evidence:")
+        lines.append("\nEvidence:")
         lines.append(bullets(table["evidence"]))
     if table.get("review"):
-        lines.append("Left for review (the mode keeps the behaviour the "
+        lines.append("\nLeft for review (the mode keeps the behaviour the "
                      "tree had):")
         lines.append(bullets(table["review"]))
     return "\n".join(lines)
