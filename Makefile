@@ -5,6 +5,8 @@
 #                   series into generated/ and build-check it for x86_64
 #   make check      run the tests
 #   make bench      print stage times of apply.sh and the spatch yardstick
+#   make bench-build  time verify-build on the series, five architectures,
+#                   cold and warm, and count its objects against --full
 #
 # Variables: TREE=<kernel tree> (default: the cached 6.1 tree),
 # OUT=<series dir>, JOBS=<n>, ARCH_LIST=<arches for build-check>.
@@ -17,7 +19,7 @@ PYTEST := /usr/bin/python3 -m pytest
 # TREE is resolved at run time so that `make check` alone never downloads.
 tree = $${TREE:-$$(scripts/fetch-tree.sh $(PKG))}
 
-.PHONY: all deps series build-check check bench clean
+.PHONY: all deps series build-check check bench bench-build clean
 
 all: build-check
 
@@ -38,6 +40,9 @@ check: deps
 
 bench: deps
 	@scripts/bench.sh "$(tree)"
+
+bench-build: series
+	@scripts/bench-build.sh "$(tree)"
 
 clean:
 	rm -rf generated/*/ tests/harness/build

@@ -2,10 +2,13 @@
 # Install the Debian packages the toolkit needs, and only those missing.
 #
 # Coccinelle's python rules need libpython3.11, which the coccinelle
-# package does not pull in.  As non-root, print the exact command and stop.
+# package does not pull in.  ccache makes re-runs of the build check cheap;
+# distcc serves --distcc and its test.  Cross compilers are installed by
+# verify-build.sh itself, for the architectures asked for.  As non-root,
+# print the exact command and stop.
 set -e
 PACKAGES="coccinelle libpython3.11 python3 python3-pytest git make gcc perl
-	  xz-utils flex bison bc libssl-dev libelf-dev"
+	  xz-utils flex bison bc libssl-dev libelf-dev ccache distcc"
 [ -n "$1" ] && PACKAGES="$PACKAGES $*"
 
 missing=

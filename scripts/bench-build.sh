@@ -1,0 +1,65 @@
+#!/bin/bash
+# bench-build.sh TREE [ARCHES]: time verify-build on the series, cold and warm.
+#
+# Cold: a new, empty cache (no O= directories, no checkout, empty ccache),
+# so configs, prepare and every compile are counted.  Warm: the same run
+# again with nothing changed.  Then the number of objects the per-commit
+# check compiled, next to the number a --full build of the same
+# architectures compiles (kbuild's dry run; not timed).  The issue's bounds:
+# cold <= 15 min, warm <= 3 min for the five default architectures.
+# Figures are printed, never asserted.
+set -e
+tree=$(cd "${1:?usage: bench-build.sh TREE [ARCHES]}" && pwd)
+arches=${2:-x86_64,arm64,powerpc,riscv,s390}
+here=$(cd "$(dirname "$0")" && pwd)
+jobs=${JOBS:-$(nproc)}
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/pgwalk-bench-build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# The dry-run counts outlive the bench: they depend on the tree only.
+export PGWALK_COUNTS="${PGWALK_CACHE:-$HOME/.cache/pgwalk-series}/build"
+export PGWALK_CACHE="$work/cache" CCACHE_DIR="$work/ccache"
+
+run() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$here/verify-build.sh" --arch "$arches" --jobs "$jobs" \
+		--out "$work/$1" "$tree" > "$work/$1.txt" 2> "$work/$1.log" ||
+		{ echo "bench-build: verify-build failed ($1):" >&2
+		  tail -5 "$work/$1.log" >&2; exit 1; }
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }'
+}
+
+echo "bench-build: cold run on $arches (new cache in $work)" >&2
+cold=$(run cold)
+echo "bench-build: warm run" >&2
+warm=$(run warm)
+echo "bench-build: counting what --full compiles (kbuild dry run)" >&2
+PYTHONPATH="$here" python3 - "$work/cold/build-report.json" "$tree" <<'EOF'
+import json, sys
+from pgwalk import build, kbuild, gitops
+report = json.load(open(sys.argv[1]))
+tree = sys.argv[2]
+arches = build.load_arches()
+base = gitops.git(tree, "rev-parse",
+                  report["commits"][0]["commit"] + "^^{tree}").strip()
+src = kbuild.SourceCheckout(tree)
+launcher = kbuild.Launcher()
+total_checked = total_full = 0
+for name in report["arches"]:
+    checked = report["base"][name]["objects"] + sum(
+        len(c["cells"][name]["objects"]) for c in report["commits"])
+    ab = kbuild.ArchBuild(src, base, name, arches[name], 1, launcher,
+                          lambda m: None)
+    full = ab.full_count()
+    total_checked += checked
+    total_full += full
+    print("  %-8s per-commit check compiled %5d objects; --full compiles "
+          "%6d" % (name, checked, full))
+print("  all       per-commit check compiled %5d objects; --full compiles "
+      "%6d" % (total_checked, total_full))
+EOF
+grep "in [0-9]* s:" "$work/cold.log" | sed 's/^/  cold: /'
+grep "in [0-9]* s:" "$work/warm.log" | sed 's/^/  warm: /'
+printf "verify-build, cold (configs, prepare, all compiles): %5d s (bound 900 s)\n" "$cold"
+printf "verify-build, warm (nothing changed):                %5d s (bound 180 s)\n" "$warm"

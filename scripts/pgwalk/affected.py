@@ -1,0 +1,121 @@
+"""Which source files a commit can affect, and on which architecture.
+
+A commit can change the object code of:
+  - the .c files it changes;
+  - every .c file that includes a header it changes, directly or through
+    other headers (followed by #include lines, not by grep for names);
+  - every .c file that uses a non-static function whose declaration it
+    changes: a caller with its own prototype, or one reached through a
+    header this commit does not touch, must be compiled against the new
+    definition too.
+"""
+
+import os
+import re
+
+from pgwalk import gitops
+
+# Directories whose .c files are not part of a kernel build.
+NOT_KERNEL = ("tools/", "scripts/", "samples/", "Documentation/", "usr/")
+
+# A top-level (column 0) declaration or definition of a function:
+# "int foo(", "extern struct page *bar(", "void __init baz(".
+_DECL = re.compile(r"^(?!static\b)(?!#)(?:[A-Za-z_][\w]*[\s\*]+)+"
+                   r"\**([A-Za-z_]\w*)\s*\(")
+_NOT_A_FUNCTION = {"if", "for", "while", "switch", "return", "sizeof",
+                   "typeof", "__attribute__", "defined"}
+
+
+def arch_dir(arch):
+    """The arch/<dir> a kbuild ARCH builds from."""
+    return {"x86_64": "x86", "i386": "x86", "sparc64": "sparc",
+            "sparc32": "sparc", "parisc64": "parisc"}.get(arch, arch)
+
+
+def changed_files(tree, commit):
+    return gitops.git(tree, "diff", "--no-renames", "--name-only",
+                      commit + "^", commit).split()
+
+
+def includers(tree, commit, headers):
+    """.c files including any of `headers`, directly or through headers."""
+    found_c, seen = set(), set()
+    todo = [h for h in headers if h.endswith(".h")]
+    while todo:
+        header = todo.pop()
+        if header in seen:
+            continue
+        seen.add(header)
+        # <linux/x.h> for include/linux/x.h, "x.h" for a local header.
+        if header.startswith("include/"):
+            spelled = header[len("include/"):]
+        elif "/include/" in header:
+            spelled = header.split("/include/", 1)[1]
+        else:
+            spelled = os.path.basename(header)
+        out = gitops.git(tree, "grep", "-l", "-E",
+                         r'^\s*#\s*include\s*[<"]%s[>"]' % re.escape(spelled),
+                         commit, "--", "*.c", "*.h", check=False)
+        for line in out.splitlines():
+            path = line.split(":", 1)[1]
+            if path.endswith(".c"):
+                found_c.add(path)
+            else:
+                todo.append(path)
+    return sorted(found_c)
+
+
+def changed_signatures(tree, commit):
+    """Names of non-static functions whose declaration lines the commit
+    changes (a removed or added line that declares or defines one)."""
+    diff = gitops.git(tree, "diff", "--no-renames", "-U0", commit + "^",
+                      commit, "--", "*.c", "*.h")
+    names = set()
+    for line in diff.splitlines():
+        if line[:1] not in "+-" or line.startswith(("+++", "---")):
+            continue
+        m = _DECL.match(line[1:])
+        if m and m.group(1) not in _NOT_A_FUNCTION:
+            names.add(m.group(1))
+    return sorted(names)
+
+
+def users(tree, commit, names):
+    """.c files that mention any of `names` as a word."""
+    if not names:
+        return []
+    args = ["grep", "-l", "-w"]
+    for name in names:
+        args += ["-e", name]
+    out = gitops.git(tree, *args, commit, "--", "*.c", check=False)
+    return sorted(line.split(":", 1)[1] for line in out.splitlines())
+
+
+def affected(tree, commit):
+    """Sorted .c files whose objects the commit can change."""
+    changed = changed_files(tree, commit)
+    cfiles = {f for f in changed if f.endswith(".c")}
+    cfiles |= set(includers(tree, commit, [f for f in changed
+                                           if f.endswith(".h")]))
+    cfiles |= set(users(tree, commit, changed_signatures(tree, commit)))
+    # A file the commit deletes has nothing left to build.
+    present = set(gitops.git(tree, "ls-tree", "-r", "--name-only", commit,
+                             "--", *sorted(cfiles)).split()) if cfiles \
+        else set()
+    return sorted(f for f in cfiles if f in present and
+                  not f.startswith(NOT_KERNEL))
+
+
+def build_files_changed(tree, commit):
+    """Files of the commit that change how objects are built, not what
+    they contain: with one of these, only kbuild itself may compile."""
+    return [f for f in changed_files(tree, commit)
+            if re.search(r"(^|/)(Makefile|Kbuild|Kconfig)[^/]*$|"
+                         r"\.(S|lds|sh|pl|py)$|^scripts/", f)]
+
+
+def for_arch(files, arch):
+    """arch/<A>/ files only on A."""
+    mine = "arch/%s/" % arch_dir(arch)
+    return [f for f in files if not f.startswith("arch/") or
+            f.startswith(mine)]
