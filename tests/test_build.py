@@ -260,6 +260,11 @@ def test_real_series_names_the_failing_and_warning_cells(real_repo,
     # arch/ files are built on their own architecture only.
     assert "arch/s390/mm/gmap.c" in cells[c1]["s390"]["objects"]
     assert "arch/s390/mm/gmap.c" not in cells[c1]["x86_64"]["objects"]
+    # Includes pagewalk.h, but s390 has no memory failure handling: kbuild
+    # would compile it if asked by name (and fail); it is not asked.
+    assert "mm/memory-failure.c" in cells[c1]["x86_64"]["objects"]
+    assert "mm/memory-failure.c" not in cells[c1]["s390"]["objects"]
+    assert "mm/memory-failure.c" in report["base"]["s390"]["not_configured"]
     assert cells[c3]["x86_64"]["status"] == "OK"
     assert cells[c3]["s390"]["status"] == "FAIL"
     assert cells[c3]["s390"]["object"] == "mm/mincore.c"

@@ -225,6 +225,27 @@ class ArchBuild:
         self.say("%s: prepare" % self.name)
         self.make("prepare")
 
+    def configured(self, cfiles):
+        """The files of cfiles this allmodconfig builds.
+
+        kbuild compiles any object it is asked for by name, configured or
+        not, so the question goes to its dry run of the top directories
+        (which follows obj-y/obj-m, Kconfig and subdir gating): with the
+        files' objects removed first, each configured one is out of date
+        and shows up as a compile command."""
+        if not cfiles:
+            return []
+        for f in cfiles:
+            path = os.path.join(self.out, f[:-2] + ".o")
+            if os.path.exists(path):
+                os.unlink(path)
+        tops = sorted({"/".join(f.split("/")[:2 if f.startswith("arch/")
+                                               else 1]) + "/"
+                       for f in cfiles if "/" in f})
+        proc = self.make("-n", "-k", *tops, check=False)
+        built = set(re.findall(r"(?:^|\s)-c -o (\S+)\.o(?=\s)", proc.stdout))
+        return [f for f in cfiles if f[:-2] in built]
+
     def kbuild_compile(self, cfiles):
         """Build these objects afresh in one make.
 
