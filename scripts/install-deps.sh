@@ -8,7 +8,8 @@
 # print the exact command and stop.
 set -e
 PACKAGES="coccinelle libpython3.11 python3 python3-pytest git make gcc perl
-	  xz-utils flex bison bc libssl-dev libelf-dev ccache distcc"
+	  xz-utils flex bison bc libssl-dev libelf-dev ccache distcc
+	  qemu-system-x86 busybox-static"
 [ -n "$1" ] && PACKAGES="$PACKAGES $*"
 
 missing=

@@ -58,6 +58,26 @@ def copy_plain_tree(src, dst):
     return dst
 
 
+@pytest.fixture(scope="session")
+def real_series(tmp_path_factory):
+    """One apply.sh run on a plain copy of the real tree, shared by the
+    tests that read the series and those that build or boot it.  A test
+    that regenerates the series in this tree puts the branch back."""
+    import glob
+    import json
+    src = need_real_tree()
+    work = tmp_path_factory.mktemp("series")
+    tree = copy_plain_tree(src, str(work / "linux"))
+    out = str(work / "out")
+    r = run_apply(tree, out)
+    assert r.returncode == 0, r.stderr[-3000:]
+    with open(os.path.join(out, "decisions.json")) as f:
+        decided = json.load(f)
+    patches = sorted(glob.glob(os.path.join(out, "0*.patch")))
+    return {"tree": tree, "out": out, "work": work, "stderr": r.stderr,
+            "decisions": decided, "patches": patches}
+
+
 def run_apply(*args, env=None, **kw):
     return subprocess.run([APPLY, *args], capture_output=True, text=True,
                           env=env, **kw)

@@ -14,7 +14,6 @@ import re
 import subprocess
 import tempfile
 
-from pgwalk import candidates
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -170,10 +170,11 @@ def parse_diagnostics(text, src):
 class ArchBuild:
     """One architecture's allmodconfig O= directory."""
 
-    def __init__(self, src, base_tree, name, spec, jobs, launcher, say):
+    def __init__(self, src, base_tree, name, spec, jobs, launcher, say,
+                 out=None):
         self.src, self.name, self.spec = src, name, spec
         self.jobs, self.say = jobs, say
-        self.out = os.path.join(ROOT, "%s-%s" % (name, base_tree[:12]))
+        self.out = out or os.path.join(ROOT, "%s-%s" % (name, base_tree[:12]))
         compilers = ["gcc"] + ([spec["cross"] + "gcc"] if spec["cross"]
                                else [])
         self.env = launcher.env(compilers)
