@@ -7,6 +7,7 @@
 #   make bench      print stage times of apply.sh and the spatch yardstick
 #   make bench-build  time verify-build on the series, five architectures,
 #                   cold and warm, and count its objects against --full
+#   make bench-boot time the boot test of the series, cold and warm
 #
 # Variables: TREE=<kernel tree> (default: the cached 6.1 tree),
 # OUT=<series dir>, JOBS=<n>, ARCH_LIST=<arches for build-check>.
@@ -19,7 +20,7 @@ PYTEST := /usr/bin/python3 -m pytest
 # TREE is resolved at run time so that `make check` alone never downloads.
 tree = $${TREE:-$$(scripts/fetch-tree.sh $(PKG))}
 
-.PHONY: all deps series build-check check bench bench-build clean
+.PHONY: all deps series build-check check bench bench-build bench-boot clean
 
 all: build-check
 
@@ -43,6 +44,9 @@ bench: deps
 
 bench-build: series
 	@scripts/bench-build.sh "$(tree)"
+
+bench-boot: series
+	@scripts/bench-boot.sh "$(tree)"
 
 clean:
 	rm -rf generated/*/ tests/harness/build

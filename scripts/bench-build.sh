@@ -61,5 +61,14 @@ print("  all       per-commit check compiled %5d objects; --full compiles "
 EOF
 grep "in [0-9]* s:" "$work/cold.log" | sed 's/^/  cold: /'
 grep "in [0-9]* s:" "$work/warm.log" | sed 's/^/  warm: /'
+# Keep the reports of both runs next to the series.
+keep="$(dirname "$here")/generated/$(basename "$tree")/bench-build"
+mkdir -p "$keep"
+for run in cold warm; do
+	cp "$work/$run/build-report.md" "$keep/$run-build-report.md"
+	cp "$work/$run/build-report.json" "$keep/$run-build-report.json"
+	cp "$work/$run.log" "$keep/$run.log"
+done
+echo "reports: $keep"
 printf "verify-build, cold (configs, prepare, all compiles): %5d s (bound 900 s)\n" "$cold"
 printf "verify-build, warm (nothing changed):                %5d s (bound 180 s)\n" "$warm"

@@ -28,12 +28,13 @@ USERS = {"pagemap_read": {"pagemap_ops"},
 HIST = """pgwalk-hist-begin
 # event histogram
 { ops: [ffffffff8242a0c0] pagemap_ops                               } hitcount:          3
-{ ops: [ffffffff8242a1c0] mlock_walk_ops                            } hitcount:         12
+{ ops: [ffffffff8242a1c0] mlock_walk_ops.36                         } hitcount:         12
 Totals:
 pgwalk-hist-end
 pgwalk-init: done
 """
-WARNING = """[    5.1] pgwalk-step: pagemap
+WARNING = """[    1.0] WARNING: workqueue cpumask: online intersect > possible intersect
+[    5.1] pgwalk-step: pagemap
 [    5.2] ------------[ cut here ]------------
 [    5.2] WARNING: CPU: 1 PID: 80 at include/linux/mmap_lock.h:71 walk_page_range+0x1a/0x90
 [    5.2] Call Trace:

@@ -39,11 +39,14 @@ X86 = {"arch": "x86_64", "cross": "", "package": "gcc"}
 CMDLINE = ("console=ttyS0 numa=fake=2 brd.rd_nr=1 brd.rd_size=131072 "
            "loglevel=7 oops=panic panic=-1 rdinit=/init")
 
-# What a splat looks like in the console log.
-SPLAT = re.compile(r"(WARNING: |BUG: |kernel BUG at|Oops: |general protection|"
-                   r"Kernel panic|possible recursive locking|"
-                   r"possible circular locking|inconsistent lock state|"
-                   r"suspicious RCU usage|INFO: task .* blocked)")
+# What a splat looks like in the console log: WARN*() and BUG*(), oopses,
+# and lockdep's and RCU's reports.  Not every "WARNING:" is one: the kernel
+# also prints plain warnings such as "WARNING: workqueue cpumask: ...".
+SPLAT = re.compile(r"WARNING: CPU: \d+|WARNING: (possible|inconsistent|"
+                   r"suspicious|bad unlock|held lock|lock held|Nested lock)|"
+                   r"BUG: |kernel BUG at|Oops: |general protection fault|"
+                   r"Kernel panic|INFO: task .* blocked|"
+                   r"DEBUG_LOCKS_WARN_ON")
 TABLE_DEF = re.compile(r"^[ \t]*(?:static\s+)?(?:const\s+)?struct\s+mm_walk_ops\s+"
                        r"(\w+)\s*=\s*\{(.*?)\};", re.M | re.S)
 FUNC_DEF = re.compile(r"^[A-Za-z_][^;{}()\n]*?\b(\w+)\s*\([^;{}]*\)\s*\{",
@@ -221,7 +224,9 @@ def parse_console(text, tables, users):
         if "pgwalk-hist-begin" in text else ""
     for m in re.finditer(r"\{ ops: \[[0-9a-f]+\] ([\w.]+)[^}]*\}\s*"
                          r"hitcount:\s*(\d+)", hist):
-        counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
+        # A table local to a function is "mlock_walk_ops.36" to kallsyms.
+        name = m.group(1).split(".")[0]
+        counts[name] = counts.get(name, 0) + int(m.group(2))
     lines = text.splitlines()
     step, splat = None, None
     for i, line in enumerate(lines):

@@ -327,7 +327,10 @@ class ArchBuild:
             with open(stamp) as f:
                 return int(f.read())
         proc = self.make("-n", "-k", "all", check=False, quiet=True)
-        count = len(re.findall(r"(?:^|\s)-c -o \S+\.o\s", proc.stdout))
+        # Each object shows up twice: its command, and the line that saves
+        # the command into its .cmd file.
+        count = len(set(re.findall(r"(?:^|\s)-c -o (\S+\.o)\s",
+                                   proc.stdout)))
         with open(stamp, "w") as f:
             f.write("%d\n" % count)
         return count
