@@ -162,6 +162,13 @@ def run(args):
         raise ApplyError("%s: OUTDIR inside the tree would make it dirty" %
                          outdir)
     stages = Stages(args.quiet)
+    if args.audit:
+        # Reads the tree only: no git repository is made, nothing written.
+        from pgwalk import audit, decisions as analysis
+        decided = stages.run("analysis", analysis.analyze, tree,
+                             pins_path=pins, jobs=args.jobs,
+                             progress=stages.say)
+        return audit.run(tree, decided)
     base_commit = None
     if check_git(tree):
         base = gitops.git(tree, "rev-parse", "HEAD").strip()
@@ -243,6 +250,12 @@ def parse_args(argv):
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     p.add_argument("--no-checkpatch", action="store_true")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--audit", action="store_true",
+                   help="compare the modes the tree declares with the "
+                   "analysis (file:line: lines); changes nothing")
+    p.add_argument("--previous", metavar="DIR",
+                   help="an earlier OUTDIR: say what changed since it, and "
+                   "write a git range-diff of the two series")
     return p.parse_args(argv)
 
 

@@ -414,10 +414,21 @@ def _decide_table(an, key, walks):
              "function": local, "walkers": walkers, "action": "none",
              "mode": None, "reason": "", "evidence": [], "review": [],
              "pinned": False, "pin_reason": None, "split": None}
-    if name in fx.table_lock:
-        entry["reason"] = "already sets walk_lock = %s" % fx.table_lock[name]
-        entry["mode"] = fx.table_lock[name]
+    declared = fx.table_lock.get(name)
+    entry = _infer_table(an, entry, vma_walks, walkers)
+    if declared is None:
         return entry
+    # The tree already chose: the series leaves the table alone, and the
+    # audit compares the choice with what the analysis infers.
+    entry.update(declared=declared, inferred=entry["mode"],
+                 inferred_reason=entry["reason"], mode=declared,
+                 action="none", split=None,
+                 reason="already sets walk_lock = %s" % declared)
+    return entry
+
+
+def _infer_table(an, entry, vma_walks, walkers):
+    fx = an.fx
     if not vma_walks:
         entry["reason"] = ("used only with %s, which ignore walk_lock: left "
                            "as it is" % ", ".join("%s()" % w for w in walkers)

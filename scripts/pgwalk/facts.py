@@ -51,7 +51,8 @@ def run_spatch(tree, relpaths, cocci_path, calls_only=False):
     for line in proc.stdout.splitlines():
         if line.startswith("PGWALK "):
             fact = json.loads(line[len("PGWALK "):])
-            fact["file"] = os.path.normpath(fact["file"])
+            if "file" in fact:
+                fact["file"] = os.path.normpath(fact["file"])
             facts.append(fact)
     if proc.returncode != 0:
         raise FactsError("spatch failed on %s: %s" %

@@ -1,0 +1,68 @@
+"""audit: compare the modes a tree declares with the modes the analysis infers.
+
+    apply.sh --audit [--pins FILE] [--jobs N] TREE
+
+For a tree that already carries walk_lock (Linux 6.4 and later), one line
+per struct mm_walk_ops table, in Coccinelle's report format:
+
+    mm/mlock.c:371: mlock_walk_ops: declared PGWALK_WRLOCK_VERIFY, inferred PGWALK_WRLOCK_VERIFY: agree
+
+Verdicts: agree, disagree (with the analysis' reason), missing (walked by
+a VMA walker, no walk_lock), not a constant (walk_lock is an expression),
+unknown mode (a PGWALK_* value this toolkit does not know, such as one a
+newer kernel added), not needed (only walk_page_range_novma() or
+walk_page_mapping(), which ignore the field).  The inference is the same
+analysis the series uses, with no per-version special case.  Exit status 1
+when a table disagrees or is missing a mode.
+"""
+
+import re
+
+KNOWN_MODES = ("PGWALK_RDLOCK", "PGWALK_WRLOCK", "PGWALK_WRLOCK_VERIFY")
+
+
+def verdict(table):
+    """(verdict, message) for one table of decisions.json."""
+    declared = table.get("declared")
+    inferred = table.get("inferred", table.get("mode"))
+    if declared is None:
+        if table["mode"] is None:
+            return "not needed", table["reason"]
+        return "missing", "no walk_lock; the analysis infers %s (%s)" % (
+            table["mode"], table["reason"])
+    if not re.match(r"^[A-Za-z_]\w*$", declared):
+        return "not a constant", "walk_lock = %s is computed; the analysis " \
+            "infers %s" % (declared, inferred)
+    if declared not in KNOWN_MODES:
+        return "unknown mode", "declared %s, which this toolkit does not " \
+            "know (known: %s); the analysis infers %s" % (
+                declared, ", ".join(KNOWN_MODES), inferred)
+    if inferred is None:
+        return "agree", "declared %s; %s" % (
+            declared, table.get("inferred_reason") or "no VMA walk")
+    if declared == inferred:
+        return "agree", "declared %s, inferred %s" % (declared, inferred)
+    return "disagree", "declared %s, inferred %s: %s" % (
+        declared, inferred, table.get("inferred_reason", ""))
+
+
+def report(decided):
+    """(lines, {verdict: count})."""
+    lines, counts = [], {}
+    for t in sorted(decided["tables"], key=lambda t: (t["file"], t["line"])):
+        v, msg = verdict(t)
+        counts[v] = counts.get(v, 0) + 1
+        lines.append("%s:%d: %s: %s: %s" % (t["file"], t["line"], t["name"],
+                                            v, msg))
+    return lines, counts
+
+
+def run(tree, decided, out=print):
+    lines, counts = report(decided)
+    for line in lines:
+        out(line)
+    order = ("agree", "disagree", "missing", "not a constant",
+             "unknown mode", "not needed")
+    out("audit: %d tables: %s" % (len(lines), ", ".join(
+        "%d %s" % (counts.get(v, 0), v) for v in order)))
+    return 1 if counts.get("disagree") or counts.get("missing") else 0

@@ -1,0 +1,114 @@
+"""Trees that move on: audit, partial conversions, regeneration diffs.
+
+The minitree is converted by apply.sh, then edited the way later kernels
+differ (a mode changed, removed, computed, or one this toolkit does not
+know), and the audit and a regeneration must say exactly that.
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import FIXTURES, run_apply
+
+
+def git(tree, *args):
+    return subprocess.run(["git", "-C", tree, *args], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def commit_all(tree, msg):
+    git(tree, "add", "-A")
+    git(tree, "commit", "-qm", msg)
+
+
+def edit(tree, relpath, old, new):
+    path = os.path.join(tree, relpath)
+    text = open(path).read()
+    assert old in text, (relpath, old)
+    open(path, "w").write(text.replace(old, new))
+
+
+@pytest.fixture
+def converted(tmp_path):
+    """The minitree with the series applied: core and every mode."""
+    tree = str(tmp_path / "tree")
+    shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
+    git(tree, "init", "-q")
+    commit_all(tree, "base")
+    r = run_apply("--no-checkpatch", tree, str(tmp_path / "v1"))
+    assert r.returncode == 0, r.stderr
+    git(tree, "checkout", "-q", "pgwalk/series")
+    git(tree, "checkout", "-q", "-b", "converted")
+    return tree
+
+
+def audit(tree):
+    return run_apply("--audit", tree)
+
+
+def lines_of(out):
+    return {m.group(1): m.group(2) for m in
+            re.finditer(r"^\S+:\d+: (\w+): ([a-z ]+): ", out, re.M)}
+
+
+def test_audit_of_a_converted_tree_agrees(converted):
+    r = audit(converted)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert lines_of(r.stdout) == {"mincore_walk_ops": "agree",
+                                  "prot_none_walk_ops": "agree"}
+    assert re.search(r"^mm/mincore.c:\d+: mincore_walk_ops: agree: declared "
+                     r"PGWALK_RDLOCK, inferred PGWALK_RDLOCK$", r.stdout, re.M)
+    assert "audit: 2 tables: 2 agree, 0 disagree" in r.stdout
+
+
+def test_audit_reports_each_kind_of_difference(converted):
+    edit(converted, "mm/mincore.c", "PGWALK_RDLOCK", "PGWALK_WRLOCK")
+    edit(converted, "mm/mprotect.c", "\t.walk_lock\t\t= PGWALK_WRLOCK,\n", "")
+    with open(os.path.join(converted, "mm", "newer.c"), "w") as f:
+        f.write(open(os.path.join(converted, "mm", "mincore.c")).read()
+                .replace("mincore", "newer")
+                .replace("PGWALK_WRLOCK", "PGWALK_VMA_RDLOCK_VERIFY"))
+    with open(os.path.join(converted, "mm", "computed.c"), "w") as f:
+        f.write(open(os.path.join(converted, "mm", "mincore.c")).read()
+                .replace("mincore", "computed")
+                .replace("PGWALK_WRLOCK", "IS_ENABLED(CONFIG_X) ? "
+                         "PGWALK_WRLOCK : PGWALK_RDLOCK"))
+    commit_all(converted, "a newer tree")
+    r = audit(converted)
+    assert r.returncode == 1, r.stdout + r.stderr
+    got = lines_of(r.stdout)
+    assert got == {"mincore_walk_ops": "disagree",
+                   "prot_none_walk_ops": "missing",
+                   "newer_walk_ops": "unknown mode",
+                   "computed_walk_ops": "not a constant"}, r.stdout
+    assert "declared PGWALK_WRLOCK, inferred PGWALK_RDLOCK: mmap lock held " \
+        "for read on every path" in r.stdout
+    assert "PGWALK_VMA_RDLOCK_VERIFY, which this toolkit does not know" \
+        in r.stdout
+
+
+def test_partial_tree_gets_only_what_is_missing(converted, tmp_path):
+    edit(converted, "mm/mprotect.c", "\t.walk_lock\t\t= PGWALK_WRLOCK,\n", "")
+    commit_all(converted, "lose a mode")
+    r = run_apply("--no-checkpatch", converted, str(tmp_path / "partial"))
+    assert r.returncode == 0, r.stderr
+    patches = sorted(glob.glob(str(tmp_path / "partial" / "0*.patch")))
+    names = [os.path.basename(p) for p in patches]
+    assert names == ["0000-cover-letter.patch",
+                     "0001-mm-mprotect-set-the-page-walk-locking-mode-of-"
+                     "prot_n.patch"], names
+    body = open(patches[1]).read()
+    assert "+\t.walk_lock\t\t= PGWALK_WRLOCK," in body
+    assert "pagewalk.h" not in body and "mincore" not in body
+
+
+def test_fully_converted_tree_makes_no_series(converted, tmp_path):
+    r = run_apply("--no-checkpatch", converted, str(tmp_path / "none"))
+    assert r.returncode == 0, r.stderr
+    assert "already converted" in r.stdout or "nothing to do" in r.stdout
+    assert not glob.glob(str(tmp_path / "none" / "*.patch"))
