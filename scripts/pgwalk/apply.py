@@ -161,6 +161,12 @@ def run(args):
     if os.path.realpath(outdir).startswith(os.path.realpath(tree) + os.sep):
         raise ApplyError("%s: OUTDIR inside the tree would make it dirty" %
                          outdir)
+    previous = None
+    if args.previous:
+        from pgwalk import revision
+        # Read now: OUTDIR may be the same directory, rewritten below.
+        previous = revision.Previous(args.previous)
+    args.previous_series = previous
     stages = Stages(args.quiet)
     if args.audit:
         # Reads the tree only: no git repository is made, nothing written.
@@ -207,8 +213,19 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
         base = stages.run("wait-git-init", base_commit.result)
     head = stages.run("commits", series.make_commits, tree, base, decided,
                       core_files, texts, stages.say)
+    prev = args.previous_series
+    changes = None
+    if prev:
+        from pgwalk import revision
+        changes = revision.changes(prev.decisions, decided)
     patches = stages.run("format-patch", series.format_patches, tree, base,
-                         head, outdir, decided)
+                         head, outdir, decided, changes)
+    if prev:
+        same = stages.run("range-diff", revision.range_diff, tree, prev,
+                          base, head, outdir)
+        print("changes since %s: %s; range-diff: %s" % (
+            prev.path, "; ".join(changes) if changes else "no changes",
+            "every patch unchanged" if same else "see range-diff.txt"))
     with open(os.path.join(outdir, "decisions.json"), "w") as f:
         json.dump(decided, f, indent=1, sort_keys=True)
         f.write("\n")
@@ -271,7 +288,7 @@ def main(argv=None):
     except Exception as e:  # every stage raises its own clear error
         name = type(e).__name__
         if name in ("ApplyError", "AnalysisError", "EditError", "CoreError",
-                    "GitError", "SeriesError"):
+                    "GitError", "SeriesError", "RevisionError"):
             print("apply.sh: error: %s" % e, file=sys.stderr)
             return 1
         raise

@@ -136,6 +136,15 @@ def file_message(identity, relpath, tables):
     return "%s\n\n%s\n\n%s\n" % (subject, body, signoff(identity))
 
 
+def changes_section(changes):
+    """The cover letter's "Changes since" section."""
+    if not changes:
+        return ("Changes since the previous posting: no changes (the same "
+                "tables with the same modes; range-diff.txt has the "
+                "patch-by-patch comparison).")
+    return "Changes since the previous posting:\n" + bullets(changes)
+
+
 def cover_letter(decisions, version, subjects):
     """(subject, body) of the cover letter.
 

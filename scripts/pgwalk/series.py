@@ -65,8 +65,10 @@ def make_commits(tree, base, decisions, core_files, file_texts, progress):
         builder.close()
 
 
-def format_patches(tree, base, head, outdir, decisions):
-    """Write the series to outdir; return the list of patch files."""
+def format_patches(tree, base, head, outdir, decisions, changes=None):
+    """Write the series to outdir; return the list of patch files.
+
+    changes: lines for a "Changes since" section (None: no section)."""
     os.makedirs(outdir, exist_ok=True)
     for old in glob.glob(os.path.join(outdir, PATCH_GLOB)):
         os.unlink(old)
@@ -76,14 +78,16 @@ def format_patches(tree, base, head, outdir, decisions):
                "--no-signature", "--base=%s" % base, "-o",
                os.path.abspath(outdir), "%s..%s" % (base, head))
     patches = sorted(glob.glob(os.path.join(outdir, PATCH_GLOB)))
-    fill_cover_letter(tree, base, patches[0], decisions)
+    fill_cover_letter(tree, base, patches[0], decisions, changes)
     return patches
 
 
-def fill_cover_letter(tree, base, path, decisions):
+def fill_cover_letter(tree, base, path, decisions, changes=None):
     """Replace format-patch's placeholders; pin the Date to the base."""
     subject, body = messages.cover_letter(
         decisions, gitops.kernel_version(tree), [])
+    if changes is not None:
+        body += "\n\n" + messages.changes_section(changes)
     with open(path, encoding="utf-8") as f:
         text = f.read()
     text = text.replace("*** SUBJECT HERE ***", subject)

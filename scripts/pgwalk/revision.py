@@ -1,0 +1,130 @@
+"""What changed since the previous posting of the series.
+
+    apply.sh --previous DIR TREE [OUTDIR]
+
+DIR is an earlier OUTDIR.  Its decisions.json says which tables had which
+mode: the cover letter gets a "Changes since" section (tables added,
+removed, mode changed).  Its patches are turned back into commits on their
+base-commit (with plumbing: a private index and `git apply --cached`, the
+user's branch, index and files are not touched) so that `git range-diff`
+can compare the two series, as b4 and reviewers do; the range-diff goes to
+OUTDIR/range-diff.txt.
+"""
+
+import glob
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+from pgwalk import gitops
+
+
+class RevisionError(Exception):
+    pass
+
+
+class Previous:
+    """An earlier OUTDIR, read before this run may overwrite it."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        decisions = os.path.join(self.path, "decisions.json")
+        self.patches = sorted(glob.glob(os.path.join(self.path,
+                                                     "[0-9][0-9][0-9][0-9]-*.patch")))
+        if not os.path.isfile(decisions) or not self.patches:
+            raise RevisionError("%s: not an apply.sh output directory (no "
+                                "decisions.json and patches)" % path)
+        with open(decisions) as f:
+            self.decisions = json.load(f)
+        self.texts = []
+        for p in self.patches:
+            with open(p, encoding="utf-8") as f:
+                self.texts.append(f.read())
+        m = re.search(r"^base-commit: ([0-9a-f]{40})$", self.texts[0], re.M)
+        if not m:
+            raise RevisionError("%s: the cover letter has no base-commit "
+                                "line" % self.patches[0])
+        self.base = m.group(1)
+
+
+def _modes(decisions):
+    """{(file, table): mode} of the tables a series sets, twins included."""
+    out = {}
+    for t in decisions["tables"]:
+        if t["action"] == "none":
+            continue
+        out[(t["file"], t["name"])] = t["mode"]
+        if t.get("split"):
+            out[(t["file"], t["split"]["write_name"])] = \
+                t["split"]["write_mode"]
+    return out
+
+
+def changes(old, new):
+    """Lines saying what the new series changes against the old one."""
+    a, b = _modes(old), _modes(new)
+    lines = []
+    for key in sorted(set(a) | set(b)):
+        where = "%s (%s)" % (key[1], key[0])
+        if key not in a:
+            lines.append("added: %s, %s" % (where, b[key]))
+        elif key not in b:
+            lines.append("removed: %s (was %s)" % (where, a[key]))
+        elif a[key] != b[key]:
+            lines.append("mode changed: %s, %s -> %s" % (where, a[key],
+                                                         b[key]))
+    if old.get("has_core") != new.get("has_core"):
+        lines.append("core patch %s" % ("dropped (the tree has it now)"
+                                        if new.get("has_core") else "added"))
+    return lines
+
+
+def import_series(tree, prev):
+    """Commits of the previous patches on their base; returns the head."""
+    if not gitops.git(tree, "cat-file", "-t", prev.base, check=False).strip():
+        raise RevisionError("the previous series' base %s is not in %s" % (
+            prev.base[:12], tree))
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, GIT_INDEX_FILE=os.path.join(tmp, "index"))
+        gitops.git(tree, "read-tree", prev.base, env=env)
+        parent = prev.base
+        for path, text in zip(prev.patches[1:], prev.texts[1:]):
+            msg, patch = os.path.join(tmp, "msg"), os.path.join(tmp, "patch")
+            info = subprocess.run(["git", "-C", tree, "mailinfo", msg, patch],
+                                  input=text, capture_output=True, text=True,
+                                  check=True).stdout
+            fields = dict(l.split(": ", 1) for l in info.splitlines()
+                          if ": " in l)
+            r = subprocess.run(["git", "-C", tree, "apply", "--cached",
+                                patch], env=env, capture_output=True,
+                               text=True)
+            if r.returncode != 0:
+                raise RevisionError("%s does not apply to its base: %s" % (
+                    os.path.basename(path), r.stderr.strip()[:300]))
+            tree_id = gitops.git(tree, "write-tree", env=env).strip()
+            with open(msg) as f:
+                body = f.read()
+            cenv = dict(env, GIT_AUTHOR_NAME=fields.get("Author", ""),
+                        GIT_AUTHOR_EMAIL=fields.get("Email", ""),
+                        GIT_AUTHOR_DATE=fields.get("Date", ""),
+                        GIT_COMMITTER_DATE=fields.get("Date", ""))
+            parent = subprocess.run(
+                ["git", "-C", tree, "commit-tree", tree_id, "-p", parent],
+                input="%s\n\n%s" % (fields.get("Subject", ""), body),
+                env=cenv, capture_output=True, text=True,
+                check=True).stdout.strip()
+    return parent
+
+
+def range_diff(tree, prev, base, head, outdir):
+    """Write OUTDIR/range-diff.txt; True when every patch is unchanged."""
+    old_head = import_series(tree, prev)
+    out = gitops.git(tree, "range-diff", "--no-color",
+                     "%s..%s" % (prev.base, old_head),
+                     "%s..%s" % (base, head))
+    with open(os.path.join(outdir, "range-diff.txt"), "w") as f:
+        f.write(out)
+    return all(re.match(r"^\s*\d+:\s+\w+ = ", l) for l in out.splitlines()
+               if l.strip() and re.match(r"^\s*(\d+|-):", l))
