@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 
-import pytest
 
 from conftest import REPO, run_apply
 from pgwalk import boottest

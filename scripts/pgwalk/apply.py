@@ -195,6 +195,9 @@ def run(args):
 
 def build_series(args, tree, outdir, pins, stages, base_commit, base):
     """The stages after the checks; base_commit is still running, or None."""
+    from pgwalk import boolform
+    if boolform.detect(tree):
+        return bool_series(args, tree, outdir, stages, base_commit, base)
     if already_converted(tree):
         print("%s: already converted: the core is present and every "
               "struct mm_walk_ops sets walk_lock; no series to make" % tree)
@@ -246,6 +249,55 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
     stages.say("branch %s: %d commits on %s" % (
         gitops.SERIES_BRANCH, len(patches) - 1, base[:12]))
     stages.say(stages.summary())
+    print(outdir)
+    return 0
+
+
+def bool_series(args, tree, outdir, stages, base_commit, base):
+    """A tree with the first posting's lock_vma argument: one patch that
+    moves the rule into the tables (pgwalk/boolform.py)."""
+    from pgwalk import boolform, core
+    stages.say("the walkers take a bool lock_vma: converting that form")
+    decided, texts = stages.run("bool-form", boolform.convert, tree)
+    if base_commit:
+        base = stages.run("wait-git-init", base_commit.result)
+    per_vma = core.detect(tree).get("per_vma_lock", False)
+    builder = gitops.SeriesBuilder(tree, base)
+    try:
+        builder.commit(texts, boolform.message(gitops.identity(tree),
+                                               decided, per_vma))
+        head = builder.head
+    finally:
+        builder.close()
+    tables = []
+    for name, t in sorted(decided.items()):
+        tables.append({"name": name, "file": t["calls"][0]["file"],
+                       "line": t["calls"][0]["line"], "mode": t["mode"],
+                       "action": "split" if t["twin"] else "annotate",
+                       "reason": "lock_vma was %s" % "/".join(sorted(
+                           {c["lock"] for c in t["calls"]})),
+                       "evidence": ["%s:%d: %s() passes %s" % (
+                           c["file"], c["line"], c["function"], c["lock"])
+                           for c in t["calls"]],
+                       "review": [], "pinned": False, "walkers": sorted(
+                           {c["walker"] for c in t["calls"]}),
+                       "split": {"write_name": t["twin"],
+                                 "write_mode": "PGWALK_WRLOCK",
+                                 "callers": []} if t["twin"] else None})
+    record = {"tree": tree, "has_core": False, "per_vma_lock": per_vma,
+              "form": "bool", "tables": tables, "review": []}
+    patches = stages.run("format-patch", series.format_patches, tree, base,
+                         head, outdir, record)
+    with open(os.path.join(outdir, "decisions.json"), "w") as f:
+        json.dump(record, f, indent=1, sort_keys=True)
+        f.write("\n")
+    if not args.no_checkpatch:
+        problems = stages.run("checkpatch", series.checkpatch, tree,
+                              patches, args.jobs)
+        if problems:
+            raise ApplyError("checkpatch found problems in %s" %
+                             ", ".join(sorted(problems)))
+    gitops.git(tree, "update-ref", "refs/heads/" + gitops.SERIES_BRANCH, head)
     print(outdir)
     return 0
 
