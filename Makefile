@@ -8,6 +8,8 @@
 #   make bench-build  time verify-build on the series, five architectures,
 #                   cold and warm, and count its objects against --full
 #   make bench-boot time the boot test of the series, cold and warm
+#   make audit      audit a tree that already carries walk_lock (default:
+#                   Debian's linux-source-6.12): declared vs inferred modes
 #
 # Variables: TREE=<kernel tree> (default: the cached 6.1 tree),
 # OUT=<series dir>, JOBS=<n>, ARCH_LIST=<arches for build-check>.
@@ -20,7 +22,8 @@ PYTEST := /usr/bin/python3 -m pytest
 # TREE is resolved at run time so that `make check` alone never downloads.
 tree = $${TREE:-$$(scripts/fetch-tree.sh $(PKG))}
 
-.PHONY: all deps series build-check check bench bench-build bench-boot clean
+.PHONY: all deps series build-check check bench bench-build bench-boot audit \
+	clean
 
 all: build-check
 
@@ -36,8 +39,14 @@ build-check: series
 	scripts/verify-build.sh --arch $(ARCH_LIST) --jobs $(JOBS) \
 		--out "$$out/build" "$$t"
 
+# The tests also use a tree that already carries the conversion (6.12).
 check: deps
-	@export PGWALK_TREE=$(tree) && $(PYTEST) -q tests
+	@t=$(tree) && n=$$(scripts/fetch-tree.sh linux-source-6.12) && \
+	PGWALK_TREE=$$t PGWALK_TREE_NEW=$$n $(PYTEST) -q tests
+
+audit: deps
+	@t=$${TREE:-$$(scripts/fetch-tree.sh linux-source-6.12)} && \
+	scripts/apply.sh --audit --jobs $(JOBS) "$$t"
 
 bench: deps
 	@scripts/bench.sh "$(tree)"
