@@ -272,6 +272,37 @@ v << assign_decl.v;
 @@
 emit("assign", p, var=v, table=t)
 
+// A table chosen at run time (ops = write ? &a_ops : &b_ops): the
+// pointer can be either.  One rule per branch: a disjunction would stop
+// at the first.
+@assign_then depends on !calls_only@
+identifier v, t;
+expression c, e;
+position p;
+@@
+v@p = c ? &t : e
+
+@script:python@
+p << assign_then.p;
+t << assign_then.t;
+v << assign_then.v;
+@@
+emit("assign", p, var=v, table=t)
+
+@assign_else depends on !calls_only@
+identifier v, t;
+expression c, e;
+position p;
+@@
+v@p = c ? e : &t
+
+@script:python@
+p << assign_else.p;
+t << assign_else.t;
+v << assign_else.v;
+@@
+emit("assign", p, var=v, table=t)
+
 @fndef@
 identifier fn;
 position p;

@@ -10,8 +10,9 @@ per struct mm_walk_ops table, in Coccinelle's report format:
 Verdicts: agree, disagree (with the analysis' reason), missing (walked by
 a VMA walker, no walk_lock), not a constant (walk_lock is an expression),
 unknown mode (a PGWALK_* value this toolkit does not know, such as one a
-newer kernel added), not needed (only walk_page_range_novma() or
-walk_page_mapping(), which ignore the field).  The inference is the same
+newer kernel added), not needed (only walkers that ignore the field, such
+as walk_page_range_novma() and walk_page_mapping()), unverified (a mode
+is declared, but the analysis found no walk of the table).  The inference is the same
 analysis the series uses, with no per-version special case.  Exit status 1
 when a table disagrees or is missing a mode.
 """
@@ -38,8 +39,12 @@ def verdict(table):
             "know (known: %s); the analysis infers %s" % (
                 declared, ", ".join(KNOWN_MODES), inferred)
     if inferred is None:
-        return "agree", "declared %s; %s" % (
-            declared, table.get("inferred_reason") or "no VMA walk")
+        # No VMA walk of it was found: the field is ignored (novma and
+        # mapping walkers), or the analysis could not see the walk.
+        return ("not needed" if table.get("walkers") else "unverified",
+                "declared %s; %s" % (declared,
+                                     table.get("inferred_reason") or
+                                     "no walk of this table was found"))
     if declared == inferred:
         return "agree", "declared %s, inferred %s" % (declared, inferred)
     return "disagree", "declared %s, inferred %s: %s" % (
@@ -62,7 +67,7 @@ def run(tree, decided, out=print):
     for line in lines:
         out(line)
     order = ("agree", "disagree", "missing", "not a constant",
-             "unknown mode", "not needed")
+             "unknown mode", "not needed", "unverified")
     out("audit: %d tables: %s" % (len(lines), ", ".join(
         "%d %s" % (counts.get(v, 0), v) for v in order)))
     return 1 if counts.get("disagree") or counts.get("missing") else 0

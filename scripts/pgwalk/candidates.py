@@ -9,17 +9,41 @@ import os
 import re
 import subprocess
 
-WALKERS = ("walk_page_range", "walk_page_vma", "walk_page_range_vma",
-           "walk_page_range_novma", "walk_page_mapping")
-# The walkers that read ops->walk_lock; the other two ignore it.
+# The walkers that read ops->walk_lock, and where their ops argument is.
+# The others (walk_page_range_novma(), walk_page_mapping(), and whatever a
+# tree adds, such as walk_kernel_page_table_range()) ignore the field:
+# walkers() finds them in the tree's own declarations.
 VMA_WALKERS = ("walk_page_range", "walk_page_vma", "walk_page_range_vma")
+VMA_WALKER_OPS = {"walk_page_range": 3, "walk_page_vma": 1,
+                  "walk_page_range_vma": 3}
+# Where walkers are declared: the API header, and mm's internal header
+# (walk_page_range_debug() lives there in some trees).
+WALKER_DECLS = ("include/linux/pagewalk.h", "mm/internal.h")
+PROTOTYPE = re.compile(r"\b(\w+)\s*\(([^;{}()]*)\)\s*;")
 # Where the walkers are defined; their own bodies are not callers.
 CORE_FILES = ("mm/pagewalk.c",)
 
 # Userspace and host tools: their mbind() is libc's, not a caller.
 NOT_KERNEL = ("tools/", "scripts/", "samples/", "Documentation/")
 
-WALK_CALL = re.compile(r"\b(%s)\s*\(" % "|".join(WALKERS))
+
+
+def walkers(tree):
+    """{walker: index of its ops argument}: every function the tree
+    declares with a `const struct mm_walk_ops *` parameter."""
+    out = dict(VMA_WALKER_OPS)
+    for relpath in WALKER_DECLS:
+        path = os.path.join(tree, relpath)
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = re.sub(r"/\*.*?\*/", " ", f.read(), flags=re.S)
+        for m in PROTOTYPE.finditer(text):
+            params = m.group(2).split(",")
+            for i, param in enumerate(params):
+                if re.search(r"\bstruct\s+mm_walk_ops\s*\*", param):
+                    out.setdefault(m.group(1), i)
+    return out
 
 
 def grep(tree, pattern, words=False):
@@ -63,12 +87,14 @@ def in_comment(text, col):
 def walk_calls(tree):
     """[(relpath, line, walker)] of every walk call outside the core."""
     calls = []
-    hits = grep(tree, r"\b(%s)\s*\(" % "|".join(WALKERS))
+    names = sorted(walkers(tree))
+    hits = grep(tree, r"\b(%s)\s*\(" % "|".join(names))
+    walk_call = re.compile(r"\b(%s)\s*\(" % "|".join(names))
     for path, lines in sorted(hits.items()):
         if path in CORE_FILES:
             continue
         for num, text in lines:
-            for m in WALK_CALL.finditer(text):
+            for m in walk_call.finditer(text):
                 if not in_comment(text, m.start()):
                     calls.append((path, num, m.group(1)))
     return calls

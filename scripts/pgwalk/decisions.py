@@ -28,10 +28,6 @@ import sys
 from pgwalk import candidates, facts, pins as pinsmod
 
 MODES = ("PGWALK_RDLOCK", "PGWALK_WRLOCK", "PGWALK_WRLOCK_VERIFY")
-# Argument index of the ops table for each walker.
-OPS_ARG = {"walk_page_range": 3, "walk_page_vma": 1,
-           "walk_page_range_vma": 3, "walk_page_range_novma": 3,
-           "walk_page_mapping": 3}
 MAX_ROUNDS = 10
 MAX_DEPTH = 12
 
@@ -301,7 +297,10 @@ def gather(tree, jobs=2, progress=None):
                    set(candidates.table_files(tree)))
     tracked = set(candidates.VMA_WALKERS)
     say("facts: %d files with walks or ops tables" % len(files))
-    fx = Facts(tree, facts.collect(tree, files, tracked, jobs))
+    walkers = candidates.walkers(tree)
+    fx = Facts(tree, facts.collect(tree, files, tracked, jobs,
+                                   walkers=walkers))
+    fx.ops_arg = walkers
     _check_every_walk_seen(tree, walk_calls, fx)
     looked_up = set()
     for rnd in range(1, MAX_ROUNDS + 1):
@@ -346,7 +345,7 @@ def _check_every_walk_seen(tree, walk_calls, fx):
 def resolve_ops(fx, walk):
     """Table names a walk's ops argument can be, or None if unknown."""
     args = split_args(walk["args"])
-    idx = OPS_ARG[walk["walker"]]
+    idx = fx.ops_arg[walk["walker"]]
     if idx >= len(args):
         return None
     arg = args[idx]

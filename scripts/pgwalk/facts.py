@@ -19,6 +19,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 FACTS_COCCI = os.path.join(REPO, "semantic-patches", "facts.cocci")
 CALLEES_LINE = re.compile(r"^identifier f = \{[^}]*\};$", re.M)
+WALKERS_LINE = re.compile(r"^identifier w = \{[^}]*\};$", re.M)
 # A function spatch gives up on is not analysed; one minute per file is
 # far above what any file of Linux 6.1 needs (about 2 s).
 SPATCH_TIMEOUT = 120
@@ -28,12 +29,17 @@ class FactsError(Exception):
     """spatch failed on a file."""
 
 
-def rule_for(callees):
-    """facts.cocci with the set of tracked callees replaced."""
+def rule_for(callees, walkers=None):
+    """facts.cocci with the sets of tracked callees and of the tree's
+    walkers (candidates.walkers()) replaced."""
     with open(FACTS_COCCI) as f:
         text = f.read()
     line = "identifier f = {%s};" % ", ".join(sorted(callees))
-    return CALLEES_LINE.sub(line, text)
+    text = CALLEES_LINE.sub(line, text)
+    if walkers:
+        text = WALKERS_LINE.sub("identifier w = {%s};" %
+                                ", ".join(sorted(walkers)), text)
+    return text
 
 
 def run_spatch(tree, relpaths, cocci_path, calls_only=False):
@@ -60,7 +66,7 @@ def run_spatch(tree, relpaths, cocci_path, calls_only=False):
     return facts
 
 
-def collect(tree, files, callees, jobs, calls_only=False):
+def collect(tree, files, callees, jobs, calls_only=False, walkers=None):
     """Facts of many files, in `jobs` parallel spatch processes.
 
     calls_only: only the lock states of calls (and the lock and function
@@ -78,7 +84,7 @@ def collect(tree, files, callees, jobs, calls_only=False):
     with tempfile.TemporaryDirectory(prefix="pgwalk-facts-") as tmp:
         cocci = os.path.join(tmp, "facts.cocci")
         with open(cocci, "w") as f:
-            f.write(rule_for(callees))
+            f.write(rule_for(callees, walkers))
         with concurrent.futures.ThreadPoolExecutor(len(groups)) as pool:
             results = list(pool.map(
                 lambda g: run_spatch(tree, sorted(g), cocci, calls_only),
