@@ -503,6 +503,14 @@ def _try_split(an, entry, vma_walks, per_site):
     for w in vma_walks:
         if {s for s, _l in fx.sites.get(_walk_site(w), ())} != {"inherit"}:
             return None
+        # The twin is threaded in place of `&table` at the walk: a walk
+        # through a pointer (one the tree already chooses at run time)
+        # is not this shape.
+        args = split_args(w["args"])
+        if args[fx.ops_arg[w["walker"]]] != "&" + entry["name"]:
+            return None
+    if twin_name(entry["name"]) in {t for _f, t in fx.tables}:
+        return None
     if not fx.is_static(relpath, fn) or (relpath, fn) in an.address_taken:
         return None
     callers = []
