@@ -138,3 +138,14 @@ def test_cover_letter_lists_every_table(run):
     for t in run["decisions"]["tables"]:
         assert t["name"] in cover
     assert "No mode is pinned" in cover
+
+
+def test_regeneration_against_previous_output_reports_no_changes(run):
+    out3 = str(run["work"] / "out3")
+    r = run_apply("--previous", run["out"], run["tree"], out3)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "no changes; range-diff: every patch unchanged" in r.stdout
+    cover = read("/", os.path.join(out3, "0000-cover-letter.patch"))
+    assert "Changes since the previous posting: no changes" in cover
+    rd = read("/", os.path.join(out3, "range-diff.txt"))
+    assert rd.count(" = ") == len(run["patches"]) - 1, rd
