@@ -330,8 +330,10 @@ def main(argv=None):
     p.add_argument("ref", nargs="?", default=gitops.SERIES_BRANCH)
     p.add_argument("--out")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    p.add_argument("--timeout", type=int, default=600,
-                   help="seconds a boot may take (default 600)")
+    # A boot and the workload take seconds under TCG: five minutes means
+    # the kernel hangs.
+    p.add_argument("--timeout", type=int, default=300,
+                   help="seconds a boot may take (default 300)")
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="tcg")
     p.add_argument("--no-baseline", action="store_true")
     args = p.parse_args(argv)
