@@ -130,3 +130,31 @@ def test_wrong_pinned_mode_fails_naming_the_walker(real_series, tmp_path):
     assert r.returncode == 1, r.stderr[-4000:]
     assert "walker pagemap_ops (mode PGWALK_WRLOCK_VERIFY)" in r.stderr, \
         r.stderr[-4000:]
+
+
+def test_hung_kernel_is_a_timeout_not_a_hang(tmp_path):
+    """A guest that never finishes is killed at the timeout and reported,
+    with its console, as a failure."""
+    from pgwalk import kbuild
+    kernel = os.path.join(kbuild.ROOT, "boot-x86_64", "arch", "x86", "boot",
+                          "bzImage")
+    if not os.path.exists(kernel):
+        pytest.skip("no boot-test kernel built yet")
+    with open("/bin/busybox", "rb") as f:
+        busybox = f.read()
+    image = tmp_path / "hang.cpio"
+    image.write_bytes(boottest.cpio_newc([
+        ("bin", 0o40755, b"", (0, 0)), ("dev", 0o40755, b"", (0, 0)),
+        ("dev/console", 0o20600, b"", (5, 1)),
+        ("bin/busybox", 0o100755, busybox, (0, 0)),
+        ("init", 0o100755, b"#!/bin/busybox sh\n/bin/busybox sleep 1000\n",
+         (0, 0))]))
+    log = tmp_path / "console.log"
+    status, secs = boottest.boot(kernel, str(image), str(log), 20, "tcg",
+                                 print)
+    assert status == "timeout after 20 s" and secs < 40
+    res = boottest.parse_console(log.read_text(errors="replace"), {}, {})
+    res["status"] = status
+    _rows, problems = boottest.verdict({}, {}, res, None)
+    assert problems == ["the kernel did not finish the workload (timeout "
+                        "after 20 s)"]
