@@ -10,6 +10,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 
 from conftest import REPO, run_apply
 from pgwalk import boottest
