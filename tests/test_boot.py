@@ -12,7 +12,6 @@ import subprocess
 
 import pytest
 
-
 from conftest import REPO, run_apply
 from pgwalk import boottest
 
