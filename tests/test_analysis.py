@@ -17,13 +17,33 @@ from pgwalk import decisions, pins
 ANALYSIS = os.path.join(FIXTURES, "analysis")
 
 
+WALKER_DECLS = """
+int walk_page_range(struct mm_struct *mm, unsigned long start,
+		unsigned long end, const struct mm_walk_ops *ops,
+		void *private);
+int walk_page_range_novma(struct mm_struct *mm, unsigned long start,
+			  unsigned long end, const struct mm_walk_ops *ops,
+			  pgd_t *pgd,
+			  void *private);
+int walk_page_range_vma(struct vm_area_struct *vma, unsigned long start,
+			unsigned long end, const struct mm_walk_ops *ops,
+			void *private);
+int walk_page_vma(struct vm_area_struct *vma, const struct mm_walk_ops *ops,
+		void *private);
+int walk_page_mapping(struct address_space *mapping, pgoff_t first_index,
+		      pgoff_t nr, const struct mm_walk_ops *ops,
+		      void *private);
+"""
+
+
 def make_tree(tmp_path, *names, extra=None):
     tree = tmp_path / "tree"
     (tree / "mm").mkdir(parents=True)
     (tree / "include" / "linux").mkdir(parents=True)
     (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
+    # The walkers as a tree declares them: the analysis reads these.
     (tree / "include" / "linux" / "pagewalk.h").write_text(
-        "struct mm_walk_ops { int (*pmd_entry)(void); };\n")
+        "struct mm_walk_ops { int (*pmd_entry)(void); };\n" + WALKER_DECLS)
     (tree / "mm" / "pagewalk.c").write_text(
         "int walk_page_range(struct mm_struct *mm) { return 0; }\n")
     for name in names:
@@ -198,3 +218,22 @@ def test_real_tree_issue_examples(tmp_path):
                  "pageattr_ops"):
         assert t[name]["action"] == "none", name
     assert not any(x["pinned"] for x in out["tables"])
+
+
+def test_walkers_are_read_from_the_tree(tmp_path):
+    """A walker this toolkit has never heard of, declared by the tree with
+    an ops parameter (6.12's walk_kernel_page_table_range()), is known to
+    ignore walk_lock; undeclared, it is not a walker at all."""
+    src = open(os.path.join(ANALYSIS, "novma.c")).read().replace(
+        "walk_page_range_novma(mm, 0, 100, &novma_ops, NULL, NULL)",
+        "walk_kernel_page_table_range(0, 100, &novma_ops, NULL, NULL)")
+    decl = ("int walk_kernel_page_table_range(unsigned long start,\n"
+            "\t\tunsigned long end, const struct mm_walk_ops *ops,\n"
+            "\t\tpgd_t *pgd, void *private);\n")
+    tree = make_tree(tmp_path, extra={
+        "mm/kernel_walk.c": src,
+        "include/linux/pagewalk.h": "struct mm_walk_ops { int x; };\n" +
+        WALKER_DECLS + decl})
+    out = {t["name"]: t for t in decisions.analyze(tree, jobs=2)["tables"]}
+    assert out["novma_ops"]["walkers"] == ["walk_kernel_page_table_range"]
+    assert "walk_kernel_page_table_range()" in out["novma_ops"]["reason"]
