@@ -305,14 +305,31 @@ class ArchBuild:
 
     def full(self):
         """The whole allmodconfig build at the current checkout; kbuild
-        keeps what it built, so an interrupted run resumes.  Returns
-        (objects compiled, [errors])."""
-        proc = self.make("-k", "all", check=False, quiet=False)
-        compiled = len(re.findall(r"^\s+CC(?: \[M\])?\s+\S+\.o$",
-                                  proc.stdout, re.M))
-        _w, errors = parse_diagnostics(proc.stderr, self.src.dir)
+        keeps what it built, so an interrupted run resumes where it
+        stopped.  Returns (objects compiled, [errors]); says how far it
+        is every 500 objects."""
+        args = ["make", "-C", self.src.dir, "O=" + self.out,
+                "ARCH=" + self.spec["arch"], "-j", str(self.jobs), "-k",
+                "all"]
+        if self.spec["cross"]:
+            args.append("CROSS_COMPILE=" + self.spec["cross"])
+        errlog = os.path.join(self.out, ".pgwalk-full-stderr")
+        compiled = 0
+        with open(errlog, "w") as err:
+            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err,
+                                    text=True, env=self.env)
+            for line in proc.stdout:
+                if re.match(r"^\s+CC(?: \[M\])?\s+\S+\.o$", line.rstrip()):
+                    compiled += 1
+                    if compiled % 500 == 0:
+                        self.say("%s: full build: %d objects compiled" % (
+                            self.name, compiled))
+            proc.wait()
+        with open(errlog) as f:
+            stderr = f.read()
+        _w, errors = parse_diagnostics(stderr, self.src.dir)
         if proc.returncode != 0 and not errors:
-            errors = [l for l in proc.stderr.splitlines() if l.strip()][-1:]
+            errors = [l for l in stderr.splitlines() if l.strip()][-1:]
         return compiled, errors
 
     def full_count(self):
