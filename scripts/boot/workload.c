@@ -13,7 +13,9 @@
  *   workload STEP...    run these steps
  */
 #define _GNU_SOURCE
+#include <asm/mce.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -24,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +42,26 @@
 #endif
 #define MPOL_BIND	2
 #define MPOL_MF_MOVE	(1 << 1)
+
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON	100
+#endif
+
+/* arch/x86/include/asm/mce.h: an action-required (SRAR) data load error. */
+#define MCI_STATUS_VAL		(1ULL << 63)
+#define MCI_STATUS_UC		(1ULL << 61)
+#define MCI_STATUS_EN		(1ULL << 60)
+#define MCI_STATUS_MISCV	(1ULL << 59)
+#define MCI_STATUS_ADDRV	(1ULL << 58)
+#define MCI_STATUS_S		(1ULL << 56)
+#define MCI_STATUS_AR		(1ULL << 55)
+#define MCACOD_DATA		0x134
+#define MCI_MISC_ADDR_PHYS	2
+#define MCG_STATUS_EIPV		(1ULL << 1)
+#define MCG_STATUS_MCIP		(1ULL << 2)
+#define MCG_STATUS_LMCES	(1ULL << 3)
+#define MCJ_CTX_PROCESS		0x1
+#define MCJ_EXCEPTION		0x8
 
 /* lib/test_hmm_uapi.h */
 struct hmm_dmirror_cmd {
@@ -428,9 +451,60 @@ static void step_hmm(const char *s)
 	close(fd);
 }
 
+/*
+ * hwp_walk_ops: memory_failure() walks the mm of the task that consumed
+ * an already poisoned page (MF_ACTION_REQUIRED, from a machine check).
+ * Poison a page with MADV_HWPOISON, then have mce-inject raise the
+ * action-required machine check for it in this task, through
+ * /dev/mcelog: the task work on the way back to user space does the walk
+ * and kills this process with SIGBUS, which is what the step expects.
+ */
+static void step_hwpoison(const char *s)
+{
+	struct mce m;
+	uint64_t entry;
+	cpu_set_t cpu0;
+	char *p = anon(PAGE);
+	int fd;
+
+	/* The injected record is per CPU: inject on the one we run on. */
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (!p || sched_setaffinity(0, sizeof(cpu0), &cpu0) || fd < 0 ||
+	    pread(fd, &entry, sizeof(entry), (uintptr_t)p / PAGE * 8) !=
+	    sizeof(entry) || !(entry >> 63)) {
+		fail(s, "pin to CPU 0 and find the page frame");
+		return;
+	}
+	close(fd);
+	if (madvise(p, PAGE, MADV_HWPOISON)) {
+		fail(s, "MADV_HWPOISON");
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.status = MCI_STATUS_VAL | MCI_STATUS_UC | MCI_STATUS_EN |
+		   MCI_STATUS_MISCV | MCI_STATUS_ADDRV | MCI_STATUS_S |
+		   MCI_STATUS_AR | MCACOD_DATA;
+	m.misc = (MCI_MISC_ADDR_PHYS << 6) | 12;
+	m.addr = (entry & ((1ULL << 55) - 1)) * PAGE;
+	m.mcgstatus = MCG_STATUS_MCIP | MCG_STATUS_EIPV | MCG_STATUS_LMCES;
+	m.ip = (uintptr_t)p;
+	m.cs = 0x33;		/* __USER_CS: the error hit user space */
+	m.bank = 1;
+	m.inject_flags = MCJ_CTX_PROCESS | MCJ_EXCEPTION;
+	fd = open("/dev/mcelog", O_WRONLY);
+	if (fd < 0 || write(fd, &m, sizeof(m)) != sizeof(m)) {
+		fail(s, "inject a machine check through /dev/mcelog");
+		return;
+	}
+	fail(s, "still alive after the machine check");
+}
+
 static const struct {
 	const char *name;
 	void (*run)(const char *name);
+	int expected_signal;
 } steps[] = {
 	{ "smaps", step_smaps },
 	{ "smaps_shmem", step_smaps_shmem },
@@ -448,6 +522,7 @@ static const struct {
 	{ "memcg_move", step_memcg_move },
 	{ "lru_gen", step_lru_gen },
 	{ "hmm", step_hmm },
+	{ "hwpoison", step_hwpoison, SIGBUS },
 };
 
 int main(int argc, char **argv)
@@ -473,8 +548,14 @@ int main(int argc, char **argv)
 		}
 		status = 0;
 		waitpid(pid, &status, 0);
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
+		if (steps[i].expected_signal ?
+		    !(WIFSIGNALED(status) &&
+		      WTERMSIG(status) == steps[i].expected_signal) :
+		    !WIFEXITED(status) || WEXITSTATUS(status)) {
+			say("pgwalk-step-failed: %s: exit status %#x",
+			    steps[i].name, status);
 			failures++;
+		}
 	}
 	say("pgwalk-workload-done: %d failed steps", failures);
 	return failures ? 1 : 0;
