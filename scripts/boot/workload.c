@@ -57,6 +57,7 @@
 #define MCI_STATUS_AR		(1ULL << 55)
 #define MCACOD_DATA		0x134
 #define MCI_MISC_ADDR_PHYS	2
+#define MCG_STATUS_RIPV		(1ULL << 0)
 #define MCG_STATUS_EIPV		(1ULL << 1)
 #define MCG_STATUS_MCIP		(1ULL << 2)
 #define MCG_STATUS_LMCES	(1ULL << 3)
@@ -488,7 +489,10 @@ static void step_hwpoison(const char *s)
 		   MCI_STATUS_AR | MCACOD_DATA;
 	m.misc = (MCI_MISC_ADDR_PHYS << 6) | 12;
 	m.addr = (entry & ((1ULL << 55) - 1)) * PAGE;
-	m.mcgstatus = MCG_STATUS_MCIP | MCG_STATUS_EIPV | MCG_STATUS_LMCES;
+	/* Restart IP valid: recoverable, so memory_failure() is asked to
+	 * handle it (kill_me_maybe()) instead of a plain SIGBUS. */
+	m.mcgstatus = MCG_STATUS_MCIP | MCG_STATUS_RIPV | MCG_STATUS_EIPV |
+		      MCG_STATUS_LMCES;
 	m.ip = (uintptr_t)p;
 	m.cs = 0x33;		/* __USER_CS: the error hit user space */
 	m.bank = 1;
@@ -522,6 +526,8 @@ static const struct {
 	{ "memcg_move", step_memcg_move },
 	{ "lru_gen", step_lru_gen },
 	{ "hmm", step_hmm },
+	/* Last: the machine check taints the kernel, which turns lockdep
+	 * off for what follows. */
 	{ "hwpoison", step_hwpoison, SIGBUS },
 };
 
