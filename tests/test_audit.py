@@ -33,15 +33,21 @@ def edit(tree, relpath, old, new):
     open(path, "w").write(text.replace(old, new))
 
 
-@pytest.fixture
-def converted(tmp_path):
-    """The minitree with the series applied: core and every mode."""
+def post_minitree(tmp_path):
+    """The minitree as a git tree, and its series posted once (v1)."""
     tree = str(tmp_path / "tree")
     shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
     git(tree, "init", "-q")
     commit_all(tree, "base")
     r = run_apply("--no-checkpatch", tree, str(tmp_path / "v1"))
     assert r.returncode == 0, r.stderr
+    return tree
+
+
+@pytest.fixture
+def converted(tmp_path):
+    """The minitree with the series applied: core and every mode."""
+    tree = post_minitree(tmp_path)
     git(tree, "checkout", "-q", "pgwalk/series")
     git(tree, "checkout", "-q", "-b", "converted")
     return tree
@@ -116,14 +122,7 @@ def test_fully_converted_tree_makes_no_series(converted, tmp_path):
 
 @pytest.fixture
 def posted(tmp_path):
-    """The minitree as a git tree, and its series posted once (v1)."""
-    tree = str(tmp_path / "tree")
-    shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
-    git(tree, "init", "-q")
-    commit_all(tree, "base")
-    r = run_apply("--no-checkpatch", tree, str(tmp_path / "v1"))
-    assert r.returncode == 0, r.stderr
-    return tree
+    return post_minitree(tmp_path)
 
 
 def test_regeneration_against_itself_reports_no_changes(posted, tmp_path):

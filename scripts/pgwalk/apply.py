@@ -221,9 +221,22 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
     if prev:
         from pgwalk import revision
         changes = revision.changes(prev.decisions, decided)
+    return publish(args, tree, outdir, stages, base, head, decided,
+                   changes, prev)
+
+
+def publish(args, tree, outdir, stages, base, head, decided, changes=None,
+            prev=None):
+    """Write the series base..head to outdir with decisions.json, compare
+    it with a previous posting, check it, and only then point the series
+    branch at it."""
     patches = stages.run("format-patch", series.format_patches, tree, base,
                          head, outdir, decided, changes)
+    stale = os.path.join(outdir, "range-diff.txt")
+    if not prev and os.path.exists(stale):
+        os.unlink(stale)    # from an earlier run with --previous
     if prev:
+        from pgwalk import revision
         same = stages.run("range-diff", revision.range_diff, tree, prev,
                           base, head, outdir)
         print("changes since %s: %s; range-diff: %s" % (
@@ -269,37 +282,8 @@ def bool_series(args, tree, outdir, stages, base_commit, base):
         head = builder.head
     finally:
         builder.close()
-    tables = []
-    for name, t in sorted(decided.items()):
-        tables.append({"name": name, "file": t["calls"][0]["file"],
-                       "line": t["calls"][0]["line"], "mode": t["mode"],
-                       "action": "split" if t["twin"] else "annotate",
-                       "reason": "lock_vma was %s" % "/".join(sorted(
-                           {c["lock"] for c in t["calls"]})),
-                       "evidence": ["%s:%d: %s() passes %s" % (
-                           c["file"], c["line"], c["function"], c["lock"])
-                           for c in t["calls"]],
-                       "review": [], "pinned": False, "walkers": sorted(
-                           {c["walker"] for c in t["calls"]}),
-                       "split": {"write_name": t["twin"],
-                                 "write_mode": "PGWALK_WRLOCK",
-                                 "callers": []} if t["twin"] else None})
-    record = {"tree": tree, "has_core": False, "per_vma_lock": per_vma,
-              "form": "bool", "tables": tables, "review": []}
-    patches = stages.run("format-patch", series.format_patches, tree, base,
-                         head, outdir, record)
-    with open(os.path.join(outdir, "decisions.json"), "w") as f:
-        json.dump(record, f, indent=1, sort_keys=True)
-        f.write("\n")
-    if not args.no_checkpatch:
-        problems = stages.run("checkpatch", series.checkpatch, tree,
-                              patches, args.jobs)
-        if problems:
-            raise ApplyError("checkpatch found problems in %s" %
-                             ", ".join(sorted(problems)))
-    gitops.git(tree, "update-ref", "refs/heads/" + gitops.SERIES_BRANCH, head)
-    print(outdir)
-    return 0
+    record = boolform.decisions_record(tree, decided, per_vma)
+    return publish(args, tree, outdir, stages, base, head, record)
 
 
 def _interrupt():

@@ -201,6 +201,28 @@ def _read(tree, relpath):
         return f.read()
 
 
+def decisions_record(tree, decided, per_vma):
+    """decisions.json (and the cover letter's table) for the conversion."""
+    tables = []
+    for name, t in sorted(decided.items()):
+        calls = t["calls"]
+        tables.append({
+            "name": name, "file": calls[0]["file"], "line": calls[0]["line"],
+            "function": None, "mode": t["mode"],
+            "action": "split" if t["twin"] else "annotate",
+            "reason": "lock_vma was %s" % "/".join(
+                sorted({c["lock"] for c in calls})),
+            "evidence": ["%s:%d: %s() passes %s" % (
+                c["file"], c["line"], c["function"], c["lock"])
+                for c in calls],
+            "review": [], "pinned": False, "pin_reason": None,
+            "walkers": sorted({c["walker"] for c in calls}),
+            "split": {"write_name": t["twin"], "write_mode": "PGWALK_WRLOCK",
+                      "callers": []} if t["twin"] else None})
+    return {"tree": tree, "has_core": False, "per_vma_lock": per_vma,
+            "form": "bool", "tables": tables, "review": []}
+
+
 def message(identity, decided, per_vma):
     """Commit message of the one conversion patch."""
     from pgwalk import messages

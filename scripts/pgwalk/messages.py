@@ -139,9 +139,9 @@ def file_message(identity, relpath, tables):
 def changes_section(changes):
     """The cover letter's "Changes since" section."""
     if not changes:
-        return ("Changes since the previous posting: no changes (the same "
-                "tables with the same modes; range-diff.txt has the "
-                "patch-by-patch comparison).")
+        return wrap("Changes since the previous posting: no changes (the "
+                    "same tables with the same modes; range-diff.txt has "
+                    "the patch-by-patch comparison).")
     return "Changes since the previous posting:\n" + bullets(changes)
 
 
