@@ -190,15 +190,9 @@ def convert(tree):
             raise BoolFormError("lock_vma is still used in %s after the "
                                 "conversion" % ", ".join(leftover))
         return decided, {r: t for r, t in out.items()
-                         if t != _read(tree, r)}
+                         if t != core._read(os.path.join(tree, r))}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _read(tree, relpath):
-    with open(os.path.join(tree, relpath), encoding="utf-8",
-              errors="replace") as f:
-        return f.read()
 
 
 def decisions_record(tree, decided, per_vma):

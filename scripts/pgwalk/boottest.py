@@ -253,9 +253,9 @@ def parse_console(text, tables, users):
             "workload": sorted(set(failed_steps))}
 
 
-def run_one(ab, ref, workdir, label, tables, users, args, say):
+def run_one(ab, ref, initramfs, workdir, label, tables, users, args,
+            say):
     kernel = build_kernel(ab, ref, say)
-    initramfs = make_initramfs(workdir, say)
     log = os.path.join(workdir, "console-%s.log" % label)
     say("boot: booting %s (%s)" % (label, ref[:12]))
     status, secs = boot(kernel, initramfs, log, args.timeout, args.accel, say)
@@ -366,12 +366,14 @@ def main(argv=None):
                               out=os.path.join(kbuild.ROOT, "boot-x86_64"))
         workdir = os.path.join(outdir, "work")
         os.makedirs(workdir, exist_ok=True)
-        series = run_one(ab, ref, workdir, "series", tables, users, args,
-                         say)
+        # One initramfs (the workload does not depend on the kernel).
+        initramfs = make_initramfs(workdir, say)
+        series = run_one(ab, ref, initramfs, workdir, "series", tables,
+                         users, args, say)
         baseline = None
         if not args.no_baseline and base != ref:
-            baseline = run_one(ab, base, workdir, "base", tables, users,
-                               args, say)
+            baseline = run_one(ab, base, initramfs, workdir, "base", tables,
+                               users, args, say)
     except (BuildError, gitops.GitError) as e:
         print("boot-test: error: %s" % e, file=sys.stderr)
         return 1

@@ -81,7 +81,7 @@ def cell_of(objs, warns, base_warn, errors, seconds):
     return cell
 
 
-def verify_arch(tree, ab, base, commits, wanted, say):
+def verify_arch(tree, ab, base, commits, wanted, by_kbuild, say):
     """({commit: cell}, base compile figures) for one architecture."""
     every = sorted({f for files in wanted.values() for f in files})
     ab.src.checkout(base)
@@ -91,8 +91,7 @@ def verify_arch(tree, ab, base, commits, wanted, say):
     say("%s: base %s: %d objects (%d of the %d affected are not in this "
         "allmodconfig)" % (ab.name, base[:12], len(built),
                            len(at_base) - len(built), len(every)))
-    _nb, base_warn, errors, secs = ab.compile(sorted(built),
-                                              kbuild_only=True)
+    base_warn, errors, secs = ab.compile(sorted(built), kbuild_only=True)
     base_info = {"objects": len(built), "seconds": round(secs, 1),
                  "not_configured": sorted(at_base - built)}
     if errors:
@@ -107,8 +106,9 @@ def verify_arch(tree, ab, base, commits, wanted, say):
                       set(ab.configured(new)))
         say("%s: commit %d/%d %s: %d objects" % (
             ab.name, i, len(commits), c[:12], len(objs)))
-        by_kbuild = bool(affected.build_files_changed(tree, c)) or bool(new)
-        _nb, warns, errors, secs = ab.compile(objs, kbuild_only=by_kbuild)
+        warns, errors, secs = ab.compile(objs,
+                                         kbuild_only=by_kbuild[c] or
+                                         bool(new))
         cells[c] = cell_of(objs, warns, base_warn, errors, secs)
     return cells, base_info
 
@@ -123,6 +123,9 @@ def verify(tree, commits, base, arch_names, jobs, say, launcher,
     src = kbuild.SourceCheckout(tree)
     base_tree = gitops.git(tree, "rev-parse", base + "^{tree}").strip()
     files = {c: affected.affected(tree, c) for c in commits}
+    # Commits whose build rules change are compiled by kbuild itself.
+    by_kbuild = {c: bool(affected.build_files_changed(tree, c))
+                 for c in commits}
     for name in arch_names:
         spec = arches[name]
         why = ensure_compiler(name, spec, say)
@@ -139,7 +142,7 @@ def verify(tree, commits, base, arch_names, jobs, say, launcher,
         wanted = {c: affected.for_arch(files[c], spec["arch"])
                   for c in commits}
         cells, bases[name] = verify_arch(tree, ab, base, commits, wanted,
-                                         say)
+                                         by_kbuild, say)
         for c, cell in cells.items():
             matrix[c][name] = cell
         if full:

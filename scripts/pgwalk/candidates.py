@@ -27,7 +27,6 @@ CORE_FILES = ("mm/pagewalk.c",)
 NOT_KERNEL = ("tools/", "scripts/", "samples/", "Documentation/")
 
 
-
 def walkers(tree):
     """{walker: index of its ops argument}: every function the tree
     declares with a `const struct mm_walk_ops *` parameter."""
@@ -84,10 +83,11 @@ def in_comment(text, col):
     return "//" in before or before.rfind("/*") > before.rfind("*/")
 
 
-def walk_calls(tree):
-    """[(relpath, line, walker)] of every walk call outside the core."""
+def walk_calls(tree, known=None):
+    """[(relpath, line, walker)] of every walk call outside the core.
+    known: walkers(tree), when the caller has it already."""
     calls = []
-    names = sorted(walkers(tree))
+    names = sorted(known or walkers(tree))
     hits = grep(tree, r"\b(%s)\s*\(" % "|".join(names))
     walk_call = re.compile(r"\b(%s)\s*\(" % "|".join(names))
     for path, lines in sorted(hits.items()):

@@ -64,8 +64,10 @@ def twin_name(name):
 class Facts:
     """Indexes over the raw facts of all rounds."""
 
-    def __init__(self, tree, raw):
+    def __init__(self, tree, raw, ops_arg):
         self.tree = tree
+        self.ops_arg = ops_arg  # walker -> index of its ops argument
+        self._lines = {}        # file -> its lines, read once
         self.sites = {}         # (file, line, callee) -> {(state, lock_line)}
         self.site_fn = {}       # (file, line, callee) -> function
         self.locks = {}         # (file, line) -> lock function name
@@ -106,13 +108,19 @@ class Facts:
             elif kind == "function":
                 self.functions[(f["file"], f["name"])] = f["line"]
 
+    def lines(self, relpath):
+        """The lines of a tree file; each file is read once."""
+        if relpath not in self._lines:
+            with open(os.path.join(self.tree, relpath), encoding="utf-8",
+                      errors="replace") as fh:
+                self._lines[relpath] = fh.read().split("\n")
+        return self._lines[relpath]
+
     def is_static(self, relpath, name):
         line = self.functions.get((relpath, name))
         if line is None:
             return False
-        with open(os.path.join(self.tree, relpath), encoding="utf-8",
-                  errors="replace") as fh:
-            lines = fh.read().split("\n")
+        lines = self.lines(relpath)
         head = " ".join(lines[max(0, line - 3):line])
         head = head[:head.rfind(name)] if name in head else head
         # Only the declaration that ends right before the name counts.
@@ -125,10 +133,7 @@ class Facts:
         macro.  The definition is the nearest one above `line`."""
         if not re.match(r"^(COMPAT_)?SYSCALL_DEFINE\d$", fn):
             return "%s()" % fn
-        with open(os.path.join(self.tree, relpath), encoding="utf-8",
-                  errors="replace") as fh:
-            lines = fh.read().split("\n")[:line]
-        for text in reversed(lines):
+        for text in reversed(self.lines(relpath)[:line]):
             m = re.match(r"^%s\((\w+)" % fn, text)
             if m:
                 return "%s(%s)" % (fn, m.group(1))
@@ -292,15 +297,14 @@ def _address_taken(tree, fx, names):
 def gather(tree, jobs=2, progress=None):
     """Facts of every file that matters, round by round."""
     say = progress or (lambda msg: None)
-    walk_calls = candidates.walk_calls(tree)
+    walkers = candidates.walkers(tree)
+    walk_calls = candidates.walk_calls(tree, walkers)
     files = sorted({c[0] for c in walk_calls} |
                    set(candidates.table_files(tree)))
     tracked = set(candidates.VMA_WALKERS)
     say("facts: %d files with walks or ops tables" % len(files))
-    walkers = candidates.walkers(tree)
     fx = Facts(tree, facts.collect(tree, files, tracked, jobs,
-                                   walkers=walkers))
-    fx.ops_arg = walkers
+                                   walkers=walkers), walkers)
     _check_every_walk_seen(tree, walk_calls, fx)
     looked_up = set()
     for rnd in range(1, MAX_ROUNDS + 1):

@@ -179,15 +179,18 @@ class ArchBuild:
                                else [])
         self.env = launcher.env(compilers)
 
-    def make(self, *targets, check=True, quiet=True):
-        args = ["make", "-C", self.src.dir, "O=" + self.out,
-                "ARCH=" + self.spec["arch"], "-j", str(self.jobs)]
-        if quiet:
-            args.insert(1, "-s")
+    def make_args(self, *targets, quiet=True):
+        """argv of kbuild for this architecture and O= directory."""
+        args = ["make"] + (["-s"] if quiet else []) + [
+            "-C", self.src.dir, "O=" + self.out, "ARCH=" + self.spec["arch"],
+            "-j", str(self.jobs)]
         if self.spec["cross"]:
             args.append("CROSS_COMPILE=" + self.spec["cross"])
-        proc = subprocess.run(args + list(targets), capture_output=True,
-                              text=True, env=self.env)
+        return args + list(targets)
+
+    def make(self, *targets, check=True, quiet=True):
+        proc = subprocess.run(self.make_args(*targets, quiet=quiet),
+                              capture_output=True, text=True, env=self.env)
         if check and proc.returncode != 0:
             raise BuildError("%s: make %s failed: %s" % (
                 self.name, " ".join(targets), proc.stderr.strip()[-800:]))
@@ -236,10 +239,7 @@ class ArchBuild:
         and shows up as a compile command."""
         if not cfiles:
             return []
-        for f in cfiles:
-            path = os.path.join(self.out, f[:-2] + ".o")
-            if os.path.exists(path):
-                os.unlink(path)
+        self.remove_objects(cfiles)
         tops = sorted({"/".join(f.split("/")[:2 if f.startswith("arch/")
                                                else 1]) + "/"
                        for f in cfiles if "/" in f})
@@ -247,28 +247,24 @@ class ArchBuild:
         built = set(re.findall(r"(?:^|\s)-c -o (\S+)\.o(?=\s)", proc.stdout))
         return [f for f in cfiles if f[:-2] in built]
 
-    def kbuild_compile(self, cfiles):
-        """Build these objects afresh in one make.
-
-        Returns (not built here, {warning}, [errors]).  Objects this
-        allmodconfig does not build have no rule: kbuild says so.
-        """
-        objs = [f[:-2] + ".o" for f in cfiles]
-        for obj in objs:
-            path = os.path.join(self.out, obj)
+    def remove_objects(self, cfiles):
+        """Delete the objects of cfiles from the O= directory."""
+        for f in cfiles:
+            path = os.path.join(self.out, f[:-2] + ".o")
             if os.path.exists(path):
                 os.unlink(path)
-        if not objs:
-            return set(), set(), []
-        proc = self.make("-k", *objs, check=False)
-        not_built = {m.group(1)[:-2] + ".c" for m in
-                     (re.search(r"No rule to make target '([^']+\.o)'", l)
-                      for l in proc.stderr.splitlines()) if m}
+
+    def kbuild_compile(self, cfiles):
+        """Build these objects afresh in one make: ({warning}, [errors]).
+        The callers ask only for objects configured() found."""
+        if not cfiles:
+            return set(), []
+        self.remove_objects(cfiles)
+        proc = self.make("-k", *[f[:-2] + ".o" for f in cfiles], check=False)
         warnings, errors = parse_diagnostics(proc.stderr, self.src.dir)
-        if proc.returncode != 0 and not errors and \
-                len(not_built) < len(objs):
+        if proc.returncode != 0 and not errors:
             errors = [l for l in proc.stderr.splitlines() if l.strip()][-1:]
-        return not_built, warnings, errors
+        return warnings, errors
 
     def direct_compile(self, cfiles):
         """Run kbuild's recorded compile command of each object, jobs at a
@@ -295,24 +291,20 @@ class ArchBuild:
         return warnings, errors, [f for f, _c in missing]
 
     def compile(self, cfiles, kbuild_only=False):
-        """(not built, {warning}, [errors], seconds) for these files."""
+        """({warning}, [errors], seconds) for these files."""
         t0 = time.monotonic()
         warnings, errors, rest = set(), [], list(cfiles)
         if not kbuild_only:
             warnings, errors, rest = self.direct_compile(cfiles)
-        not_built, w, e = self.kbuild_compile(rest)
-        return not_built, warnings | w, errors + e, time.monotonic() - t0
+        w, e = self.kbuild_compile(rest)
+        return warnings | w, errors + e, time.monotonic() - t0
 
     def full(self):
         """The whole allmodconfig build at the current checkout; kbuild
         keeps what it built, so an interrupted run resumes where it
         stopped.  Returns (objects compiled, [errors]); says how far it
         is every 500 objects."""
-        args = ["make", "-C", self.src.dir, "O=" + self.out,
-                "ARCH=" + self.spec["arch"], "-j", str(self.jobs), "-k",
-                "all"]
-        if self.spec["cross"]:
-            args.append("CROSS_COMPILE=" + self.spec["cross"])
+        args = self.make_args("-k", "all", quiet=False)
         errlog = os.path.join(self.out, ".pgwalk-full-stderr")
         compiled = 0
         with open(errlog, "w") as err:
