@@ -63,7 +63,23 @@ def reference_blocks():
     return blocks
 
 
-def fill_markers(text, relpath):
+NO_VMA_LOCK_DOC = "enum doc without per vma locks"
+
+
+def enum_block(blocks, per_vma_lock):
+    """The enum with the kernel-doc that is true for the tree.
+
+    Without per-VMA locks its kernel-doc must not describe VMA locking:
+    the enum's own comment is swapped for the one written for such trees.
+    """
+    block = blocks["enum"]
+    if per_vma_lock:
+        return block
+    code = block[block.index(" */\n") + len(" */\n"):]
+    return blocks[NO_VMA_LOCK_DOC] + "\n" + code
+
+
+def fill_markers(text, relpath, per_vma_lock=True):
     """Replace each "/* pgwalk: NAME */" line the rule left with its block.
 
     The block goes in verbatim (Coccinelle would re-indent it); a
@@ -73,6 +89,7 @@ def fill_markers(text, relpath):
     kernel-doc stays with the function.
     """
     blocks = reference_blocks()
+    blocks["enum"] = enum_block(blocks, per_vma_lock)
     lines = text.split("\n")
     out = []
     for line in lines:
@@ -95,14 +112,20 @@ def fill_markers(text, relpath):
     return "\n".join(out)
 
 
-def _document_locking(text):
+def _document_locking(text, per_vma_lock):
     """Say in walk_page_range()'s kernel-doc that ops->walk_lock rules."""
     anchor = re.search(r"\n \* Locking:\n(?: \*  .*\n)+", text)
     if not anchor:
         return text
-    note = (" *   @ops->walk_lock says which mode of the mmap lock the walk "
-            "needs and\n"
-            " *   whether it write-locks each VMA: see enum page_walk_lock.\n")
+    if per_vma_lock:
+        note = (" *   @ops->walk_lock says which mode of the mmap lock the "
+                "walk needs and\n"
+                " *   whether it write-locks each VMA: see enum "
+                "page_walk_lock.\n")
+    else:
+        note = (" *   @ops->walk_lock says which mode of the mmap lock the "
+                "walk needs:\n"
+                " *   see enum page_walk_lock.\n")
     return text[:anchor.end()] + note + text[anchor.end():]
 
 
@@ -132,9 +155,9 @@ def core_edits(tree, per_vma_lock):
             shutil.copyfile(src, copy)
             _spatch(os.path.join(SEMANTIC_PATCHES, template), copy,
                     per_vma_lock)
-            out[relpath] = fill_markers(_read(copy), relpath)
+            out[relpath] = fill_markers(_read(copy), relpath, per_vma_lock)
         out[HEADER] = _document_member(out[HEADER])
-        out[WALKER] = _document_locking(out[WALKER])
+        out[WALKER] = _document_locking(out[WALKER], per_vma_lock)
         _verify(out, per_vma_lock)
         return out
     finally:
