@@ -1,7 +1,7 @@
 #!/bin/busybox sh
-# PID 1 of the boot test's initramfs: set up what the walkers need, count
-# every walk by ops table with kprobe histograms, run the workload, print
-# the histograms between markers the host parses, and end the VM.
+# PID 1 of the boot test's initramfs: set up what the walkers need, run
+# the workload, print the lock census between markers the host parses,
+# and end the VM.
 /bin/busybox --install -s /bin
 export PATH=/bin
 
@@ -10,7 +10,6 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug
-mount -t tracefs tracefs /sys/kernel/tracing
 mkdir -p /sys/fs/cgroup/memory 2>/dev/null ||
 	mount -t tmpfs cgroup /sys/fs/cgroup
 mkdir -p /sys/fs/cgroup/memory
@@ -19,26 +18,25 @@ mount -t cgroup -o memory memory /sys/fs/cgroup/memory
 # Swap on a RAM disk: MADV_PAGEOUT, MADV_WILLNEED and shmem in swap.
 mkswap /dev/ram0 >/dev/null && swapon /dev/ram0
 
-# One kprobe per walker; the ops table is the argument that names the
-# walk.  x86_64 passes arguments in di, si, dx, cx, r8.
-t=/sys/kernel/tracing
-echo 'p:pgwalk/range walk_page_range ops=%cx:x64' >> $t/kprobe_events
-echo 'p:pgwalk/vma walk_page_vma ops=%si:x64' >> $t/kprobe_events
-echo 'p:pgwalk/range_vma walk_page_range_vma ops=%cx:x64' >> $t/kprobe_events
-for e in range vma range_vma; do
-	echo 'hist:keys=ops.sym:size=256' > $t/events/pgwalk/$e/trigger
-done
-echo "pgwalk-init: tracing ready"
+# The lock census counts every walk in the kernel (scripts/boot/census/);
+# without it there is nothing to prove.
+census=/sys/kernel/debug/pgwalk_census
+if [ -e $census/counts ]; then
+	echo "pgwalk-init: census ready"
+else
+	echo "pgwalk-init: no census in this kernel"
+fi
 
 /workload
+# Walks after the workload (kernel threads) are not its steps.
+[ -e $census/step ] && echo idle > $census/step
 echo "pgwalk-init: workload exit status $?"
 # ksmd and kdamond walk in their own time: let them finish.
 sleep 1
 
-echo "pgwalk-hist-begin"
-cat $t/events/pgwalk/range/hist $t/events/pgwalk/vma/hist \
-	$t/events/pgwalk/range_vma/hist
-echo "pgwalk-hist-end"
+echo "pgwalk-census-begin"
+cat $census/counts
+echo "pgwalk-census-end"
 echo "pgwalk-init: done"
 # No ACPI in this kernel: a halt would not end QEMU, a reboot does
 # (-no-reboot).

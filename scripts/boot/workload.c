@@ -4,10 +4,11 @@
  *
  * Runs as a step list inside the boot test's initramfs.  Each step writes
  * "pgwalk-step: NAME" to /dev/kmsg first, so a splat in the console log
- * follows the marker of the step that caused it.  Whether a walk really
- * ran is not this program's word: the kernel's kprobe histogram on
- * walk_page_range()/walk_page_vma()/walk_page_range_vma(), keyed by the
- * ops table, says so.  A step that cannot run here prints why.
+ * follows the marker of the step that caused it, and names itself to the
+ * kernel's lock census, which files every walk under its step.  Whether a
+ * walk really ran, and in which lock context, is not this program's word:
+ * the census, counting in the kernel, says so.  A step that cannot run
+ * here prints why.
  *
  *   workload            run every step
  *   workload STEP...    run these steps
@@ -75,6 +76,32 @@ struct hmm_dmirror_cmd {
 #define HMM_DMIRROR_READ		_IOWR('H', 0x00, struct hmm_dmirror_cmd)
 #define HMM_DMIRROR_MIGRATE_TO_DEV	_IOWR('H', 0x02, struct hmm_dmirror_cmd)
 #define HMM_DMIRROR_MIGRATE_TO_SYS	_IOWR('H', 0x03, struct hmm_dmirror_cmd)
+
+/* include/uapi/linux/fs.h since 6.7: the PAGEMAP_SCAN ioctl. */
+struct pm_scan_arg {
+	uint64_t size;
+	uint64_t flags;
+	uint64_t start;
+	uint64_t end;
+	uint64_t walk_end;
+	uint64_t vec;
+	uint64_t vec_len;
+	uint64_t max_pages;
+	uint64_t category_inverted;
+	uint64_t category_mask;
+	uint64_t category_anyof_mask;
+	uint64_t return_mask;
+};
+
+struct page_region {
+	uint64_t start;
+	uint64_t end;
+	uint64_t categories;
+};
+#define PAGEMAP_SCAN		_IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_PRESENT		(1 << 3)
+
+#define CENSUS_STEP	"/sys/kernel/debug/pgwalk_census/step"
 
 static int failures;
 
@@ -206,6 +233,36 @@ static void step_pagemap(const char *s)
 		fail(s, "read pagemap");
 	if (fd >= 0)
 		close(fd);
+}
+
+/* pagemap_scan_ops: the PAGEMAP_SCAN ioctl (6.7 on). */
+static void step_pagemap_scan(const char *s)
+{
+	struct page_region regions[NPAGES];
+	struct pm_scan_arg arg;
+	char *p = anon(LEN);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (!p || fd < 0) {
+		fail(s, "open pagemap");
+		return;
+	}
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.start = (uintptr_t)p;
+	arg.end = (uintptr_t)p + LEN;
+	arg.vec = (uintptr_t)regions;
+	arg.vec_len = NPAGES;
+	arg.category_anyof_mask = PAGE_IS_PRESENT;
+	arg.return_mask = PAGE_IS_PRESENT;
+	if (ioctl(fd, PAGEMAP_SCAN, &arg) < 0) {
+		if (errno == ENOTTY || errno == EINVAL)
+			say("pgwalk-step-skipped: %s: no PAGEMAP_SCAN in this "
+			    "kernel", s);
+		else
+			fail(s, "PAGEMAP_SCAN");
+	}
+	close(fd);
 }
 
 static void step_numa_maps(const char *s)
@@ -513,6 +570,7 @@ static const struct {
 	{ "smaps", step_smaps },
 	{ "smaps_shmem", step_smaps_shmem },
 	{ "pagemap", step_pagemap },
+	{ "pagemap_scan", step_pagemap_scan },
 	{ "numa_maps", step_numa_maps },
 	{ "clear_refs", step_clear_refs },
 	{ "mincore", step_mincore },
@@ -547,6 +605,8 @@ int main(int argc, char **argv)
 		/* Each step in a child of its own: a fresh mm, and a crash
 		 * in one step does not hide the others. */
 		say("pgwalk-step: %s", steps[i].name);
+		/* No census (a kernel without it): nothing to name. */
+		write_file(CENSUS_STEP, "%s", steps[i].name);
 		pid = fork();
 		if (pid == 0) {
 			steps[i].run(steps[i].name);

@@ -1,24 +1,27 @@
-"""boot-test: run the converted kernel with lockdep and drive every walker.
+"""boot-test: boot a kernel with lockdep, drive every walker, and check
+each walk's real lock context against its table's declared mode.
 
     boot-test.sh [--out DIR] [--jobs N] [--timeout S] [--accel A]
-                 [--no-baseline] TREE [REF]
+                 [--no-baseline] [--strict] [--bisect] TREE [REF]
 
 REF (default: the series branch) is built for x86_64 from `tinyconfig` plus
-scripts/boot/x86_64.config (lockdep, DEBUG_VM, the walkers' features, kprobe
-histograms), in a cached O= directory outside the tree.  It boots under
+the fragments scripts/boot/config/ranges.conf gives its kernel version
+(lockdep, DEBUG_VM, per-VMA locks from 6.4, the walkers' features), with
+the lock census on top (pgwalk.bootkernel, pgwalk.census).  It boots under
 qemu-system-x86_64 with an initramfs of busybox, scripts/boot/init.sh and
-scripts/boot/workload.c.  The kernel itself counts the walks: a kprobe on
-each walker, histogram keyed by the ops table's symbol.
+scripts/boot/workload.c.
 
-Pass: every converted table x86 can run was walked, and the console has no
-lockdep report, WARNING, BUG or oops.  The base (REF's merge base with
-HEAD) runs the same way, as the baseline.  Tables x86 cannot run are listed
-with the reason: arch/<other>/ code, or scripts/boot/not-exercised.conf.
+Verdict per table (pgwalk.census): consistent, over-declared,
+under-declared, not exercised (with the reason), not reached.  Exit
+status 1 on an over-declared table, a splat or panic, a table not
+reached, or a kernel that did not finish; under-declared is a finding,
+a failure only with --strict.  The base (REF's merge base with HEAD) runs
+the same way and is reported beside it, without failing the run.
+--bisect boots each commit of base..REF that changes the mode of an x86
+table, so that the first bad commit is named.
 """
 
 import argparse
-import gzip
-import hashlib
 import json
 import os
 import re
@@ -27,15 +30,11 @@ import subprocess
 import sys
 import time
 
-from pgwalk import gitops, kbuild
+from pgwalk import bootkernel, census, gitops, kbuild
 from pgwalk.kbuild import BuildError
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-BOOT = os.path.join(REPO, "scripts", "boot")
-FRAGMENT = os.path.join(BOOT, "x86_64.config")
-NOT_EXERCISED = os.path.join(BOOT, "not-exercised.conf")
-X86 = {"arch": "x86_64", "cross": "", "package": "gcc"}
+REPO = bootkernel.REPO
+NOT_EXERCISED = os.path.join(bootkernel.BOOT, "not-exercised.conf")
 CMDLINE = ("console=ttyS0 numa=fake=2 brd.rd_nr=1 brd.rd_size=131072 "
            "loglevel=7 oops=panic panic=-1 rdinit=/init")
 
@@ -47,6 +46,10 @@ SPLAT = re.compile(r"WARNING: CPU: \d+|WARNING: (possible|inconsistent|"
                    r"BUG: |kernel BUG at|Oops: |general protection fault|"
                    r"Kernel panic|INFO: task .* blocked|"
                    r"DEBUG_LOCKS_WARN_ON")
+# The task of a splat: "CPU: 1 PID: 80 ..." (WARN, oops) or lockdep's
+# "workload/80 is trying to acquire".
+SPLAT_PID = re.compile(r"\bPID: (\d+)|^\S+/(\d+) is trying")
+FRAME = re.compile(r"^(?:\[[ \d.]+\]\s+)?\s*(?:\? )?([A-Za-z_][\w.]*)\+0x")
 TABLE_DEF = re.compile(r"^[ \t]*(?:static\s+)?(?:const\s+)?struct\s+mm_walk_ops\s+"
                        r"(\w+)\s*=\s*\{(.*?)\};", re.M | re.S)
 FUNC_DEF = re.compile(r"^[A-Za-z_][^;{}()\n]*?\b(\w+)\s*\([^;{}]*\)\s*\{",
@@ -99,93 +102,6 @@ def not_exercised(tables):
     return out
 
 
-def configure(ab, say):
-    """tinyconfig + the fragment, redone when the fragment changes; every
-    line of the fragment must survive olddefconfig."""
-    with open(FRAGMENT, "rb") as f:
-        stamp_text = hashlib.sha256(f.read()).hexdigest()
-    stamp = os.path.join(ab.out, ".pgwalk-fragment")
-    config = os.path.join(ab.out, ".config")
-    if os.path.exists(stamp) and open(stamp).read() == stamp_text and \
-            os.path.exists(config):
-        return
-    os.makedirs(ab.out, exist_ok=True)
-    say("boot: tinyconfig + %s" % os.path.relpath(FRAGMENT, REPO))
-    ab.make("tinyconfig")
-    r = subprocess.run([os.path.join(ab.src.dir, "scripts", "kconfig",
-                                     "merge_config.sh"), "-m", "-O", ab.out,
-                        config, FRAGMENT], capture_output=True, text=True,
-                       env=ab.env)
-    if r.returncode != 0:
-        raise BuildError("merge_config.sh failed: %s" % r.stderr[-500:])
-    ab.make("olddefconfig")
-    have = open(config).read().splitlines()
-    missing = []
-    for line in open(FRAGMENT):
-        line = line.strip()
-        if line.startswith("CONFIG_") and line not in have:
-            missing.append(line)
-        elif line.startswith("# CONFIG_") and line not in have and \
-                any(h.startswith(line[2:].split()[0] + "=") for h in have):
-            missing.append(line)
-    if missing:
-        raise BuildError("config fragment lines that do not survive "
-                         "olddefconfig (unmet dependencies?): " +
-                         ", ".join(missing))
-    with open(stamp, "w") as f:
-        f.write(stamp_text)
-
-
-def build_kernel(ab, ref, say):
-    ab.src.checkout(ref)
-    configure(ab, say)
-    t0 = time.monotonic()
-    say("boot: building bzImage of %s" % ref[:12])
-    ab.make("bzImage")
-    say("boot: bzImage in %.0f s" % (time.monotonic() - t0))
-    return os.path.join(ab.out, "arch", "x86", "boot", "bzImage")
-
-
-def cpio_newc(entries):
-    """An uncompressed newc cpio archive of (path, mode, data, rdev)."""
-    out = bytearray()
-    ino = 1
-    for path, mode, data, rdev in entries + [("TRAILER!!!", 0, b"", (0, 0))]:
-        name = path.encode() + b"\0"
-        fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1],
-                  len(name), 0]
-        out += b"070701" + b"".join(b"%08X" % v for v in fields) + name
-        out += b"\0" * (-len(out) % 4) + data
-        out += b"\0" * (-len(out) % 4)
-        ino += 1
-    return bytes(out)
-
-
-def make_initramfs(workdir, say):
-    busybox = "/bin/busybox"
-    with open(busybox, "rb") as f:
-        if b"ld-linux" in f.read(8192):
-            raise BuildError("%s is dynamically linked: apt-get install -y "
-                             "busybox-static" % busybox)
-    workload = os.path.join(workdir, "workload")
-    r = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Werror", "-o",
-                        workload, os.path.join(BOOT, "workload.c")],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        raise BuildError("workload.c does not compile: %s" % r.stderr[-800:])
-    entries = [(d, 0o40755, b"", (0, 0)) for d in
-               ("bin", "dev", "proc", "sys", "tmp")]
-    entries.append(("dev/console", 0o20600, b"", (5, 1)))
-    for path, src in (("bin/busybox", busybox), ("workload", workload),
-                      ("init", os.path.join(BOOT, "init.sh"))):
-        with open(src, "rb") as f:
-            entries.append((path, 0o100755, f.read(), (0, 0)))
-    image = os.path.join(workdir, "initramfs.cpio.gz")
-    with gzip.open(image, "wb", compresslevel=1) as f:
-        f.write(cpio_newc(entries))
-    return image
-
-
 def accel_args(accel):
     """KVM when asked or when it works, else TCG.  The CPU model is an
     Intel one under TCG, so that the guest has the L1TF bug that makes
@@ -217,111 +133,144 @@ def boot(kernel, initramfs, log, timeout, accel, say):
     return status, time.monotonic() - t0
 
 
-def parse_console(text, tables, users):
-    """What the console log says: walks per table, splats, steps."""
-    counts = {}
-    hist = text.split("pgwalk-hist-begin", 1)[-1].split("pgwalk-hist-end")[0] \
-        if "pgwalk-hist-begin" in text else ""
-    for m in re.finditer(r"\{ ops: \[[0-9a-f]+\] ([\w.]+)[^}]*\}\s*"
-                         r"hitcount:\s*(\d+)", hist):
-        # A table local to a function is "mlock_walk_ops.36" to kallsyms.
-        name = m.group(1).split(".")[0]
-        counts[name] = counts.get(name, 0) + int(m.group(2))
+def parse_console(text, users):
+    """What the console log says: the census, the first splat (its step,
+    task and trace), the last step begun, whether the workload ended."""
     lines = text.splitlines()
     step, splat = None, None
     for i, line in enumerate(lines):
         m = re.search(r"pgwalk-step: (\w+)", line)
         if m:
             step = m.group(1)
-        if SPLAT.search(line) and "pgwalk" not in line:
+        if splat is None and SPLAT.search(line) and "pgwalk" not in line:
             trace = lines[i:i + 60]
-            frames = [f.group(1) for f in (re.search(
-                r"^(?:\[[ \d.]+\]\s+)?\s*(?:\? )?([A-Za-z_]\w*)\+0x", l)
-                for l in trace) if f]
-            walkers = []
-            for fn in frames:
-                walkers += sorted(users.get(fn, ()))
+            frames = [f.group(1) for f in (FRAME.search(l) for l in trace)
+                      if f]
+            pid = None
+            for l in lines[i:i + 20]:
+                p = SPLAT_PID.search(re.sub(r"^\[[ \d.]+\]\s*", "", l))
+                if p:
+                    pid = int(p.group(1) or p.group(2))
+                    break
             splat = {"line": re.sub(r"^\[[ \d.]+\]\s*", "", line.strip()),
-                     "step": step,
-                     "walker": walkers[0] if walkers else None,
-                     "frames": frames[:12],
+                     "step": step, "pid": pid, "frames": frames[:16],
                      "log": "\n".join(l.rstrip() for l in trace[:40])}
-            break
     failed_steps = re.findall(r"pgwalk-step-(?:failed|skipped): (.*)", text)
-    return {"counts": counts, "splat": splat,
+    return {"census": census.parse(text), "splat": splat, "step": step,
             "done": "pgwalk-init: done" in text,
             "workload": sorted(set(failed_steps))}
 
 
-def run_one(ab, ref, initramfs, workdir, label, tables, users, args,
-            say):
-    kernel = build_kernel(ab, ref, say)
+def run_one(kb, ref, initramfs, workdir, label, args, users, say):
+    kernel, diff = kb.build(ref)
+    with open(os.path.join(workdir, "census-%s.patch" % label), "w") as f:
+        f.write(diff)
     log = os.path.join(workdir, "console-%s.log" % label)
     say("boot: booting %s (%s)" % (label, ref[:12]))
     status, secs = boot(kernel, initramfs, log, args.timeout, args.accel, say)
     with open(log, encoding="utf-8", errors="replace") as f:
         text = f.read()
-    result = parse_console(text, tables, users)
+    result = parse_console(text, users)
     result.update(ref=ref, status=status, seconds=round(secs, 1), log=log)
     if not result["done"]:
         result["tail"] = "\n".join(text.splitlines()[-30:])
+    walked = {s["ops"] for s in (result["census"] or {}).get("slots", ())}
     say("boot: %s: %s in %.0f s, %d tables walked%s" % (
-        label, status, secs, len(result["counts"]),
+        label, status, secs, len(walked),
         ", splat: " + result["splat"]["line"] if result["splat"] else ""))
     return result
 
 
-def verdict(tables, skip, series, baseline):
-    rows, problems = [], []
-    for name in sorted(tables, key=lambda n: (tables[n]["file"], n)):
-        t = tables[name]
-        count = series["counts"].get(name, 0)
-        row = {"table": name, "file": t["file"], "mode": t["mode"],
-               "reached": count,
-               "baseline": baseline["counts"].get(name, 0) if baseline
-               else None}
-        if name in skip:
-            row["status"] = "not exercised"
-            row["why"] = skip[name]
-        elif count:
-            row["status"] = "reached"
-        else:
-            row["status"] = "NOT REACHED"
-            problems.append("%s (%s) was not walked" % (name, t["mode"]))
-        rows.append(row)
-    if not series["done"]:
-        problems.insert(0, "the kernel did not finish the workload (%s)"
-                        % series["status"])
-    if series["splat"]:
-        s = series["splat"]
-        problems.insert(0, "%s, walker %s (mode %s), during step %s" % (
-            s["line"], s["walker"] or "?",
-            tables.get(s["walker"], {}).get("mode", "?"), s["step"]))
-    return rows, problems
+def judged(tree, ref, run, strict):
+    """Verdict of one booted commit against its own declared modes."""
+    tables, users = tables_at(tree, ref)
+    skip = not_exercised(tables)
+    rows, problems, findings = census.verdict(tables, skip, run, users,
+                                              strict)
+    return {"ref": ref, "rows": rows, "problems": problems,
+            "findings": findings,
+            "undeclared": census.other_walks(run.get("census"), tables),
+            "run": run}
 
 
-def write_report(outdir, rows, problems, series, baseline):
-    os.makedirs(outdir, exist_ok=True)
-    with open(os.path.join(outdir, "boot-report.json"), "w") as f:
-        json.dump({"tables": rows, "problems": problems, "series": series,
-                   "baseline": baseline}, f, indent=1, sort_keys=True)
-        f.write("\n")
-    lines = ["%-34s %-22s %-14s %8s %8s" % ("table", "mode", "status",
-                                           "walks", "base")]
-    for r in rows:
-        lines.append("%-34s %-22s %-14s %8d %8s" % (
-            r["table"], r["mode"], r["status"], r["reached"],
-            "-" if r["baseline"] is None else r["baseline"]))
+def contexts_text(ctxs):
+    if not ctxs:
+        return "-"
+    return "; ".join("%s: %d (%s)" % (census.describe(c), c["count"],
+                                       ", ".join(sorted(c["steps"])))
+                     for c in ctxs)
+
+
+def table_text(result):
+    lines = ["%-34s %-21s %-14s %7s  %s" % ("table", "mode", "verdict",
+                                            "walks", "contexts")]
+    for r in result["rows"]:
+        lines.append("%-34s %-21s %-14s %7d  %s" % (
+            r["table"], r["mode"], r["status"], r["walks"],
+            contexts_text(r["contexts"])))
         if r.get("why"):
             lines.append("    " + r["why"])
-    text = "\n".join(lines)
+    for name, n in sorted(result["undeclared"].items()):
+        lines.append("%-34s %-21s %-14s %7d" % (name, "(none declared)",
+                                                "walked", n))
+    return "\n".join(lines)
+
+
+def section(title, result):
+    run = result["run"]
+    out = ["## %s: %s (%s)" % (title, result["ref"][:12], run["status"]),
+           "", "```", table_text(result), "```", ""]
+    for p in result["problems"]:
+        out.append("- FAIL: %s" % p)
+    for p in result["findings"]:
+        out.append("- FINDING: %s" % p)
+    if run.get("workload"):
+        out.append("- workload: %s" % "; ".join(run["workload"]))
+    if run.get("splat"):
+        out += ["", "First splat (step %s, PID %s):" % (
+            run["splat"]["step"], run["splat"]["pid"]), "", "```",
+            run["splat"]["log"], "```"]
+    return "\n".join(out) + "\n"
+
+
+def write_report(outdir, head, base, bisect):
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "boot-report.json"), "w") as f:
+        json.dump({"series": head, "baseline": base, "bisect": bisect}, f,
+                  indent=1, sort_keys=True)
+        f.write("\n")
+    text = "# Boot test and lock census\n\n" + section("series", head)
+    if base:
+        text += "\n" + section("base (reported, not judged)", base)
+    if bisect is not None:
+        text += "\n## Bisect: commits that change an x86 table's mode\n\n"
+        for b in bisect:
+            text += "- %s %s: %s%s\n" % (
+                b["ref"][:12], b["subject"], "FAIL" if b["problems"]
+                else "PASS", ": " + b["problems"][0] if b["problems"]
+                else "")
     with open(os.path.join(outdir, "boot-report.md"), "w") as f:
-        f.write("```\n%s\n```\n" % text)
-        for p in problems:
-            f.write("\n- FAIL: %s\n" % p)
-        if series.get("splat"):
-            f.write("\n```\n%s\n```\n" % series["splat"]["log"])
-    return text
+        f.write(text)
+    return table_text(head)
+
+
+def mode_changes(tree, base, ref):
+    """[(commit, subject, {table})] of base..ref changing an x86 table's
+    declared mode, oldest first."""
+    commits = gitops.git(tree, "rev-list", "--reverse", "%s..%s" % (
+        base, ref)).split()
+    out, before = [], tables_at(tree, base)[0]
+    for c in commits:
+        now = tables_at(tree, c)[0]
+        skip = not_exercised(now)
+        changed = {n for n, t in now.items() if n not in skip and
+                   before.get(n, {}).get("mode") != t["mode"]}
+        if changed:
+            subject = gitops.git(tree, "log", "-1", "--format=%s",
+                                 c).strip()
+            out.append((c, subject, changed))
+        before = now
+    return out
 
 
 def main(argv=None):
@@ -330,18 +279,24 @@ def main(argv=None):
     p.add_argument("ref", nargs="?", default=gitops.SERIES_BRANCH)
     p.add_argument("--out")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    # A boot and the workload take seconds under TCG: five minutes means
-    # the kernel hangs.
+    # A boot and the workload take a minute or two under TCG: five
+    # minutes means the kernel hangs.
     p.add_argument("--timeout", type=int, default=300,
                    help="seconds a boot may take (default 300)")
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="tcg")
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--strict", action="store_true",
+                   help="an under-declared table fails the run")
+    p.add_argument("--bisect", action="store_true",
+                   help="also boot each commit that changes an x86 "
+                   "table's mode")
     args = p.parse_args(argv)
     say = lambda m: print(m, file=sys.stderr, flush=True)
     tree = os.path.abspath(args.tree)
     outdir = os.path.abspath(args.out or os.path.join(
         REPO, "generated", os.path.basename(tree.rstrip("/")), "boot"))
     t0 = time.monotonic()
+    base_result, bisect = None, None
     try:
         for tool, pkg in (("qemu-system-x86_64", "qemu-system-x86"),
                           ("busybox", "busybox-static")):
@@ -358,40 +313,62 @@ def main(argv=None):
         if not tables:
             raise BuildError("%s: no struct mm_walk_ops sets walk_lock: "
                              "nothing to prove" % args.ref)
-        skip = not_exercised(tables)
         kbuild.lock_cache(say)
-        src = kbuild.SourceCheckout(tree)
-        ab = kbuild.ArchBuild(src, None, "x86_64", X86, args.jobs,
-                              kbuild.Launcher(), say,
-                              out=os.path.join(kbuild.ROOT, "boot-x86_64"))
+        kb = bootkernel.BootBuild(tree, ref, args.jobs, say)
         workdir = os.path.join(outdir, "work")
         os.makedirs(workdir, exist_ok=True)
         # One initramfs (the workload does not depend on the kernel).
-        initramfs = make_initramfs(workdir, say)
-        series = run_one(ab, ref, initramfs, workdir, "series", tables,
-                         users, args, say)
-        baseline = None
+        initramfs = bootkernel.make_initramfs(workdir)
+        run = run_one(kb, ref, initramfs, workdir, "series", args, users,
+                      say)
+        head = judged(tree, ref, run, args.strict)
+        if args.bisect:
+            bisect = []
+            for c, subject, changed in mode_changes(tree, base, ref):
+                if c == ref:
+                    r = head
+                else:
+                    _t, u = tables_at(tree, c)
+                    r = judged(tree, c, run_one(
+                        kb, c, initramfs, workdir, "commit-" + c[:12],
+                        args, u, say), args.strict)
+                bisect.append({"ref": c, "subject": subject,
+                               "tables": sorted(changed),
+                               "problems": r["problems"]})
+                say("boot: bisect %s %s: %s" % (
+                    c[:12], subject, "FAIL" if r["problems"] else "PASS"))
         if not args.no_baseline and base != ref:
-            baseline = run_one(ab, base, initramfs, workdir, "base", tables,
-                               users, args, say)
+            _t, base_users = tables_at(tree, base)
+            base_result = judged(tree, base, run_one(
+                kb, base, initramfs, workdir, "base", args, base_users,
+                say), args.strict)
     except (BuildError, gitops.GitError) as e:
         print("boot-test: error: %s" % e, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("boot-test: interrupted", file=sys.stderr)
         return 130
-    rows, problems = verdict(tables, skip, series, baseline)
-    print(write_report(outdir, rows, problems, series, baseline))
-    for prob in problems:
+    print(write_report(outdir, head, base_result, bisect))
+    for prob in head["problems"]:
         print("boot-test: FAIL: %s" % prob, file=sys.stderr)
-    if series.get("tail"):
-        print("console tail:\n" + series["tail"], file=sys.stderr)
-    if series["workload"]:
-        print("workload: " + "; ".join(series["workload"]), file=sys.stderr)
+    for finding in head["findings"]:
+        print("boot-test: FINDING: %s" % finding, file=sys.stderr)
+    if base_result:
+        for prob in base_result["problems"]:
+            print("boot-test: base: %s" % prob, file=sys.stderr)
+    if bisect:
+        bad = [b for b in bisect if b["problems"]]
+        if bad:
+            print("boot-test: first bad commit: %s %s" % (
+                bad[0]["ref"][:12], bad[0]["subject"]), file=sys.stderr)
+    if run.get("tail"):
+        print("console tail:\n" + run["tail"], file=sys.stderr)
+    if run["workload"]:
+        print("workload: " + "; ".join(run["workload"]), file=sys.stderr)
     print("boot-test: %s in %.0f s (report in %s)" % (
-        "FAIL" if problems else "PASS", time.monotonic() - t0, outdir),
-        file=sys.stderr)
-    return 1 if problems else 0
+        "FAIL" if head["problems"] else "PASS", time.monotonic() - t0,
+        outdir), file=sys.stderr)
+    return 1 if head["problems"] else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,262 @@
+"""The boot test's kernel: config, census commit, checkout, build, initramfs.
+
+Everything lives in the build cache (kbuild.ROOT), one set per tree base
+(VERSION.PATCHLEVEL of the commit), so that alternating between a 6.1 and a
+6.12 tree does not rebuild either from scratch:
+  boot-src-<base>/       the commit being built (a private checkout: the
+                         user's index, HEAD and files are never touched)
+  boot-x86_64-<base>/    its O= directory (tinyconfig + fragments)
+  boot-objects/          git objects of the census commits (the user's
+                         repository only lends its objects, as alternates)
+ccache is shared by all of them.
+
+The census (scripts/boot/census/) goes into the kernel as a commit on top
+of the commit under test, made with plumbing in boot-objects/: it is built
+and booted, never part of the series or of the user's repository.
+"""
+
+import gzip
+import hashlib
+import os
+import subprocess
+import time
+
+from pgwalk import gitops, kbuild
+from pgwalk.kbuild import BuildError
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BOOT = os.path.join(REPO, "scripts", "boot")
+CONFIG_DIR = os.path.join(BOOT, "config")
+CENSUS_SRC = os.path.join(BOOT, "census", "pgwalk_census.c")
+CENSUS_PATH = "mm/pgwalk_census.c"
+OBJECTS = os.path.join(kbuild.ROOT, "boot-objects")
+# Fixed identity and date: the same commit under test gives the same
+# census commit, so a rerun checks out (and builds) nothing new.
+CENSUS_ENV = {"GIT_AUTHOR_NAME": "pgwalk boot test",
+              "GIT_AUTHOR_EMAIL": "boot-test@pgwalk.invalid",
+              "GIT_AUTHOR_DATE": "@0 +0000",
+              "GIT_COMMITTER_NAME": "pgwalk boot test",
+              "GIT_COMMITTER_EMAIL": "boot-test@pgwalk.invalid",
+              "GIT_COMMITTER_DATE": "@0 +0000"}
+
+
+def version_at(tree, ref):
+    """(VERSION, PATCHLEVEL) of the top Makefile at ref."""
+    fields = {}
+    text = gitops.git(tree, "show", "%s:Makefile" % ref)
+    for line in text.splitlines()[:12]:
+        key, _, value = line.partition("=")
+        if key.strip() in ("VERSION", "PATCHLEVEL"):
+            fields[key.strip()] = value.strip()
+    try:
+        return int(fields["VERSION"]), int(fields["PATCHLEVEL"])
+    except (KeyError, ValueError):
+        raise BuildError("%s: no VERSION/PATCHLEVEL in the top Makefile"
+                         % ref[:12])
+
+
+def parse_version(text):
+    if text == "-":
+        return None
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+def fragments(version, ranges=None):
+    """The config fragments for a tree of this version, in order."""
+    ranges = ranges or os.path.join(CONFIG_DIR, "ranges.conf")
+    out = []
+    with open(ranges) as f:
+        for n, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].split()
+            if not line:
+                continue
+            if len(line) != 3:
+                raise BuildError("%s:%d: want 'fragment first last'" % (
+                    ranges, n))
+            name, first, last = line[0], parse_version(line[1]), \
+                parse_version(line[2])
+            if (first is None or version >= first) and \
+                    (last is None or version <= last):
+                out.append(os.path.join(os.path.dirname(ranges), name))
+    return out
+
+
+def object_env(gitdir):
+    """New objects go to OBJECTS; the user's are read as alternates."""
+    os.makedirs(OBJECTS, exist_ok=True)
+    return {"GIT_DIR": gitdir, "GIT_OBJECT_DIRECTORY": OBJECTS,
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES":
+                os.path.join(gitdir, "objects")}
+
+
+class Checkout(kbuild.SourceCheckout):
+    """kbuild's private checkout, one per tree base, able to see the
+    census commits."""
+
+    def __init__(self, tree, base_key):
+        super().__init__(tree)
+        self.dir = os.path.join(kbuild.ROOT, "boot-src-" + base_key)
+        self.index = self.dir + ".index"
+
+    def _read_tree(self, *args):
+        env = dict(os.environ, GIT_WORK_TREE=self.dir,
+                   GIT_INDEX_FILE=self.index, **object_env(self.gitdir))
+        return subprocess.run(["git", "read-tree", *args], env=env,
+                              capture_output=True, text=True)
+
+
+def census_commit(tree, gitdir, ref):
+    """ref + the census (its source and one mm/Makefile line), as a
+    commit in OBJECTS.  Returns (commit, diff of the census)."""
+    env = dict(object_env(gitdir), **CENSUS_ENV)
+    index = os.path.join(OBJECTS, "census.index.%d" % os.getpid())
+    env["GIT_INDEX_FILE"] = index
+    try:
+        gitops.git(tree, "read-tree", ref, env=env)
+        blob = gitops.git(tree, "hash-object", "-w", CENSUS_SRC,
+                          env=env).strip()
+        makefile = gitops.git(tree, "show", "%s:mm/Makefile" % ref, env=env)
+        makefile += "\n# pgwalk boot test: the lock census\n" \
+            "obj-y += pgwalk_census.o\n"
+        mblob = gitops.git(tree, "hash-object", "-w", "--stdin",
+                           "--path=mm/Makefile", input=makefile,
+                           env=env).strip()
+        gitops.git(tree, "update-index", "--add", "--cacheinfo",
+                   "100644,%s,%s" % (blob, CENSUS_PATH), env=env)
+        gitops.git(tree, "update-index", "--cacheinfo",
+                   "100644,%s,mm/Makefile" % mblob, env=env)
+        treeid = gitops.git(tree, "write-tree", env=env).strip()
+        commit = gitops.git(tree, "commit-tree", treeid, "-p", ref, "-m",
+                            "pgwalk boot test: lock census of page walks",
+                            env=env).strip()
+        diff = gitops.git(tree, "diff", ref, commit, env=env)
+    finally:
+        if os.path.exists(index):
+            os.unlink(index)
+    return commit, diff
+
+
+class BootBuild:
+    """x86_64 tinyconfig + fragments, in the O= directory of a tree base."""
+
+    def __init__(self, tree, ref_for_version, jobs, say):
+        self.tree, self.jobs, self.say = tree, jobs, say
+        self.version = version_at(tree, ref_for_version)
+        self.key = "%d.%d" % self.version
+        self.gitdir = gitops.git(tree, "rev-parse",
+                                 "--absolute-git-dir").strip()
+        self.src = Checkout(tree, self.key)
+        self.out = os.path.join(kbuild.ROOT, "boot-x86_64-" + self.key)
+        self.fragments = fragments(self.version)
+        self.env = kbuild.Launcher().env(["gcc"])
+        # Paths relative to the cache in ccache's hash: a new cache
+        # (bench-boot's cold run aside) or another base still hits.
+        self.env["CCACHE_BASEDIR"] = kbuild.ROOT
+
+    def make(self, *targets):
+        args = ["make", "-s", "-C", self.src.dir, "O=" + self.out,
+                "ARCH=x86_64", "-j", str(self.jobs)] + list(targets)
+        proc = subprocess.run(args, capture_output=True, text=True,
+                              env=self.env, errors="replace")
+        if proc.returncode != 0:
+            raise BuildError("x86_64: make %s failed: %s" % (
+                " ".join(targets), proc.stderr.strip()[-1500:]))
+        return proc
+
+    def configure(self):
+        """tinyconfig + the fragments, redone when a fragment changes;
+        every line of every fragment must survive olddefconfig."""
+        h = hashlib.sha256()
+        for path in self.fragments:
+            with open(path, "rb") as f:
+                h.update(path.encode() + b"\0" + f.read())
+        stamp_text = h.hexdigest()
+        stamp = os.path.join(self.out, ".pgwalk-fragment")
+        config = os.path.join(self.out, ".config")
+        if os.path.exists(stamp) and os.path.exists(config) and \
+                open(stamp).read() == stamp_text:
+            return
+        os.makedirs(self.out, exist_ok=True)
+        self.say("boot: tinyconfig + %s" % ", ".join(
+            os.path.relpath(p, REPO) for p in self.fragments))
+        self.make("tinyconfig")
+        r = subprocess.run([os.path.join(self.src.dir, "scripts", "kconfig",
+                                         "merge_config.sh"), "-m", "-O",
+                            self.out, config] + self.fragments,
+                           capture_output=True, text=True, env=self.env)
+        if r.returncode != 0:
+            raise BuildError("merge_config.sh failed: %s" % r.stderr[-500:])
+        self.make("olddefconfig")
+        have = open(config).read().splitlines()
+        missing = []
+        for path in self.fragments:
+            for line in open(path):
+                line = line.strip()
+                if line.startswith("CONFIG_") and line not in have:
+                    missing.append("%s (%s)" % (line, os.path.basename(path)))
+                elif line.startswith("# CONFIG_") and line not in have and \
+                        any(h.startswith(line[2:].split()[0] + "=")
+                            for h in have):
+                    missing.append("%s (%s)" % (line, os.path.basename(path)))
+        if missing:
+            raise BuildError("config fragment lines that do not survive "
+                             "olddefconfig on %s (unmet dependencies? a "
+                             "range in scripts/boot/config/ranges.conf?): %s"
+                             % (self.key, ", ".join(missing)))
+        with open(stamp, "w") as f:
+            f.write(stamp_text)
+
+    def build(self, ref):
+        """bzImage of ref + the census.  Returns (path, census diff)."""
+        commit, diff = census_commit(self.tree, self.gitdir, ref)
+        self.src.checkout(commit)
+        self.configure()
+        t0 = time.monotonic()
+        self.say("boot: building bzImage of %s + census in %s" % (
+            ref[:12], self.out))
+        self.make("bzImage")
+        self.say("boot: bzImage in %.0f s" % (time.monotonic() - t0))
+        return os.path.join(self.out, "arch", "x86", "boot", "bzImage"), diff
+
+
+def cpio_newc(entries):
+    """An uncompressed newc cpio archive of (path, mode, data, rdev)."""
+    out = bytearray()
+    ino = 1
+    for path, mode, data, rdev in entries + [("TRAILER!!!", 0, b"", (0, 0))]:
+        name = path.encode() + b"\0"
+        fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1],
+                  len(name), 0]
+        out += b"070701" + b"".join(b"%08X" % v for v in fields) + name
+        out += b"\0" * (-len(out) % 4) + data
+        out += b"\0" * (-len(out) % 4)
+        ino += 1
+    return bytes(out)
+
+
+def make_initramfs(workdir):
+    """busybox, scripts/boot/init.sh as /init and the workload."""
+    busybox = "/bin/busybox"
+    with open(busybox, "rb") as f:
+        if b"ld-linux" in f.read(8192):
+            raise BuildError("%s is dynamically linked: apt-get install -y "
+                             "busybox-static" % busybox)
+    workload = os.path.join(workdir, "workload")
+    r = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Werror", "-o",
+                        workload, os.path.join(BOOT, "workload.c")],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise BuildError("workload.c does not compile: %s" % r.stderr[-800:])
+    entries = [(d, 0o40755, b"", (0, 0)) for d in
+               ("bin", "dev", "proc", "sys", "tmp")]
+    entries.append(("dev/console", 0o20600, b"", (5, 1)))
+    for path, src in (("bin/busybox", busybox), ("workload", workload),
+                      ("init", os.path.join(BOOT, "init.sh"))):
+        with open(src, "rb") as f:
+            entries.append((path, 0o100755, f.read(), (0, 0)))
+    image = os.path.join(workdir, "initramfs.cpio.gz")
+    with gzip.open(image, "wb", compresslevel=1) as f:
+        f.write(cpio_newc(entries))
+    return image

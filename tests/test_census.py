@@ -1,0 +1,250 @@
+"""The lock census read from a console log, and its verdict per table.
+
+These feed pgwalk.census and pgwalk.boottest.parse_console console logs
+shaped like the kernel's (the census lines come from pgwalk_census.c's
+format), each made to show one verdict.  The real kernels are booted in
+test_boot.py and test_boot_612.py.
+"""
+
+from pgwalk import boottest, census
+
+TABLES = {"pagemap_ops": {"file": "fs/proc/task_mmu.c",
+                          "mode": "PGWALK_RDLOCK"},
+          "clear_refs_walk_ops": {"file": "fs/proc/task_mmu.c",
+                                  "mode": "PGWALK_WRLOCK"},
+          "mlock_walk_ops": {"file": "mm/mlock.c",
+                             "mode": "PGWALK_WRLOCK_VERIFY"},
+          "queue_pages_lock_vma_walk_ops": {"file": "mm/mempolicy.c",
+                                            "mode": "PGWALK_WRLOCK"},
+          "gather_pages_ops": {"file": "arch/s390/mm/gmap.c",
+                               "mode": "PGWALK_RDLOCK"}}
+USERS = {"pagemap_read": {"pagemap_ops"},
+         "clear_refs_write": {"clear_refs_walk_ops"},
+         "queue_pages_range": {"queue_pages_walk_ops",
+                               "queue_pages_lock_vma_walk_ops"},
+         "mlock_vma_pages_range": {"mlock_walk_ops"}}
+SKIP = {"gather_pages_ops": "arch/s390/mm/gmap.c is s390 code"}
+
+
+def slot(ops, mmap, step, count=1, walker="range", vw="no", vr="no",
+         lockdep="on", pid=90, trace="walk_page_range+0x0/0x1b0"):
+    return ("pgwalk-census: ops=%s walker=%s mmap=%s vma_write_locked=%s "
+            "vma_read_locked=%s lockdep=%s step=%s count=%d pid=%d trace=%s"
+            % (ops, walker, mmap, vw, vr, lockdep, step, count, pid, trace))
+
+
+GOOD = [slot("pagemap_ops", "read", "pagemap", 3,
+             trace="walk_page_range+0x0/0x1b0<pagemap_read+0x1c5/0x300"),
+        slot("pagemap_ops", "read", "hwpoison", 1, lockdep="off"),
+        slot("clear_refs_walk_ops", "write", "clear_refs", 5),
+        slot("mlock_walk_ops.36", "write", "mlock", 12, walker="vma",
+             vw="yes"),
+        slot("queue_pages_lock_vma_walk_ops", "write", "mbind", 1)]
+
+
+def console(lines, done=True, steps=("pagemap",), before=""):
+    text = "".join("[    5.%d] pgwalk-step: %s\n" % (i, s)
+                   for i, s in enumerate(steps))
+    text += before
+    text += "pgwalk-census-begin\n" + "\n".join(lines) + \
+        "\npgwalk-census-last: pid=90 ops=pagemap_ops step=pagemap\n" \
+        "pgwalk-census-dropped: 0\npgwalk-census-end\n"
+    if done:
+        text += "pgwalk-init: done\n"
+    return text
+
+
+def judge(text, status="exited", strict=False):
+    run = boottest.parse_console(text, USERS)
+    run["status"] = status
+    rows, problems, findings = census.verdict(TABLES, SKIP, run, USERS,
+                                              strict)
+    return {r["table"]: r for r in rows}, problems, findings, run
+
+
+def test_every_table_consistent_passes_with_counts_per_context():
+    rows, problems, findings, run = judge(console(GOOD))
+    assert problems == [] and findings == []
+    assert run["census"]["dropped"] == 0
+    assert {n: r["status"] for n, r in rows.items()} == {
+        "pagemap_ops": "consistent", "clear_refs_walk_ops": "consistent",
+        "mlock_walk_ops": "consistent",
+        "queue_pages_lock_vma_walk_ops": "consistent",
+        "gather_pages_ops": "not exercised"}
+    ctxs = rows["pagemap_ops"]["contexts"]
+    assert [(c["mmap"], c["lockdep"], c["count"]) for c in ctxs] == [
+        ("read", "on", 3), ("read", "off", 1)]
+    assert rows["pagemap_ops"]["walks"] == 4
+    assert ctxs[0]["steps"] == {"pagemap": 3}
+    assert ctxs[0]["trace"][1] == "pagemap_read+0x1c5/0x300"
+
+
+def test_read_table_walked_only_under_write_lock_is_under_declared():
+    lines = [l for l in GOOD if "clear_refs" not in l] + [
+        slot("clear_refs_walk_ops", "write", "clear_refs", 5,
+             trace="walk_page_range+0x0/0x1b0<clear_refs_write+0x1f0/0x3a0"
+                   "<vfs_write+0xc6/0x3d0")]
+    tables = dict(TABLES, clear_refs_walk_ops={
+        "file": "fs/proc/task_mmu.c", "mode": "PGWALK_RDLOCK"})
+    run = boottest.parse_console(console(lines), USERS)
+    run["status"] = "exited"
+    rows, problems, findings = census.verdict(tables, SKIP, run, USERS)
+    row = {r["table"]: r for r in rows}["clear_refs_walk_ops"]
+    assert row["status"] == "under-declared"
+    assert "in step clear_refs" in row["why"]
+    assert "walk_page_range <- clear_refs_write <- vfs_write" in row["why"]
+    # A finding, not a failure, unless --strict.
+    assert problems == []
+    assert findings[0].startswith("clear_refs_walk_ops: under-declared")
+    _rows, problems, _f = census.verdict(tables, SKIP, run, USERS,
+                                         strict=True)
+    assert problems and "under-declared" in problems[0]
+
+
+def test_read_table_also_walked_under_read_lock_is_consistent():
+    lines = GOOD + [slot("pagemap_ops", "write", "clear_refs", 2)]
+    rows, problems, _f, _run = judge(console(lines))
+    assert rows["pagemap_ops"]["status"] == "consistent" and not problems
+
+
+def test_context_violating_the_mode_is_over_declared():
+    lines = GOOD + [slot("mlock_walk_ops", "write", "mlock", 1,
+                         walker="vma", vw="no")]
+    rows, problems, _f, _run = judge(console(lines))
+    assert rows["mlock_walk_ops"]["status"] == "over-declared"
+    assert "not write-locked before the walk" in rows["mlock_walk_ops"]["why"]
+    assert problems and problems[0].startswith("mlock_walk_ops: over-")
+    lines = GOOD + [slot("clear_refs_walk_ops", "read", "clear_refs")]
+    rows, problems, _f, _run = judge(console(lines))
+    assert "held for read, not for write" in \
+        rows["clear_refs_walk_ops"]["why"]
+    lines = GOOD + [slot("pagemap_ops", "none", "pagemap")]
+    rows, problems, _f, _run = judge(console(lines))
+    assert "without the mmap lock" in rows["pagemap_ops"]["why"]
+
+
+def test_write_table_whose_vmas_were_locked_gets_a_note_not_a_failure():
+    lines = GOOD + [slot("clear_refs_walk_ops", "write", "clear_refs",
+                         vw="yes")]
+    lines.remove(GOOD[2])
+    rows, problems, _f, _run = judge(console(lines))
+    assert rows["clear_refs_walk_ops"]["status"] == "consistent"
+    assert "PGWALK_WRLOCK_VERIFY would hold" in \
+        rows["clear_refs_walk_ops"]["why"]
+    assert not problems
+
+
+def test_table_not_walked_fails():
+    rows, problems, _f, _run = judge(console(GOOD[:-1]))
+    assert rows["queue_pages_lock_vma_walk_ops"]["status"] == "not reached"
+    assert any("queue_pages_lock_vma_walk_ops" in p and "not walked" in p
+               for p in problems)
+
+
+PANIC = """[    9.0] pgwalk-step: mbind
+[    9.1] vma ffff888003a0b000 start 00007f0000000000 end 00007f0000040000
+[    9.1] ------------[ cut here ]------------
+[    9.1] kernel BUG at include/linux/mm.h:772!
+[    9.1] Oops: invalid opcode: 0000 [#1] PREEMPT SMP
+[    9.1] CPU: 0 UID: 0 PID: 93 Comm: workload Not tainted 6.12.117 #1
+[    9.1] Call Trace:
+[    9.1]  <TASK>
+[    9.1]  vma_replace_policy+0x10e/0x120
+[    9.1]  mbind_range+0x98/0x1b0
+[    9.1]  do_mbind+0x2a4/0x4f0
+[    9.1]  __x64_sys_mbind+0x83/0xa0
+[    9.2] Kernel panic - not syncing: Fatal exception
+[    9.2] pgwalk-census-begin
+[    9.2] %s
+[    9.2] %s
+[    9.2] pgwalk-census-last: pid=93 ops=queue_pages_lock_vma_walk_ops step=mbind
+[    9.2] pgwalk-census-last: pid=91 ops=pagemap_ops step=pagemap
+[    9.2] pgwalk-census-dropped: 0
+[    9.2] pgwalk-census-end
+""" % (slot("pagemap_ops", "read", "pagemap", 3),
+       slot("queue_pages_lock_vma_walk_ops", "write", "mbind", 1, pid=93))
+
+
+def test_panic_is_attributed_to_the_last_walk_and_later_tables_not_reached():
+    tables = dict(TABLES, queue_pages_lock_vma_walk_ops={
+        "file": "mm/mempolicy.c", "mode": "PGWALK_RDLOCK"})
+    run = boottest.parse_console(PANIC, USERS)
+    run["status"] = "exited"
+    assert run["splat"]["pid"] == 93 and run["splat"]["step"] == "mbind"
+    assert run["census"]["complete"]
+    rows, problems, _f = census.verdict(tables, SKIP, run, USERS)
+    rows = {r["table"]: r for r in rows}
+    q = rows["queue_pages_lock_vma_walk_ops"]
+    assert q["status"] == "over-declared"
+    assert q["why"].startswith("kernel BUG at include/linux/mm.h:772! "
+                               "during step mbind")
+    assert "last walk of PID 93" in q["why"]
+    assert rows["pagemap_ops"]["status"] == "consistent"
+    for name in ("clear_refs_walk_ops", "mlock_walk_ops"):
+        assert rows[name]["status"] == "not reached"
+        assert rows[name]["why"] == \
+            "not reached because the kernel died in step mbind"
+    assert problems[0] == "the kernel did not finish the workload " \
+        "(exited, in step mbind)"
+    # The dead kernel's misses are not each a failure of their own.
+    assert not any("not walked" in p for p in problems)
+
+
+WARNING = """[    5.1] pgwalk-step: pagemap
+[    5.2] ------------[ cut here ]------------
+[    5.2] WARNING: CPU: 1 PID: 91 at include/linux/mmap_lock.h:71 walk_page_range+0x1a/0x90
+[    5.2] Call Trace:
+[    5.2]  <TASK>
+[    5.2]  walk_page_range+0x1a/0x90
+[    5.2]  pagemap_read+0x1c5/0x300
+[    5.2]  vfs_read+0xa0/0x2c0
+"""
+
+
+def test_splat_in_a_walk_names_the_table_from_its_trace():
+    tables = dict(TABLES, pagemap_ops={"file": "fs/proc/task_mmu.c",
+                                       "mode": "PGWALK_WRLOCK_VERIFY"})
+    run = boottest.parse_console(console(GOOD, before=WARNING), USERS)
+    run["status"] = "exited"
+    rows, problems, _f = census.verdict(tables, SKIP, run, USERS)
+    row = {r["table"]: r for r in rows}["pagemap_ops"]
+    assert row["status"] == "over-declared"
+    assert "WARNING: CPU: 1 PID: 91" in row["why"]
+    assert "pagemap_read() in its trace uses it" in row["why"]
+    # The census says why, too.
+    assert "held for read, not for write" in row["why"]
+    assert problems[0].startswith("pagemap_ops: over-declared")
+
+
+def test_kernel_without_census_or_unfinished_fails():
+    run = boottest.parse_console("[ 0.0] Linux version 6.1\n", USERS)
+    run["status"] = "timeout after 300 s"
+    _rows, problems, _f = census.verdict(TABLES, SKIP, run, USERS)
+    assert problems[0] == "the kernel did not finish the workload " \
+        "(timeout after 300 s)"
+    run = boottest.parse_console("pgwalk-init: done\n", USERS)
+    run["status"] = "exited"
+    _rows, problems, _f = census.verdict(TABLES, SKIP, run, USERS)
+    assert problems[0] == "the kernel printed no census"
+
+
+def test_full_census_fails():
+    text = console(GOOD).replace("pgwalk-census-dropped: 0",
+                                 "pgwalk-census-dropped: 7")
+    _rows, problems, _f, _run = judge(text)
+    assert problems[0] == "the census ran out of slots: 7 walks uncounted"
+
+
+def test_unknown_mode_is_not_judged_consistent():
+    tables = {"pagemap_ops": {"file": "fs/proc/task_mmu.c",
+                              "mode": "PGWALK_FUTURE"}}
+    run = boottest.parse_console(console(GOOD), USERS)
+    run["status"] = "exited"
+    rows, problems, _f = census.verdict(tables, {}, run, USERS)
+    assert rows[0]["status"] == "unknown mode" and problems
+
+
+def test_walks_of_tables_that_declare_nothing_are_listed():
+    run = boottest.parse_console(console(GOOD + [slot("wp_walk_ops",
+                                                      "read", "x")]), USERS)
+    assert census.other_walks(run["census"], TABLES) == {"wp_walk_ops": 1}
