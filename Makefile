@@ -7,7 +7,8 @@
 #   make bench      print stage times of apply.sh and the spatch yardstick
 #   make bench-build  time verify-build on the series, five architectures,
 #                   cold and warm, and count its objects against --full
-#   make bench-boot time the boot test of the series, cold and warm
+#   make bench-boot time the boot test (series + base of Debian's 6.12 by
+#                   default, on a copy), cold and warm
 #   make audit      audit a tree that already carries walk_lock (default:
 #                   Debian's linux-source-6.12): declared vs inferred modes
 #
@@ -54,8 +55,8 @@ bench: deps
 bench-build: series
 	@scripts/bench-build.sh "$(tree)"
 
-bench-boot: series
-	@scripts/bench-boot.sh "$(tree)"
+bench-boot: deps
+	@scripts/bench-boot.sh $${TREE:-$$(scripts/fetch-tree.sh linux-source-6.12)}
 
 clean:
 	rm -rf generated/*/ tests/harness/build

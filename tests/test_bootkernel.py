@@ -71,11 +71,13 @@ def test_census_commit_is_built_outside_the_users_repository(tiny_repo):
     ref = git(tiny_repo, "rev-parse", "HEAD")
     before = loose_objects(tiny_repo)
     gitdir = git(tiny_repo, "rev-parse", "--absolute-git-dir")
-    commit, diff = bootkernel.census_commit(str(tiny_repo), gitdir, ref)
+    commit, diff = bootkernel.census_commit(str(tiny_repo), gitdir, ref,
+                                            (6, 12))
     assert loose_objects(tiny_repo) == before
     assert git(tiny_repo, "status", "--porcelain") == ""
     assert "+obj-y += pgwalk_census.o" in diff
     assert "+++ b/mm/pgwalk_census.c" in diff
+    assert "-DCENSUS_VMA_LOCKS" in diff
     # The user's repository cannot see it; with the census objects it can.
     r = subprocess.run(["git", "-C", str(tiny_repo), "cat-file", "-e",
                         commit], capture_output=True)
@@ -83,7 +85,11 @@ def test_census_commit_is_built_outside_the_users_repository(tiny_repo):
     env = dict(os.environ, **bootkernel.object_env(gitdir))
     assert git(tiny_repo, "rev-parse", commit + "^", env=env) == ref
     # Same commit under test, same census commit: nothing to rebuild.
-    assert bootkernel.census_commit(str(tiny_repo), gitdir, ref)[0] == commit
+    assert bootkernel.census_commit(str(tiny_repo), gitdir, ref,
+                                    (6, 12))[0] == commit
+    # No per-VMA locks in 6.1: the census is told not to look.
+    _c, diff = bootkernel.census_commit(str(tiny_repo), gitdir, ref, (6, 1))
+    assert "-DCENSUS_VMA_LOCKS" not in diff
 
 
 def test_version_comes_from_the_commit(tiny_repo):

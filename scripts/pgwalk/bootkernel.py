@@ -30,6 +30,8 @@ BOOT = os.path.join(REPO, "scripts", "boot")
 CONFIG_DIR = os.path.join(BOOT, "config")
 CENSUS_SRC = os.path.join(BOOT, "census", "pgwalk_census.c")
 CENSUS_PATH = "mm/pgwalk_census.c"
+# Trees whose per-VMA lock layout the census reads (pgwalk_census.c).
+CENSUS_VMA_LOCKS = ((6, 4), (6, 12))
 OBJECTS = os.path.join(kbuild.ROOT, "boot-objects")
 # Fixed identity and date: the same commit under test gives the same
 # census commit, so a rerun checks out (and builds) nothing new.
@@ -107,8 +109,8 @@ class Checkout(kbuild.SourceCheckout):
                               capture_output=True, text=True)
 
 
-def census_commit(tree, gitdir, ref):
-    """ref + the census (its source and one mm/Makefile line), as a
+def census_commit(tree, gitdir, ref, version):
+    """ref + the census (its source and its mm/Makefile lines), as a
     commit in OBJECTS.  Returns (commit, diff of the census)."""
     env = dict(object_env(gitdir), **CENSUS_ENV)
     index = os.path.join(OBJECTS, "census.index.%d" % os.getpid())
@@ -120,6 +122,8 @@ def census_commit(tree, gitdir, ref):
         makefile = gitops.git(tree, "show", "%s:mm/Makefile" % ref, env=env)
         makefile += "\n# pgwalk boot test: the lock census\n" \
             "obj-y += pgwalk_census.o\n"
+        if CENSUS_VMA_LOCKS[0] <= version <= CENSUS_VMA_LOCKS[1]:
+            makefile += "CFLAGS_pgwalk_census.o += -DCENSUS_VMA_LOCKS\n"
         mblob = gitops.git(tree, "hash-object", "-w", "--stdin",
                            "--path=mm/Makefile", input=makefile,
                            env=env).strip()
@@ -210,7 +214,8 @@ class BootBuild:
 
     def build(self, ref):
         """bzImage of ref + the census.  Returns (path, census diff)."""
-        commit, diff = census_commit(self.tree, self.gitdir, ref)
+        commit, diff = census_commit(self.tree, self.gitdir, ref,
+                                     self.version)
         self.src.checkout(commit)
         self.configure()
         t0 = time.monotonic()

@@ -29,7 +29,6 @@
 #include <linux/stacktrace.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 
 #define CENSUS_SLOTS	512
 #define CENSUS_TRACE	12
@@ -38,15 +37,15 @@
 #define CENSUS_LINE	1024
 
 /*
- * The per-VMA lock layout the census knows: 6.4 up to 6.12 (vm_lock_seq
- * against mm_lock_seq, an rwsem in vm_lock).  Elsewhere the VMA columns
- * read "unknown".
+ * The per-VMA lock layout the census knows (vm_lock_seq against the mm's
+ * sequence, an rwsem in vm_lock) is that of 6.4 up to 6.12: the boot test
+ * defines CENSUS_VMA_LOCKS for those trees.  Elsewhere the VMA columns
+ * read "unknown" (or "n/a" without per-VMA locks).
  */
-#if defined(CONFIG_PER_VMA_LOCK) && \
-	LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
-#define CENSUS_VMA_LOCKS 1
+#if defined(CONFIG_PER_VMA_LOCK) && defined(CENSUS_VMA_LOCKS)
+#define CENSUS_VMA 1
 #else
-#define CENSUS_VMA_LOCKS 0
+#define CENSUS_VMA 0
 #endif
 
 enum census_walker { WALK_RANGE, WALK_VMA, WALK_RANGE_VMA };
@@ -118,17 +117,18 @@ static enum census_mmap mmap_context(struct mm_struct *mm, u8 *lockdep)
 	return rwsem_is_locked(sem) ? MMAP_READ : MMAP_NONE;
 }
 
-#if CENSUS_VMA_LOCKS
-/* mm_lock_seq is an int up to 6.11 and a seqcount_t in later trees. */
-#define census_mm_lock_seq(mm)						\
-	_Generic(&(mm)->mm_lock_seq,					\
-		 seqcount_t *: ((seqcount_t *)(void *)&(mm)->mm_lock_seq)->sequence, \
-		 default: *(unsigned int *)(void *)&(mm)->mm_lock_seq)
-
-static bool vma_write_locked(struct vm_area_struct *vma)
+#if CENSUS_VMA
+/*
+ * Only the task holding the mmap lock for write can have write-locked a
+ * VMA; for any other walk the answer is no.  (The sequence number is an
+ * int up to 6.11 and unsigned since: no warning, the kernel builds with
+ * -Wno-pointer-sign.)
+ */
+static bool vma_write_locked(struct vm_area_struct *vma, u8 mmap)
 {
-	return (unsigned int)READ_ONCE(vma->vm_lock_seq) ==
-	       (unsigned int)READ_ONCE(census_mm_lock_seq(vma->vm_mm));
+	unsigned int mm_lock_seq;
+
+	return mmap == MMAP_WRITE && __is_vma_write_locked(vma, &mm_lock_seq);
 }
 
 static bool vma_read_locked(struct vm_area_struct *vma)
@@ -151,17 +151,19 @@ static void vma_context(struct census_ctx *c, struct mm_struct *mm,
 
 	if (vma) {
 		all = 1;
-		w = vma_write_locked(vma);
+		w = vma_write_locked(vma, c->mmap);
 		r = vma_read_locked(vma);
 	} else if (c->mmap != MMAP_NONE) {
 		VMA_ITERATOR(vmi, mm, start);
 
-		/* The walker holds the mmap lock; RCU keeps lockdep quiet
-		 * about the maple tree when lockdep is off. */
+		/*
+		 * The walker holds the mmap lock; RCU keeps the maple tree
+		 * safe to read whatever lockdep thinks.
+		 */
 		rcu_read_lock();
 		for_each_vma_range(vmi, vma, end) {
 			all++;
-			w += vma_write_locked(vma);
+			w += vma_write_locked(vma, c->mmap);
 			r += vma_read_locked(vma);
 		}
 		rcu_read_unlock();
@@ -378,7 +380,7 @@ static int __init census_init(void)
 			       probes[i].symbol_name, err);
 	}
 	pr_info("pgwalk-census: ready (per-VMA lock columns: %s)\n",
-		CENSUS_VMA_LOCKS ? "yes" :
+		CENSUS_VMA ? "yes" :
 		IS_ENABLED(CONFIG_PER_VMA_LOCK) ? "unknown layout" : "n/a");
 	return 0;
 }
