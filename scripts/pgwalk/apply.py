@@ -1,6 +1,8 @@
 """`scripts/apply.sh`: a kernel tree in, a ready-to-send series out.
 
-    apply.sh [--pins FILE] [--jobs N] [--no-checkpatch] TREE [OUTDIR]
+    apply.sh [--pins FILE] [--jobs N] [--no-checkpatch]
+             [--group file|subsystem|mode|single] [-v N] [--trailers FILE]
+             [--previous DIR] [--prove [--arch LIST]] TREE [OUTDIR]
 
 Bad input is refused before anything changes; the only change made to the
 tree is a new branch (pgwalk/series) and, for a plain unpacked tree, the
@@ -109,6 +111,30 @@ def check_git(tree):
     return True
 
 
+TRAILER_RE = re.compile(r"^[A-Z][A-Za-z0-9-]*: \S.*$")
+
+
+def read_trailers(path):
+    """Trailer lines of a --trailers file (blank and # lines skipped)."""
+    if not os.path.isfile(path):
+        raise ApplyError("%s: trailers file not found" % path)
+    lines = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not TRAILER_RE.match(line):
+                raise ApplyError("%s:%d: not a trailer (\"Key: value\", "
+                                 "e.g. Link: https://...): %s" %
+                                 (path, n, line))
+            if line.startswith("Signed-off-by:"):
+                raise ApplyError("%s:%d: Signed-off-by comes from git "
+                                 "config, not the trailers file" % (path, n))
+            lines.append(line)
+    return lines
+
+
 class BaseCommit(threading.Thread):
     """Make the base commit of a plain tree while the analysis runs.
 
@@ -161,6 +187,11 @@ def run(args):
     if os.path.realpath(outdir).startswith(os.path.realpath(tree) + os.sep):
         raise ApplyError("%s: OUTDIR inside the tree would make it dirty" %
                          outdir)
+    args.trailer_lines = read_trailers(args.trailers) if args.trailers \
+        else []
+    if args.reroll_count is not None and args.reroll_count < 1:
+        raise ApplyError("-v %d: the version must be 1 or more" %
+                         args.reroll_count)
     previous = None
     if args.previous:
         from pgwalk import revision
@@ -214,36 +245,54 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
     core_files, texts = stages.run("edits", make_edits, tree, decided)
     if base_commit:
         base = stages.run("wait-git-init", base_commit.result)
-    head = stages.run("commits", series.make_commits, tree, base, decided,
-                      core_files, texts, stages.say)
     prev = args.previous_series
-    changes = None
+    carry = None
     if prev:
         from pgwalk import revision
+        carry = revision.carry_tags(prev)
+    built = series.Built(None)
+    head = stages.run("commits", series.make_commits, tree, base, decided,
+                      core_files, texts, stages.say, args.group,
+                      args.trailer_lines, carry, None, built)
+    changes = None
+    if prev:
         changes = revision.changes(prev.decisions, decided)
     return publish(args, tree, outdir, stages, base, head, decided,
-                   changes, prev)
+                   changes, prev, built)
 
 
 def publish(args, tree, outdir, stages, base, head, decided, changes=None,
-            prev=None):
+            prev=None, built=None):
     """Write the series base..head to outdir with decisions.json, compare
     it with a previous posting, check it, and only then point the series
     branch at it."""
-    patches = stages.run("format-patch", series.format_patches, tree, base,
-                         head, outdir, decided, changes)
+    from pgwalk import proofs
     stale = os.path.join(outdir, "range-diff.txt")
     if not prev and os.path.exists(stale):
         os.unlink(stale)    # from an earlier run with --previous
+    ctx = {"reroll": args.reroll_count, "built": built, "group": args.group,
+           "changes": changes}
+    if built:
+        ctx["dropped"] = [d for p in built.patches for d in p["dropped"]]
     if prev:
         from pgwalk import revision
-        same = stages.run("range-diff", revision.range_diff, tree, prev,
-                          base, head, outdir)
+        os.makedirs(outdir, exist_ok=True)
+        same, ctx["range_diff"] = stages.run(
+            "range-diff", revision.range_diff, tree, prev, base, head, outdir)
         print("changes since %s: %s; range-diff: %s" % (
             prev.path, "; ".join(changes) if changes else "no changes",
             "every patch unchanged" if same else "see range-diff.txt"))
+    ctx["proof"] = proofs.find(tree, outdir, base, head)
+    patches = stages.run("format-patch", series.format_patches, tree, base,
+                         head, outdir, decided, ctx)
     with open(os.path.join(outdir, "decisions.json"), "w") as f:
         json.dump(decided, f, indent=1, sort_keys=True)
+        f.write("\n")
+    from pgwalk import revision
+    with open(os.path.join(outdir, revision.SERIES_JSON), "w") as f:
+        json.dump({"base": base, "head": head, "group": args.group,
+                   "reroll": args.reroll_count or 1}, f, indent=1,
+                  sort_keys=True)
         f.write("\n")
     if not args.no_checkpatch:
         problems = stages.run("checkpatch", series.checkpatch, tree,
@@ -256,14 +305,30 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
             raise ApplyError("checkpatch found problems in %d patch(es); "
                              "the series in %s is not ready to send" %
                              (len(problems), outdir))
+    from pgwalk import textcheck
+    for defect in textcheck.check_series(patches, decided.get(
+            "per_vma_lock", False)):
+        print("apply.sh: warning: %s" % defect, file=sys.stderr)
     # Only now, with a good series, point the branch at it.
     gitops.git(tree, "update-ref", "refs/heads/" + gitops.SERIES_BRANCH,
                head)
     stages.say("branch %s: %d commits on %s" % (
         gitops.SERIES_BRANCH, len(patches) - 1, base[:12]))
+    status = 0
+    if args.prove:
+        ok = stages.run("prove", proofs.prove, tree, outdir, base, head,
+                        args.arch, args.jobs, stages.say)
+        ctx["proof"] = proofs.find(tree, outdir, base, head)
+        patches = stages.run("cover-letter", series.format_patches, tree,
+                             base, head, outdir, decided, ctx)
+        if not ok:
+            print("apply.sh: the build or boot test failed: see %s/build "
+                  "and %s/boot; the cover letter says so" % (outdir, outdir),
+                  file=sys.stderr)
+            status = 1
     stages.say(stages.summary())
     print(outdir)
-    return 0
+    return status
 
 
 def bool_series(args, tree, outdir, stages, base_commit, base):
@@ -283,7 +348,10 @@ def bool_series(args, tree, outdir, stages, base_commit, base):
     finally:
         builder.close()
     record = boolform.decisions_record(tree, decided, per_vma)
-    return publish(args, tree, outdir, stages, base, head, record)
+    built = series.Built(head)
+    built.patches.append({"tables": [], "carried": [], "dropped": []})
+    return publish(args, tree, outdir, stages, base, head, record,
+                   built=built)
 
 
 def _interrupt():
@@ -307,8 +375,26 @@ def parse_args(argv):
                    help="compare the modes the tree declares with the "
                    "analysis (file:line: lines); changes nothing")
     p.add_argument("--previous", metavar="DIR",
-                   help="an earlier OUTDIR: say what changed since it, and "
-                   "write a git range-diff of the two series")
+                   help="an earlier OUTDIR: say what changed since it, "
+                   "write a git range-diff of the two series, and carry "
+                   "the review tags of unchanged patches")
+    p.add_argument("--group", choices=series.GROUPINGS,
+                   default="subsystem",
+                   help="patches after the core: one per MAINTAINERS "
+                   "subsystem (default), per file, by mode (one patch "
+                   "with no functional change, one per behaviour change), "
+                   "or a single one")
+    p.add_argument("-v", "--reroll-count", type=int, metavar="N",
+                   help="version of the posting: [PATCH vN NN/MM]")
+    p.add_argument("--trailers", metavar="FILE",
+                   help="trailer lines added to every patch (Link:, "
+                   "Suggested-by:, Cc: stable, ...)")
+    p.add_argument("--prove", action="store_true",
+                   help="run verify-build.sh and boot-test.sh on the "
+                   "series and put their results in the cover letter")
+    p.add_argument("--arch", metavar="LIST",
+                   help="architectures for --prove's build check "
+                   "(default: verify-build.sh's)")
     return p.parse_args(argv)
 
 
@@ -324,7 +410,8 @@ def main(argv=None):
     except Exception as e:  # every stage raises its own clear error
         name = type(e).__name__
         if name in ("ApplyError", "AnalysisError", "EditError", "CoreError",
-                    "GitError", "SeriesError", "RevisionError"):
+                    "GitError", "SeriesError", "RevisionError",
+                    "MaintainersError", "ProofError"):
             print("apply.sh: error: %s" % e, file=sys.stderr)
             return 1
         raise

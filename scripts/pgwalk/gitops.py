@@ -13,6 +13,8 @@ import subprocess
 import tempfile
 
 SERIES_BRANCH = "pgwalk/series"
+# Author of the base commit made for a plain tree: it is nobody's commit.
+BASE_AUTHOR_EMAIL = "pgwalk@localhost"
 
 
 class GitError(Exception):
@@ -83,7 +85,7 @@ def make_base_commit(tree, progress=print):
     gitdir = os.path.join(tree, ".git")
     epoch = "%d +0000" % tree_epoch(tree)
     env = {"GIT_AUTHOR_DATE": epoch, "GIT_COMMITTER_DATE": epoch,
-           "GIT_AUTHOR_NAME": "pgwalk", "GIT_AUTHOR_EMAIL": "pgwalk@localhost",
+           "GIT_AUTHOR_NAME": "pgwalk", "GIT_AUTHOR_EMAIL": BASE_AUTHOR_EMAIL,
            "GIT_COMMITTER_NAME": "pgwalk",
            "GIT_COMMITTER_EMAIL": "pgwalk@localhost"}
     try:
@@ -92,12 +94,59 @@ def make_base_commit(tree, progress=print):
         # Level 0: the loose objects are written once and read a few times;
         # zlib at the default level would double the time of this step.
         git(tree, "-c", "core.looseCompression=0", "add", "--force", "--all", ".")
-        version = kernel_version(tree)
         git(tree, "commit", "-q", "--no-verify", "-m",
-            "Linux %s (unpacked source)" % version, env=env)
+            plain_tree_origin(tree), env=env)
     except BaseException:
         shutil.rmtree(gitdir, ignore_errors=True)
         raise
+
+
+def plain_tree_origin(tree):
+    """What a plain tree is, in words: the base commit's subject.
+
+    scripts/fetch-tree.sh leaves PACKAGE.deb-used next to the tree it
+    unpacked: then the words name the Debian package, so that a cover
+    letter can say what its (private) base commit is.
+    """
+    version = kernel_version(tree)
+    marker = tree.rstrip("/") + ".deb-used"
+    if os.path.isfile(marker):
+        with open(marker) as f:
+            deb = os.path.basename(f.read().strip())
+        parts = deb.split("_")
+        if len(parts) >= 2:
+            return "Linux %s, as unpacked from Debian's %s %s" % (
+                version, parts[0], parts[1])
+    return "Linux %s (unpacked source)" % version
+
+
+def base_is_public(tree, base):
+    """True when others can have `base`: a tag or a remote branch has it.
+
+    A base commit made here for a plain tree, or a local commit, is not:
+    a base-commit: line naming it would help nobody.
+    """
+    out = git(tree, "for-each-ref", "--count=1", "--contains", base,
+              "--format=%(refname)", "refs/tags", "refs/remotes",
+              check=False)
+    return bool(out.strip())
+
+
+def base_description(tree, base):
+    """Words for a base that is not public (for the cover letter)."""
+    author = git(tree, "log", "-1", "--format=%ae", base).strip()
+    subject = git(tree, "log", "-1", "--format=%s", base).strip()
+    if author == BASE_AUTHOR_EMAIL:
+        return subject
+    return "Linux %s with local commits (%s, \"%s\", is not in a public " \
+        "repository)" % (kernel_version(tree), base[:12], subject)
+
+
+def patch_id(tree, old_tree, new_tree):
+    """`git patch-id --stable` of the change from one tree to the next."""
+    diff = git(tree, "diff-tree", "-p", "--no-color", old_tree, new_tree)
+    out = git(tree, "patch-id", "--stable", input=diff).split()
+    return out[0] if out else None
 
 
 def kernel_version(tree):
@@ -151,13 +200,23 @@ class SeriesBuilder:
 
     def commit(self, files, message):
         """Commit {relpath: text} on top of the current head."""
+        return self.commit_tree(self.stage(files), message)
+
+    def stage(self, files):
+        """Put {relpath: text} in the private index; return its tree id."""
         for relpath in sorted(files):
             blob = git(self.tree, "hash-object", "-w", "--stdin",
                        "--path", relpath, input=files[relpath]).strip()
             # Sources are regular files: no need to look the mode up.
             git(self.tree, "update-index", "--cacheinfo",
                 "100644,%s,%s" % (blob, relpath), env=self.env)
-        tree_id = git(self.tree, "write-tree", env=self.env).strip()
+        return git(self.tree, "write-tree", env=self.env).strip()
+
+    def head_tree(self):
+        return git(self.tree, "rev-parse", self.head + "^{tree}").strip()
+
+    def commit_tree(self, tree_id, message):
+        """Commit tree_id on top of the current head; return the commit."""
         self.head = git(self.tree, "commit-tree", tree_id, "-p", self.head,
                         "-F", "-", env=self.commit_env,
                         input=message).strip()

@@ -1,14 +1,17 @@
-"""Which MAINTAINERS section a file belongs to, and its subject prefix.
+"""Which MAINTAINERS section a file belongs to, its subject prefix, and
+who gets each patch.
 
-The series has one patch per file, grouped and ordered by the tree's own
-MAINTAINERS (most specific section first wins, as get_maintainer.pl
-ranks F: matches by depth), so each patch lands with the people who
-maintain the file.
+Patches are grouped and ordered by the tree's own MAINTAINERS (most
+specific section first wins, as get_maintainer.pl ranks F: matches by
+depth), and each patch is addressed by the tree's own
+scripts/get_maintainer.pl, so it lands with the people who maintain the
+files it touches.
 """
 
 import fnmatch
 import os
 import re
+import subprocess
 
 
 def parse(tree):
@@ -73,3 +76,40 @@ def subject_prefix(relpath):
     if parts[0] == "arch" and len(parts) >= 3:
         return "%s/%s" % (parts[1], parts[-1])
     return stem
+
+
+# Options of every get_maintainer.pl run: no git history (a plain tree has
+# one commit, and history would make the answer depend on the clone).
+GET_MAINTAINER_OPTS = ["--no-git", "--no-git-fallback"]
+
+
+class MaintainersError(Exception):
+    """scripts/get_maintainer.pl is missing or failed."""
+
+
+def get_maintainers(tree, patch):
+    """(To, Cc) of one patch file, from the tree's get_maintainer.pl.
+
+    To: maintainers and supporters of the files; Cc: everyone else it
+    names (reviewers, mailing lists).  Order as the script gives it.
+    None when the tree has no get_maintainer.pl (the caller says so).
+    """
+    script = os.path.join(tree, "scripts", "get_maintainer.pl")
+    if not os.path.isfile(script):
+        return None
+    proc = subprocess.run(["perl", script] + GET_MAINTAINER_OPTS +
+                          [os.path.abspath(patch)], cwd=tree,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise MaintainersError("get_maintainer.pl failed on %s: %s" % (
+            os.path.basename(patch), proc.stderr.strip()[-300:]))
+    to, cc = [], []
+    for line in proc.stdout.splitlines():
+        m = re.match(r"^(.*?)\s*\(([^:)]*)(?::.*)?\)\s*$", line)
+        who, role = (m.group(1), m.group(2)) if m else (line.strip(), "")
+        if not who:
+            continue
+        target = to if role in ("maintainer", "supporter") else cc
+        if who not in to and who not in cc:
+            target.append(who)
+    return to, cc

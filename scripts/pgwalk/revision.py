@@ -1,10 +1,14 @@
 """What changed since the previous posting of the series.
 
-    apply.sh --previous DIR TREE [OUTDIR]
+    apply.sh --previous DIR [-v N] TREE [OUTDIR]
 
 DIR is an earlier OUTDIR.  Its decisions.json says which tables had which
-mode: the cover letter gets a "Changes since" section (tables added,
-removed, mode changed).  Its patches are turned back into commits on their
+mode: the cover letter gets a "Changes in vN" section (tables added,
+removed, mode changed).  Review tags that reviewers gave on that posting
+and the maintainer added to its patch files (Acked-by, Reviewed-by,
+Tested-by) go to the new patch with the same change (the same
+`git patch-id`); a tag whose patch changed is dropped, and the new patch
+says so after its `---` line.  Its patches are turned back into commits on their
 base-commit (with plumbing: a private index and `git apply --cached`, the
 user's branch, index and files are not touched) so that `git range-diff`
 can compare the two series, as b4 and reviewers do; the range-diff goes to
@@ -42,11 +46,63 @@ class Previous:
         for p in self.patches:
             with open(p, encoding="utf-8") as f:
                 self.texts.append(f.read())
+        self.series = {}
+        meta = os.path.join(self.path, SERIES_JSON)
+        if os.path.isfile(meta):
+            with open(meta) as f:
+                self.series = json.load(f)
         m = re.search(r"^base-commit: ([0-9a-f]{40})$", self.texts[0], re.M)
-        if not m:
-            raise RevisionError("%s: the cover letter has no base-commit "
-                                "line" % self.patches[0])
-        self.base = m.group(1)
+        self.base = self.series.get("base") or (m and m.group(1))
+        if not self.base:
+            raise RevisionError("%s: no %s and no base-commit line in the "
+                                "cover letter" % (path, SERIES_JSON))
+        self.reroll = self.series.get("reroll") or 1
+        self.info = [patch_info(t) for t in self.texts[1:]]
+
+
+SERIES_JSON = "series.json"
+REVIEW_TAGS = ("Acked-by", "Reviewed-by", "Tested-by")
+
+
+def patch_info(text):
+    """Files, change id, subject and review tags of one patch file."""
+    message = text.split("\n---\n", 1)[0]
+    tags = re.findall(r"^((?:%s): .+)$" % "|".join(REVIEW_TAGS), message,
+                      re.M)
+    files = sorted(set(re.findall(r"^diff --git a/(\S+) ", text, re.M)))
+    subject = re.search(r"^Subject: (?:\[[^]]*\] )?(.*)$", text, re.M)
+    pid = subprocess.run(["git", "patch-id", "--stable"], input=text,
+                         capture_output=True, text=True).stdout.split()
+    return {"files": files, "tags": tags, "patch_id": pid[0] if pid else None,
+            "subject": subject.group(1) if subject else "?"}
+
+
+def carry_tags(prev, reroll=None):
+    """carry(patch_id, files) -> (tags, dropped lines) for make_commits.
+
+    Tags of a previous patch with the same change go to the new one; a
+    previous patch with tags that touched the same files but whose change
+    differs gives one line per tag it loses.
+    """
+    old = "v%d" % prev.reroll
+
+    def carry(patch_id, files):
+        tags, dropped = [], []
+        for info in prev.info:
+            if not info["tags"]:
+                continue
+            if info["patch_id"] == patch_id:
+                tags += [t for t in info["tags"] if t not in tags]
+            elif set(info["files"]) & set(files):
+                for tag in info["tags"]:
+                    kind, who = tag.split(": ", 1)
+                    dropped.append("Dropped %s from %s (given on %s): the "
+                                   "change differs." % (kind, who, old))
+        dropped = [d for d in dropped
+                   if not any(d.split(" from ", 1)[1].startswith(
+                       t.split(": ", 1)[1]) for t in tags)]
+        return tags, dropped
+    return carry
 
 
 def _modes(decisions):
@@ -119,12 +175,14 @@ def import_series(tree, prev):
 
 
 def range_diff(tree, prev, base, head, outdir):
-    """Write OUTDIR/range-diff.txt; True when every patch is unchanged."""
+    """Write OUTDIR/range-diff.txt; (True when every patch is unchanged,
+    the range-diff text)."""
     old_head = import_series(tree, prev)
     out = gitops.git(tree, "range-diff", "--no-color",
                      "%s..%s" % (prev.base, old_head),
                      "%s..%s" % (base, head))
     with open(os.path.join(outdir, "range-diff.txt"), "w") as f:
         f.write(out)
-    return all(re.match(r"^\s*\d+:\s+\w+ = ", l) for l in out.splitlines()
+    same = all(re.match(r"^\s*\d+:\s+\w+ = ", l) for l in out.splitlines()
                if l.strip() and re.match(r"^\s*(\d+|-):", l))
+    return same, out

@@ -1,9 +1,10 @@
 """Tree in, patch series out: the stages after the decisions.
 
-`build()` turns decisions into commits on a branch of the user's tree (never
-touching its work tree or index), writes them with git format-patch and a
-filled-in cover letter, and checks every patch with the tree's own
-checkpatch.pl.
+`make_commits()` turns decisions into commits on a branch of the user's
+tree (never touching its work tree or index), grouped as the user asks;
+`format_patches()` writes them with git format-patch, fills in the cover
+letter, addresses every message and writes the mbox; `checkpatch()` runs
+the tree's own checkpatch.pl on every patch.
 """
 
 import concurrent.futures
@@ -12,7 +13,7 @@ import os
 import re
 import subprocess
 
-from pgwalk import gitops, maintainers, messages
+from pgwalk import gitops, mail, maintainers, messages
 
 
 class SeriesError(Exception):
@@ -20,14 +21,20 @@ class SeriesError(Exception):
 
 
 PATCH_GLOB = "[0-9][0-9][0-9][0-9]-*.patch"
+GROUPINGS = ("subsystem", "file", "mode", "single")
+CORE_FILE = "mm/pagewalk.c"
+
+
+def changed_tables(decisions):
+    return [t for t in decisions["tables"]
+            if t["action"] in ("annotate", "split")]
 
 
 def group_by_file(decisions):
     """{relpath: [tables to change]} for tables whose action is not none."""
     groups = {}
-    for table in decisions["tables"]:
-        if table["action"] in ("annotate", "split"):
-            groups.setdefault(table["file"], []).append(table)
+    for table in changed_tables(decisions):
+        groups.setdefault(table["file"], []).append(table)
     return groups
 
 
@@ -38,7 +45,7 @@ def patch_order(tree, files):
     mm maintainers' part of the series reads in one go.
     """
     sections = maintainers.parse(tree)
-    core_section = maintainers.section_of(sections, "mm/pagewalk.c")
+    core_section = maintainers.section_of(sections, CORE_FILE)
 
     def key(relpath):
         section = maintainers.section_of(sections, relpath)
@@ -46,60 +53,213 @@ def patch_order(tree, files):
     return sorted(files, key=key)
 
 
-def make_commits(tree, base, decisions, core_files, file_texts, progress):
-    """Commit the core (if any) and one patch per file; return the head."""
+def plan(tree, decisions, grouping="subsystem"):
+    """The annotation patches: a list of lists of tables, in order.
+
+    file: one patch per file.  subsystem: one per MAINTAINERS section.
+    mode: every table that changes no behaviour in one patch, then each
+    table that adds an assertion in its own.  single: one patch.  A
+    table is never divided (a split and its callers are in one file and
+    go together), so every form is bisect-safe after the core.
+    """
+    if grouping not in GROUPINGS:
+        raise SeriesError("unknown grouping %r (one of %s)" % (
+            grouping, ", ".join(GROUPINGS)))
+    by_file = group_by_file(decisions)
+    order = patch_order(tree, by_file)
+    tables = [t for f in order for t in sorted(by_file[f],
+                                                key=lambda t: t["line"])]
+    if not tables:
+        return []
+    if grouping == "single":
+        return [tables]
+    if grouping == "file":
+        return [sorted(by_file[f], key=lambda t: t["line"]) for f in order]
+    if grouping == "subsystem":
+        sections = maintainers.parse(tree)
+        out, seen = [], {}
+        for t in tables:
+            title = maintainers.section_of(sections, t["file"])
+            if title not in seen:
+                seen[title] = len(out)
+                out.append([])
+            out[seen[title]].append(t)
+        return out
+    quiet = [t for t in tables if not messages.changes_behaviour([t])]
+    loud = [[t] for t in tables if messages.changes_behaviour([t])]
+    return ([quiet] if quiet else []) + loud
+
+
+class Built:
+    """What make_commits() made: the head and, per patch, its tables,
+    the review tags carried and the lines saying which were dropped."""
+
+    def __init__(self, head):
+        self.head = head
+        self.patches = []       # [{"tables", "carried", "dropped"}]
+
+
+def _texts_per_patch(tree, groups, file_texts, partial_edit):
+    """{relpath: text} to stage for each patch of `groups`.
+
+    A file whose tables are all in one patch takes its final text; a file
+    spread over several patches (the mode grouping) takes, at each of its
+    patches, the text with the tables of that patch and the earlier ones.
+    """
+    total = {}
+    for g in groups:
+        for t in g:
+            total.setdefault(t["file"], []).append(t["name"])
+    done = {}
+    out = []
+    partial = {}
+    for i, g in enumerate(groups):
+        files = {}
+        for t in g:
+            done.setdefault(t["file"], []).append(t)
+        for relpath in sorted({t["file"] for t in g}):
+            if len(done[relpath]) == len(total[relpath]):
+                files[relpath] = file_texts[relpath]
+            else:
+                files[relpath] = None
+                partial[(i, relpath)] = list(done[relpath])
+        out.append(files)
+    if partial:
+        if partial_edit is None:
+            from pgwalk import edits
+            partial_edit = edits.edit_files
+        for (i, relpath), tables in sorted(partial.items()):
+            out[i][relpath] = partial_edit(tree, {relpath: tables})[relpath]
+    return out
+
+
+def make_commits(tree, base, decisions, core_files, file_texts, progress,
+                 grouping="subsystem", trailers=(), carry=None,
+                 partial_edit=None, built=None):
+    """Commit the core (if any) and the annotation patches; return the head.
+
+    trailers: lines added to every message (before the sign-off).
+    carry(tree_patch_id, files) -> (tags, dropped lines): review tags of
+    a previous posting for the patch with this change.  built: a Built
+    to fill in with what each patch got.
+    """
     identity = gitops.identity(tree)
+    per_vma = decisions.get("per_vma_lock", False)
     builder = gitops.SeriesBuilder(tree, base)
+    groups = plan(tree, decisions, grouping)
+    texts = _texts_per_patch(tree, groups, file_texts, partial_edit)
+    steps = []
+    if core_files:
+        steps.append((core_files, [],
+                      lambda tags: messages.core_message(
+                          identity, per_vma, list(trailers), tags)))
+    for g, files in zip(groups, texts):
+        steps.append((files, g, lambda tags, g=g: messages.patch_message(
+            identity, g, per_vma, list(trailers), tags)))
     try:
-        if core_files:
-            builder.commit(core_files, messages.core_message(
-                identity, decisions.get("per_vma_lock", False)))
-        groups = group_by_file(decisions)
-        for relpath in patch_order(tree, groups):
-            progress("commit %s" % relpath)
-            builder.commit({relpath: file_texts[relpath]},
-                           messages.file_message(identity, relpath,
-                                                 groups[relpath]))
+        for files, tables, message in steps:
+            progress("commit %s" % ", ".join(sorted(files)))
+            before = builder.head_tree()
+            tree_id = builder.stage(files)
+            tags, dropped = [], []
+            if carry:
+                tags, dropped = carry(gitops.patch_id(tree, before, tree_id),
+                                      sorted(files))
+            builder.commit_tree(tree_id, message(tags))
+            if built is not None:
+                built.patches.append({"tables": tables, "carried": tags,
+                                      "dropped": dropped})
+        if built is not None:
+            built.head = builder.head
         return builder.head
     finally:
         builder.close()
 
 
-def format_patches(tree, base, head, outdir, decisions, changes=None):
-    """Write the series to outdir; return the list of patch files.
+def format_patches(tree, base, head, outdir, decisions, ctx=None):
+    """Write the series to outdir; return the list of message files.
 
-    changes: lines for a "Changes since" section (None: no section)."""
+    ctx (all optional): reroll (N of vN), changes (None: no previous
+    posting), dropped, built (a Built: notes and tags per patch), group,
+    proof (build/boot results), range_diff (text), mail (False: no
+    To/Cc).  The cover letter and the patches get To/Cc, Message-Ids,
+    notes after `---`; OUTDIR/series.mbox holds them all.
+    """
+    ctx = dict(ctx or {})
     os.makedirs(outdir, exist_ok=True)
     for old in glob.glob(os.path.join(outdir, PATCH_GLOB)):
         os.unlink(old)
+    public = gitops.base_is_public(tree, base)
+    prefix = "PATCH v%d" % ctx["reroll"] if (ctx.get("reroll") or 1) > 1 \
+        else "PATCH"
     # --no-signature: the default signature is the local git version,
     # which would make the same series differ from machine to machine.
+    # --base only for a base others have: a private one helps nobody.
     gitops.git(tree, "format-patch", "-q", "--cover-letter",
-               "--no-signature", "--base=%s" % base, "-o",
+               "--no-signature", "--subject-prefix=%s" % prefix,
+               *(["--base=%s" % base] if public else []), "-o",
                os.path.abspath(outdir), "%s..%s" % (base, head))
-    patches = sorted(glob.glob(os.path.join(outdir, PATCH_GLOB)))
-    fill_cover_letter(tree, base, patches[0], decisions, changes)
-    return patches
-
-
-def fill_cover_letter(tree, base, path, decisions, changes=None):
-    """Replace format-patch's placeholders; pin the Date to the base."""
-    subject, body = messages.cover_letter(
-        decisions, gitops.kernel_version(tree), [])
-    if changes is not None:
-        body += "\n\n" + messages.changes_section(changes)
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    text = text.replace("*** SUBJECT HERE ***", subject)
-    text = text.replace("*** BLURB HERE ***", body)
-    # format-patch stamps the cover letter with the current time; the
-    # commits carry the base's date, so use the same for byte-identical
-    # re-runs.
+    paths = sorted(glob.glob(os.path.join(outdir, PATCH_GLOB)))
+    built = ctx.get("built")
+    notes = [""] * len(paths)
+    patches = []
+    if built:
+        for i, p in enumerate(built.patches):
+            notes[i + 1] = messages.notes_below(p["tables"], p["dropped"])
+        patches = [(None, p["tables"]) for p in built.patches]
+    ctx.setdefault("base_desc", None if public else
+                   gitops.base_description(tree, base))
+    ctx["patches"] = patches
+    subject, body = messages.cover_letter(decisions, ctx)
     date = gitops.git(tree, "log", "-1", "--format=%aD", base).strip()
-    text = re.sub(r"^Date: .*$", "Date: %s" % date, text, count=1,
-                  flags=re.M)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    email = gitops.identity(tree)[1]
+    ids = mail.message_ids(head, len(paths) - 1, ctx.get("reroll"), email)
+    everyone_to, everyone_cc = [], []
+    headers = []
+    for i, path in enumerate(paths):
+        with open(path, encoding="utf-8") as f:
+            lines, text = mail.split(f.read())
+        if i:
+            text = mail.add_below_line(text, notes[i])
+            addr = maintainers.get_maintainers(tree, path) \
+                if ctx.get("mail", True) else None
+            if addr:
+                to, cc = addr
+                mail.address(lines, to, cc)
+                everyone_to += [a for a in to if a not in everyone_to]
+                everyone_cc += [a for a in cc if a not in everyone_cc]
+        headers.append((path, lines, text))
+    for i, (path, lines, text) in enumerate(headers):
+        if i == 0:
+            text = text.replace("*** BLURB HERE ***", body)
+            lines = [re.sub(r"\*\*\* SUBJECT HERE \*\*\*", subject, l)
+                     for l in lines]
+            # format-patch stamps the cover letter with the current time;
+            # the commits carry the base's date: use it too.
+            lines = [("Date: %s" % date) if l.startswith("Date: ") else l
+                     for l in lines]
+            mail.address(lines, everyone_to,
+                         [a for a in everyone_cc if a not in everyone_to])
+            if ctx.get("range_diff"):
+                text = _add_range_diff(text, ctx["range_diff"],
+                                       ctx.get("reroll"))
+        mail.thread(lines, ids[i], ids[0] if i else None)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(mail.join(lines, text))
+    mail.write_mbox(paths, outdir)
+    return paths
+
+
+def _add_range_diff(text, range_diff, reroll):
+    """The range-diff after the diffstat, before base-commit, as
+    format-patch --range-diff places it."""
+    title = "Range-diff against v%d:" % (reroll - 1) if reroll and \
+        reroll > 1 else "Range-diff against the previous posting:"
+    block = "%s\n%s" % (title, range_diff.rstrip("\n"))
+    m = re.search(r"\n\nbase-commit: ", text)
+    if m:
+        return text[:m.start()] + "\n\n" + block + text[m.start():]
+    return text.rstrip("\n") + "\n\n" + block + "\n"
 
 
 def checkpatch(tree, patches, jobs):

@@ -1,0 +1,110 @@
+"""The testing section's facts: build and boot reports of this series.
+
+verify-build.sh writes OUTDIR/build/build-report.json (a commit x
+architecture matrix), boot-test.sh OUTDIR/boot/boot-report.json (the
+tables the booted kernel walked, with lockdep on).  A report counts only
+when it is about this very series: the build report lists exactly the
+commits base..head, the boot report booted head.  `apply.sh --prove`
+runs both (pgwalk.build and pgwalk.boottest, as their scripts do).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+from pgwalk import gitops
+
+BUILD_REPORT = os.path.join("build", "build-report.json")
+BOOT_REPORT = os.path.join("boot", "boot-report.json")
+SCRIPTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class ProofError(Exception):
+    pass
+
+
+def _load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def build_summary(report):
+    """{"commits", "arches", "summary"} of a build report."""
+    cells = [c["cells"][a] for c in report["commits"]
+             for a in report["arches"] if a in c["cells"]]
+    bad = [s for s in (c["status"] for c in cells) if s in ("FAIL", "WARN")]
+    built = sum(1 for c in cells if c["status"] in ("OK", "WARN", "FAIL"))
+    objects = sum(len(c.get("objects") or []) for c in cells)
+    if bad:
+        text = "%d of %d cells failed or added a warning" % (len(bad),
+                                                             len(cells))
+    else:
+        text = ("no error and no new warning against the base (%d "
+                "compiles of the files each commit can affect, in %d of "
+                "%d cells; the others had nothing to build there)" % (
+                    objects, built, len(cells)))
+    fulls = report.get("full") or {}
+    if fulls:
+        text += "; full allmodconfig of the head: %s" % ", ".join(
+            "%s %s" % (a, f["status"]) for a, f in sorted(fulls.items()))
+    return {"commits": len(report["commits"]), "arches": report["arches"],
+            "summary": text, "ok": not bad}
+
+
+def boot_summary(report):
+    """{"summary", "ok"} of a boot report."""
+    rows = report.get("tables") or []
+    reached = [r for r in rows if r["status"] == "reached"]
+    skipped = [r for r in rows if r["status"] == "not exercised"]
+    problems = report.get("problems") or []
+    if problems:
+        text = "FAIL: %s" % "; ".join(problems[:3])
+    else:
+        text = ("every one of the %d tables x86 can reach was walked "
+                "(%d walks), with no lockdep report, WARNING or BUG" % (
+                    len(reached), sum(r["reached"] for r in reached)))
+    if skipped:
+        text += "; %d tables are other architectures' or cannot be " \
+            "driven from user space" % len(skipped)
+    return {"summary": text, "ok": not problems}
+
+
+def find(tree, outdir, base, head):
+    """{"build": ..., "boot": ...} from reports about base..head."""
+    proof = {}
+    commits = gitops.git(tree, "rev-list", "--reverse",
+                         "%s..%s" % (base, head)).split()
+    build = _load(os.path.join(outdir, BUILD_REPORT))
+    if build and [c["commit"] for c in build.get("commits", [])] == commits:
+        proof["build"] = build_summary(build)
+    boot = _load(os.path.join(outdir, BOOT_REPORT))
+    if boot and (boot.get("series") or {}).get("ref") == head:
+        proof["boot"] = boot_summary(boot)
+    return proof
+
+
+def prove(tree, outdir, base, head, arches, jobs, say):
+    """Run the build check and the boot test; True when both pass."""
+    env = dict(os.environ, PYTHONPATH=SCRIPTS + (
+        os.pathsep + os.environ["PYTHONPATH"]
+        if os.environ.get("PYTHONPATH") else ""))
+    build = [sys.executable, "-m", "pgwalk.build", "--jobs", str(jobs),
+             "--out", os.path.join(outdir, "build"), tree,
+             "%s..%s" % (base, head)]
+    if arches:
+        build[5:5] = ["--arch", arches]
+    boot = [sys.executable, "-m", "pgwalk.boottest", "--jobs", str(jobs),
+            "--out", os.path.join(outdir, "boot"), tree, head]
+    ok = True
+    for name, cmd in (("verify-build", build), ("boot-test", boot)):
+        say("prove: %s" % " ".join(cmd[2:]))
+        # Their progress goes straight to the user's terminal.
+        r = subprocess.run(cmd, env=env, stdout=sys.stderr)
+        if r.returncode != 0:
+            say("prove: %s exited with %d" % (name, r.returncode))
+            ok = False
+    return ok
