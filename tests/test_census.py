@@ -248,3 +248,15 @@ def test_walks_of_tables_that_declare_nothing_are_listed():
     run = boottest.parse_console(console(GOOD + [slot("wp_walk_ops",
                                                       "read", "x")]), USERS)
     assert census.other_walks(run["census"], TABLES) == {"wp_walk_ops": 1}
+
+
+def test_panic_of_a_table_that_declares_no_mode_is_still_a_failure():
+    tables = {n: t for n, t in TABLES.items()
+              if n != "queue_pages_lock_vma_walk_ops"}
+    run = boottest.parse_console(PANIC, USERS)
+    run["status"] = "exited"
+    _rows, problems, _f = census.verdict(tables, SKIP, run, USERS)
+    assert problems[1].startswith("kernel BUG at include/linux/mm.h:772! "
+                                  "during step mbind (attributed to "
+                                  "queue_pages_lock_vma_walk_ops, which "
+                                  "declares no mode here")

@@ -210,10 +210,12 @@ def verdict(tables, skip, run, users, strict=False):
             (problems if strict else findings).append(
                 "%s: under-declared: %s" % (name, row["why"]))
         rows.append(row)
-    if run.get("splat") and not splat_table:
+    if run.get("splat") and splat_table not in tables:
         s = run["splat"]
-        problems.insert(0, "%s during step %s (no table it can be "
-                        "attributed to)" % (s["line"], s["step"]))
+        problems.insert(0, "%s during step %s (%s)" % (
+            s["line"], s["step"], "attributed to %s, which declares no "
+            "mode here: %s" % (splat_table, s["attributed"]) if splat_table
+            else "no table it can be attributed to"))
     if not run["done"]:
         problems.insert(0, "the kernel did not finish the workload (%s%s)"
                         % (run["status"], ", in step %s" % died
