@@ -147,14 +147,28 @@ def test_series_on_a_tree_whose_path_has_spaces(minigit, tmp_path):
     assert names == [
         "0000-cover-letter.patch",
         "0001-mm-pagewalk-add-an-explicit-locking-rule-to-struct-m.patch",
-        "0002-mm-mprotect-set-the-page-walk-locking-mode-of-prot_n.patch",
-        "0003-mm-mincore-set-the-page-walk-locking-mode-of-mincore.patch",
-        "decisions.json"]
+        "0002-mm-mprotect-annotate-page-walks-with-PGWALK_WRLOCK.patch",
+        "0003-mm-mincore-annotate-page-walks-with-PGWALK_RDLOCK.patch",
+        "decisions.json", "series.json", "series.mbox"]
     mprotect = (out / names[2]).read_text()
     assert "+\t.walk_lock\t\t= PGWALK_WRLOCK,\n" in mprotect
     mincore = (out / names[3]).read_text()
     assert "+\t.walk_lock\t\t= PGWALK_RDLOCK,\n" in mincore
     assert git(minigit, "status", "--porcelain") == ""
+
+
+def test_bad_trailers_file_is_refused(minigit, tmp_path):
+    bad = tmp_path / "trailers"
+    bad.write_text("Link: https://example.org/x\nthis is prose\n")
+    r = run_apply("--trailers", str(bad), minigit, str(tmp_path / "out"))
+    assert r.returncode == 1
+    assert "trailers:2: not a trailer" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run_apply("--trailers", str(tmp_path / "none"), minigit)
+    assert r.returncode == 1 and "trailers file not found" in r.stderr
+    r = run_apply("-v", "0", minigit)
+    assert r.returncode == 1 and "version must be 1 or more" in r.stderr
+    assert "pgwalk/series" not in git(minigit, "branch", "--list")
 
 
 def test_missing_checkpatch_is_reported_not_passed(minigit, tmp_path):

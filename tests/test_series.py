@@ -70,7 +70,7 @@ def test_commits_leave_worktree_index_and_branch_alone(minigit):
     assert git(minigit, "status", "--porcelain") == ""
     log = git(minigit, "log", "--format=%s", "%s..%s" % (head, new))
     assert log.splitlines() == [
-        "mm/mincore: set the page walk locking mode of mincore_walk_ops",
+        "mm/mincore: annotate page walks with PGWALK_RDLOCK",
         "mm/pagewalk: add an explicit locking rule to struct mm_walk_ops"]
     assert git(minigit, "show", "%s:mm/mincore.c" % new) == "/* edited */\n"
 
@@ -84,30 +84,150 @@ def test_commits_are_identical_when_made_again(minigit):
     assert series.make_commits(*args) == series.make_commits(*args)
 
 
-def test_message_names_table_mode_evidence_and_review():
+FOUR = [table("prot_none_walk_ops", "mm/mprotect.c", "PGWALK_WRLOCK",
+              line=10),
+        table("prot_read_walk_ops", "mm/mprotect.c", "PGWALK_RDLOCK",
+              line=20),
+        table("mincore_walk_ops", "mm/mincore.c", "PGWALK_RDLOCK"),
+        table("other_walk_ops", "mm/other.c", "PGWALK_WRLOCK_VERIFY")]
+
+
+def names_of(groups):
+    return [[t["name"] for t in g] for g in groups]
+
+
+def test_groupings(minigit):
+    decided = {"tables": FOUR}
+    assert names_of(series.plan(minigit, decided, "file")) == [
+        ["prot_none_walk_ops", "prot_read_walk_ops"], ["other_walk_ops"],
+        ["mincore_walk_ops"]]
+    # MEMORY MANAGEMENT (the core's section) first, then MINCORE.
+    assert names_of(series.plan(minigit, decided, "subsystem")) == [
+        ["prot_none_walk_ops", "prot_read_walk_ops", "other_walk_ops"],
+        ["mincore_walk_ops"]]
+    # No functional change together, each behaviour change alone.
+    assert names_of(series.plan(minigit, decided, "mode")) == [
+        ["prot_read_walk_ops", "mincore_walk_ops"], ["prot_none_walk_ops"],
+        ["other_walk_ops"]]
+    assert names_of(series.plan(minigit, decided, "single")) == [
+        ["prot_none_walk_ops", "prot_read_walk_ops", "other_walk_ops",
+         "mincore_walk_ops"]]
+    with pytest.raises(series.SeriesError):
+        series.plan(minigit, decided, "bogus")
+
+
+def test_mode_grouping_commits_each_file_state_in_turn(minigit):
+    """A file split over patches gets, at each, the text with the tables
+    of that patch and the earlier ones (bisect-safe)."""
+    head = git(minigit, "rev-parse", "HEAD").strip()
+    decided = {"tables": FOUR[:3]}
+
+    def partial(tree, groups):
+        return {f: "/* %s */\n" % " ".join(t["name"] for t in ts)
+                for f, ts in groups.items()}
+    final = {"mm/mprotect.c": "/* all */\n", "mm/mincore.c": "/* m */\n"}
+    new = series.make_commits(minigit, head, decided, {}, final,
+                              lambda m: None, "mode", partial_edit=partial)
+    commits = git(minigit, "rev-list", "--reverse",
+                  "%s..%s" % (head, new)).split()
+    assert len(commits) == 2
+    assert git(minigit, "show", "%s:mm/mprotect.c" % commits[0]) == \
+        "/* prot_read_walk_ops */\n"
+    assert git(minigit, "show", "%s:mm/mprotect.c" % commits[1]) == \
+        "/* all */\n"
+
+
+def test_trailers_and_carried_tags_in_every_message(minigit):
+    head = git(minigit, "rev-parse", "HEAD").strip()
+    decided = {"tables": FOUR[2:3]}
+    seen = []
+
+    def carry(patch_id, files):
+        seen.append((patch_id, files))
+        return ["Reviewed-by: R <r@example.org>"], []
+    built = series.Built(None)
+    new = series.make_commits(
+        minigit, head, decided, {"mm/pagewalk.c": "/* core */\n"},
+        {"mm/mincore.c": "x\n"}, lambda m: None,
+        trailers=["Link: https://example.org/1"], carry=carry, built=built)
+    for c in git(minigit, "rev-list", "%s..%s" % (head, new)).split():
+        body = git(minigit, "log", "-1", "--format=%B", c).rstrip()
+        assert body.endswith("Link: https://example.org/1\n"
+                             "Signed-off-by: Test Maintainer "
+                             "<maintainer@example.org>\n"
+                             "Reviewed-by: R <r@example.org>"), body
+    assert [f for _pid, f in seen] == [["mm/pagewalk.c"], ["mm/mincore.c"]]
+    assert all(len(pid) == 40 for pid, _f in seen)
+    assert built.head == new and len(built.patches) == 2
+
+
+def test_message_keeps_notes_out_of_the_changelog():
     t = table("clear_refs_walk_ops", "fs/proc/task_mmu.c", "PGWALK_WRLOCK",
               review=["reached through a function pointer"])
-    msg = messages.file_message(("A B", "a@b.org"), "fs/proc/task_mmu.c",
-                                [t])
-    assert msg.startswith("fs/proc/task_mmu: set the page walk locking "
-                          "mode of clear_refs_walk_ops\n\n")
+    msg = messages.patch_message(("A B", "a@b.org"), [t], False)
+    assert msg.startswith("fs/proc/task_mmu: annotate page walks with "
+                          "PGWALK_WRLOCK\n\n")
     flat = " ".join(msg.split())      # the body is wrapped at 72 columns
-    assert "mark it PGWALK_WRLOCK" in flat
-    assert "test evidence for clear_refs_walk_ops" in flat
-    assert "reached through a function pointer" in flat
+    assert "Mark it PGWALK_WRLOCK" in flat
+    assert "function pointer" not in flat
+    assert "test evidence" not in flat
+    below = messages.notes_below([t])
+    assert "reached through a function pointer" in below
+    assert "test evidence for clear_refs_walk_ops" in below
     assert msg.rstrip().endswith("Signed-off-by: A B <a@b.org>")
     assert max(len(l) for l in msg.splitlines()) <= 75
 
 
-def test_pinned_table_is_marked_in_message_and_cover_letter():
+def test_pinned_table_gives_its_reason_not_the_word():
     t = table("cold_walk_ops", "mm/madvise.c", "PGWALK_WRLOCK", pinned=True,
               pin_reason="maintainer says so")
-    msg = messages.file_message(("A", "a@b"), "mm/madvise.c", [t])
-    assert "pinned by the decisions file: maintainer says so" in \
-        " ".join(msg.split())
-    _subject, body = messages.cover_letter({"tables": [t]}, "6.1.0", [])
-    assert "PGWALK_WRLOCK [pinned]" in body
-    assert "No mode is pinned" not in body
+    msg = messages.patch_message(("A", "a@b"), [t], False)
+    assert "It is PGWALK_WRLOCK: maintainer says so." in " ".join(msg.split())
+    assert "pinned" not in msg
+    assert "decisions file" in messages.notes_below([t])
+    _subject, body = messages.cover_letter({"tables": [t]}, {})
+    assert "maintainer says so" in body and "pinned" not in body
+
+
+def test_subjects_follow_kernel_style():
+    one = [table("a_ops", "mm/mlock.c", "PGWALK_WRLOCK_VERIFY")]
+    assert messages.patch_subject(one) == \
+        "mm/mlock: annotate page walks with PGWALK_WRLOCK_VERIFY"
+    mixed = [table("a_ops", "arch/s390/mm/gmap.c", "PGWALK_WRLOCK"),
+             table("b_ops", "arch/s390/mm/gmap.c", "PGWALK_RDLOCK")]
+    assert messages.patch_subject(mixed) == \
+        "s390/gmap: annotate page walks with their locking mode"
+    two = [table("a_ops", "mm/damon/vaddr.c", "PGWALK_RDLOCK"),
+           table("b_ops", "mm/mincore.c", "PGWALK_RDLOCK")]
+    assert messages.patch_subject(two) == \
+        "mm: annotate page walks with PGWALK_RDLOCK"
+    far = two + [table("c_ops", "fs/proc/task_mmu.c", "PGWALK_RDLOCK")]
+    assert messages.patch_subject(far).startswith("treewide: ")
+
+
+def test_cover_counts_and_singular():
+    t = [table("a_ops", "mm/mlock.c", "PGWALK_WRLOCK"),
+         table("b_ops", "mm/x.c", None, action="none",
+               walkers=["walk_page_range_novma"])]
+    _s, body = messages.cover_letter({"tables": t}, {
+        "patches": [(None, t[:1])], "group": "file"})
+    flat = " ".join(body.split())
+    assert "One table gets a mode:" in flat
+    assert "One table is only passed to walk_page_range_novma(), which " \
+        "does not use walk_lock, and is left as it is: b_ops." in flat
+    assert "The other patch sets" in flat
+    assert "Testing: untested." in flat
+
+
+def test_testing_section_from_reports():
+    proof = {"build": {"commits": 3, "arches": ["x86_64", "arm64"],
+                       "summary": "no error"},
+             "boot": {"summary": "every one of the 5 tables"}}
+    text = messages.testing_section(proof)
+    assert "three commits x86_64 and arm64" not in text
+    assert "(three commits x x86_64 and arm64): no error" in \
+        " ".join(text.split())
+    assert "every one of the 5 tables" in text
 
 
 def test_checkpatch_catches_a_bad_patch(tmp_path):

@@ -288,19 +288,26 @@ def behaviour_paragraph(tables, per_vma_lock):
             if mode in WRITE_MODES:
                 written.append((name, mode))
     if per_vma_lock:
+        lock = [n for n, m in written if m == "PGWALK_WRLOCK"]
+        verify = [n for n, m in written if m == "PGWALK_WRLOCK_VERIFY"]
         parts = []
-        for mode in WRITE_MODES:
-            these = [n for n, m in written if m == mode]
-            if these:
-                parts.append("with %s %s" % (names(these), mode_effect(
-                    mode, True).replace("the walker ", "")))
-        text = "Walks " + "; walks ".join(parts) + "."
+        if lock:
+            parts.append("walks with %s now write-lock each VMA before "
+                         "walking it (vma_start_write())" % names(lock))
+        if verify:
+            parts.append("walks with %s now assert that each VMA they "
+                         "walk is already write-locked "
+                         "(vma_assert_write_locked())" % names(verify))
+        text = ("%s.  Before that they assert that the mmap lock is held "
+                "for write, where they asserted only that it is held; "
+                "their callers hold it for write." % "; ".join(parts))
+        text = text[0].upper() + text[1:]
     else:
         text = ("Walks with %s now assert that the mmap lock is held for "
                 "write (mmap_assert_write_locked()) where they asserted "
                 "only that it is held.  Their callers hold it for write, "
-                "so nothing changes for them; a caller that does not "
-                "gets a lockdep report." % names(n for n, _ in written))
+                "so nothing changes for them; lockdep reports a caller "
+                "that does not." % names(n for n, _ in written))
     return wrap(text)
 
 

@@ -30,6 +30,7 @@ VMA_LOCKING = re.compile(
     r"vma_start_write|vma_assert_write_locked|"
     r"write-locks? (?:each|the|every|a) VMA|"
     r"VMAs? (?:is |are |was |were )?(?:already )?write-locked|"
+    r"already write-locked|write-locked VMA|"
     r"VMA write[- ]lock", re.I)
 WALK_LOCK_SET = re.compile(r"^\+\s*\.walk_lock\s*=\s*(\w+)", re.M)
 NO_FUNCTIONAL_CHANGE = re.compile(r"no functional change", re.I)
