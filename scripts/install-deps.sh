@@ -3,11 +3,12 @@
 #
 # Coccinelle's python rules need libpython3.11, which the coccinelle
 # package does not pull in.  ccache makes re-runs of the build check cheap;
-# distcc serves --distcc and its test.  Cross compilers are installed by
+# distcc serves --distcc and its test; b4 checks that the series mbox is
+# what `b4 am` takes.  Cross compilers are installed by
 # verify-build.sh itself, for the architectures asked for.  As non-root,
 # print the exact command and stop.
 set -e
-PACKAGES="coccinelle libpython3.11 python3 python3-pytest git make gcc perl
+PACKAGES="coccinelle libpython3.11 python3 python3-pytest git make gcc perl b4
 	  xz-utils flex bison bc libssl-dev libelf-dev ccache distcc
 	  qemu-system-x86 busybox-static"
 [ -n "$1" ] && PACKAGES="$PACKAGES $*"
