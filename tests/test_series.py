@@ -221,13 +221,15 @@ def test_cover_counts_and_singular():
 
 def test_testing_section_from_reports():
     proof = {"build": {"commits": 3, "arches": ["x86_64", "arm64"],
-                       "summary": "no error"},
-             "boot": {"summary": "every one of the 5 tables"}}
-    text = messages.testing_section(proof)
-    assert "three commits x86_64 and arm64" not in text
-    assert "(three commits x x86_64 and arm64): no error" in \
-        " ".join(text.split())
-    assert "every one of the 5 tables" in text
+                       "cells": 6, "bad": 0, "built": 4, "objects": 9,
+                       "full": {}},
+             "boot": {"reached": 5, "walks": 40, "skipped": 2,
+                      "problems": []}}
+    text = " ".join(messages.testing_section(proof).split())
+    assert "(three commits x x86_64 and arm64): no error and no new " \
+        "warning against the base: 9 compiles" in text
+    assert "Five tables that x86 can reach were walked (40 walks)" in text
+    assert "two tables are other architectures'" in text
 
 
 def test_checkpatch_catches_a_bad_patch(tmp_path):
@@ -251,3 +253,44 @@ def test_checkpatch_catches_a_bad_patch(tmp_path):
     for jobs in (1, 2):     # one checkpatch for both, and one each
         problems = series.checkpatch(tree, [str(good), str(bad)], jobs)
         assert list(problems) == [str(bad)]
+
+
+def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
+    """proofs.find() takes a build report only when it lists exactly the
+    series' commits, a boot report only when it booted the head."""
+    import json
+    from pgwalk import proofs
+    base = git(minigit, "rev-parse", "HEAD").strip()
+    head = series.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
+                               {"mm/mincore.c": "x\n"}, lambda m: None)
+    out = tmp_path / "out"
+    (out / "build").mkdir(parents=True)
+    (out / "boot").mkdir()
+    cell = {"status": "OK", "objects": ["mm/mincore.o"]}
+    build = {"arches": ["x86_64"], "full": {},
+             "commits": [{"commit": head, "cells": {"x86_64": cell}}]}
+    (out / "build" / "build-report.json").write_text(json.dumps(build))
+    boot = {"series": {"ref": head}, "problems": [],
+            "tables": [{"table": "mincore_walk_ops", "status": "reached",
+                        "reached": 12}]}
+    (out / "boot" / "boot-report.json").write_text(json.dumps(boot))
+    proof = proofs.find(minigit, str(out), base, head)
+    assert proof["build"]["ok"] and proof["boot"]["ok"]
+    text = " ".join(messages.testing_section(proof).split())
+    assert "(one commit x x86_64): no error and no new warning" in text
+    assert "One table that x86 can reach was walked (12 walks)" in text
+    # A report of another series (a stale head) is not used.
+    stale = dict(boot, series={"ref": base})
+    (out / "boot" / "boot-report.json").write_text(json.dumps(stale))
+    build["commits"][0]["commit"] = base
+    (out / "build" / "build-report.json").write_text(json.dumps(build))
+    assert proofs.find(minigit, str(out), base, head) == {}
+    assert "untested" in messages.testing_section({})
+    # A failing cell and a splat are said, not hidden.
+    fail = proofs.build_summary(dict(build, commits=[{"commit": head,
+        "cells": {"x86_64": {"status": "FAIL", "objects": []}}}]))
+    assert not fail["ok"]
+    assert "1 of 1 cells failed" in messages.build_words(fail)
+    splat = proofs.boot_summary(dict(boot, problems=["lockdep: x"]))
+    assert not splat["ok"]
+    assert messages.boot_words(splat).startswith("FAIL: lockdep")

@@ -478,6 +478,39 @@ def base_paragraph(base_desc):
                 "tree as released." % base_desc)
 
 
+def build_words(b):
+    """One line on a build report's figures (pgwalk.proofs)."""
+    if b["bad"]:
+        text = "%d of %d cells failed or added a warning" % (b["bad"],
+                                                             b["cells"])
+    else:
+        text = ("no error and no new warning against the base: %s of "
+                "the files each commit can affect, in %d of %d cells (the "
+                "others had nothing to build there)" % (
+                    "%d compile%s" % (b["objects"], "" if b["objects"] == 1
+                                      else "s"), b["built"], b["cells"]))
+    if b.get("full"):
+        text += "; a full build of the head: %s" % ", ".join(
+            "%s %s" % item for item in b["full"].items())
+    return text
+
+
+def boot_words(b):
+    """One line on a boot report's figures (pgwalk.proofs)."""
+    if b["problems"]:
+        return "FAIL: %s" % "; ".join(b["problems"][:3])
+    text = ("%s that x86 can reach %s walked (%s), with no lockdep "
+            "report, WARNING or BUG" % (
+                count(b["reached"], "table").capitalize(),
+                "was" if b["reached"] == 1 else "were",
+                "%d walk%s" % (b["walks"], "" if b["walks"] == 1 else "s")))
+    if b["skipped"]:
+        text += "; %s %s other architectures' or cannot be driven from " \
+            "user space" % (count(b["skipped"], "table"),
+                            "is" if b["skipped"] == 1 else "are")
+    return text
+
+
 def testing_section(proof):
     """How the series was tested (proof: see pgwalk.proofs), or not."""
     if not proof or not (proof.get("build") or proof.get("boot")):
@@ -490,14 +523,14 @@ def testing_section(proof):
         out.append(bullets([
             "built commit by commit (%s x %s): %s" % (
                 count(build["commits"], "commit"),
-                names(build["arches"]), build["summary"])]))
+                names(build["arches"]), build_words(build))]))
     else:
         out.append(bullets(["not build-tested"]))
     boot = proof.get("boot")
     if boot:
         out.append(bullets([
-            "booted on x86_64 with lockdep (QEMU), a workload driving every "
-            "walker x86 can reach: %s" % boot["summary"]]))
+            "booted on x86_64 under QEMU with lockdep, running a workload "
+            "that drives the walkers: %s" % boot_words(boot)]))
     else:
         out.append(bullets(["not boot-tested"]))
     return "\n".join(out)
@@ -599,6 +632,10 @@ def cover_letter(decisions, ctx):
                               "has" if len(noted) == 1 else "have",
                               "its" if len(noted) == 1 else "their",
                               names(noted))))
+    general = list(decisions.get("notes") or []) + \
+        list(decisions.get("review") or [])
+    if general:
+        paras.append("To check:\n" + bullets(general, ""))
     if ctx.get("base_desc"):
         paras.append(base_paragraph(ctx["base_desc"]))
     paras.append(testing_section(ctx.get("proof")))

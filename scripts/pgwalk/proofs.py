@@ -33,44 +33,30 @@ def _load(path):
 
 
 def build_summary(report):
-    """{"commits", "arches", "summary"} of a build report."""
+    """The figures of a build report (messages.py words them)."""
     cells = [c["cells"][a] for c in report["commits"]
              for a in report["arches"] if a in c["cells"]]
-    bad = [s for s in (c["status"] for c in cells) if s in ("FAIL", "WARN")]
-    built = sum(1 for c in cells if c["status"] in ("OK", "WARN", "FAIL"))
-    objects = sum(len(c.get("objects") or []) for c in cells)
-    if bad:
-        text = "%d of %d cells failed or added a warning" % (len(bad),
-                                                             len(cells))
-    else:
-        text = ("no error and no new warning against the base (%d "
-                "compiles of the files each commit can affect, in %d of "
-                "%d cells; the others had nothing to build there)" % (
-                    objects, built, len(cells)))
-    fulls = report.get("full") or {}
-    if fulls:
-        text += "; full allmodconfig of the head: %s" % ", ".join(
-            "%s %s" % (a, f["status"]) for a, f in sorted(fulls.items()))
+    bad = sum(1 for c in cells if c["status"] in ("FAIL", "WARN"))
     return {"commits": len(report["commits"]), "arches": report["arches"],
-            "summary": text, "ok": not bad}
+            "cells": len(cells), "bad": bad,
+            "built": sum(1 for c in cells
+                         if c["status"] in ("OK", "WARN", "FAIL")),
+            "objects": sum(len(c.get("objects") or []) for c in cells),
+            "full": {a: f["status"] for a, f in
+                     sorted((report.get("full") or {}).items())},
+            "ok": not bad and all(f["status"] != "FAIL" for f in
+                                  (report.get("full") or {}).values())}
 
 
 def boot_summary(report):
-    """{"summary", "ok"} of a boot report."""
+    """The figures of a boot report (messages.py words them)."""
     rows = report.get("tables") or []
     reached = [r for r in rows if r["status"] == "reached"]
-    skipped = [r for r in rows if r["status"] == "not exercised"]
     problems = report.get("problems") or []
-    if problems:
-        text = "FAIL: %s" % "; ".join(problems[:3])
-    else:
-        text = ("every one of the %d tables x86 can reach was walked "
-                "(%d walks), with no lockdep report, WARNING or BUG" % (
-                    len(reached), sum(r["reached"] for r in reached)))
-    if skipped:
-        text += "; %d tables are other architectures' or cannot be " \
-            "driven from user space" % len(skipped)
-    return {"summary": text, "ok": not problems}
+    return {"reached": len(reached),
+            "walks": sum(r["reached"] for r in reached),
+            "skipped": sum(1 for r in rows if r["status"] == "not exercised"),
+            "problems": problems, "ok": not problems}
 
 
 def find(tree, outdir, base, head):
