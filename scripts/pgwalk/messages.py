@@ -33,6 +33,13 @@ LOCK_HELD = {
     "vma_read": "holds only a per-VMA read lock",
 }
 
+LOCK_SHORT = {
+    "write": "the mmap lock for write",
+    "read": "the mmap lock for read",
+    "none": "no mmap lock",
+    "vma_read": "only a per-VMA read lock",
+}
+
 NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven",
            "eight", "nine", "ten")
 
@@ -423,10 +430,12 @@ def short_reason(table):
     chains = _chains(table)
     if not chains:
         return table.get("reason") or ""
-    locks = {c["lock"] for c in chains}
-    text = {frozenset(["write"]): "write-locked on every path",
-            frozenset(["read"]): "read-locked on every path"}.get(
-        frozenset(locks), "read-locked on some paths")
+    locks = sorted({c["lock"] for c in chains})
+    if len(locks) == 1:
+        text = "every path %s" % _held(locks[0], 1)
+    else:
+        text = "paths hold %s" % " or ".join(
+            LOCK_SHORT.get(l, l) for l in locks)
     if table["mode"] == "PGWALK_WRLOCK_VERIFY" and \
             table.get("vma_changed_by"):
         text += ", VMA changed by %s" % names(table["vma_changed_by"])
