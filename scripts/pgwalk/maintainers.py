@@ -103,13 +103,16 @@ def get_maintainers(tree, patch):
     if proc.returncode != 0:
         raise MaintainersError("get_maintainer.pl failed on %s: %s" % (
             os.path.basename(patch), proc.stderr.strip()[-300:]))
-    to, cc = [], []
+    entries = []
     for line in proc.stdout.splitlines():
         m = re.match(r"^(.*?)\s*\(([^:)]*)(?::.*)?\)\s*$", line)
         who, role = (m.group(1), m.group(2)) if m else (line.strip(), "")
-        if not who:
-            continue
-        target = to if role in ("maintainer", "supporter") else cc
-        if who not in to and who not in cc:
-            target.append(who)
+        if who and who not in [w for w, _r in entries]:
+            entries.append((who, role))
+    to = [w for w, r in entries if r in ("maintainer", "supporter")]
+    if not to:
+        # Files nobody maintains (an "orphan" or a list-only section):
+        # the mail goes to their lists.
+        to = [w for w, r in entries if "list" in r]
+    cc = [w for w, _r in entries if w not in to]
     return to, cc
