@@ -6,7 +6,9 @@
 #   make check      run the tests
 #   make bench      print stage times of apply.sh and the spatch yardstick
 #   make bench-build  time verify-build on the series, five architectures,
-#                   cold and warm, and count its objects against --full
+#                   cold and warm, and count its objects against --full;
+#                   then x86_64 tinyconfig --full beside its affected-only
+#                   run (PARTS="arches tiny" picks the parts)
 #   make bench-boot time the boot test (series + base of Debian's 6.12 by
 #                   default, on a copy), cold and warm
 #   make audit      audit a tree that already carries walk_lock (default:

@@ -7,7 +7,10 @@
 # check compiled, next to the number a --full build of the same
 # architectures compiles (kbuild's dry run; not timed).  The issue's bounds:
 # cold <= 15 min, warm <= 3 min for the five default architectures.
-# Figures are printed, never asserted.
+# Last, x86_64 tinyconfig: --full (every object of the kernel, then the
+# selection check against kbuild's records) beside the affected-only run,
+# each cold and warm in a cache of its own.  PARTS="arches tiny" (default)
+# picks the parts.  Figures are printed, never asserted.
 set -e
 tree=$(cd "${1:?usage: bench-build.sh TREE [ARCHES]}" && pwd)
 arches=${2:-x86_64,arm64,powerpc,riscv,s390}
@@ -19,21 +22,61 @@ trap 'rm -rf "$work"' EXIT
 export PGWALK_COUNTS="${PGWALK_CACHE:-$HOME/.cache/pgwalk-series}/build"
 export PGWALK_CACHE="$work/cache" CCACHE_DIR="$work/ccache"
 
+parts=${PARTS:-arches tiny}
+
+# run NAME [verify-build options]: seconds of one verify-build run.
 run() {
-	local t0 t1
+	local t0 t1 name=$1
+	shift
 	t0=$(date +%s.%N)
-	"$here/verify-build.sh" --arch "$arches" --jobs "$jobs" \
-		--out "$work/$1" "$tree" > "$work/$1.txt" 2> "$work/$1.log" ||
-		{ echo "bench-build: verify-build failed ($1):" >&2
-		  tail -5 "$work/$1.log" >&2; exit 1; }
+	"$here/verify-build.sh" --jobs "$jobs" "$@" \
+		--out "$work/$name" "$tree" > "$work/$name.txt" \
+		2> "$work/$name.log" ||
+		{ echo "bench-build: verify-build failed ($name):" >&2
+		  tail -5 "$work/$name.log" >&2; exit 1; }
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }'
 }
 
+# The longest time verify-build said nothing, from its [m:ss] stamps.
+silence() {
+	sed -n 's/^\[ *\([0-9]*\):\([0-9]*\)\].*/\1 \2/p' "$work/$1.log" |
+		awk '{ t = $1 * 60 + $2; if (NR > 1 && t - p > m) m = t - p; p = t }
+		     END { printf "%d", m }'
+}
+
+if [[ " $parts " == *" tiny "* ]]; then
+	for mode in affected full; do
+		opts=(--config tinyconfig --arch x86_64)
+		[ "$mode" = full ] && opts+=(--full)
+		echo "bench-build: x86_64 tinyconfig, $mode, cold" >&2
+		t_cold=$(PGWALK_CACHE="$work/tiny-$mode" \
+			CCACHE_DIR="$work/tiny-$mode-ccache" \
+			run "tiny-$mode-cold" "${opts[@]}")
+		echo "bench-build: x86_64 tinyconfig, $mode, warm" >&2
+		t_warm=$(PGWALK_CACHE="$work/tiny-$mode" \
+			CCACHE_DIR="$work/tiny-$mode-ccache" \
+			run "tiny-$mode-warm" "${opts[@]}")
+		eval "tiny_${mode}_cold=\$t_cold tiny_${mode}_warm=\$t_warm"
+	done
+	grep -h "selection check:" "$work/tiny-full-cold.log" | sed 's/^/  /'
+	grep -h "full build: [0-9]* objects" "$work/tiny-full-cold.log" |
+		sed 's/^/  /'
+fi
+[[ " $parts " == *" arches "* ]] || {
+	printf "x86_64 tinyconfig, affected objects only: cold %5d s, warm %5d s\n" \
+		"$tiny_affected_cold" "$tiny_affected_warm"
+	printf "x86_64 tinyconfig, --full (whole kernel): cold %5d s, warm %5d s\n" \
+		"$tiny_full_cold" "$tiny_full_warm"
+	printf "longest silence (cold --full run):          %5d s\n" \
+		"$(silence tiny-full-cold)"
+	exit 0
+}
+
 echo "bench-build: cold run on $arches (new cache in $work)" >&2
-cold=$(run cold)
+cold=$(run cold --arch "$arches")
 echo "bench-build: warm run" >&2
-warm=$(run warm)
+warm=$(run warm --arch "$arches")
 echo "bench-build: counting what --full compiles (kbuild dry run)" >&2
 PYTHONPATH="$here" python3 - "$work/cold/build-report.json" "$tree" <<'EOF'
 import json, sys
@@ -72,3 +115,13 @@ done
 echo "reports: $keep"
 printf "verify-build, cold (configs, prepare, all compiles): %5d s (bound 900 s)\n" "$cold"
 printf "verify-build, warm (nothing changed):                %5d s (bound 180 s)\n" "$warm"
+printf "longest silence (cold run):                          %5d s\n" \
+	"$(silence cold)"
+if [[ " $parts " == *" tiny "* ]]; then
+	printf "x86_64 tinyconfig, affected objects only: cold %5d s, warm %5d s\n" \
+		"$tiny_affected_cold" "$tiny_affected_warm"
+	printf "x86_64 tinyconfig, --full (whole kernel): cold %5d s, warm %5d s\n" \
+		"$tiny_full_cold" "$tiny_full_warm"
+	printf "longest silence (cold --full run):          %5d s\n" \
+		"$(silence tiny-full-cold)"
+fi

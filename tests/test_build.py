@@ -10,16 +10,18 @@ as the series `make` builds, so the cached O= directories serve both.
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
 
 from conftest import REPO, need_real_tree
-from pgwalk import affected, build, kbuild
+from pgwalk import affected, build, kbuild, selection_check
 
 VERIFY = os.path.join(REPO, "scripts", "verify-build.sh")
 DATES = {"GIT_AUTHOR_DATE": "1700000000 +0000",
@@ -192,6 +194,146 @@ def test_bad_input_is_refused(tmp_path):
     assert r.returncode == 1 and "not a directory" in r.stderr
 
 
+# -------------------------------------------------- config and progress
+
+def test_config_names_and_files(tmp_path):
+    tiny = kbuild.config_spec("tinyconfig")
+    assert tiny["target"] == "tinyconfig" and tiny["tag"] == "tinyconfig"
+    assert kbuild.config_spec("defconfig")["target"] == "defconfig"
+    cfg = tmp_path / "my.config"
+    cfg.write_text("CONFIG_MMU=y\n")
+    spec = kbuild.config_spec(str(cfg))
+    assert spec["file"] == str(cfg) and spec["target"] is None
+    assert spec["tag"].startswith("file-")
+    # An edited file is another build directory.
+    cfg.write_text("CONFIG_MMU=y\nCONFIG_SMP=y\n")
+    assert kbuild.config_spec(str(cfg))["tag"] != spec["tag"]
+    with pytest.raises(kbuild.BuildError) as e:
+        kbuild.config_spec("nosuchconfig")
+    assert "neither a config file nor one of" in str(e.value)
+
+
+def test_build_directory_is_per_config(tmp_path, monkeypatch):
+    monkeypatch.setattr(kbuild, "ROOT", str(tmp_path))
+    spec = build.load_arches()["x86_64"]
+    dirs = {kbuild.ArchBuild(None, "ab" * 20, "x86_64", spec, 1,
+                             kbuild.Launcher(False), print,
+                             config=kbuild.config_spec(c)).out
+            for c in ("allmodconfig", "tinyconfig")}
+    assert sorted(os.path.basename(d) for d in dirs) == [
+        "x86_64-allmodconfig-abababababab", "x86_64-tinyconfig-abababababab"]
+
+
+def test_progress_speaks_during_a_silent_step():
+    import io
+    from pgwalk.progress import Counter, Progress
+    out = io.StringIO()
+    say = Progress(out, interval=0.4)
+    counter = Counter()
+    say("start")
+    with say.step("x86_64: full build", counter):
+        for _ in range(10):
+            time.sleep(0.2)
+            counter.add(3)
+    say("done")
+    say.close()
+    lines = out.getvalue().splitlines()
+    ticks = [l for l in lines if "x86_64: full build:" in l]
+    assert len(ticks) >= 2, lines
+    assert ticks[-1].endswith("objects done")
+    assert lines[0].startswith("[ 0:00] start")
+    # Outside a step nothing is added.
+    time.sleep(0.6)
+    assert out.getvalue().splitlines() == lines
+
+
+def test_make_failures_name_the_object():
+    stderr = ("kernel/panic.c:12:1: error: expected ';'\n"
+              "make[3]: *** [/src/scripts/Makefile.build:250: kernel/panic.o]"
+              " Error 1\n"
+              "make[2]: *** [/src/scripts/Makefile.build:500: kernel] Error 2\n"
+              "make[1]: *** [/src/Makefile:1992: .] Error 2\n")
+    assert kbuild.failed_objects(stderr) == ["kernel/panic.o", "kernel", "."]
+
+
+# ---------------------------------------------- the selection check
+
+RECORD = """cmd_mm/a.o := gcc -Wp,-MMD,mm/.a.o.d -c -o mm/a.o {src}/mm/a.c
+
+source_mm/a.o := {src}/mm/a.c
+
+deps_mm/a.o := \\
+    $(wildcard include/config/FOO) \\
+  {src}/include/linux/forced.h \\
+  {src}/include/linux/b.h \\
+    $(wildcard include/config/BAR) \\
+  include/generated/autoconf.h \\
+
+mm/a.o: $(deps_mm/a.o)
+
+$(deps_mm/a.o):
+"""
+
+
+def test_records_are_read_as_tree_paths(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    (out / "mm").mkdir(parents=True)
+    (out / "include" / "generated").mkdir(parents=True)
+    (out / "include" / "generated" / "autoconf.h").write_text("")
+    (out / "mm" / ".a.o.cmd").write_text(RECORD.format(src=src))
+    # An archive: a command, no dependencies.
+    (out / "mm" / ".built-in.a.cmd").write_text(
+        "cmd_mm/built-in.a := ar cDPrST mm/built-in.a mm/a.o\n")
+    records = selection_check.read_records(str(out), str(src))
+    # The generated header is not a tree file; config options are no files.
+    assert records == {"mm/a.o": ("mm/a.c", {"include/linux/forced.h",
+                                             "include/linux/b.h"})}
+    found = selection_check.misses(records, ["include/linux/b.h"], set())
+    assert found == [("mm/a.o", "mm/a.c", "include/linux/b.h")]
+    assert selection_check.misses(records, ["include/linux/b.h"],
+                                  {"mm/a.c"}) == []
+    assert selection_check.misses(records, ["include/linux/c.h"], set()) == []
+
+
+@pytest.fixture
+def traced_build(tmp_path):
+    """A source tree and an O= directory whose record compiles mm/a.c with
+    a forced -include, as kbuild does."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    (src / "include" / "linux").mkdir(parents=True)
+    (src / "mm").mkdir()
+    (out / "mm").mkdir(parents=True)
+    (src / "include" / "linux" / "forced.h").write_text(
+        "#include <linux/d.h>\n")
+    (src / "include" / "linux" / "d.h").write_text("#define D 1\n")
+    (src / "include" / "linux" / "c.h").write_text("int c;\n")
+    (src / "include" / "linux" / "b.h").write_text(
+        "#include <linux/c.h>\n")
+    (src / "mm" / "a.c").write_text("#include <linux/b.h>\nint a;\n")
+    cmd = ("gcc -Wp,-MMD,mm/.a.o.d -I{src}/include -include "
+           "{src}/include/linux/forced.h -DX='\"x\"' -c -o mm/a.o "
+           "{src}/mm/a.c ; true mm/a.o").format(src=src)
+    (out / "mm" / ".a.o.cmd").write_text("cmd_mm/a.o := %s\n" % cmd)
+    return str(src), str(out)
+
+
+def test_include_path_is_traced_by_the_preprocessor(traced_build):
+    src, out = traced_build
+    env = dict(os.environ)
+    def trace(changed):
+        return selection_check.include_path(out, env, "mm/a.o", "mm/a.c",
+                                            changed, src)
+    assert trace("include/linux/c.h") == \
+        "mm/a.c -> include/linux/b.h -> include/linux/c.h"
+    assert trace("include/linux/forced.h") == \
+        "-include include/linux/forced.h on kbuild's command line"
+    assert trace("include/linux/d.h") == \
+        "-include include/linux/forced.h -> include/linux/d.h"
+    assert trace("include/linux/none.h") is None
+    # Tracing writes nothing next to the object (no .d file, no .o).
+    assert sorted(os.listdir(os.path.join(out, "mm"))) == [".a.o.cmd"]
+
+
 # ------------------------------------------------------ the real tree
 
 class RealRepo:
@@ -292,28 +434,258 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_distcc_compiles_a_real_object_on_localhost(real_repo, tmp_path):
+# ------------------------------- --full, resume and the selection check
+
+# Only the full build compiles this file: no commit of the series can
+# affect it, so no cell's selection holds it.
+PLANTED = "kernel/panic.c"
+PLANTED_ERROR = '\n#error "planted: only the full build compiles this"\n'
+# Reached by every object only through a -include on kbuild's command
+# line: no #include line names it, so the includer scan cannot see it.
+BLIND_SPOT = "include/linux/compiler-version.h"
+
+
+def replay(repo, parent, commits, path, change):
+    """Copies of `commits` on `parent`, each with `path` changed."""
+    env = dict(os.environ, GIT_DIR=repo, GIT_INDEX_FILE=repo + ".index",
+               **DATES)
+    for c in commits:
+        git(repo, "read-tree", c, env=env)
+        old = git(repo, "show", "%s:%s" % (c, path), env=env)
+        blob = git(repo, "hash-object", "-w", "--stdin", env=env,
+                   inp=change(old)).strip()
+        git(repo, "update-index", "--cacheinfo",
+            "100644,%s,%s" % (blob, path), env=env)
+        tree = git(repo, "write-tree", env=env).strip()
+        msg = git(repo, "log", "-1", "--format=%B", c, env=env)
+        parent = git(repo, "commit-tree", tree, "-p", parent, env=env,
+                     inp=msg).strip()
+    return parent
+
+
+def run_timed(args, interrupt=None, env=None):
+    """verify-build with its stderr lines timed.  interrupt(lines) is
+    asked every second; True sends Ctrl-C (SIGINT to the process group,
+    as a terminal does).  Returns (status, stdout, stderr, longest time
+    without a line)."""
+    p = subprocess.Popen([VERIFY, *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env,
+                         start_new_session=True)
+    lines, t0 = [], time.monotonic()
+
+    def watch():
+        while p.poll() is None:
+            if interrupt(lines):
+                os.killpg(p.pid, signal.SIGINT)
+                return
+            time.sleep(1)
+    if interrupt:
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+    for line in p.stderr:
+        lines.append((time.monotonic() - t0, line.rstrip("\n")))
+    out = p.stdout.read()
+    p.wait(timeout=300)
+    stamps = [0.0] + [t for t, _l in lines]
+    gap = max(b - a for a, b in zip(stamps, stamps[1:]))
+    return p.returncode, out, "\n".join(l for _t, l in lines), gap
+
+
+def objects_built(out):
+    """{object: mtime} of the objects kbuild finished in an O= dir."""
+    found = {}
+    for d, _subdirs, files in os.walk(out):
+        for f in files:
+            if f.startswith(".") and f.endswith(".o.cmd"):
+                obj = os.path.join(d, f[1:-4])
+                if os.path.exists(obj):
+                    found[os.path.relpath(obj, out)] = os.stat(obj).st_mtime_ns
+    return found
+
+
+@pytest.fixture(scope="module")
+def tiny_full(real_series, tmp_path_factory):
+    """The 6.1 series on a base with one planted error, built with --full
+    for x86_64 tinyconfig: interrupted once mid-way, then resumed to the
+    end.  The only full kernel build of the test suite."""
+    work = tmp_path_factory.mktemp("tiny-full")
+    tree = real_series["tree"]
+    repo = str(work / "k.git")
+    git(".", "clone", "-q", "--bare", "--shared", tree, repo)
+    base = git(repo, "rev-parse", "HEAD").strip()
+    series = git(repo, "rev-list", "--reverse",
+                 "HEAD..refs/heads/pgwalk/series").split()
+    planted = replay(repo, base, [base], PLANTED,
+                     lambda t: t + PLANTED_ERROR)
+    head = replay(repo, planted, series, PLANTED,
+                  lambda t: t + PLANTED_ERROR)
+    rng = "%s..%s" % (planted, head)
+    # A cold build directory: the interruption needs objects to build.
+    base_tree = git(repo, "rev-parse", planted + "^{tree}").strip()
+    outdir = os.path.join(kbuild.ROOT, "x86_64-tinyconfig-" + base_tree[:12])
+    shutil.rmtree(outdir, ignore_errors=True)
+    args = ["--full", "--config", "tinyconfig", "--arch", "x86_64"]
+    state = {"full_from": None}
+
+    def ctrl_c_mid_way(lines):
+        if state["full_from"] is None:
+            if any("full tinyconfig build of" in l for _t, l in lines):
+                state["full_from"] = len(objects_built(outdir))
+            return False
+        return len(objects_built(outdir)) >= state["full_from"] + 100
+    t0 = time.monotonic()
+    first = run_timed(args + ["--out", str(work / "first"), repo, rng],
+                      interrupt=ctrl_c_mid_way)
+    done_first = objects_built(outdir)
+    second = run_timed(args + ["--out", str(work / "second"), repo, rng])
+    with open(work / "second" / "build-report.json") as f:
+        report = json.load(f)
+    return {"repo": repo, "base": planted, "head": head, "series": series,
+            "outdir": outdir, "first": first, "second": second,
+            "done_first": done_first, "done_second": objects_built(outdir),
+            "report": report, "seconds": time.monotonic() - t0}
+
+
+def test_full_tinyconfig_names_the_planted_failure(tiny_full):
+    rc, out, err, _gap = tiny_full["second"]
+    assert rc == 1, err[-3000:]
+    full = tiny_full["report"]["full"]["x86_64"]
+    assert tiny_full["report"]["config"] == "tinyconfig"
+    assert full["status"] == "FAIL"
+    assert full["object"] == "kernel/panic.o", full
+    assert "planted" in full["error"]
+    assert "FAIL full tinyconfig build on x86_64: kernel/panic.o: " \
+        "kernel/panic.c:" in err
+    # No cell compiled it: only the full build did.
+    for c in tiny_full["report"]["commits"]:
+        assert PLANTED not in c["cells"]["x86_64"]["objects"]
+        assert c["cells"]["x86_64"]["status"] in ("OK", "n/a")
+    # make -k went on: the whole kernel except the planted file was built.
+    assert len(tiny_full["done_second"]) > 300
+    assert "kernel/panic.o" not in tiny_full["done_second"]
+    print("full tinyconfig: %d objects, two runs %.0f s" % (
+        len(tiny_full["done_second"]), tiny_full["seconds"]))
+
+
+def test_interrupted_full_build_resumes(tiny_full):
+    rc, _out, err, _gap = tiny_full["first"]
+    assert rc == 130, err[-3000:]
+    assert "interrupted" in err and "run the same command again to " \
+        "resume" in err
+    full = tiny_full["report"]["full"]["x86_64"]
+    kept, after = tiny_full["done_first"], tiny_full["done_second"]
+    # What the per-commit check compiles again (each cell's objects) is
+    # rebuilt; nothing else the interrupted run finished is.
+    selected = {f[:-2] + ".o" for c in tiny_full["report"]["commits"]
+                for f in c["cells"]["x86_64"]["objects"]}
+    rebuilt = sorted(o for o, t in kept.items() if after.get(o) != t)
+    assert set(rebuilt) <= selected, rebuilt
+    assert full["already"] >= len(kept) - len(rebuilt)
+    assert full["compiled"] <= len(after) - len(kept) + len(rebuilt) + 50
+    print("resume: %d objects kept from the interrupted run, %d rebuilt "
+          "(selection), %d compiled by the second run, %d in all" % (
+              len(kept) - len(rebuilt), len(rebuilt), full["compiled"],
+              len(after)))
+
+
+def test_progress_lines_per_cell_and_during_the_full_build(tiny_full):
+    for run in ("first", "second"):
+        _rc, _out, err, gap = tiny_full[run]
+        assert gap <= 30, "%s run: %.0f s without a line" % (run, gap)
+        print("%s run: longest silence %.1f s" % (run, gap))
+    err = tiny_full["second"][2]
+    # One line per cell as it finishes: commit, objects, seconds, verdict.
+    n = len(tiny_full["series"])
+    cells = [l for l in err.splitlines()
+             if re.search(r"\] x86_64 \d+/%d [0-9a-f]{12}: \d+ objects, "
+                          r"[\d.]+ s, (OK|n/a)$" % n, l)]
+    assert len(cells) == n, err[-3000:]
+    assert re.search(r"x86_64: full tinyconfig build: \d+ s, \d+ objects "
+                     r"done", tiny_full["first"][2] + err)
+
+
+def test_selection_check_passes_for_the_series(tiny_full):
+    check = tiny_full["report"]["selection_check"]["x86_64"]
+    assert check["beyond"] > 300
+    assert set(check["missed"].values()) == {0}, check["misses"]
+    assert "every selection complete" in tiny_full["second"][1]
+
+
+def test_selection_check_catches_a_blind_spot(tiny_full):
+    """A change reaching every object only through kbuild's -include: the
+    includer scan selects nothing, kbuild's records name the objects."""
+    repo, head = tiny_full["repo"], tiny_full["head"]
+    blind = replay(repo, head, [head], BLIND_SPOT,
+                   lambda t: t + "#define PGWALK_BLIND_SPOT 1\n")
+    assert affected.affected(repo, blind) == []
+    p = verify("--check-selection", "--config", "tinyconfig", "--arch",
+               "x86_64", repo, "%s..%s" % (tiny_full["base"], blind))
+    assert p.returncode == 1, p.stderr[-3000:]
+    assert re.search(
+        r"MISS %s on x86_64: \S+\.o depends on %s \(via -include %s on "
+        r"kbuild's command line\)" % (blind[:12], BLIND_SPOT, BLIND_SPOT),
+        p.stderr), p.stderr[-3000:]
+    # The series' own commits still pass.
+    assert "MISS" not in "".join(
+        l for l in p.stderr.splitlines() if blind[:12] not in l)
+
+
+def test_check_selection_needs_records_beyond_the_selection(real_repo):
+    """--check-selection where kbuild compiled only the selection."""
+    r = real_repo
+    head = r.commit(r.base, "touch", {
+        "mm/mincore.c": lambda t: t + "/* x */\n"})
+    p = verify("--check-selection", "--arch", "x86_64", r.path,
+               "%s..%s" % (r.base, head))
+    if "nothing to check" not in p.stderr:
+        # A --full or a user's build in that directory already: fine.
+        assert p.returncode == 0, p.stderr[-3000:]
+    else:
+        assert p.returncode == 1
+        assert "run with --full once" in p.stderr
+
+
+def test_distcc_spreads_over_two_hosts_and_survives_a_dead_one(tiny_full,
+                                                               tmp_path):
     if not shutil.which("distccd"):
         pytest.skip("distcc not installed (make check installs it)")
-    r = real_repo
-    head = r.commit(r.base, "touch mincore", {
-        "mm/mincore.c": lambda t: t + "/* through distcc */\n"})
-    port = free_port()
-    log = open(tmp_path / "distccd.log", "w")
-    # Listens on 127.0.0.1 only, and only takes jobs from it.
-    daemon = subprocess.Popen(
-        ["distccd", "--no-detach", "--daemon", "--listen", "127.0.0.1",
-         "--allow", "127.0.0.1", "--port", str(port), "--log-stderr",
-         "--log-level", "info"], stderr=log, start_new_session=True)
+    repo, head = tiny_full["repo"], tiny_full["head"]
+    # Four files compiled twice each (base, then the commit).
+    files = ["mm/mincore.c", "mm/mlock.c", "mm/mprotect.c", "mm/mmap.c"]
+    touched = head
+    for f in files:
+        touched = replay(repo, touched, [touched], f,
+                         lambda t: t + "/* through distcc */\n")
+    ports = [free_port() for _ in range(3)]
+    dead = ports.pop()
+    daemons, logs = [], []
+    for port in ports:
+        logs.append(tmp_path / ("distccd-%d.log" % port))
+        daemons.append(subprocess.Popen(
+            ["distccd", "--no-detach", "--daemon", "--listen", "127.0.0.1",
+             "--allow", "127.0.0.1", "--port", str(port), "--log-stderr",
+             "--log-level", "info"], stderr=open(logs[-1], "w"),
+            start_new_session=True))
+    hosts = " ".join("127.0.0.1:%d/1" % p for p in [dead] + ports)
+    env = dict(os.environ, DISTCC_DIR=str(tmp_path / "distcc"))
     try:
-        p = verify("--arch", "x86_64", "--no-ccache", "--distcc",
-                   "127.0.0.1:%d/2" % port, r.path, "%s..%s" % (r.base, head))
-        assert p.returncode == 0, p.stderr[-3000:]
-        assert "distcc (127.0.0.1:%d/2)" % port in p.stderr
         time.sleep(1)
-        text = (tmp_path / "distccd.log").read_text()
-        assert "COMPILE_OK" in text and "mincore" in text, text[-2000:]
+        p = subprocess.run(
+            [VERIFY, "--config", "tinyconfig", "--arch", "x86_64",
+             "--no-ccache", "--jobs", "2", "--distcc", hosts,
+             "--out", str(tmp_path / "out"), repo,
+             "%s..%s" % (head, touched)],
+            capture_output=True, text=True, env=env)
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(timeout=30)
-        log.close()
+        for d in daemons:
+            os.killpg(d.pid, signal.SIGTERM)
+            d.wait(timeout=30)
+    assert p.returncode == 0, p.stderr[-3000:]
+    spread = [log.read_text().count("COMPILE_OK") for log in logs]
+    print("distcc: compiles per daemon %s" % spread)
+    assert all(n > 0 for n in spread), spread
+    for f in files:
+        assert any(os.path.basename(f) in log.read_text() for log in logs)
+    report = json.load(open(tmp_path / "out" / "build-report.json"))
+    assert "127.0.0.1:%d/1" % dead in report["distcc_fallbacks"]["x86_64"]
+    assert "distcc host 127.0.0.1:%d/1 could not take" % dead in p.stderr

@@ -1,17 +1,21 @@
 """verify-build: every commit of the series compiles, on every architecture.
 
-    verify-build.sh [--arch LIST] [--jobs N] [--out DIR] [--full]
+    verify-build.sh [--arch LIST] [--config NAME|FILE] [--jobs N]
+                    [--out DIR] [--full] [--check-selection]
                     [--distcc HOSTS] [--no-ccache] TREE [RANGE]
 
 RANGE defaults to the series branch apply.sh made (HEAD..pgwalk/series).
-For each architecture (scripts/arches.conf) an allmodconfig O= directory is
-made once and reused (pgwalk/kbuild.py).  At the base, every object any
-commit can affect (pgwalk/affected.py) is compiled with kbuild, which
-records each compile command; then, commit by commit, the objects that
-commit can affect are compiled again with those recorded commands (kbuild
-itself when the commit changes a Makefile, Kconfig or script) and their
-warnings compared with the base's.  --full adds the complete allmodconfig
-build of the series head.
+For each architecture (scripts/arches.conf) an O= directory of the config
+(default allmodconfig) is made once and reused (pgwalk/kbuild.py).  At the
+base, every object any commit can affect (pgwalk/affected.py) is compiled
+with kbuild, which records each compile command; then, commit by commit,
+the objects that commit can affect are compiled again with those recorded
+commands (kbuild itself when the commit changes a Makefile, Kconfig or
+script) and their warnings compared with the base's.  --full adds the
+complete build of the config at the series head.  Last, each commit's
+selection is checked against the dependencies kbuild recorded in the O=
+directory (pgwalk/selection_check.py): an object that depends on a file
+the commit changes but was not compiled for it fails the run.
 """
 
 import argparse
@@ -22,8 +26,9 @@ import subprocess
 import sys
 import time
 
-from pgwalk import affected, gitops, kbuild
+from pgwalk import affected, gitops, kbuild, selection_check
 from pgwalk.kbuild import BuildError
+from pgwalk.progress import Progress
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -89,14 +94,19 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild, say):
                              "--", *every).split()) if every else set()
     built = set(ab.configured(sorted(at_base)))
     say("%s: base %s: %d objects (%d of the %d affected are not in this "
-        "allmodconfig)" % (ab.name, base[:12], len(built),
-                           len(at_base) - len(built), len(every)))
-    base_warn, errors, secs = ab.compile(sorted(built), kbuild_only=True)
+        "config)" % (ab.name, base[:12], len(built),
+                     len(at_base) - len(built), len(every)))
+    base_warn, errors, secs = ab.compile(
+        sorted(built), kbuild_only=True,
+        label="%s: base %s: compiling %d objects" % (ab.name, base[:12],
+                                                     len(built)))
     base_info = {"objects": len(built), "seconds": round(secs, 1),
                  "not_configured": sorted(at_base - built)}
     if errors:
         raise BuildError("%s: the base %s does not build: %s (not the "
                          "series' fault)" % (ab.name, base[:12], errors[0]))
+    say("%s base %s: %d objects, %.1f s, OK" % (ab.name, base[:12],
+                                                len(built), secs))
     cells = {}
     for i, c in enumerate(commits, 1):
         ab.src.checkout(c)
@@ -104,25 +114,82 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild, say):
         new = [f for f in wanted[c] if f not in at_base]
         objs = sorted({f for f in wanted[c] if f in built} |
                       set(ab.configured(new)))
-        say("%s: commit %d/%d %s: %d objects" % (
-            ab.name, i, len(commits), c[:12], len(objs)))
-        warns, errors, secs = ab.compile(objs,
-                                         kbuild_only=by_kbuild[c] or
-                                         bool(new))
+        name = "%s %d/%d %s" % (ab.name, i, len(commits), c[:12])
+        warns, errors, secs = ab.compile(
+            objs, kbuild_only=by_kbuild[c] or bool(new),
+            label="%s: compiling %d objects" % (name, len(objs)))
         cells[c] = cell_of(objs, warns, base_warn, errors, secs)
+        say("%s: %d objects, %.1f s, %s%s" % (
+            name, len(objs), secs, cells[c]["status"],
+            cell_detail(cells[c])))
     return cells, base_info
 
 
+def full_build(ab, head, say):
+    """The --full result of this architecture at the series head."""
+    say("%s: full %s build of %s" % (ab.name, ab.config["name"], head[:12]))
+    t0 = time.monotonic()
+    ab.src.checkout(head)
+    res = ab.full()
+    full = {"status": "FAIL" if res["errors"] else "OK",
+            "compiled": res["compiled"], "already": res["already"],
+            "seconds": round(time.monotonic() - t0, 1)}
+    if res["errors"]:
+        full["error"] = res["errors"][0]
+        full["object"] = (res["failed"] or
+                          [res["errors"][0].split(":", 1)[0]])[0]
+        full["failed"] = res["failed"]
+    say("%s full build: %d objects compiled (%d kept from before), "
+        "%.0f s, %s" % (ab.name, full["compiled"], full["already"],
+                        full["seconds"], full["status"] +
+                        (" %s: %s" % (full["object"], full["error"])
+                         if res["errors"] else "")))
+    return full
+
+
+def check_selection(ab, commits, changed, selected, required, say):
+    """The selection check of one architecture (pgwalk/selection_check);
+    BuildError when `required` and kbuild has compiled nothing beyond the
+    selection here."""
+    with kbuild.step(say, "%s: reading kbuild's dependency records" %
+                     ab.name):
+        res = selection_check.check(ab, commits, changed, selected, say)
+        every = set().union(*selected.values())
+        beyond = sum(1 for t, (src, _d) in
+                     selection_check.read_records(ab.out, ab.src.dir).items()
+                     if t.endswith(".o") and src and src not in every and
+                     not src.startswith(affected.NOT_KERNEL))
+    res["beyond"] = beyond
+    if required and not beyond:
+        raise BuildError(
+            "%s: nothing to check the selection against: kbuild has compiled "
+            "only the selection in %s; run with --full once, or build there "
+            "(make O=%s)" % (ab.name, ab.out, ab.out))
+    total = sum(res["missed"].values())
+    say("%s: selection check: %d kbuild records (%d objects beyond the "
+        "selection), %s" % (ab.name, res["records"], beyond,
+                            "%d misses" % total if total else
+                            "every commit's selection complete"))
+    return res
+
+
 def verify(tree, commits, base, arch_names, jobs, say, launcher,
-           full=False):
-    """The matrix {commit: {arch: cell}}, {arch: base compile} and
-    {arch: full-build result}."""
+           full=False, config=None, check_only=False):
+    """The matrix {commit: {arch: cell}}, {arch: base compile},
+    {arch: full-build result}, {arch: selection check} and
+    {arch: distcc fallbacks}."""
+    config = config or kbuild.config_spec("allmodconfig")
     arches = load_arches()
     matrix = {c: {} for c in commits}
-    fulls, bases = {}, {}
+    fulls, bases, checks, fallbacks = {}, {}, {}, {}
     src = kbuild.SourceCheckout(tree)
     base_tree = gitops.git(tree, "rev-parse", base + "^{tree}").strip()
-    files = {c: affected.affected(tree, c) for c in commits}
+    files, changed = {}, {}
+    with kbuild.step(say, "verify-build: finding what each of %d commits "
+                     "can affect" % len(commits)):
+        for c in commits:
+            files[c] = affected.affected(tree, c)
+            changed[c] = affected.changed_files(tree, c)
     # Commits whose build rules change are compiled by kbuild itself.
     by_kbuild = {c: bool(affected.build_files_changed(tree, c))
                  for c in commits}
@@ -136,45 +203,55 @@ def verify(tree, commits, base, arch_names, jobs, say, launcher,
             continue
         t0 = time.monotonic()
         ab = kbuild.ArchBuild(src, base_tree, name, spec, jobs, launcher,
-                              say)
+                              say, config=config)
         ab.setup(base)
-        say("%s: ready in %.0f s" % (name, time.monotonic() - t0))
+        say("%s: ready in %.0f s (O=%s)" % (name, time.monotonic() - t0,
+                                             ab.out))
         wanted = {c: affected.for_arch(files[c], spec["arch"])
                   for c in commits}
-        cells, bases[name] = verify_arch(tree, ab, base, commits, wanted,
-                                         by_kbuild, say)
-        for c, cell in cells.items():
-            matrix[c][name] = cell
+        if check_only:
+            for c in commits:
+                matrix[c][name] = {"status": "not compiled", "seconds": 0,
+                                   "objects": []}
+            selected = {c: set(wanted[c]) for c in commits}
+        else:
+            cells, bases[name] = verify_arch(tree, ab, base, commits,
+                                             wanted, by_kbuild, say)
+            for c, cell in cells.items():
+                matrix[c][name] = cell
+            selected = {c: set(cells[c]["objects"]) for c in commits}
         if full:
-            say("%s: full allmodconfig build of %s" % (name, commits[-1][:12]))
-            t0 = time.monotonic()
-            src.checkout(commits[-1])
-            compiled, errors = ab.full()
-            fulls[name] = {"status": "FAIL" if errors else "OK",
-                           "compiled": compiled,
-                           "seconds": round(time.monotonic() - t0, 1)}
-            if errors:
-                fulls[name]["error"] = errors[0]
-    return matrix, bases, fulls
+            fulls[name] = full_build(ab, commits[-1], say)
+        checks[name] = check_selection(ab, commits, changed, selected,
+                                       check_only and not full, say)
+        checks[name]["outdir"] = ab.out
+        if ab.distcc_fallbacks:
+            fallbacks[name] = ab.distcc_fallbacks
+    return matrix, bases, fulls, checks, fallbacks
+
+
+def cell_detail(cell):
+    if cell["status"] == "FAIL":
+        return " %s: %s" % (cell["object"], cell["error"])
+    if cell["status"] == "WARN":
+        return " " + cell["new_warnings"][0]
+    if cell["status"] == "not covered":
+        return " " + cell["why"]
+    return ""
 
 
 def cell_text(cell):
-    text = "%s (%d objs, %ss)" % (cell["status"], len(cell["objects"]),
-                                  cell["seconds"])
-    if cell["status"] == "FAIL":
-        text += " %s: %s" % (cell["object"], cell["error"])
-    elif cell["status"] == "WARN":
-        text += " " + cell["new_warnings"][0]
-    elif cell["status"] == "not covered":
-        text += " " + cell["why"]
-    return text
+    return "%s (%d objs, %ss)%s" % (cell["status"], len(cell["objects"]),
+                                    cell["seconds"], cell_detail(cell))
 
 
-def report(tree, commits, matrix, bases, fulls, arch_names, outdir,
-           launcher):
+def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
+           arch_names, outdir, launcher, config):
     subjects = {c: gitops.git(tree, "log", "-1", "--format=%s", c).strip()
                 for c in commits}
-    rows = ["| commit | " + " | ".join(arch_names) + " |",
+    rows = ["Config: %s.  Compilers: %s." % (config["name"],
+                                              launcher.describe()), "",
+            "| commit | " + " | ".join(arch_names) + " |",
             "|---|" + "---|" * len(arch_names)]
     for c in commits:
         rows.append("| %s %s | %s |" % (
@@ -182,19 +259,44 @@ def report(tree, commits, matrix, bases, fulls, arch_names, outdir,
             " | ".join(cell_text(matrix[c][a]) for a in arch_names)))
     table = "\n".join(rows)
     if fulls:
-        table += "\n\nFull allmodconfig build of the series head:\n" + \
-            "\n".join("  %s: %s, %d objects compiled, %ss%s" % (
-                a, f["status"], f["compiled"], f["seconds"],
-                (" " + f["error"]) if f.get("error") else "")
+        table += "\n\nFull %s build of the series head:\n" % \
+            config["name"] + "\n".join(
+                "  %s: %s, %d objects compiled (%d kept from an earlier "
+                "run), %ss%s" % (
+                    a, f["status"], f["compiled"], f["already"],
+                    f["seconds"], (" %s: %s" % (f["object"], f["error"]))
+                    if f.get("error") else "")
                 for a, f in sorted(fulls.items()))
+    if checks:
+        lines = []
+        for a, chk in sorted(checks.items()):
+            total = sum(chk["missed"].values())
+            lines.append("  %s: %d records, %d objects beyond the "
+                         "selection: %s" % (
+                             a, chk["records"], chk["beyond"],
+                             "%d objects missed" % total if total else
+                             "every selection complete"))
+            lines += ["    MISS %s: %s depends on %s via %s" % (
+                m["commit"][:12], m["object"], m["file"], m["via"])
+                for m in chk["misses"]]
+        table += "\n\nSelection checked against kbuild's dependency " \
+            "records:\n" + "\n".join(lines)
+    if fallbacks:
+        table += "\n\ndistcc hosts that could not take a job (the " \
+            "compile ran here instead):\n" + "\n".join(
+                "  %s: %s" % (a, ", ".join("%s (%d compiles)" % hc for hc in
+                                           sorted(f.items())))
+                for a, f in sorted(fallbacks.items()))
     if outdir:
         os.makedirs(outdir, exist_ok=True)
         with open(os.path.join(outdir, "build-report.json"), "w") as f:
             json.dump({"arches": arch_names, "compilers": launcher.describe(),
-                       "base": bases,
+                       "config": config["name"], "base": bases,
                        "commits": [{"commit": c, "subject": subjects[c],
                                     "cells": matrix[c]} for c in commits],
-                       "full": fulls}, f, indent=1, sort_keys=True)
+                       "full": fulls, "selection_check": checks,
+                       "distcc_fallbacks": fallbacks},
+                      f, indent=1, sort_keys=True)
             f.write("\n")
         with open(os.path.join(outdir, "build-report.md"), "w") as f:
             f.write(table + "\n\nObjects compiled per cell:\n\n")
@@ -214,16 +316,23 @@ def main(argv=None):
                    help="BASE..HEAD (default HEAD..%s)" % gitops.SERIES_BRANCH)
     p.add_argument("--arch", default=DEFAULT_ARCHES,
                    help="comma-separated (default %s)" % DEFAULT_ARCHES)
+    p.add_argument("--config", default="allmodconfig",
+                   help="allmodconfig (default), allyesconfig, allnoconfig, "
+                   "defconfig, tinyconfig, or a config file")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     p.add_argument("--out", help="directory for build-report.{json,md}")
     p.add_argument("--full", action="store_true",
-                   help="also build all of allmodconfig at the series head")
+                   help="also build all of the config at the series head")
+    p.add_argument("--check-selection", action="store_true",
+                   help="compile no commit: check each commit's selection "
+                   "against the dependencies kbuild recorded in the O= "
+                   "directory (with --full: after building everything)")
     p.add_argument("--distcc", metavar="HOSTS",
                    help="compile through distcc on these DISTCC_HOSTS")
     p.add_argument("--no-ccache", action="store_true")
     args = p.parse_args(argv)
     tree = os.path.abspath(args.tree)
-    say = lambda m: print(m, file=sys.stderr, flush=True)
+    say = Progress()
     arches = load_arches()
     names = [n for n in args.arch.split(",") if n]
     try:
@@ -231,6 +340,7 @@ def main(argv=None):
         if unknown or not names:
             raise BuildError("unknown architecture %s (known: %s)" % (
                 ", ".join(unknown) or "''", ", ".join(sorted(arches))))
+        config = kbuild.config_spec(args.config)
         if not os.path.isdir(tree):
             raise BuildError("%s: not a directory" % args.tree)
         rng = args.range or "HEAD..%s" % gitops.SERIES_BRANCH
@@ -247,19 +357,25 @@ def main(argv=None):
             raise BuildError("%s: empty range" % rng)
         launcher = kbuild.Launcher(not args.no_ccache, args.distcc)
         kbuild.lock_cache(say)
-        say("verify-build: %d commits on %s, compilers: %s" % (
-            len(commits), ", ".join(names), launcher.describe()))
+        say("verify-build: %d commits on %s, config %s, compilers: %s" % (
+            len(commits), ", ".join(names), config["name"],
+            launcher.describe()))
         t0 = time.monotonic()
-        matrix, bases, fulls = verify(tree, commits, base, names, args.jobs, say,
-                               launcher, args.full)
+        matrix, bases, fulls, checks, fallbacks = verify(
+            tree, commits, base, names, args.jobs, say, launcher,
+            full=args.full, config=config, check_only=args.check_selection)
     except (BuildError, gitops.GitError) as e:
+        say.close()
         print("verify-build: error: %s" % e, file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("verify-build: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        say.close()
+        print("verify-build: interrupted%s" % (": %s" % e if str(e) else ""),
+              file=sys.stderr)
         return 130
-    print(report(tree, commits, matrix, bases, fulls, names, args.out,
-                 launcher))
+    say.close()
+    print(report(tree, commits, matrix, bases, fulls, checks, fallbacks,
+                 names, args.out, launcher, config))
     bad = [(c, a) for c in commits for a in names
            if matrix[c][a]["status"] in ("FAIL", "WARN")]
     for c, a in bad:
@@ -267,10 +383,35 @@ def main(argv=None):
         print("verify-build: %s %s on %s: %s" % (
             cell["status"], c[:12], a,
             cell.get("error") or cell["new_warnings"][0]), file=sys.stderr)
-    bad += [(None, a) for a, f in fulls.items() if f["status"] == "FAIL"]
+    for a, f in sorted(fulls.items()):
+        if f["status"] == "FAIL":
+            bad.append((None, a))
+            print("verify-build: FAIL full %s build on %s: %s: %s" % (
+                config["name"], a, f["object"], f["error"]),
+                file=sys.stderr)
+    for a, chk in sorted(checks.items()):
+        for m in chk["misses"]:
+            print("verify-build: MISS %s on %s: %s depends on %s (via %s) "
+                  "but was not in the commit's selection" % (
+                      m["commit"][:12], a, m["object"], m["file"], m["via"]),
+                  file=sys.stderr)
+        missed = sum(chk["missed"].values())
+        if missed:
+            bad.append((None, a))
+            shown = len(chk["misses"])
+            if missed > shown:
+                print("verify-build: ... %d more objects missed on %s (%s)" %
+                      (missed - shown, a, ", ".join(
+                          "%s: %d" % (c[:12], n)
+                          for c, n in chk["missed"].items() if n)),
+                      file=sys.stderr)
+    for a, f in sorted(fallbacks.items()):
+        for host, n in sorted(f.items()):
+            print("verify-build: distcc host %s could not take %d compiles "
+                  "on %s; they ran here" % (host, n, a), file=sys.stderr)
     print("verify-build: %d commits x %d architectures in %.0f s: %s" % (
         len(commits), len(names), time.monotonic() - t0,
-        "%d failing cells" % len(bad) if bad else "all OK"),
+        "%d failures" % len(bad) if bad else "all OK"),
         file=sys.stderr)
     return 1 if bad else 0
 

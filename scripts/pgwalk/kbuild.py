@@ -5,33 +5,68 @@ Everything lives under CACHE/build/ (CACHE: $PGWALK_CACHE, default
   src/          the commit being built, checked out from the user's repo
                 with a private index (the user's index, HEAD and files are
                 never touched; the repo only lends its objects)
-  <arch>-<tree> one O= directory per architecture and base tree, reused
-                across runs; the two most recent per architecture are kept
+  <arch>-<config>-<tree>
+                one O= directory per architecture, config and base tree,
+                reused across runs; the two most recent per architecture
+                and config are kept
   launch/       gcc wrappers that put ccache and/or distcc in front of the
                 real compiler without changing the command kbuild records
   lock          one verify-build at a time per cache
 """
 
 import concurrent.futures
+import contextlib
 import fcntl
+import hashlib
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
+import tempfile
 import time
 
 from pgwalk import gitops
+from pgwalk.progress import Counter
 
 CACHE = os.environ.get("PGWALK_CACHE", os.path.join(
     os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
     "pgwalk-series"))
 ROOT = os.path.join(CACHE, "build")
 KEEP_PER_ARCH = 2
+# Configs made by a kbuild target; anything else must be a config file.
+CONFIG_TARGETS = ("allmodconfig", "allyesconfig", "allnoconfig",
+                  "defconfig", "tinyconfig")
+# A line kbuild prints for an object it compiles ("  CC [M]  mm/x.o").
+COMPILED = re.compile(r"^\s+(?:CC|AS|HOSTCC|HOSTCXX)(?: \[M\])?\s+(\S+\.o)$")
+# make -k's line for a target that failed.
+FAILED_TARGET = re.compile(r"\*\*\* \[(?:[^\]]*?:\d+: )?([^\]\s]+)\] Error")
 
 
 class BuildError(Exception):
     """Bad input or a build set-up that cannot go on."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a kbuild step; says what had been done."""
+
+
+def config_spec(value):
+    """{"name", "target", "file", "tag"} of a --config value: a kbuild
+    target (allmodconfig, defconfig, tinyconfig, ...) or a config file.
+    The tag names the O= directory; a file's tag is its content's hash,
+    so an edited file gets a fresh directory."""
+    if value in CONFIG_TARGETS:
+        return {"name": value, "target": value, "file": None, "tag": value}
+    if os.path.isfile(value):
+        path = os.path.abspath(value)
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()[:12]
+        return {"name": path, "target": None, "file": path,
+                "tag": "file-" + digest}
+    raise BuildError("--config %s: neither a config file nor one of %s" % (
+        value, ", ".join(CONFIG_TARGETS)))
 
 
 def lock_cache(say):
@@ -167,14 +202,32 @@ def parse_diagnostics(text, src):
     return warnings, errors
 
 
+def failed_objects(stderr):
+    """Targets make -k reports as failed, in order ("mm/x.o", ...)."""
+    seen = []
+    for target in FAILED_TARGET.findall(stderr):
+        if target not in seen:
+            seen.append(target)
+    return seen
+
+
+def step(say, label, counter=None):
+    """say.step(...) when say is a Progress, else nothing."""
+    if hasattr(say, "step"):
+        return say.step(label, counter)
+    return contextlib.nullcontext()
+
+
 class ArchBuild:
-    """One architecture's allmodconfig O= directory."""
+    """One architecture's O= directory for one config."""
 
     def __init__(self, src, base_tree, name, spec, jobs, launcher, say,
-                 out=None):
+                 out=None, config=None):
         self.src, self.name, self.spec = src, name, spec
         self.jobs, self.say = jobs, say
-        self.out = out or os.path.join(ROOT, "%s-%s" % (name, base_tree[:12]))
+        self.config = config or config_spec("allmodconfig")
+        self.out = out or os.path.join(ROOT, "%s-%s-%s" % (
+            name, self.config["tag"], base_tree[:12]))
         compilers = ["gcc"] + ([spec["cross"] + "gcc"] if spec["cross"]
                                else [])
         self.env = launcher.env(compilers)
@@ -188,18 +241,61 @@ class ArchBuild:
             args.append("CROSS_COMPILE=" + self.spec["cross"])
         return args + list(targets)
 
-    def make(self, *targets, check=True, quiet=True):
-        proc = subprocess.run(self.make_args(*targets, quiet=quiet),
-                              capture_output=True, text=True, env=self.env)
-        if check and proc.returncode != 0:
+    def run_make(self, *targets, label=None, keep_stdout=False,
+                 stderr_path=None):
+        """Run kbuild, counting the objects it compiles as it goes (the
+        progress ticker reports the count during long steps).  Returns
+        (returncode, stdout if keep_stdout else "", stderr, [compiled
+        objects]).  Ctrl-C stops make too and raises Interrupted."""
+        label = label or "%s: make %s" % (self.name, " ".join(targets))
+        counter, compiled, kept = Counter(), [], []
+        err = open(stderr_path, "w+") if stderr_path else \
+            tempfile.TemporaryFile("w+")
+        with err, step(self.say, label, counter):
+            proc = subprocess.Popen(self.make_args(*targets, quiet=False),
+                                    stdout=subprocess.PIPE, stderr=err,
+                                    text=True, errors="replace",
+                                    env=self.env)
+            try:
+                for line in proc.stdout:
+                    m = COMPILED.match(line.rstrip("\n"))
+                    if m:
+                        compiled.append(m.group(1))
+                        counter.add()
+                    if keep_stdout:
+                        kept.append(line)
+                proc.wait()
+            except KeyboardInterrupt:
+                # A terminal's Ctrl-C reaches make too; a signal sent to
+                # this process alone must still stop it.
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                raise Interrupted("%s: interrupted after %d objects" % (
+                    label, len(compiled)))
+            err.seek(0)
+            stderr = err.read()
+        return proc.returncode, "".join(kept), stderr, compiled
+
+    def make(self, *targets, check=True, label=None, keep_stdout=False):
+        rc, out, err, _compiled = self.run_make(*targets, label=label,
+                                                keep_stdout=keep_stdout)
+        if check and rc != 0:
             raise BuildError("%s: make %s failed: %s" % (
-                self.name, " ".join(targets), proc.stderr.strip()[-800:]))
-        return proc
+                self.name, " ".join(targets), err.strip()[-800:]))
+        return rc, out, err
 
     def evict_old(self):
-        """Keep the KEEP_PER_ARCH most recently used O= dirs of this arch."""
+        """Keep the KEEP_PER_ARCH most recently used O= dirs of this arch
+        and config (and drop those named without a config, by earlier
+        versions)."""
         mine = [os.path.join(ROOT, d) for d in os.listdir(ROOT)
-                if d.startswith(self.name + "-") and
+                if (d.startswith("%s-%s-" % (self.name, self.config["tag"]))
+                    or re.fullmatch(re.escape(self.name) + r"-[0-9a-f]{12}",
+                                    d)) and
                 os.path.join(ROOT, d) != self.out]
         mine.sort(key=os.path.getmtime, reverse=True)
         for old in mine[KEEP_PER_ARCH - 1:]:
@@ -208,14 +304,25 @@ class ArchBuild:
             shutil.rmtree(old, ignore_errors=True)
 
     def setup(self, base):
-        """allmodconfig (WERROR off) and prepare, at the base commit."""
-        self.src.checkout(base)
+        """The config (WERROR off) and prepare, at the base commit."""
+        with step(self.say, "%s: checking out %s" % (self.name, base[:12])):
+            self.src.checkout(base)
         config = os.path.join(self.out, ".config")
         if not os.path.exists(config):
             self.evict_old()
-            self.say("%s: allmodconfig in %s" % (self.name, self.out))
+            self.say("%s: %s in %s" % (self.name, self.config["name"],
+                                       self.out))
             os.makedirs(self.out, exist_ok=True)
-            self.make("allmodconfig")
+            if self.config["target"]:
+                self.make(self.config["target"])
+            else:
+                shutil.copy(self.config["file"], config + ".pgwalk-new")
+                os.replace(config + ".pgwalk-new", config)
+                try:
+                    self.make("olddefconfig")
+                except BuildError:
+                    os.unlink(config)
+                    raise
         os.utime(self.out)
         with open(config) as f:
             werror = "CONFIG_WERROR=y" in f.read()
@@ -227,10 +334,10 @@ class ArchBuild:
                            check=True)
             self.make("olddefconfig")
         self.say("%s: prepare" % self.name)
-        self.make("prepare")
+        self.make("prepare", label="%s: prepare" % self.name)
 
     def configured(self, cfiles):
-        """The files of cfiles this allmodconfig builds.
+        """The files of cfiles this config builds.
 
         kbuild compiles any object it is asked for by name, configured or
         not, so the question goes to its dry run of the top directories
@@ -243,8 +350,11 @@ class ArchBuild:
         tops = sorted({"/".join(f.split("/")[:2 if f.startswith("arch/")
                                                else 1]) + "/"
                        for f in cfiles if "/" in f})
-        proc = self.make("-n", "-k", *tops, check=False)
-        built = set(re.findall(r"(?:^|\s)-c -o (\S+)\.o(?=\s)", proc.stdout))
+        _rc, out, _err = self.make(
+            "-n", "-k", *tops, check=False, keep_stdout=True,
+            label="%s: asking kbuild which of %d files it builds" % (
+                self.name, len(cfiles)))
+        built = set(re.findall(r"(?:^|\s)-c -o (\S+)\.o(?=\s)", out))
         return [f for f in cfiles if f[:-2] in built]
 
     def remove_objects(self, cfiles):
@@ -254,19 +364,21 @@ class ArchBuild:
             if os.path.exists(path):
                 os.unlink(path)
 
-    def kbuild_compile(self, cfiles):
+    def kbuild_compile(self, cfiles, label):
         """Build these objects afresh in one make: ({warning}, [errors]).
         The callers ask only for objects configured() found."""
         if not cfiles:
             return set(), []
         self.remove_objects(cfiles)
-        proc = self.make("-k", *[f[:-2] + ".o" for f in cfiles], check=False)
-        warnings, errors = parse_diagnostics(proc.stderr, self.src.dir)
-        if proc.returncode != 0 and not errors:
-            errors = [l for l in proc.stderr.splitlines() if l.strip()][-1:]
+        rc, _out, stderr, _compiled = self.run_make(
+            "-k", *[f[:-2] + ".o" for f in cfiles], label=label)
+        warnings, errors = parse_diagnostics(stderr, self.src.dir)
+        if rc != 0 and not errors:
+            errors = [l for l in stderr.splitlines() if l.strip()][-1:]
+        self.distcc_notes(stderr)
         return warnings, errors
 
-    def direct_compile(self, cfiles):
+    def direct_compile(self, cfiles, label):
         """Run kbuild's recorded compile command of each object, jobs at a
         time: the same compiler invocation kbuild would make, without
         kbuild's seconds of start-up per make.  Returns ({warning},
@@ -275,54 +387,84 @@ class ArchBuild:
         for f in cfiles:
             cmd = recorded_command(self.out, f[:-2] + ".o")
             (todo if cmd else missing).append((f, cmd))
+        counter = Counter()
 
         def run(item):
-            return subprocess.run(item[1], shell=True, cwd=self.out,
+            proc = subprocess.run(item[1], shell=True, cwd=self.out,
                                   env=self.env, capture_output=True,
-                                  text=True)
+                                  text=True, errors="replace")
+            counter.add()
+            return proc
         warnings, errors = set(), []
-        with concurrent.futures.ThreadPoolExecutor(self.jobs) as pool:
+        with step(self.say, label, counter), \
+                concurrent.futures.ThreadPoolExecutor(self.jobs) as pool:
             for (f, _cmd), proc in zip(todo, pool.map(run, todo)):
                 w, e = parse_diagnostics(proc.stderr, self.src.dir)
                 warnings |= w
                 if proc.returncode != 0 and not e:
                     e = ["%s: compiler exit status %d" % (f, proc.returncode)]
                 errors += e
+                self.distcc_notes(proc.stderr)
         return warnings, errors, [f for f, _c in missing]
 
-    def compile(self, cfiles, kbuild_only=False):
+    def compile(self, cfiles, kbuild_only=False, label=None):
         """({warning}, [errors], seconds) for these files."""
+        label = label or "%s: compiling %d objects" % (self.name,
+                                                       len(cfiles))
         t0 = time.monotonic()
         warnings, errors, rest = set(), [], list(cfiles)
         if not kbuild_only:
-            warnings, errors, rest = self.direct_compile(cfiles)
-        w, e = self.kbuild_compile(rest)
+            warnings, errors, rest = self.direct_compile(cfiles, label)
+        w, e = self.kbuild_compile(rest, label)
         return warnings | w, errors + e, time.monotonic() - t0
 
+    # distcc says on stderr when a host cannot take a job; the compile
+    # then runs here.  Counted per host for the report.
+    FALLBACK = re.compile(r"failed to distribute .* to (\S+?),? running "
+                          r"locally instead")
+    distcc_fallbacks = None
+
+    def distcc_notes(self, stderr):
+        for host in self.FALLBACK.findall(stderr):
+            if self.distcc_fallbacks is None:
+                self.distcc_fallbacks = {}
+            self.distcc_fallbacks[host] = \
+                self.distcc_fallbacks.get(host, 0) + 1
+
+    def built_objects(self):
+        """Objects kbuild has finished in the O= directory: those with a
+        .cmd record (kbuild writes it only after the compile succeeded)."""
+        found = 0
+        for _d, _subdirs, files in os.walk(self.out):
+            found += sum(1 for f in files
+                         if f.startswith(".") and f.endswith(".o.cmd"))
+        return found
+
     def full(self):
-        """The whole allmodconfig build at the current checkout; kbuild
+        """The whole build of this config at the current checkout; kbuild
         keeps what it built, so an interrupted run resumes where it
-        stopped.  Returns (objects compiled, [errors]); says how far it
-        is every 500 objects."""
-        args = self.make_args("-k", "all", quiet=False)
+        stopped.  Returns {"compiled", "already", "errors", "objects"
+        (failed targets)}."""
+        already = self.built_objects()
+        if already:
+            self.say("%s: full build: %d objects already built here "
+                     "(kept from an earlier run)" % (self.name, already))
         errlog = os.path.join(self.out, ".pgwalk-full-stderr")
-        compiled = 0
-        with open(errlog, "w") as err:
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err,
-                                    text=True, env=self.env)
-            for line in proc.stdout:
-                if re.match(r"^\s+CC(?: \[M\])?\s+\S+\.o$", line.rstrip()):
-                    compiled += 1
-                    if compiled % 500 == 0:
-                        self.say("%s: full build: %d objects compiled" % (
-                            self.name, compiled))
-            proc.wait()
-        with open(errlog) as f:
-            stderr = f.read()
+        try:
+            rc, _out, stderr, compiled = self.run_make(
+                "-k", "all", label="%s: full %s build" % (
+                    self.name, self.config["name"]), stderr_path=errlog)
+        except Interrupted as e:
+            raise Interrupted("%s; run the same command again to resume" %
+                              e) from None
         _w, errors = parse_diagnostics(stderr, self.src.dir)
-        if proc.returncode != 0 and not errors:
+        if rc != 0 and not errors:
             errors = [l for l in stderr.splitlines() if l.strip()][-1:]
-        return compiled, errors
+        self.distcc_notes(stderr)
+        failed = [t for t in failed_objects(stderr) if t.endswith(".o")] \
+            or failed_objects(stderr)
+        return {"compiled": len(compiled), "already": already,
+                "errors": errors if rc != 0 else [], "failed": failed}
 
     def full_count(self):
         """How many objects a --full build compiles here: kbuild's dry
@@ -335,11 +477,13 @@ class ArchBuild:
         if os.path.exists(stamp):
             with open(stamp) as f:
                 return int(f.read())
-        proc = self.make("-n", "-k", "all", check=False, quiet=True)
+        _rc, out, _err = self.make("-n", "-k", "all", check=False,
+                                   keep_stdout=True,
+                                   label="%s: counting the objects of a full "
+                                   "build (dry run)" % self.name)
         # Each object shows up twice: its command, and the line that saves
         # the command into its .cmd file.
-        count = len(set(re.findall(r"(?:^|\s)-c -o (\S+\.o)\s",
-                                   proc.stdout)))
+        count = len(set(re.findall(r"(?:^|\s)-c -o (\S+\.o)\s", out)))
         with open(stamp, "w") as f:
             f.write("%d\n" % count)
         return count
