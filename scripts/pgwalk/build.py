@@ -154,20 +154,14 @@ def check_selection(ab, commits, changed, selected, required, say):
     with kbuild.step(say, "%s: reading kbuild's dependency records" %
                      ab.name):
         res = selection_check.check(ab, commits, changed, selected, say)
-        every = set().union(*selected.values())
-        beyond = sum(1 for t, (src, _d) in
-                     selection_check.read_records(ab.out, ab.src.dir).items()
-                     if t.endswith(".o") and src and src not in every and
-                     not src.startswith(affected.NOT_KERNEL))
-    res["beyond"] = beyond
-    if required and not beyond:
+    if required and not res["beyond"]:
         raise BuildError(
             "%s: nothing to check the selection against: kbuild has compiled "
             "only the selection in %s; run with --full once, or build there "
             "(make O=%s)" % (ab.name, ab.out, ab.out))
     total = sum(res["missed"].values())
     say("%s: selection check: %d kbuild records (%d objects beyond the "
-        "selection), %s" % (ab.name, res["records"], beyond,
+        "selection), %s" % (ab.name, res["records"], res["beyond"],
                             "%d misses" % total if total else
                             "every commit's selection complete"))
     return res

@@ -17,6 +17,7 @@ import os
 import shlex
 import subprocess
 
+from pgwalk.affected import NOT_KERNEL
 from pgwalk.kbuild import recorded_command
 
 # How many misses per commit and architecture get their include path
@@ -25,12 +26,16 @@ TRACED = 5
 
 
 def parse_record(text):
-    """(target, source, [dependencies]) of one .cmd file's text, or None
-    when kbuild recorded no dependencies there (archives, links).
-    $(wildcard ...) entries are config options, not files."""
+    """(target, source, [dependencies], kernel) of one .cmd file's text,
+    or None when kbuild recorded no dependencies there (archives, links).
+    $(wildcard ...) entries are config options, not files.  kernel: built
+    by the kernel's compiler command (-D__KERNEL__), not a host tool."""
     target = source = None
-    deps, in_deps = [], False
+    deps, in_deps, kernel = [], False, False
     for line in text.splitlines():
+        if line.startswith(("cmd_", "savedcmd_")) and " := " in line:
+            kernel = " -D__KERNEL__ " in line
+            continue
         if in_deps:
             entry = line.strip().rstrip("\\").strip()
             if entry and not entry.startswith("$(wildcard"):
@@ -49,7 +54,7 @@ def parse_record(text):
                 deps += [d for d in rest.split() if d]
     if target is None or (source is None and not deps):
         return None
-    return target, source, deps
+    return target, source, deps, kernel
 
 
 def tree_path(path, srcdir, out):
@@ -67,8 +72,8 @@ def tree_path(path, srcdir, out):
 
 
 def read_records(out, srcdir):
-    """{target: (source tree path or None, {dependency tree paths})} of
-    every .cmd file under the O= directory."""
+    """{target: (source tree path or None, {dependency tree paths},
+    kernel)} of every .cmd file under the O= directory."""
     srcdir = os.path.normpath(srcdir)
     records = {}
     for d, _subdirs, files in os.walk(out):
@@ -83,11 +88,11 @@ def read_records(out, srcdir):
                 continue
             if not parsed:
                 continue
-            target, source, deps = parsed
+            target, source, deps, kernel = parsed
             deps = {p for p in (tree_path(x, srcdir, out) for x in deps)
                     if p}
             src = tree_path(source, srcdir, out) if source else None
-            records[target] = (src, deps)
+            records[target] = (src, deps, kernel)
     return records
 
 
@@ -96,7 +101,7 @@ def misses(records, changed, selected):
     a file in `changed` and whose source is not in `selected`."""
     changed = set(changed)
     found = []
-    for target, (source, deps) in sorted(records.items()):
+    for target, (source, deps, _kernel) in sorted(records.items()):
         hit = sorted(deps & changed)
         if hit and source not in selected:
             found.append((target, source, hit[0]))
@@ -168,12 +173,22 @@ def include_path(out, env, target, source, changed, srcdir):
     return None
 
 
+def beyond(records, selected):
+    """Kernel objects kbuild compiled that no selection holds: what the
+    check has to go on."""
+    every = set().union(*selected.values()) if selected else set()
+    return sum(1 for target, (source, _deps, kernel) in records.items()
+               if kernel and target.endswith(".o") and source and
+               source not in every and not source.startswith(NOT_KERNEL))
+
+
 def check(ab, commits, changed, selected, say):
     """Misses of every commit on this architecture, with their include
-    paths: {"records": N, "misses": [{commit, object, source, file, via}],
-    "missed": {commit: count}}."""
+    paths: {"records": N, "beyond": M, "misses": [{commit, object,
+    source, file, via}], "missed": {commit: count}}."""
     records = read_records(ab.out, ab.src.dir)
-    result = {"records": len(records), "misses": [], "missed": {}}
+    result = {"records": len(records), "beyond": beyond(records, selected),
+              "misses": [], "missed": {}}
     for c in commits:
         found = misses(records, changed[c], selected[c])
         result["missed"][c] = len(found)
