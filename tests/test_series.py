@@ -294,3 +294,22 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
     splat = proofs.boot_summary(dict(boot, problems=["lockdep: x"]))
     assert not splat["ok"]
     assert messages.boot_words(splat).startswith("FAIL: lockdep")
+
+
+def test_base_commit_only_when_others_can_have_it(minigit, tmp_path):
+    from pgwalk import gitops
+    head = git(minigit, "rev-parse", "HEAD").strip()
+    assert not gitops.base_is_public(minigit, head)
+    git(minigit, "tag", "v0.1")
+    assert gitops.base_is_public(minigit, head)
+    # A plain tree unpacked by fetch-tree.sh says which package it is.
+    tree = tmp_path / "linux-source-6.1"
+    tree.mkdir()
+    (tree / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 1\n"
+                                   "SUBLEVEL = 192\n")
+    assert gitops.plain_tree_origin(str(tree)) == \
+        "Linux 6.1.192 (unpacked source)"
+    (tmp_path / "linux-source-6.1.deb-used").write_text(
+        "linux-source-6.1_6.1.192-2_all.deb\n")
+    assert gitops.plain_tree_origin(str(tree)) == \
+        "Linux 6.1.192, as unpacked from Debian's linux-source-6.1 6.1.192-2"

@@ -106,7 +106,7 @@ def why_on_this_tree(per_vma_lock):
                 "also write-lock the VMA, and a VMA must never be "
                 "write-locked without the mmap lock held for write; the "
                 "mode makes the walker do or check exactly that.")
-    return ("This tree has no per-VMA locks, so the modes differ only in "
+    return ("This kernel has no per-VMA locks, so the modes differ only in "
             "the mmap lock assertion.  That is still worth having: the "
             "locking rule of a walk is written next to its callbacks, "
             "lockdep reports a caller that walks with the lock held only "
