@@ -160,3 +160,29 @@ def test_cover_letter_words_are_checked():
     found = textcheck.check_words(textcheck.cover_text(bad), False, "cover")
     assert any("tool word" in d for d in found)
     assert any("file:line" in d for d in found)
+
+
+def test_core_text_is_true_for_the_tree():
+    """The core's message and kernel-doc speak of VMA locks only on a
+    tree that has them (the checker would catch them on 6.1)."""
+    import os
+    from conftest import FIXTURES
+    from pgwalk import core
+    mini = os.path.join(FIXTURES, "minitree")
+    for per_vma in (False, True):
+        msg = messages.core_message(ME, per_vma)
+        words = textcheck.check_words(msg, False, "core")
+        doc = core.core_edits(mini, per_vma)
+        added = "\n".join(doc.values())
+        found = textcheck.VMA_LOCKING.search(added)
+        if per_vma:
+            assert words and found, (words, found)
+        else:
+            assert words == [] and found is None, (words, found)
+            assert "No functional change" in msg
+    decided = {"tables": [MLOCK], "per_vma_lock": True}
+    _s, body = messages.cover_letter(decided, {})
+    assert "write-locks each VMA" in body
+    decided["per_vma_lock"] = False
+    _s, body = messages.cover_letter(decided, {})
+    assert textcheck.check_words(body, False, "cover") == []

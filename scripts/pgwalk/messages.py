@@ -102,10 +102,10 @@ def mode_effect(mode, per_vma_lock):
 def why_on_this_tree(per_vma_lock):
     """Why the annotation is worth having on the tree (a paragraph)."""
     if per_vma_lock:
-        return ("With per-VMA locks a walk that changes page tables must "
-                "also write-lock the VMA, and a VMA must never be "
-                "write-locked without the mmap lock held for write; the "
-                "mode makes the walker do or check exactly that.")
+        return ("A walk that changes page tables must also write-lock "
+                "the VMA, and a VMA must never be write-locked without the "
+                "mmap lock held for write; the mode makes the walker do or "
+                "check exactly that.")
     return ("This kernel has no per-VMA locks, so the modes differ only in "
             "the mmap lock assertion.  That is still worth having: the "
             "locking rule of a walk is written next to its callbacks, "
