@@ -443,6 +443,9 @@ PLANTED_ERROR = '\n#error "planted: only the full build compiles this"\n'
 # Reached by every object only through a -include on kbuild's command
 # line: no #include line names it, so the includer scan cannot see it.
 BLIND_SPOT = "include/linux/compiler-version.h"
+# Reached only through a wrapper kbuild generates for x86 (generic-y):
+# no file in the tree includes it by this name.
+GENERATED_SPOT = "include/asm-generic/kmap_size.h"
 
 
 def replay(repo, parent, commits, path, change):
@@ -611,23 +614,33 @@ def test_selection_check_passes_for_the_series(tiny_full):
     assert "every selection complete" in tiny_full["second"][1]
 
 
-def test_selection_check_catches_a_blind_spot(tiny_full):
-    """A change reaching every object only through kbuild's -include: the
-    includer scan selects nothing, kbuild's records name the objects."""
+def test_selection_check_catches_blind_spots(tiny_full):
+    """Changes the includer scan cannot see: one reaching every object
+    only through kbuild's -include, one reaching x86 objects only through
+    a header kbuild generates (asm/kmap_size.h wraps asm-generic's).  The
+    scan selects nothing; kbuild's records name the objects."""
     repo, head = tiny_full["repo"], tiny_full["head"]
-    blind = replay(repo, head, [head], BLIND_SPOT,
-                   lambda t: t + "#define PGWALK_BLIND_SPOT 1\n")
-    assert affected.affected(repo, blind) == []
+    forced = replay(repo, head, [head], BLIND_SPOT,
+                    lambda t: t + "#define PGWALK_BLIND_SPOT 1\n")
+    generated = replay(repo, forced, [forced], GENERATED_SPOT,
+                       lambda t: t + "#define PGWALK_BLIND_SPOT 2\n")
+    assert affected.affected(repo, forced) == []
+    assert affected.affected(repo, generated) == []
     p = verify("--check-selection", "--config", "tinyconfig", "--arch",
-               "x86_64", repo, "%s..%s" % (tiny_full["base"], blind))
+               "x86_64", repo, "%s..%s" % (tiny_full["base"], generated))
     assert p.returncode == 1, p.stderr[-3000:]
     assert re.search(
         r"MISS %s on x86_64: \S+\.o depends on %s \(via -include %s on "
-        r"kbuild's command line\)" % (blind[:12], BLIND_SPOT, BLIND_SPOT),
+        r"kbuild's command line\)" % (forced[:12], BLIND_SPOT, BLIND_SPOT),
+        p.stderr), p.stderr[-3000:]
+    assert re.search(
+        r"MISS %s on x86_64: \S+\.o depends on %s \(via \S+\.[cS] -> .*"
+        r"arch/x86/include/generated/asm/kmap_size.h \(generated\) -> "
+        r"%s\)" % (generated[:12], GENERATED_SPOT, GENERATED_SPOT),
         p.stderr), p.stderr[-3000:]
     # The series' own commits still pass.
-    assert "MISS" not in "".join(
-        l for l in p.stderr.splitlines() if blind[:12] not in l)
+    assert [l for l in p.stderr.splitlines() if "MISS" in l and
+            forced[:12] not in l and generated[:12] not in l] == []
 
 
 def test_check_selection_needs_records_beyond_the_selection(tmp_path):
@@ -666,7 +679,8 @@ def test_distcc_spreads_over_two_hosts_and_survives_a_dead_one(tiny_full,
     if not shutil.which("distccd"):
         pytest.skip("distcc not installed (make check installs it)")
     repo, head = tiny_full["repo"], tiny_full["head"]
-    # Four files compiled twice each (base, then the commit).
+    # Four more commits on the series, in the build directory of the full
+    # build: every compile (base, cells) goes through distcc.
     files = ["mm/mincore.c", "mm/mlock.c", "mm/mprotect.c", "mm/mmap.c"]
     touched = head
     for f in files:
@@ -690,7 +704,7 @@ def test_distcc_spreads_over_two_hosts_and_survives_a_dead_one(tiny_full,
             [VERIFY, "--config", "tinyconfig", "--arch", "x86_64",
              "--no-ccache", "--jobs", "2", "--distcc", hosts,
              "--out", str(tmp_path / "out"), repo,
-             "%s..%s" % (head, touched)],
+             "%s..%s" % (tiny_full["base"], touched)],
             capture_output=True, text=True, env=env)
     finally:
         for d in daemons:

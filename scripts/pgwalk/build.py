@@ -65,9 +65,10 @@ def ensure_compiler(name, spec, say):
                          % (name, cc, spec["package"]))
     say("%s: installing %s" % (name, spec["package"]))
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    r = subprocess.run(["apt-get", "install", "-y", "-qq",
-                        "--no-install-recommends", spec["package"]],
-                       env=env, capture_output=True, text=True)
+    with kbuild.step(say, "%s: installing %s" % (name, spec["package"])):
+        r = subprocess.run(["apt-get", "install", "-y", "-qq",
+                            "--no-install-recommends", spec["package"]],
+                           env=env, capture_output=True, text=True)
     if r.returncode != 0 or not shutil.which(cc):
         raise BuildError("%s: apt-get install %s failed: %s" % (
             name, spec["package"], r.stderr.strip()[-300:]))

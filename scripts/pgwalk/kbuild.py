@@ -77,7 +77,8 @@ def lock_cache(say):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         say("waiting for another verify-build using %s" % ROOT)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        with step(say, "waiting for another verify-build"):
+            fcntl.flock(fd, fcntl.LOCK_EX)
     # Earlier versions kept one clone per base commit: src-<commit>.
     for old in os.listdir(ROOT):
         if old.startswith("src-"):

@@ -140,7 +140,7 @@ def include_path(out, env, target, source, changed, srcdir):
     def shown(path):
         full = path if os.path.isabs(path) else os.path.join(out, path)
         if not os.path.isabs(path) and os.path.exists(full):
-            return path + " (generated)"
+            return os.path.normpath(path) + " (generated)"
         return tree_path(full, srcdir, "/nonexistent") or path
     # Line markers: '# N "file" 1' enters file, '# N "file" 2' returns to
     # it, '# N "file"' names the current file.
