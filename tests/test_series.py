@@ -313,3 +313,17 @@ def test_base_commit_only_when_others_can_have_it(minigit, tmp_path):
         "linux-source-6.1_6.1.192-2_all.deb\n")
     assert gitops.plain_tree_origin(str(tree)) == \
         "Linux 6.1.192, as unpacked from Debian's linux-source-6.1 6.1.192-2"
+
+
+def test_mode_grouping_never_repeats_a_subject(minigit):
+    head = git(minigit, "rev-parse", "HEAD").strip()
+    two = [table("a_walk_ops", "mm/mprotect.c", "PGWALK_WRLOCK", line=1),
+           table("b_walk_ops", "mm/mprotect.c", "PGWALK_WRLOCK", line=2)]
+    new = series.make_commits(minigit, head, {"tables": two}, {},
+                              {"mm/mprotect.c": "x\n"}, lambda m: None,
+                              "mode", partial_edit=lambda t, g: {
+                                  f: "y\n" for f in g})
+    log = git(minigit, "log", "--reverse", "--format=%s",
+              "%s..%s" % (head, new)).splitlines()
+    assert log == ["mm/mprotect: annotate a_walk_ops with PGWALK_WRLOCK",
+                   "mm/mprotect: annotate b_walk_ops with PGWALK_WRLOCK"]

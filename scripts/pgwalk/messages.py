@@ -147,12 +147,17 @@ def subject_prefix(files):
     return "/".join(common) if common else "treewide"
 
 
-def patch_subject(tables):
+def patch_subject(tables, by_name=False):
+    """by_name: name the table (one-table patches whose subject would
+    repeat another's, as the mode grouping makes)."""
     files = sorted({t["file"] for t in tables})
     prefix = subject_prefix(files)
     if len(tables) == 1 and tables[0].get("split"):
         return "%s: split %s by locking mode" % (prefix, tables[0]["name"])
     modes = {m for t in tables for m in all_modes(t)}
+    if len(modes) == 1 and len(tables) == 1 and by_name:
+        return "%s: annotate %s with %s" % (prefix, tables[0]["name"],
+                                            modes.pop())
     if len(modes) == 1:
         return "%s: annotate page walks with %s" % (prefix, modes.pop())
     return "%s: annotate page walks with their locking mode" % prefix
@@ -330,9 +335,10 @@ def _trailer_block(identity, trailers, extra=(), reviewed=()):
     return "\n".join(lines)
 
 
-def patch_message(identity, tables, per_vma_lock, trailers=(), reviewed=()):
+def patch_message(identity, tables, per_vma_lock, trailers=(), reviewed=(),
+                  by_name=False):
     """Commit message of a patch that sets the mode of `tables`."""
-    subject = patch_subject(tables)
+    subject = patch_subject(tables, by_name)
     files = sorted({t["file"] for t in tables})
     with_file = len(files) > 1
     paras = [table_paragraph(t, per_vma_lock, with_file) for t in tables]

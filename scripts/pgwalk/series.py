@@ -153,9 +153,13 @@ def make_commits(tree, base, decisions, core_files, file_texts, progress,
         steps.append((core_files, [],
                       lambda tags: messages.core_message(
                           identity, per_vma, list(trailers), tags)))
-    for g, files in zip(groups, texts):
-        steps.append((files, g, lambda tags, g=g: messages.patch_message(
-            identity, g, per_vma, list(trailers), tags)))
+    subjects = [messages.patch_subject(g) for g in groups]
+    for g, files, subject in zip(groups, texts, subjects):
+        # Two patches with one subject confuse reviewers and tools.
+        twice = subjects.count(subject) > 1
+        steps.append((files, g, lambda tags, g=g, twice=twice:
+                      messages.patch_message(identity, g, per_vma,
+                                             list(trailers), tags, twice)))
     try:
         for files, tables, message in steps:
             progress("commit %s" % ", ".join(sorted(files)))
