@@ -5,13 +5,16 @@ Linux 6.1 by default), then each test checks one claim about its output.
 """
 
 import glob
+import json
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
 
 from conftest import run_apply
+from pgwalk import mail, textcheck
 
 WALKERS_WITH_FIELD = ("walk_page_range", "walk_page_vma",
                       "walk_page_range_vma")
@@ -129,6 +132,7 @@ def test_rerun_gives_identical_patches(run):
         [os.path.basename(p) for p in run["patches"]]
     for a, b in zip(run["patches"], again):
         assert read("/", a) == read("/", b), a
+    assert read(run["out"], "series.mbox") == read(out2, "series.mbox")
 
 
 def test_cover_letter_lists_every_table(run):
@@ -137,15 +141,212 @@ def test_cover_letter_lists_every_table(run):
     assert "*** BLURB HERE ***" not in cover
     for t in run["decisions"]["tables"]:
         assert t["name"] in cover
-    assert "No mode is pinned" in cover
+        if t.get("split"):
+            assert t["split"]["write_name"] in cover
+    changed = [t for t in run["decisions"]["tables"] if t["action"] != "none"]
+    assert "%d tables get a mode" % len(changed) in " ".join(cover.split())
 
 
-def test_regeneration_against_previous_output_reports_no_changes(run):
-    out3 = str(run["work"] / "out3")
-    r = run_apply("--previous", run["out"], run["tree"], out3)
+def test_series_text_reads_as_a_maintainer_would_send_it(run):
+    """No tool word, review note or file:line in a changelog, no VMA
+    locking described on a tree without it, "No functional change" on
+    every read-only patch (pgwalk.textcheck, whose rules are tested on
+    purpose-made defects in test_textcheck.py)."""
+    per_vma = run["decisions"].get("per_vma_lock", False)
+    assert textcheck.check_series(run["patches"], per_vma) == []
+    quiet = 0
+    for path in run["patches"][1:]:
+        text = read("/", path)
+        modes = set(re.findall(r"^\+\s*\.walk_lock\s*=\s*(\w+)", text,
+                               re.M))
+        if modes == {"PGWALK_RDLOCK"}:
+            assert "No functional change" in text.split("\n---\n")[0]
+            quiet += 1
+    assert quiet >= 1
+
+
+def addresses(value):
+    """Addresses of a To/Cc header (names may hold commas in quotes)."""
+    return set(re.findall(r"[\w.+-]+@[\w.-]+", value))
+
+
+def header(text, name):
+    lines, _body = mail.split(text)
+    for line in lines:
+        if line.startswith(name + ": "):
+            return line[len(name) + 2:]
+    return ""
+
+
+def test_to_and_cc_are_what_get_maintainer_says(run):
+    tree = run["tree"]
+    everyone = set()
+    for path in run["patches"][1:]:
+        text = read("/", path)
+        want = subprocess.run(
+            ["perl", "scripts/get_maintainer.pl", "--no-git",
+             "--no-git-fallback", "--no-rolestats", path], cwd=tree,
+            capture_output=True, text=True, check=True).stdout
+        got = addresses(header(text, "To")) | addresses(header(text, "Cc"))
+        assert got == addresses(want), path
+        assert header(text, "To"), path
+        everyone |= got
+    cover = read("/", run["patches"][0])
+    assert addresses(header(cover, "To")) | \
+        addresses(header(cover, "Cc")) == everyone
+
+
+def test_messages_are_threaded_and_unfolded(run):
+    cover_id = header(read("/", run["patches"][0]), "Message-Id")
+    assert cover_id.startswith("<pgwalk-")
+    for path in run["patches"]:
+        head = read("/", path).split("\n\n", 1)[0]
+        assert not re.search(r"\n[ \t]", head), path     # no folded line
+    for path in run["patches"][1:]:
+        text = read("/", path)
+        assert header(text, "In-Reply-To") == cover_id
+        assert header(text, "References") == cover_id
+
+
+def test_private_base_is_described_not_cited(run):
+    cover = read("/", run["patches"][0])
+    assert "base-commit:" not in cover
+    flat = " ".join(cover.split())
+    assert "Base: Linux " in flat
+    assert "It is not a commit in a public repository" in flat
+
+
+def fresh_base(run, name):
+    tree = run["tree"]
+    dst = str(run["work"] / name)
+    base = git(tree, "rev-list", "--max-parents=0", "HEAD").strip()
+    git(tree, "worktree", "add", "-q", "--detach", dst, base)
+    return dst
+
+
+def test_b4_am_takes_the_mbox_and_git_am_applies_it(run):
+    if not shutil.which("b4"):
+        pytest.skip("b4 is not installed (scripts/install-deps.sh)")
+    got = run["work"] / "b4"
+    got.mkdir()
+    r = subprocess.run(["b4", "am", "-m", os.path.join(run["out"],
+                                                       "series.mbox"),
+                        "-o", str(got)], capture_output=True, text=True,
+                       cwd=str(got))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Total patches: %d" % (len(run["patches"]) - 1) in \
+        r.stdout + r.stderr
+    mbx = glob.glob(str(got / "*.mbx"))
+    assert len(mbx) == 1, os.listdir(got)
+    dst = fresh_base(run, "b4am")
+    r = subprocess.run(["git", "-C", dst, "am", "-q", mbx[0]],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert git(dst, "rev-parse", "HEAD^{tree}") == \
+        git(run["tree"], "rev-parse", "pgwalk/series^{tree}")
+
+
+@pytest.fixture(scope="module")
+def grouped(run):
+    """The series in the three other groupings (apply.sh checks each with
+    checkpatch and fails on any error or warning); the branch is put
+    back for the other tests."""
+    tree = run["tree"]
+    branch = git(tree, "rev-parse", "pgwalk/series").strip()
+    out = {}
+    try:
+        for group in ("file", "mode", "single"):
+            out[group] = str(run["work"] / ("group-" + group))
+            r = run_apply("--group", group, tree, out[group])
+            assert r.returncode == 0, r.stderr[-3000:]
+    finally:
+        git(tree, "update-ref", "refs/heads/pgwalk/series", branch)
+    return out
+
+
+def test_every_grouping_passes_checkpatch_and_ends_the_same(run, grouped):
+    tree = run["tree"]
+    final = git(tree, "rev-parse", "pgwalk/series^{tree}")
+    per_vma = run["decisions"].get("per_vma_lock", False)
+    counts = {}
+    for group, out in grouped.items():
+        with open(os.path.join(out, "series.json")) as f:
+            head = json.load(f)["head"]
+        assert git(tree, "rev-parse", head + "^{tree}") == final, group
+        patches = sorted(glob.glob(os.path.join(out, "0*.patch")))
+        assert textcheck.check_series(patches, per_vma) == [], group
+        first = read("/", patches[1])
+        assert "mm/pagewalk: add an explicit locking rule" in first, group
+        counts[group] = len(patches) - 1
+    changed = [t for t in run["decisions"]["tables"]
+               if t["action"] != "none"]
+    assert counts["single"] == 2
+    assert counts["file"] == 1 + len({t["file"] for t in changed})
+    assert counts["file"] > len(run["patches"]) - 1 > counts["single"]
+
+
+def test_reroll_gives_v2_subjects_changes_and_range_diff(run):
+    out = str(run["work"] / "v2")
+    r = run_apply("-v", "2", "--previous", run["out"], run["tree"], out)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "no changes; range-diff: every patch unchanged" in r.stdout
-    cover = read("/", os.path.join(out3, "0000-cover-letter.patch"))
-    assert "Changes since the previous posting: no changes" in cover
-    rd = read("/", os.path.join(out3, "range-diff.txt"))
-    assert rd.count(" = ") == len(run["patches"]) - 1, rd
+    patches = sorted(glob.glob(os.path.join(out, "0*.patch")))
+    n = len(patches) - 1
+    for i, path in enumerate(patches):
+        assert header(read("/", path), "Subject").startswith(
+            "[PATCH v2 %d/%d] " % (i, n)), path
+    cover = read("/", patches[0])
+    assert "Changes in v2: none" in " ".join(cover.split())
+    assert "Range-diff against v1:" in cover
+    rd = read("/", os.path.join(out, "range-diff.txt"))
+    assert rd.count(" = ") == n, rd
+
+
+def test_review_tags_survive_when_the_change_does(run, grouped, tmp_path):
+    """Reviewed-by on two patches of a posting; one table's mode changes
+    (pinned); the unchanged patch keeps its tag, the other drops it and
+    says so after its --- line."""
+    tree = run["tree"]
+    posting = str(tmp_path / "v1")
+    shutil.copytree(grouped["file"], posting)
+    tables = {t["name"]: t for t in run["decisions"]["tables"]}
+    keep = tables["mlock_walk_ops"]["file"]
+    change = tables["mincore_walk_ops"]["file"]
+    tag = "Reviewed-by: Rita Viewer <rita@example.org>"
+    patched = {}
+    for path in sorted(glob.glob(os.path.join(posting, "0*.patch")))[1:]:
+        text = read("/", path)
+        files = re.findall(r"^diff --git a/(\S+) ", text, re.M)
+        if files in ([keep], [change]):
+            head, sep, rest = text.partition("\n---\n")
+            with open(path, "w") as f:
+                f.write(head + "\n" + tag + sep + rest)
+            patched[files[0]] = path
+    assert len(patched) == 2
+    pins = tmp_path / "pins.conf"
+    pins.write_text("%s:mincore_walk_ops PGWALK_WRLOCK test: a changed "
+                    "mode\n" % change)
+    branch = git(tree, "rev-parse", "pgwalk/series").strip()
+    out = str(tmp_path / "v2")
+    try:
+        r = run_apply("--group", "file", "-v", "2", "--pins", str(pins),
+                      "--previous", posting, tree, out)
+    finally:
+        git(tree, "update-ref", "refs/heads/pgwalk/series", branch)
+    assert r.returncode == 0, r.stderr[-3000:]
+    new = {}
+    for path in sorted(glob.glob(os.path.join(out, "0*.patch")))[1:]:
+        text = read("/", path)
+        files = re.findall(r"^diff --git a/(\S+) ", text, re.M)
+        if files in ([keep], [change]):
+            new[files[0]] = text
+    kept, dropped = new[keep], new[change]
+    assert tag in kept.split("\n---\n")[0]
+    assert "Dropped" not in kept
+    message, _sep, below = dropped.partition("\n---\n")
+    assert tag not in message
+    assert "Dropped Reviewed-by from Rita Viewer <rita@example.org> " \
+        "(given on v1): the change differs." in " ".join(below.split())
+    cover = read("/", os.path.join(out, "0000-cover-letter.patch"))
+    assert "Changes in v2:" in cover
+    assert "mincore_walk_ops" in cover.split("Changes in v2:")[1]
