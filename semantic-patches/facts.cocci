@@ -1,196 +1,410 @@
-/// Facts for the page-walk locking analysis (scripts/pgwalk/facts.py).
+// SPDX-License-Identifier: GPL-2.0-only
+/// Facts of one C file for the page-walk locking analysis
+/// (scripts/pgwalk/facts.py runs it; scripts/pgwalk/decisions.py reads the
+/// facts).  It changes no code.
 ///
-/// For every call in a file: on which paths from the function's start it
-/// is reached with no mmap lock event ("inherit": the caller's lock
-/// applies), after a write lock, after a read lock, or after an unlock.
-/// Coccinelle follows the control flow, so a lock taken on one branch or
-/// released before the call counts only on the paths where it happens.
-/// Also: every struct mm_walk_ops table, every walk call with its ops
-/// argument, local ops pointers assigned a table, and walks whose VMA was
-/// not changed (flags written or write-locked) on some path before them.
-/// Each fact is printed as one JSON line; this rule changes no code.
+/// The facts do not depend on which walk is being explained, so they are
+/// computed once per file and cached by the file's contents:
+/// - every function (static or not, its parameters), every call with its
+///   arguments, every return value and every assignment to a local name;
+/// - for each call in a function that takes, asserts or releases a lock:
+///   on which paths from the function's start it is reached with no lock
+///   event ("inherit": the caller's lock applies), after a write lock,
+///   after a read lock, after a per-VMA read lock, or after an unlock.
+///   Coccinelle follows the control flow, so a lock taken on one branch or
+///   released before the call counts only on the paths where it happens;
+/// - the conditions around calls: the branches of every if (as position
+///   ranges) and the case labels a call sits under, and the value each
+///   case of a switch returns (a function that maps a value to another);
+/// - functions that may return with a lock held (they are lock
+///   primitives for their callers);
+/// - every struct mm_walk_ops table and its walk_lock, tables stored in
+///   struct members, functions stored in structure members (callbacks);
+/// - walks whose VMA is not changed or write-locked on some path first.
 ///
-/// The lists of lock functions are the mmap_lock API of include/linux/
-/// mmap_lock.h; mmap_write_downgrade() starts a read section.
+/// The lock primitives are not written here: facts.py fills the sets
+/// named PGWALK_SET_* from scripts/locks.conf.
 //
 // Confidence: High
-// Options: --no-includes --very-quiet
+// Options: --no-includes --allow-inconsistent-paths
 
 virtual report
-// Later rounds only need the lock state of calls: -D calls_only.
-virtual calls_only
 
 @initialize:python@
 @@
 import json
 
-def emit(kind, pos, **kw):
-    kw.update({"kind": kind, "file": pos[0].file, "line": int(pos[0].line),
-               "function": pos[0].current_element})
-    print("PGWALK " + json.dumps(kw, sort_keys=True))
+REPORT = False
+# Functions with a lock event, and functions that pick a table: only their
+# conditions and local values are reported (every if of a file would cost
+# more than the rest of the facts together).
+FOCUS = set()
+ELSE_IFS = set()
 
-@inherit exists@
+def pos(p):
+    return {"file": p[0].file, "line": int(p[0].line),
+            "col": int(p[0].column), "function": p[0].current_element}
+
+def span(p):
+    return [int(p[0].line), int(p[0].column), int(p[0].line_end),
+            int(p[0].column_end)]
+
+def emit(kind, p, **kw):
+    kw.update(pos(p))
+    kw["kind"] = kind
+    if REPORT:
+        print("%s:%d: %s %s" % (kw["file"], kw["line"], kind, " ".join(
+            "%s=%s" % (k, kw[k]) for k in sorted(kw)
+            if k not in ("file", "line", "kind", "col"))))
+    else:
+        print("PGWALK " + json.dumps(kw, sort_keys=True))
+
+@script:python depends on report@
+@@
+REPORT = True
+
+// ---------------------------------------------------------------- functions
+
+@fndef@
 identifier fn;
-// pgwalk: callees (the calls whose lock state is wanted: the walkers here;
-// scripts/pgwalk/facts.py puts the functions on the call chain here in
-// later rounds -- tracking every call of a file would cost minutes)
-identifier f = {walk_page_range, walk_page_vma, walk_page_range_vma};
 position p;
+@@
+fn@p(...) {...}
+
+@script:python@
+p << fndef.p;
+fn << fndef.fn;
+@@
+emit("function", p, name=fn, static=False)
+
+@fnstatic@
+identifier fn;
+type T;
+position p;
+@@
+static T fn@p(...) {...}
+
+@script:python@
+p << fnstatic.p;
+fn << fnstatic.fn;
+@@
+emit("function", p, name=fn, static=True)
+
+@param@
+identifier fn, x;
+parameter list[n] ps;
+type T;
+position p;
+@@
+fn@p(ps, T x, ...) {...}
+
+@script:python@
+p << param.p;
+fn << param.fn;
+x << param.x;
+n << param.n;
+@@
+emit("param", p, name=fn, index=int(n), param=x)
+
+// -------------------------------------------------------------------- locks
+
+@lock@
+identifier lk = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
+position q;
+@@
+lk@q(...)
+
+@script:python@
+q << lock.q;
+lk << lock.lk;
+@@
+FOCUS.add(q[0].current_element)
+emit("lock", q, name=lk)
+
+// A function that may return with a lock held is a lock primitive for its
+// callers (a seq_file ->start, a lock-and-look-up helper).
+@held_return exists@
+identifier fn;
+identifier lk = {PGWALK_SET_take};
+identifier rel = {PGWALK_SET_release};
+position q;
 @@
 fn(...) {
 ... when any
-    when != mmap_write_lock(...)
-    when != mmap_write_lock_killable(...)
-    when != mmap_write_lock_nested(...)
-    when != mmap_write_trylock(...)
-    when != mmap_assert_write_locked(...)
-    when != mmap_read_lock(...)
-    when != mmap_read_lock_killable(...)
-    when != mmap_read_trylock(...)
-    when != mmap_write_downgrade(...)
-    when != mmap_assert_locked(...)
-    when != mmap_read_unlock(...)
-    when != mmap_write_unlock(...)
-    when != mmap_read_unlock_non_owner(...)
-f@p(...)
-... when any
+lk@q(...)
+... when != rel(...)
 }
 
 @script:python@
-p << inherit.p;
-f << inherit.f;
+q << held_return.q;
+lk << held_return.lk;
 @@
-emit("call", p, callee=f, state="inherit")
+emit("held_return", q, name=lk)
 
-@write exists@
-// pgwalk: callees (the calls whose lock state is wanted: the walkers here;
-// scripts/pgwalk/facts.py puts the functions on the call chain here in
-// later rounds -- tracking every call of a file would cost minutes)
-identifier f = {walk_page_range, walk_page_vma, walk_page_range_vma};
-position p, q;
-@@
-\(mmap_write_lock@q(...)\|mmap_write_lock_killable@q(...)\|mmap_write_lock_nested@q(...)\|mmap_write_trylock@q(...)\|mmap_assert_write_locked@q(...)\)
-... when any
-    when != mmap_write_lock(...)
-    when != mmap_write_lock_killable(...)
-    when != mmap_write_lock_nested(...)
-    when != mmap_write_trylock(...)
-    when != mmap_read_lock(...)
-    when != mmap_read_lock_killable(...)
-    when != mmap_read_trylock(...)
-    when != mmap_write_downgrade(...)
-    when != mmap_read_unlock(...)
-    when != mmap_write_unlock(...)
-    when != mmap_read_unlock_non_owner(...)
-f@p(...)
+// ------------------------------------------------------------------- values
 
-@script:python@
-p << write.p;
-q << write.q;
-f << write.f;
-@@
-emit("call", p, callee=f, state="write", lock_line=int(q[0].line), lock=q[0].current_element)
-
-@read exists@
-// pgwalk: callees (the calls whose lock state is wanted: the walkers here;
-// scripts/pgwalk/facts.py puts the functions on the call chain here in
-// later rounds -- tracking every call of a file would cost minutes)
-identifier f = {walk_page_range, walk_page_vma, walk_page_range_vma};
-position p, q;
-@@
-\(mmap_read_lock@q(...)\|mmap_read_lock_killable@q(...)\|mmap_read_trylock@q(...)\|mmap_write_downgrade@q(...)\|mmap_assert_locked@q(...)\)
-... when any
-    when != mmap_write_lock(...)
-    when != mmap_write_lock_killable(...)
-    when != mmap_write_lock_nested(...)
-    when != mmap_write_trylock(...)
-    when != mmap_assert_write_locked(...)
-    when != mmap_read_lock(...)
-    when != mmap_read_lock_killable(...)
-    when != mmap_read_trylock(...)
-    when != mmap_write_downgrade(...)
-    when != mmap_read_unlock(...)
-    when != mmap_write_unlock(...)
-    when != mmap_read_unlock_non_owner(...)
-f@p(...)
-
-@script:python@
-p << read.p;
-q << read.q;
-f << read.f;
-@@
-emit("call", p, callee=f, state="read", lock_line=int(q[0].line))
-
-@released exists@
-// pgwalk: callees (the calls whose lock state is wanted: the walkers here;
-// scripts/pgwalk/facts.py puts the functions on the call chain here in
-// later rounds -- tracking every call of a file would cost minutes)
-identifier f = {walk_page_range, walk_page_vma, walk_page_range_vma};
-position p, q;
-@@
-\(mmap_read_unlock@q(...)\|mmap_write_unlock@q(...)\|mmap_read_unlock_non_owner@q(...)\)
-... when any
-    when != mmap_write_lock(...)
-    when != mmap_write_lock_killable(...)
-    when != mmap_write_lock_nested(...)
-    when != mmap_write_trylock(...)
-    when != mmap_assert_write_locked(...)
-    when != mmap_read_lock(...)
-    when != mmap_read_lock_killable(...)
-    when != mmap_read_trylock(...)
-    when != mmap_write_downgrade(...)
-    when != mmap_assert_locked(...)
-f@p(...)
-
-@script:python@
-p << released.p;
-q << released.q;
-f << released.f;
-@@
-emit("call", p, callee=f, state="released", lock_line=int(q[0].line))
-
-// An unlock that is the whole body of an if: the kernel's error-path idiom
-// (`if (err) mmap_write_unlock(mm); ... if (err) goto out;`).
-@cond_unlock@
-expression E;
-position q;
-@@
-if (E) \(mmap_write_unlock@q(...);\|mmap_read_unlock@q(...);\)
-
-@script:python@
-q << cond_unlock.q;
-@@
-emit("cond_unlock", q)
-
-@lockname@
-identifier lf = {mmap_write_lock, mmap_write_lock_killable, mmap_write_lock_nested, mmap_write_trylock, mmap_assert_write_locked, mmap_read_lock, mmap_read_lock_killable, mmap_read_trylock, mmap_write_downgrade, mmap_assert_locked, mmap_read_unlock, mmap_write_unlock, mmap_read_unlock_non_owner};
-position q;
-@@
-lf@q(...)
-
-@script:python@
-q << lockname.q;
-lf << lockname.lf;
-@@
-emit("lock", q, name=lf)
-
-@walk depends on !calls_only@
-identifier w = {walk_page_range, walk_page_vma, walk_page_range_vma,
-                walk_page_range_novma, walk_page_mapping};
-expression list args;
+// A table picked into a local pointer: ops = &t, ops = c ? &a : &b.
+@pick@
+identifier v, t;
+expression c, e;
 position p;
 @@
-w@p(args)
+(
+v@p = &t
+|
+v@p = c ? &t : e
+|
+v@p = c ? e : &t
+)
 
 @script:python@
-p << walk.p;
-w << walk.w;
-args << walk.args;
+p << pick.p;
 @@
-emit("walk", p, walker=w, args=str(args))
+FOCUS.add(p[0].current_element)
 
-@vma_unchanged depends on !calls_only exists@
+@pick_decl@
+identifier v, t;
+expression c, e;
+position p;
+type T;
+@@
+(
+T v@p = &t;
+|
+T v@p = c ? &t : e;
+|
+T v@p = c ? e : &t;
+)
+
+@script:python@
+p << pick_decl.p;
+@@
+FOCUS.add(p[0].current_element)
+
+// Values of locals in the functions that matter: write = need_write(x).
+@assign@
+identifier v;
+expression E;
+position p : script:python() { p[0].current_element in FOCUS };
+@@
+v@p = E
+
+@script:python@
+p << assign.p;
+v << assign.v;
+E << assign.E;
+@@
+emit("assign", p, var=v, value=str(E))
+
+@assign_decl@
+identifier v;
+expression E;
+position p : script:python() { p[0].current_element in FOCUS };
+type T;
+@@
+T v@p = E;
+
+@script:python@
+p << assign_decl.p;
+v << assign_decl.v;
+E << assign_decl.E;
+@@
+emit("assign", p, var=v, value=str(E))
+
+// Getters (return &t, return c ? &a : &b) and maps (return constant).
+@ret@
+expression c, R1, R2;
+identifier t;
+constant C;
+position p;
+@@
+(
+return@p &t;
+|
+return@p c ? R1 : R2;
+|
+return@p C;
+|
+return@p true;
+|
+return@p false;
+)
+
+@ret_value@
+expression R;
+position ret.p;
+@@
+return@p R;
+
+@script:python@
+p << ret.p;
+R << ret_value.R;
+@@
+emit("return", p, value=str(R))
+
+// --------------------------------------------------------------- conditions
+
+@branch_else@
+expression E;
+statement S1, S2;
+position p : script:python() { p[0].current_element in FOCUS };
+position t, e;
+@@
+if@p (E) S1@t else S2@e
+
+@script:python@
+p << branch_else.p;
+t << branch_else.t;
+e << branch_else.e;
+E << branch_else.E;
+@@
+ELSE_IFS.add((p[0].line, p[0].column))
+emit("branch", p, cond=str(E), then=span(t), other=span(e))
+
+@branch_then@
+expression E;
+statement S1;
+position p : script:python() {
+	p[0].current_element in FOCUS and
+	(p[0].line, p[0].column) not in ELSE_IFS };
+position t;
+@@
+if@p (E) S1@t
+
+@script:python@
+p << branch_then.p;
+t << branch_then.t;
+E << branch_then.E;
+@@
+emit("branch", p, cond=str(E), then=span(t), other=None)
+
+@case_call@
+expression E, C;
+identifier f;
+position p;
+@@
+switch (E) { case C: <+... f@p(...) ...+> }
+
+@script:python@
+p << case_call.p;
+f << case_call.f;
+E << case_call.E;
+C << case_call.C;
+@@
+emit("case", p, callee=f, expr=str(E), label=str(C))
+
+@case_return@
+expression E, C, R;
+position p;
+@@
+switch (E) { case C: <+... return R@p; ...+> }
+
+@script:python@
+p << case_return.p;
+E << case_return.E;
+C << case_return.C;
+R << case_return.R;
+@@
+emit("case_return", p, expr=str(E), label=str(C), value=str(R))
+
+@default_return@
+expression E, R;
+position p;
+@@
+switch (E) { default: <+... return R@p; ...+> }
+
+@script:python@
+p << default_return.p;
+E << default_return.E;
+R << default_return.R;
+@@
+emit("case_return", p, expr=str(E), label=None, value=str(R))
+
+// ------------------------------------------------------------------- tables
+
+@table@
+identifier t;
+position p;
+@@
+struct mm_walk_ops t@p = {...};
+
+@script:python@
+p << table.p;
+t << table.t;
+@@
+emit("table", p, name=t)
+
+@table_lock@
+identifier table.t;
+expression mode;
+position table.p;
+@@
+struct mm_walk_ops t@p = {..., .walk_lock = mode, ...};
+
+@script:python@
+p << table.p;
+t << table.t;
+mode << table_lock.mode;
+@@
+emit("table_lock", p, name=t, mode=str(mode))
+
+// A mode chosen at run time: ops.walk_lock = f(x).
+@table_lock_set@
+identifier t;
+expression mode;
+position p;
+@@
+t.walk_lock@p = mode
+
+@script:python@
+p << table_lock_set.p;
+t << table_lock_set.t;
+mode << table_lock_set.mode;
+@@
+emit("table_lock_set", p, name=t, mode=str(mode))
+
+// A table kept in a structure member: s->ops = &t.
+@member_store@
+expression E;
+identifier m, t;
+position p;
+@@
+(
+E->m@p = &t
+|
+E.m@p = &t
+)
+
+@script:python@
+p << member_store.p;
+m << member_store.m;
+t << member_store.t;
+@@
+emit("member_store", p, member=m, table=t)
+
+// Functions kept in structure members: the kernel calls them.
+@callback@
+identifier T, x, m, f;
+position p;
+@@
+struct T x@p = { ..., .m = f, ... };
+
+@script:python@
+p << callback.p;
+T << callback.T;
+x << callback.x;
+m << callback.m;
+f << callback.f;
+@@
+emit("callback", p, struct=T, var=x, member=m, target=f)
+
+// --------------------------------------------------------------------- VMAs
+
+// A walk whose VMA is not changed (flags written, write-locked) on some
+// path before it.
+@vma_unchanged exists@
 identifier fn;
+identifier vw = {PGWALK_SET_vma_write};
 expression E;
 position p;
 @@
@@ -200,12 +414,7 @@ fn(...) {
     when != E->vm_flags &= ...
     when != E->vm_flags = ...
     when != WRITE_ONCE(E->vm_flags, ...)
-    when != vm_flags_set(E, ...)
-    when != vm_flags_clear(E, ...)
-    when != vm_flags_mod(E, ...)
-    when != vm_flags_reset(E, ...)
-    when != vm_flags_reset_once(E, ...)
-    when != vma_start_write(E)
+    when != vw(E, ...)
 (
 walk_page_vma@p(E, ...)
 |
@@ -220,97 +429,3 @@ walk_page_range@p(E->vm_mm, ...)
 p << vma_unchanged.p;
 @@
 emit("vma_unchanged", p)
-
-@table depends on !calls_only@
-identifier t;
-position p;
-@@
-struct mm_walk_ops t@p = {...};
-
-@script:python@
-p << table.p;
-t << table.t;
-@@
-emit("table", p, name=t)
-
-@table_lock depends on !calls_only@
-identifier table.t;
-expression mode;
-@@
-struct mm_walk_ops t = {..., .walk_lock = mode, ...};
-
-@script:python@
-t << table.t;
-mode << table_lock.mode;
-@@
-print("PGWALK " + json.dumps({"kind": "table_lock", "name": t, "mode": mode}, sort_keys=True))
-
-@assign depends on !calls_only@
-identifier v, t;
-position p;
-@@
-v@p = &t
-
-@script:python@
-p << assign.p;
-t << assign.t;
-v << assign.v;
-@@
-emit("assign", p, var=v, table=t)
-
-@assign_decl depends on !calls_only@
-identifier v, t;
-position p;
-type T;
-@@
-T v@p = &t;
-
-@script:python@
-p << assign_decl.p;
-t << assign_decl.t;
-v << assign_decl.v;
-@@
-emit("assign", p, var=v, table=t)
-
-// A table chosen at run time (ops = write ? &a_ops : &b_ops): the
-// pointer can be either.  One rule per branch: a disjunction would stop
-// at the first.
-@assign_then depends on !calls_only@
-identifier v, t;
-expression c, e;
-position p;
-@@
-v@p = c ? &t : e
-
-@script:python@
-p << assign_then.p;
-t << assign_then.t;
-v << assign_then.v;
-@@
-emit("assign", p, var=v, table=t)
-
-@assign_else depends on !calls_only@
-identifier v, t;
-expression c, e;
-position p;
-@@
-v@p = c ? e : &t
-
-@script:python@
-p << assign_else.p;
-t << assign_else.t;
-v << assign_else.v;
-@@
-emit("assign", p, var=v, table=t)
-
-@fndef@
-identifier fn;
-position p;
-@@
-fn@p(...) {...}
-
-@script:python@
-p << fndef.p;
-fn << fndef.fn;
-@@
-emit("function", p, name=fn)

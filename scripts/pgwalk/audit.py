@@ -19,7 +19,12 @@ when a table disagrees or is missing a mode.
 
 import re
 
-KNOWN_MODES = ("PGWALK_RDLOCK", "PGWALK_WRLOCK", "PGWALK_WRLOCK_VERIFY")
+from pgwalk import lockdata
+
+
+def known_modes():
+    """The modes scripts/modes.conf has a row for."""
+    return [mode for mode, _m, _v in lockdata.modes()]
 
 
 def verdict(table):
@@ -34,10 +39,11 @@ def verdict(table):
     if not re.match(r"^[A-Za-z_]\w*$", declared):
         return "not a constant", "walk_lock = %s is computed; the analysis " \
             "infers %s" % (declared, inferred)
-    if declared not in KNOWN_MODES:
-        return "unknown mode", "declared %s, which this toolkit does not " \
-            "know (known: %s); the analysis infers %s" % (
-                declared, ", ".join(KNOWN_MODES), inferred)
+    if declared not in known_modes():
+        return "unknown mode", "declared %s, which has no row in " \
+            "scripts/modes.conf (add one: the lock it requires and what " \
+            "the walker does to the VMA); the analysis infers %s" % (
+                declared, inferred)
     if inferred is None:
         # No VMA walk of it was found: the field is ignored (novma and
         # mapping walkers), or the analysis could not see the walk.

@@ -1,100 +1,328 @@
-"""Facts: run semantic-patches/facts.cocci on candidate files, in parallel.
+"""Facts: semantic-patches/facts.cocci run on C files, cached per file.
 
-Each spatch run prints one "PGWALK {json}" line per fact.  The rule tracks
-the lock state of calls to a set of callees; that set starts as the
-walkers and grows, round by round, with the functions whose walks (or
-calls) are reached with no lock event of their own, so their callers are
-read next.  Everything is returned as plain data for decisions.py.
+The facts of a file do not depend on which walk is being explained, so
+each file is analysed once and its facts are cached by the file's git blob
+id and the hash of the rule text (outside the repository, beside the tree
+cache): regenerating the series on a new rc pays only for the files that
+changed.  The rule's lock sets come from scripts/locks.conf; a file that
+calls a function of the tree which returns with a lock held gets that
+function added to the sets (so its cache entry differs).
+
+spatch runs without a timeout: a result that depends on how loaded the
+machine is would be worse than a slow one.  A region Coccinelle could not
+parse is recorded per file (parse_failures) so that the analysis fails
+when a call it needs sits in one, instead of losing the fact.
 """
 
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
 import subprocess
 import tempfile
 
+from pgwalk import lockdata
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 FACTS_COCCI = os.path.join(REPO, "semantic-patches", "facts.cocci")
-CALLEES_LINE = re.compile(r"^identifier f = \{[^}]*\};$", re.M)
-WALKERS_LINE = re.compile(r"^identifier w = \{[^}]*\};$", re.M)
-# A function spatch gives up on is not analysed; one minute per file is
-# far above what any file of Linux 6.1 needs (about 2 s).
-SPATCH_TIMEOUT = 120
+SET_RE = re.compile(r"\bPGWALK_SET_(\w+)\b")
+FORMAT = 2      # bump when the shape of a cached entry changes
 
 
 class FactsError(Exception):
-    """spatch failed on a file."""
+    """spatch could not be run on a file."""
 
 
-def rule_for(callees, walkers=None):
-    """facts.cocci with the sets of tracked callees and of the tree's
-    walkers (candidates.walkers()) replaced."""
-    with open(FACTS_COCCI) as f:
+def cache_dir():
+    base = os.environ.get("PGWALK_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+        "pgwalk-series")
+    return os.path.join(base, "facts")
+
+
+def blob_id(path):
+    """The file's git blob id, computed as git does (no repository needed)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    h = hashlib.sha1(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+CALLS_COCCI = os.path.join(REPO, "semantic-patches", "calls.cocci")
+
+
+def _rule_path(path):
+    """A rule file, from PGWALK_SEMANTIC_PATCHES when set (the tests
+    point it at a copy with a rule taken out)."""
+    other = os.environ.get("PGWALK_SEMANTIC_PATCHES")
+    return os.path.join(other, os.path.basename(path)) if other else path
+
+
+def rule_text(walkers, helpers=None, names=None, path=FACTS_COCCI):
+    """A rule with its PGWALK_SET_* sets filled in.
+
+    walkers: names of the tree's page walkers; helpers: {name: [(lock,
+    strength)]} of the tree's functions that return with a lock held,
+    for files that call them; names: the functions calls.cocci reports.
+    """
+    sets = lockdata.rule_sets(lockdata.primitives(), {
+        n: tuple(k) for n, kinds in (helpers or {}).items() for k in kinds})
+    sets["walkers"] = sorted(walkers)
+    sets["names"] = sorted(names) if names is not None else ["PGWALK_NAMES"]
+    with open(_rule_path(path)) as f:
         text = f.read()
-    line = "identifier f = {%s};" % ", ".join(sorted(callees))
-    text = CALLEES_LINE.sub(line, text)
-    if walkers:
-        text = WALKERS_LINE.sub("identifier w = {%s};" %
-                                ", ".join(sorted(walkers)), text)
-    return text
+
+    def fill(m):
+        got = sets.get(m.group(1))
+        if got is None:
+            raise FactsError("%s names an unknown set %s" % (
+                os.path.basename(path), m.group(0)))
+        # An empty set still has to parse: a name nothing calls.
+        return ", ".join(got) if got else "pgwalk_no_such_function"
+    return SET_RE.sub(fill, text)
 
 
-def run_spatch(tree, relpaths, cocci_path, calls_only=False):
-    """Facts of a batch of files as a list of dicts.
+def _hash(text):
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+class Cache:
+    """Facts per (rule hash, blob id), one JSON file each."""
+
+    def __init__(self, enabled=True):
+        self.enabled = enabled and os.environ.get("PGWALK_NO_CACHE") != "1"
+        self.root = cache_dir()
+        self.hits = 0
+        self.misses = 0
+
+    def path(self, rule_hash, blob):
+        return os.path.join(self.root, rule_hash[:16], blob[:2], blob + ".json")
+
+    def get(self, rule_hash, blob):
+        if not self.enabled:
+            return None
+        try:
+            with open(self.path(rule_hash, blob)) as f:
+                entry = json.load(f)
+        except (OSError, ValueError):
+            return None
+        return entry if entry.get("format") == FORMAT else None
+
+    def put(self, rule_hash, blob, entry):
+        if not self.enabled:
+            return
+        path = self.path(rule_hash, blob)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        with open(tmp, "w") as f:
+            json.dump(entry, f, sort_keys=True)
+        os.replace(tmp, path)   # never a half-written entry
+
+
+def _parse_failures(stderr):
+    """{file: [text lines of each region spatch could not parse]}."""
+    out, current = {}, None
+    for line in stderr.splitlines():
+        if line.startswith("HANDLING: "):
+            current = os.path.normpath(line[len("HANDLING: "):].strip())
+        elif current and line.startswith(("bad:", "BAD:!!!!!")):
+            text = line.split(":", 1)[1]
+            if text.startswith("!!!!!"):
+                text = text[len("!!!!!"):]
+            out.setdefault(current, []).append(text[1:] if
+                                               text.startswith(" ") else text)
+    return out
+
+
+def _bad_lines(tree, relpath, texts):
+    """Line numbers of the unparsed region, located by its exact text."""
+    if not texts:
+        return []
+    with open(os.path.join(tree, relpath), encoding="utf-8",
+              errors="replace") as f:
+        lines = f.read().split("\n")
+    found = set()
+    first = texts[0]
+    for start, line in enumerate(lines):
+        if line != first:
+            continue
+        if lines[start:start + len(texts)] == texts:
+            found.update(range(start + 1, start + len(texts) + 1))
+    return sorted(found)
+
+
+def run_spatch(tree, relpaths, cocci_path):
+    """{relpath: entry} for a batch of files, from one spatch process.
 
     One spatch for many files: its start-up (parsing the rule, starting
     python) costs more than the analysis of a typical file.
     """
-    proc = subprocess.run(
-        ["spatch", "--very-quiet", "--no-includes", "--timeout",
-         str(SPATCH_TIMEOUT), "--sp-file", cocci_path] +
-        (["-D", "calls_only"] if calls_only else []) + list(relpaths),
-        capture_output=True, text=True, cwd=tree)
-    facts = []
-    for line in proc.stdout.splitlines():
-        if line.startswith("PGWALK "):
-            fact = json.loads(line[len("PGWALK "):])
-            if "file" in fact:
-                fact["file"] = os.path.normpath(fact["file"])
-            facts.append(fact)
+    cmd = ["spatch", "--quiet", "--parse-error-msg", "--no-includes",
+           "--allow-inconsistent-paths",
+           "--sp-file", cocci_path] + list(relpaths)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tree)
+    except OSError as e:
+        raise FactsError("cannot run spatch: %s" % e)
     if proc.returncode != 0:
-        raise FactsError("spatch failed on %s: %s" %
-                         (" ".join(relpaths), proc.stderr.strip()[-300:]))
-    return facts
+        raise FactsError("spatch failed on %s: %s" % (
+            " ".join(relpaths), proc.stderr.strip()[-300:]))
+    entries = {r: {"format": FORMAT, "facts": [], "unparsed": []}
+               for r in relpaths}
+    for line in proc.stdout.splitlines():
+        if not line.startswith("PGWALK "):
+            continue
+        fact = json.loads(line[len("PGWALK "):])
+        rel = os.path.normpath(fact["file"])
+        fact["file"] = rel
+        if rel in entries:
+            entries[rel]["facts"].append(fact)
+    for rel, texts in _parse_failures(proc.stderr).items():
+        if rel in entries:
+            entries[rel]["unparsed"] = _bad_lines(tree, rel, texts)
+    for entry in entries.values():
+        # Disjunctions can report one fact twice; keep each once, in order.
+        seen, unique = set(), []
+        for fact in entry["facts"]:
+            key = json.dumps(fact, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                unique.append(fact)
+        entry["facts"] = sorted(unique, key=lambda f: (
+            f["line"], f.get("col", 0), json.dumps(f, sort_keys=True)))
+    return entries
 
 
-def collect(tree, files, callees, jobs, calls_only=False, walkers=None):
-    """Facts of many files, in `jobs` parallel spatch processes.
+class Extractor:
+    """Facts of files of one tree, from the cache or from spatch."""
 
-    calls_only: only the lock states of calls (and the lock and function
-    facts that explain them), for the rounds that follow callers.
-    """
-    if not files:
-        return []
-    sizes = {f: os.path.getsize(os.path.join(tree, f)) for f in files}
-    groups = [[] for _ in range(max(1, min(jobs, len(files))))]
-    load = [0] * len(groups)
-    for relpath in sorted(files, key=lambda f: (-sizes[f], f)):
-        i = load.index(min(load))
-        groups[i].append(relpath)
-        load[i] += sizes[relpath]
-    with tempfile.TemporaryDirectory(prefix="pgwalk-facts-") as tmp:
-        cocci = os.path.join(tmp, "facts.cocci")
-        with open(cocci, "w") as f:
-            f.write(rule_for(callees, walkers))
-        with concurrent.futures.ThreadPoolExecutor(len(groups)) as pool:
-            results = list(pool.map(
-                lambda g: run_spatch(tree, sorted(g), cocci, calls_only),
-                groups))
-    out = [fact for facts in results for fact in facts]
-    # Disjunctions can report one fact twice; keep each once, in order.
-    seen, unique = set(), []
-    for fact in sorted(out, key=lambda f: json.dumps(f, sort_keys=True)):
-        key = json.dumps(fact, sort_keys=True)
-        if key not in seen:
-            seen.add(key)
-            unique.append(fact)
-    return unique
+    def __init__(self, tree, walkers, jobs=2, cache=None):
+        self.tree = tree
+        self.walkers = sorted(walkers)
+        self.jobs = max(1, jobs)
+        self.cache = cache or Cache()
+        self.spatch_files = 0
+        self._blobs = {}
+
+    def blob(self, rel):
+        if rel not in self._blobs:
+            self._blobs[rel] = blob_id(os.path.join(self.tree, rel))
+        return self._blobs[rel]
+
+    def collect_base(self, files):
+        """{relpath: {"facts", "unparsed"}} of facts.cocci."""
+        text = rule_text(self.walkers)
+        key = _hash(text)
+        out, todo = {}, []
+        for rel in files:
+            entry = self.cache.get(key, self.blob(rel))
+            if entry is None:
+                todo.append(rel)
+                self.cache.misses += 1
+            else:
+                self.cache.hits += 1
+                out[rel] = self._relocate(entry, rel)
+        if todo:
+            fresh = self._run(text, todo)
+            for rel in todo:
+                self.cache.put(key, self.blob(rel), fresh[rel])
+                out[rel] = fresh[rel]
+        return out
+
+    def collect_calls(self, wanted, helpers=None):
+        """{relpath: [facts]} of calls.cocci for {relpath: names}.
+
+        Cached per file and name: a later question about other names of
+        the same file costs only those names."""
+        helpers = helpers or {}
+        out = {}
+        groups = {}
+        for rel, names in sorted(wanted.items()):
+            hkey = json.dumps(helpers.get(rel, {}), sort_keys=True)
+            groups.setdefault(hkey, []).append((rel, set(names)))
+        for hkey, items in sorted(groups.items()):
+            hel = json.loads(hkey)
+            key = _hash(rule_text(self.walkers, hel, path=CALLS_COCCI))
+            todo, todo_names = [], set()
+            for rel, names in items:
+                entry = self.cache.get(key, self.blob(rel)) or \
+                    {"format": FORMAT, "names": {}}
+                have = entry["names"]
+                missing = names - set(have)
+                facts_ = [f for n in sorted(names & set(have))
+                          for f in have[n]]
+                out.setdefault(rel, []).extend(
+                    self._relocate({"facts": facts_}, rel)["facts"])
+                if missing:
+                    todo.append((rel, entry, missing))
+                    todo_names |= missing
+                    self.cache.misses += 1
+                else:
+                    self.cache.hits += 1
+            if not todo:
+                continue
+            text = rule_text(self.walkers, hel, names=todo_names,
+                             path=CALLS_COCCI)
+            fresh = self._run(text, [rel for rel, _e, _m in todo])
+            for rel, entry, missing in todo:
+                by_name = _by_name(fresh[rel]["facts"], todo_names)
+                for name in todo_names:
+                    entry["names"][name] = by_name.get(name, [])
+                self.cache.put(key, self.blob(rel), entry)
+                out[rel].extend(f for n in sorted(missing)
+                                for f in by_name.get(n, []))
+        return out
+
+    @staticmethod
+    def _relocate(entry, rel):
+        """A cached entry may come from the same contents at another path."""
+        for fact in entry["facts"]:
+            fact["file"] = rel
+        return entry
+
+    def _run(self, text, files):
+        self.spatch_files += len(files)
+        sizes = {f: os.path.getsize(os.path.join(self.tree, f))
+                 for f in files}
+        groups = [[] for _ in range(max(1, min(self.jobs, len(files))))]
+        load = [0] * len(groups)
+        for rel in sorted(files, key=lambda f: (-sizes[f], f)):
+            i = load.index(min(load))
+            groups[i].append(rel)
+            load[i] += sizes[rel]
+        with tempfile.TemporaryDirectory(prefix="pgwalk-facts-") as tmp:
+            cocci = os.path.join(tmp, "rule.cocci")
+            with open(cocci, "w") as f:
+                f.write(text)
+            with concurrent.futures.ThreadPoolExecutor(len(groups)) as pool:
+                results = list(pool.map(
+                    lambda g: run_spatch(self.tree, sorted(g), cocci),
+                    groups))
+        out = {}
+        for r in results:
+            out.update(r)
+        return out
+
+
+def _by_name(facts_, names):
+    """Calls facts split by the name they answer for: a call by its
+    callee, a passed function by its target, a lock state by the call at
+    its position."""
+    callee_at = {}
+    for f in facts_:
+        if f["kind"] == "call":
+            callee_at[(f["line"], f["col"])] = f["callee"]
+    out = {}
+    for f in facts_:
+        if f["kind"] == "call":
+            name = f["callee"]
+        elif f["kind"] == "passed":
+            name = f["target"]
+        else:
+            name = callee_at.get((f["line"], f["col"]))
+        if name in names:
+            out.setdefault(name, []).append(f)
+    return out

@@ -1,0 +1,263 @@
+"""Indexes over the facts of many files (see semantic-patches/facts.cocci
+and calls.cocci): what the path analysis asks, answered without reading
+any file."""
+
+from pgwalk import lockdata, values
+
+# Functions the kernel defines with a macro that names the entry point:
+# Coccinelle reports the macro's name as the function's.
+ENTRY_MACROS = ("SYSCALL_DEFINE", "COMPAT_SYSCALL_DEFINE")
+
+
+def is_entry(name):
+    """A system call: entered from user space with no lock held."""
+    return any(name.startswith(m) and name[len(m):].isdigit()
+               for m in ENTRY_MACROS)
+
+
+class Facts:
+    """Every fact gathered so far, indexed."""
+
+    def __init__(self, walkers, prims=None):
+        self.ops_arg = walkers          # walker -> index of its ops argument
+        self.prims = prims if prims is not None else lockdata.primitives()
+        self.functions = {}     # (file, name) -> {"line", "static", "params"}
+        self.defined_in = {}    # name -> {file}
+        self.locks = {}         # (file, fn) -> [(line, col, name)]
+        self.branches = {}      # (file, fn) -> [(cond, then span, else span)]
+        self.cases = {}         # (file, line, col) -> [(expr, label)]
+        self.maps = {}          # (file, fn) -> [(expr, label, value)]
+        self.returns = {}       # (file, fn) -> [value]
+        self.assigns = {}       # (file, fn) -> {var: [value]}
+        self.tables = {}        # (file, name) -> table fact
+        self.table_lock = {}    # (file, name) -> mode expression
+        self.table_lock_set = {}    # (file, name) -> [fact]
+        self.member_stores = {}     # member -> [(file, table)]
+        self.callbacks = {}     # (file, target) -> [fact]
+        self.struct_vars = {}   # (file, var) -> {member: target}
+        self.vma_unchanged = set()  # (file, line) of walks
+        self.unparsed = {}      # file -> set of line numbers
+        self.calls = {}         # (file, line, col) -> call fact
+        self.calls_of = {}      # callee name -> [(file, line, col)]
+        self.states = {}        # (file, line, col) -> {(state, by)}
+        self.passed = {}        # target name -> [fact]
+        self.files = set()
+
+    # ------------------------------------------------------------ loading
+
+    def add_base(self, relpath, entry):
+        self.files.add(relpath)
+        self.unparsed[relpath] = set(entry.get("unparsed", ()))
+        for f in entry["facts"]:
+            kind = f["kind"]
+            key = (f["file"], f["function"])
+            if kind == "function":
+                rec = self.functions.setdefault(
+                    (f["file"], f["name"]),
+                    {"line": f["line"], "static": False, "params": {}})
+                rec["static"] = rec["static"] or f["static"]
+                self.defined_in.setdefault(f["name"], set()).add(f["file"])
+            elif kind == "param":
+                rec = self.functions.setdefault(
+                    (f["file"], f["name"]),
+                    {"line": f["line"], "static": False, "params": {}})
+                rec["params"][f["index"]] = f["param"]
+            elif kind == "lock":
+                self.locks.setdefault(key, []).append(
+                    (f["line"], f["col"], f["name"]))
+            elif kind == "branch":
+                self.branches.setdefault(key, []).append(
+                    (f["cond"], f["then"], f["other"]))
+            elif kind == "case":
+                self.cases.setdefault((f["file"], f["line"], f["col"]),
+                                      []).append((f["expr"], f["label"]))
+            elif kind == "case_return":
+                self.maps.setdefault(key, []).append(
+                    (f["expr"], f["label"], f["value"]))
+            elif kind == "return":
+                self.returns.setdefault(key, []).append(f["value"])
+            elif kind == "assign":
+                self.assigns.setdefault(key, {}).setdefault(
+                    f["var"], []).append(f["value"])
+            elif kind == "table":
+                self.tables[(f["file"], f["name"])] = f
+            elif kind == "table_lock":
+                self.table_lock[(f["file"], f["name"])] = f["mode"]
+            elif kind == "table_lock_set":
+                self.table_lock_set.setdefault(
+                    (f["file"], f["name"]), []).append(f)
+            elif kind == "member_store":
+                self.member_stores.setdefault(f["member"], []).append(
+                    (f["file"], f["table"]))
+            elif kind == "callback":
+                self.callbacks.setdefault((f["file"], f["target"]),
+                                          []).append(f)
+                self.struct_vars.setdefault((f["file"], f["var"]), {})[
+                    f["member"]] = f["target"]
+            elif kind == "vma_unchanged":
+                self.vma_unchanged.add((f["file"], f["line"]))
+
+    def add_calls(self, facts_):
+        for f in facts_:
+            pos = (f["file"], f["line"], f["col"])
+            if f["kind"] == "call":
+                if pos not in self.calls:
+                    self.calls[pos] = f
+                    self.calls_of.setdefault(f["callee"], []).append(pos)
+            elif f["kind"] == "state":
+                by = tuple(f["by"]) if f["by"] else None
+                self.states.setdefault(pos, set()).add((f["state"], by))
+            elif f["kind"] == "passed":
+                lst = self.passed.setdefault(f["target"], [])
+                if f not in lst:
+                    lst.append(f)
+
+    def drop_states(self, relpath):
+        """Forget a file's call facts (its lock sets changed)."""
+        for pos in [p for p in self.calls if p[0] == relpath]:
+            callee = self.calls.pop(pos)["callee"]
+            self.calls_of[callee].remove(pos)
+            self.states.pop(pos, None)
+        for target in list(self.passed):
+            self.passed[target] = [f for f in self.passed[target]
+                                   if f["file"] != relpath]
+
+    # ------------------------------------------------------------ queries
+
+    def is_static(self, relpath, name):
+        rec = self.functions.get((relpath, name))
+        return bool(rec and rec["static"])
+
+    def params(self, relpath, name):
+        rec = self.functions.get((relpath, name))
+        if not rec:
+            return []
+        return [rec["params"][i] for i in sorted(rec["params"])]
+
+    def has_locks(self, relpath, fn):
+        return bool(self.locks.get((relpath, fn)))
+
+    def states_at(self, pos):
+        """Lock states of the paths to a call; a function with no lock
+        event reaches all its calls in its caller's context."""
+        fn = self.calls[pos]["function"]
+        if not self.has_locks(pos[0], fn):
+            return {("inherit", None)}
+        states = self.states.get(pos, set())
+        if not states and all((line, col) > pos[1:] for line, col, _n in
+                              self.locks[(pos[0], fn)]):
+            # Coccinelle gave up on the function's control flow (an
+            # #ifdef cutting an if in two): a call above every lock event
+            # is reached in the caller's context.
+            return {("inherit", None)}
+        if ("inherit", None) in states and self._under_trylock(pos, fn):
+            # `if (mmap_read_trylock(mm)) walk(...);` holds the lock on
+            # every path; Coccinelle's loop paths can say otherwise.
+            states = states - {("inherit", None)}
+        return states
+
+    def _under_trylock(self, pos, fn):
+        for cond, then in self.guards(pos[0], fn, pos[1], pos[2]):
+            toks = cond.split()
+            takes = [t for t in toks if self.prims.get(t, ("", "", ""))[2]
+                     == "take"]
+            if not takes:
+                continue
+            negated = toks[0] == "!"
+            if then != negated:
+                return True
+        return False
+
+    def definition(self, caller_file, name):
+        """The file that defines the function a call in caller_file
+        reaches: its own file's static one first, then a global one."""
+        files = self.defined_in.get(name, set())
+        if caller_file in files:
+            return caller_file
+        glob = sorted(f for f in files if not self.is_static(f, name))
+        return glob[0] if len(glob) == 1 else (glob[0] if glob else None)
+
+    def callers(self, relpath, name):
+        """Call sites of function `name` defined in relpath."""
+        static = self.is_static(relpath, name)
+        out = []
+        for pos in sorted(self.calls_of.get(name, ())):
+            if pos[0] != relpath and (static or
+                                      (pos[0], name) in self.functions):
+                continue    # another file's function of the same name
+            out.append(pos)
+        return out
+
+    def lock_name(self, relpath, fn, by):
+        for line, col, name in self.locks.get((relpath, fn), ()):
+            if (line, col) == tuple(by):
+                return name
+        return None
+
+    def helpers(self):
+        """{name: {(lock, strength)}} of the tree's functions that take a
+        lock and release none: they return holding it."""
+        out = {}
+        for (relpath, fn), events in self.locks.items():
+            kinds, releases = set(), False
+            for _l, _c, name in events:
+                prim = self.prims.get(name)
+                if not prim:
+                    continue
+                lock, strength, action = prim
+                if action == "release":
+                    releases = True
+                elif action == "take" and (lock == "mmap" or
+                                           strength == "read"):
+                    kinds.add((lock, strength))
+            if kinds and not releases and (relpath, fn) in self.functions:
+                out.setdefault(fn, set()).update(kinds)
+        return out
+
+    def guards(self, relpath, fn, line, col):
+        """[(condition text, True for the then branch)] around a point."""
+        out = []
+        for cond, then, other in self.branches.get((relpath, fn), ()):
+            if _inside(then, line, col):
+                out.append((cond, True))
+            elif other and _inside(other, line, col):
+                out.append((cond, False))
+        return out
+
+    def local_values(self, relpath, fn):
+        return self.assigns.get((relpath, fn), {})
+
+    def maps_for(self, relpath):
+        """{function: [(label or None, value)]} of functions that map a
+        parameter to constants with a switch."""
+        out = {}
+        for (f, fn), rows in self.maps.items():
+            params = self.params(f, fn)
+            if len(params) != 1:
+                continue
+            good = [(label, value) for expr, label, value in rows
+                    if expr == params[0]]
+            if good:
+                out[fn] = good
+        return out
+
+    def getters(self):
+        """{function: (params, [return texts])} of functions that return
+        a table (return &t, return c ? &a : &b)."""
+        out = {}
+        for (f, fn), rets in self.returns.items():
+            vals = [r for r in rets if r]
+            if any(("&" in r.split()) for r in vals):
+                params, old = out.get(fn, (self.params(f, fn), []))
+                out[fn] = (params, old + vals)
+        return out
+
+
+def _inside(span, line, col):
+    l1, c1, l2, c2 = span
+    return (l1, c1) <= (line, col) <= (l2, c2)
+
+
+def parse_args(text):
+    args = values.split_args(text)
+    return args if args is not None else []

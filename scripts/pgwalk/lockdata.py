@@ -1,0 +1,126 @@
+"""The analysis' data files: lock primitives, callback contexts, modes.
+
+scripts/locks.conf, scripts/callbacks.conf and scripts/modes.conf hold
+what the kernel's APIs mean; a new kernel is rows there, not code.
+"""
+
+import os
+import re
+
+SCRIPTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def data_path(name):
+    """A data file: scripts/NAME, or from PGWALK_DATA_DIR when set (the
+    tests point it at a copy with a row taken out)."""
+    return os.path.join(os.environ.get("PGWALK_DATA_DIR") or SCRIPTS, name)
+
+ACTIONS = ("take", "assert", "release", "downgrade")
+CONTEXTS = ("none", "read", "write")
+MMAP_NEEDS = ("none", "read", "write")
+VMA_ACTIONS = ("none", "lock-write", "verify-write", "verify-read")
+
+
+class DataError(Exception):
+    """A data file has a malformed row; names the file and line."""
+
+
+def _rows(path, width):
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for num, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            cols = line.split()
+            if len(cols) != width:
+                raise DataError("%s:%d: expected %d columns, found %d" % (
+                    path, num, width, len(cols)))
+            out.append((num, cols))
+    return out
+
+
+def primitives(path=None):
+    """{name: (lock, strength, action)} from locks.conf."""
+    path = path or data_path("locks.conf")
+    out = {}
+    for num, (name, lock, strength, action) in _rows(path, 4):
+        if lock not in ("mmap", "vma") or strength not in ("read", "write") \
+                or action not in ACTIONS:
+            raise DataError("%s:%d: bad row for %s" % (path, num, name))
+        out[name] = (lock, strength, action)
+    return out
+
+
+def rule_sets(prims, helpers):
+    """The PGWALK_SET_* sets of facts.cocci.
+
+    helpers: {name: (lock, strength)} of functions of the tree that
+    return with that lock held; they act as "take" for their callers.
+    """
+    sets = {k: set() for k in ("mmap", "mmap_write", "mmap_read",
+                               "mmap_release", "vma_read", "vma_read_take",
+                               "take", "release", "vma_write")}
+    items = [(n, l, s, a) for n, (l, s, a) in prims.items()] + \
+        [(n, l, s, "take") for n, (l, s) in helpers.items()]
+    for name, lock, strength, action in items:
+        if lock == "mmap":
+            sets["mmap"].add(name)
+            if action == "release":
+                sets["mmap_release"].add(name)
+                sets["release"].add(name)
+            elif action == "downgrade" or strength == "read":
+                sets["mmap_read"].add(name)
+            else:
+                sets["mmap_write"].add(name)
+            if action == "take":
+                sets["take"].add(name)
+        elif strength == "read":
+            sets["vma_read"].add(name)
+            if action == "take":
+                sets["vma_read_take"].add(name)
+                sets["take"].add(name)
+            elif action == "release":
+                sets["release"].add(name)
+        else:
+            sets["vma_write"].add(name)
+    return {k: sorted(v) for k, v in sets.items()}
+
+
+def callbacks(path=None):
+    """{(struct, member): context} from callbacks.conf; a row for a
+    function that calls what it is handed is keyed ("name()", "index")."""
+    path = path or data_path("callbacks.conf")
+    out = {}
+    for num, (struct, member, context) in _rows(path, 3):
+        if context not in CONTEXTS and not context.startswith("start:"):
+            raise DataError("%s:%d: unknown context %s" % (path, num,
+                                                           context))
+        out[(struct, member)] = context
+    return out
+
+
+def modes(path=None):
+    """[(mode, mmap need, vma action)] from modes.conf, in file order."""
+    path = path or data_path("modes.conf")
+    out = []
+    for num, (mode, mmap, vma) in _rows(path, 3):
+        if mmap not in MMAP_NEEDS or vma not in VMA_ACTIONS:
+            raise DataError("%s:%d: bad row for %s" % (path, num, mode))
+        out.append((mode, mmap, vma))
+    return out
+
+
+def tree_modes(tree):
+    """The modes the tree's enum page_walk_lock declares, or None when the
+    tree has no enum (the inserted core then declares the first three)."""
+    path = os.path.join(tree, "include", "linux", "pagewalk.h")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    m = re.search(r"enum\s+page_walk_lock\s*\{(.*?)\}", text, re.S)
+    if not m:
+        return None
+    body = re.sub(r"/\*.*?\*/", " ", m.group(1), flags=re.S)
+    return re.findall(r"\b(PGWALK_\w+)\b", body)

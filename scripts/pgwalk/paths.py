@@ -1,0 +1,330 @@
+"""Paths: every way a walk is reached, and what holds on each.
+
+A chain is the list of calls from where the lock context is known (a lock
+taken or asserted, a callback the kernel calls with a known lock, a system
+call entered with none) down to the walk.  chains() finds them all over
+the facts; evaluate() then follows the values along one chain (constants
+through parameters, flag bits through `|`, case labels, lock helpers, the
+branch a lock is taken in) and says whether the chain can happen and which
+tables its walk is given.  Pure functions of the facts: no file is read.
+"""
+
+import collections
+
+from pgwalk import factindex, lockdata, values
+from pgwalk.values import Evaluator, parse
+
+MAX_DEPTH = 24
+
+Hop = collections.namedtuple("Hop", "pos caller callee via_param")
+
+
+class Chain:
+    """origin: dict with "kind" (lock, callback, iterator, entry,
+    released, unseen), "state" (write, read, vma_read, none, unseen) and
+    what explains it; hops: outermost call first, the walk last."""
+
+    def __init__(self, origin, hops):
+        self.origin = origin
+        self.hops = list(hops)
+
+    def extend(self, hop):
+        return Chain(self.origin, self.hops + [hop])
+
+    @property
+    def state(self):
+        return self.origin["state"]
+
+
+class Paths:
+    def __init__(self, fx, callbacks=None):
+        self.fx = fx
+        self.cb_rows = callbacks if callbacks is not None else \
+            lockdata.callbacks()
+        self._entered = {}
+        self.maps = {}
+        for rel in fx.files:
+            self.maps.update(fx.maps_for(rel))
+        self.getters = fx.getters()
+        self.helpers = fx.helpers()
+
+    # ------------------------------------------------------------ chains
+
+    def chains(self, pos, depth=0, stack=()):
+        """Chains that reach the call at pos."""
+        fx = self.fx
+        call = fx.calls[pos]
+        fn, rel = call["function"], pos[0]
+        hop = Hop(pos, fn, call["callee"], None)
+        out = []
+        if not fx.states_at(pos):
+            out.append(Chain({"kind": "unseen", "state": "unseen",
+                              "why": "its control flow to %s() could not "
+                              "be followed" % call["callee"],
+                              "function": fn, "file": rel}, [hop]))
+        for state, by in sorted(fx.states_at(pos),
+                                key=lambda s: (s[0], s[1] or ())):
+            if state in ("write", "read", "vma_read"):
+                out.append(Chain({"kind": "lock", "state": state,
+                                  "file": rel, "function": fn,
+                                  "at": list(by),
+                                  "lock": fx.lock_name(rel, fn, by)}, [hop]))
+            elif state == "released":
+                out.append(Chain({"kind": "released", "state": "none",
+                                  "file": rel, "function": fn,
+                                  "at": list(by),
+                                  "lock": fx.lock_name(rel, fn, by)}, [hop]))
+            elif state == "inherit":
+                for ch in self.entered(rel, fn, depth, stack):
+                    out.append(ch.extend(hop))
+        return out
+
+    def entered(self, rel, fn, depth=0, stack=()):
+        """Chains that end where fn is entered (its last hop calls fn)."""
+        key = (rel, fn)
+        if key in self._entered:
+            return self._entered[key]
+        if key in stack:
+            return []
+        if depth >= MAX_DEPTH:
+            return [Chain({"kind": "unseen", "state": "unseen",
+                           "why": "a call chain deeper than %d calls" %
+                           MAX_DEPTH, "function": fn, "file": rel}, [])]
+        stack = stack + (key,)
+        fx = self.fx
+        out = []
+        if factindex.is_entry(fn):
+            out.append(Chain({"kind": "entry", "state": "none",
+                              "function": fn, "file": rel}, []))
+        for cpos in fx.callers(rel, fn):
+            out.extend(self.chains(cpos, depth + 1, stack))
+        out.extend(self._through_parameters(rel, fn, depth, stack))
+        out.extend(self._callbacks(rel, fn))
+        if not out:
+            why = "no caller in the tree" if not fx.is_static(rel, fn) \
+                else "no caller in its file"
+            out.append(Chain({"kind": "unseen", "state": "unseen",
+                              "why": why, "function": fn, "file": rel}, []))
+        self._entered[key] = out
+        return out
+
+    def _through_parameters(self, rel, fn, depth, stack):
+        """fn handed to g(), which calls it through its parameter."""
+        fx = self.fx
+        out = []
+        for f in fx.passed.get(fn, ()):
+            if f["file"] != rel and fx.is_static(rel, fn):
+                continue
+            g = f["callee"]
+            ctx = self.cb_rows.get((g + "()", str(f["index"])))
+            if ctx in ("none", "read", "write"):
+                out.append(Chain({"kind": "handed", "state": ctx,
+                                  "callee": g, "function": fn,
+                                  "file": rel, "where": f["file"],
+                                  "at": [f["line"], f["col"]]}, []))
+                continue
+            home = fx.definition(f["file"], g)
+            params = fx.params(home, g) if home else []
+            pname = params[f["index"]] if f["index"] < len(params) else None
+            sites = [p for p in fx.calls_of.get(pname, ())
+                     if p[0] == home and fx.calls[p]["function"] == g] \
+                if pname else []
+            if not sites:
+                out.append(Chain({"kind": "unseen", "state": "unseen",
+                                  "why": "passed to %s(), which does not "
+                                  "call it directly" % g,
+                                  "function": fn, "file": rel,
+                                  "at": [f["line"], f["col"]],
+                                  "where": f["file"]}, []))
+                continue
+            for spos in sites:
+                for ch in self.chains(spos, depth + 1, stack):
+                    last = ch.hops[-1]
+                    ch.hops[-1] = Hop(last.pos, last.caller, fn, pname)
+                    out.append(ch)
+        return out
+
+    def _callbacks(self, rel, fn):
+        fx = self.fx
+        out = []
+        for (crel, target), facts_ in sorted(fx.callbacks.items()):
+            if target != fn or (crel != rel and fx.is_static(rel, fn)):
+                continue
+            for f in facts_:
+                if f["struct"] == "mm_walk_ops":
+                    continue
+                ctx = self.cb_rows.get((f["struct"], f["member"]))
+                base = {"struct": f["struct"], "member": f["member"],
+                        "var": f["var"], "function": fn, "file": crel,
+                        "line": f["line"]}
+                if ctx is None:
+                    out.append(Chain(dict(base, kind="unseen",
+                                          state="unseen",
+                                          why="stored in .%s of struct %s" %
+                                          (f["member"], f["struct"])), []))
+                elif ctx.startswith("start:"):
+                    member = ctx.split(":", 1)[1]
+                    start = fx.struct_vars.get((crel, f["var"]), {}).get(
+                        member)
+                    kinds = self.helpers.get(start, set())
+                    if not kinds:
+                        out.append(Chain(dict(
+                            base, kind="unseen", state="unseen",
+                            why="its iterator's .%s does not return "
+                            "holding a lock" % member), []))
+                    for lock, strength in sorted(kinds):
+                        state = strength if lock == "mmap" else "vma_read"
+                        out.append(Chain(dict(
+                            base, kind="iterator", state=state,
+                            start=start, start_member=member,
+                            lock=self._helper_lock(start, lock, strength)),
+                            []))
+                else:
+                    out.append(Chain(dict(base, kind="callback",
+                                          state=ctx), []))
+        return out
+
+    def _helper_lock(self, helper, lock, strength):
+        for (rel, fn), events in sorted(self.fx.locks.items()):
+            if fn != helper:
+                continue
+            for _l, _c, name in events:
+                prim = self.fx.prims.get(name)
+                if prim and prim[:2] == (lock, strength) and \
+                        prim[2] == "take":
+                    return name
+        return None
+
+    # ---------------------------------------------------------- evaluate
+
+    def evaluate(self, chain):
+        """(feasible, chosen tables or None, notes) for a chain to a walk.
+
+        chosen is the set of table names the walk's ops argument can be
+        on this chain; None when it cannot be named at all."""
+        fx = self.fx
+        if not chain.hops:
+            return True, None, []
+        constraints = {}
+        notes = []
+        first = chain.hops[0]
+        env = {p: values.Root("%s.%s" % (first.caller, p))
+               for p in fx.params(first.pos[0], first.caller)}
+        frames = []
+        feasible = True
+        for i, hop in enumerate(chain.hops):
+            rel = hop.pos[0]
+            ev = Evaluator(env, fx.local_values(rel, hop.caller), self.maps,
+                           constraints, getters=self.getters)
+            frames.append(ev)
+            labels = {}
+            for expr, label in fx.cases.get(hop.pos, ()):
+                labels.setdefault(expr, set()).add(label)
+            for expr, allowed in labels.items():
+                if not ev.constrain(parse(expr), allowed):
+                    feasible = False
+            if hop.via_param:
+                v = ev.value(("id", hop.via_param))
+                alts = ev.alternatives(v)
+                if alts is not None and not any(hop.callee in a
+                                                for a in alts):
+                    feasible = False
+            if i + 1 < len(chain.hops):
+                env = self._bind(hop, ev)
+        if not feasible:
+            return False, None, notes
+        origin = chain.origin
+        if origin["kind"] == "lock" and not self._lock_guard_holds(
+                origin, frames[0], chain.hops[0]):
+            return False, None, notes
+        walk = chain.hops[-1]
+        chosen, note = self._ops(walk, frames[-1])
+        if note:
+            notes.append(note)
+        return True, chosen, notes
+
+    def _bind(self, hop, ev):
+        """The callee's parameters from the call's arguments."""
+        fx = self.fx
+        home = fx.definition(hop.pos[0], hop.callee)
+        params = fx.params(home, hop.callee) if home else []
+        args = factindex.parse_args(fx.calls[hop.pos]["args"])
+        return {params[j]: ev.value(args[j])
+                for j in range(min(len(params), len(args)))}
+
+    def _lock_guard_holds(self, origin, ev, hop):
+        """Can the lock of this chain's origin be taken on this chain?
+        (the branch it sits in, and inside a lock helper, the branch of
+        the helper that takes this kind of lock)."""
+        fx = self.fx
+        rel, fn = origin["file"], origin["function"]
+        line, col = origin["at"]
+        for cond, then in fx.guards(rel, fn, line, col):
+            t = ev.truth(parse(cond))
+            if t is not None and t != then:
+                return False
+        name = origin["lock"]
+        if name in fx.prims or name not in self.helpers:
+            return True
+        # A helper: bind its parameters from the call and look for a lock
+        # of this kind its own branches allow.
+        call = next((fx.calls[p] for p in fx.calls_of.get(name, ())
+                     if p[0] == rel and (p[1], p[2]) == (line, col)), None)
+        home = fx.definition(rel, name)
+        if call is None or home is None:
+            return True
+        params = fx.params(home, name)
+        args = factindex.parse_args(call["args"])
+        henv = {params[j]: ev.value(args[j])
+                for j in range(min(len(params), len(args)))}
+        hev = Evaluator(henv, fx.local_values(home, name), self.maps,
+                        ev.constraints, getters=self.getters)
+        want = origin["state"]
+        for l2, c2, lname in fx.locks.get((home, name), ()):
+            prim = fx.prims.get(lname)
+            if not prim or prim[2] != "take":
+                continue
+            state = prim[1] if prim[0] == "mmap" else "vma_read"
+            if state != want:
+                continue
+            ok = True
+            for cond, then in fx.guards(home, name, l2, c2):
+                t = hev.truth(parse(cond))
+                if t is not None and t != then:
+                    ok = False
+            if ok:
+                return True
+        return False
+
+    def _ops(self, walk, ev):
+        """(table names or None, note) for the walk's ops argument."""
+        fx = self.fx
+        call = fx.calls[walk.pos]
+        args = factindex.parse_args(call["args"])
+        idx = fx.ops_arg.get(call["callee"])
+        if idx is None or idx >= len(args):
+            return None, None
+        expr = args[idx]
+        v = ev.value(expr)
+        alts = ev.alternatives(v)
+        tables = self.table_names()
+        if alts is not None:
+            names = {a for alt in alts for a in alt if a in tables}
+            if names:
+                note = None
+                if len(names) > 1:
+                    note = "the table is chosen by %s, which this path " \
+                        "does not fix" % values.show(expr)
+                return names, note
+        if expr[0] == "member":
+            stored = {t for _f, t in fx.member_stores.get(expr[3], ())}
+            if stored:
+                return stored, "the table is read from the member " \
+                    ".%s, which the analysis does not follow" % expr[3]
+        return None, "the ops argument %s of %s() cannot be followed" % (
+            values.show(expr), call["callee"])
+
+    def table_names(self):
+        if not hasattr(self, "_tables"):
+            self._tables = {name for _f, name in self.fx.tables}
+        return self._tables

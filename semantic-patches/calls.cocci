@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// Calls of a set of functions, with the lock state on every path to each
+/// (scripts/pgwalk/facts.py runs it for the functions the analysis follows;
+/// scripts/pgwalk/decisions.py reads the facts).  It changes no code.
+///
+/// For each call of a function named in PGWALK_SET_names: its arguments;
+/// in a function with a lock event, on which paths from the function's
+/// start it is reached with no lock event ("inherit": the caller's lock
+/// applies), after a write lock, after a read lock, after a per-VMA read
+/// lock, or after an unlock.  Coccinelle follows the control flow, so a
+/// lock taken on one branch or released before the call counts only on the
+/// paths where it happens.  Also: calls that pass one of the named
+/// functions as an argument (a callback handed to the function that calls
+/// it).
+///
+/// Tracking every call of a file costs seconds per file, so the set is the
+/// analysis' own, and the results are cached per file and name.  The lock
+/// primitives come from scripts/locks.conf (PGWALK_SET_* sets).
+//
+// Confidence: High
+// Options: --no-includes
+
+virtual report
+
+@initialize:python@
+@@
+import json
+
+REPORT = False
+LOCKED = set()
+
+def emit(kind, p, **kw):
+    kw.update({"file": p[0].file, "line": int(p[0].line),
+               "col": int(p[0].column), "function": p[0].current_element,
+               "kind": kind})
+    if REPORT:
+        print("%s:%d: %s %s" % (kw["file"], kw["line"], kind, " ".join(
+            "%s=%s" % (k, kw[k]) for k in sorted(kw)
+            if k not in ("file", "line", "kind", "col"))))
+    else:
+        print("PGWALK " + json.dumps(kw, sort_keys=True))
+
+@script:python depends on report@
+@@
+REPORT = True
+
+@call@
+identifier f = {PGWALK_SET_names};
+expression list es;
+position p;
+@@
+f@p(es)
+
+@script:python@
+p << call.p;
+f << call.f;
+es << call.es;
+@@
+emit("call", p, callee=f, args=str(es))
+
+@passed@
+identifier f = {PGWALK_SET_names};
+identifier g;
+expression list[n] es;
+position p;
+@@
+g@p(es, f, ...)
+
+@script:python@
+p << passed.p;
+f << passed.f;
+g << passed.g;
+n << passed.n;
+@@
+emit("passed", p, callee=g, target=f, index=int(n))
+
+// Only functions with a lock event need the path rules: elsewhere every
+// call inherits its caller's context.
+@lock@
+identifier lk = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
+position q;
+@@
+lk@q(...)
+
+@script:python@
+q << lock.q;
+@@
+LOCKED.add(q[0].current_element)
+
+@inherit exists@
+identifier fn : script:python() { fn in LOCKED };
+identifier f = {PGWALK_SET_names};
+identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
+position p;
+@@
+fn(...) {
+... when != ev(...)
+    when any
+f@p(...)
+... when any
+}
+
+@script:python@
+p << inherit.p;
+@@
+emit("state", p, state="inherit", by=None)
+
+@write exists@
+identifier fn : script:python() { fn in LOCKED };
+identifier f = {PGWALK_SET_names};
+identifier lk = {PGWALK_SET_mmap_write};
+identifier ev = {PGWALK_SET_mmap};
+position p, q;
+@@
+fn(...) {
+... when any
+lk@q(...)
+... when != ev(...)
+    when any
+f@p(...)
+... when any
+}
+
+@script:python@
+p << write.p;
+q << write.q;
+@@
+emit("state", p, state="write", by=[int(q[0].line), int(q[0].column)])
+
+@read exists@
+identifier fn : script:python() { fn in LOCKED };
+identifier f = {PGWALK_SET_names};
+identifier lk = {PGWALK_SET_mmap_read};
+identifier ev = {PGWALK_SET_mmap};
+position p, q;
+@@
+fn(...) {
+... when any
+lk@q(...)
+... when != ev(...)
+    when any
+f@p(...)
+... when any
+}
+
+@script:python@
+p << read.p;
+q << read.q;
+@@
+emit("state", p, state="read", by=[int(q[0].line), int(q[0].column)])
+
+@released exists@
+identifier fn : script:python() { fn in LOCKED };
+identifier f = {PGWALK_SET_names};
+identifier lk = {PGWALK_SET_mmap_release};
+identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
+position p, q;
+@@
+fn(...) {
+... when any
+lk@q(...)
+... when != ev(...)
+    when any
+f@p(...)
+... when any
+}
+
+@script:python@
+p << released.p;
+q << released.q;
+@@
+emit("state", p, state="released", by=[int(q[0].line), int(q[0].column)])
+
+@vma_read exists@
+identifier fn : script:python() { fn in LOCKED };
+identifier f = {PGWALK_SET_names};
+identifier lk = {PGWALK_SET_vma_read_take};
+identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
+position p, q;
+@@
+fn(...) {
+... when any
+lk@q(...)
+... when != ev(...)
+    when any
+f@p(...)
+... when any
+}
+
+@script:python@
+p << vma_read.p;
+q << vma_read.q;
+@@
+emit("state", p, state="vma_read", by=[int(q[0].line), int(q[0].column)])

@@ -1,0 +1,174 @@
+"""Every way a table reaches a walker, and every lock context the analysis
+follows: one fixture each (tests/fixtures/constructs/, small C files that
+imitate the kernel's shapes), each with a read and a write table.
+
+For each construct a second test takes out the rule (a Coccinelle rule or
+a data row) that handles it, and shows that the fixture then fails: the
+rule is what makes the answer, not luck.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import FIXTURES, REPO
+from pgwalk import decisions
+
+CONSTRUCTS = os.path.join(FIXTURES, "constructs")
+SEMANTIC_PATCHES = os.path.join(REPO, "semantic-patches")
+DATA = os.path.join(REPO, "scripts")
+
+PAGEWALK_H = """
+struct mm_walk_ops { int (*pmd_entry)(void); };
+int walk_page_range(struct mm_struct *mm, unsigned long start,
+		unsigned long end, const struct mm_walk_ops *ops,
+		void *private);
+int walk_page_vma(struct vm_area_struct *vma, const struct mm_walk_ops *ops,
+		void *private);
+int walk_page_range_vma(struct vm_area_struct *vma, unsigned long start,
+			unsigned long end, const struct mm_walk_ops *ops,
+			void *private);
+"""
+
+# A tree whose enum declares a mode for walks under a per-VMA read lock.
+PAGEWALK_H_VMA_MODE = """
+enum page_walk_lock {
+	PGWALK_RDLOCK = 0,
+	PGWALK_WRLOCK = 1,
+	PGWALK_WRLOCK_VERIFY = 2,
+	PGWALK_VMA_RDLOCK_VERIFY = 3,
+};
+""" + PAGEWALK_H
+
+# fixture -> ({table: expected mode}, what breaks it, the table it breaks)
+CASES = {
+    "getter.c": ({"getter_read_ops": "PGWALK_RDLOCK",
+                  "getter_write_ops": "PGWALK_WRLOCK"},
+                 ("rule", "facts.cocci", "ret"), "getter_write_ops"),
+    "wrapper.c": ({"wrapped_read_ops": "PGWALK_RDLOCK",
+                   "wrapped_write_ops": "PGWALK_WRLOCK"},
+                  ("rule", "facts.cocci", "param"), "wrapped_write_ops"),
+    "stack_table.c": ({"stack_read_ops": "PGWALK_RDLOCK",
+                       "stack_write_ops": "PGWALK_WRLOCK"},
+                      ("rule", "facts.cocci", "table"), "stack_write_ops"),
+    "bool_choice.c": ({"choice_ops": "PGWALK_RDLOCK",
+                       "choice_lock_ops": "PGWALK_WRLOCK"},
+                      ("rule", "facts.cocci", "pick_decl"),
+                      "choice_lock_ops"),
+    "flag_choice.c": ({"flag_ops": "PGWALK_RDLOCK",
+                       "flag_lock_vma_ops": "PGWALK_WRLOCK"},
+                      ("rule", "facts.cocci", "pick_decl"),
+                      "flag_lock_vma_ops"),
+    "seqfile.c": ({"seq_show_ops": "PGWALK_RDLOCK"},
+                  ("row", "callbacks.conf", "seq_operations show"),
+                  "seq_show_ops"),
+    "behaviour.c": ({"advice_read_ops": "PGWALK_RDLOCK",
+                     "advice_write_ops": "PGWALK_WRLOCK_VERIFY"},
+                    ("rule", "facts.cocci", "case_call"),
+                    "advice_write_ops"),
+    "fault_callback.c": ({"fault_cb_ops": "PGWALK_RDLOCK"},
+                         ("row", "callbacks.conf",
+                          "dev_pagemap_ops migrate_to_ram"),
+                         "fault_cb_ops"),
+    "lock_helper.c": ({"helper_ops": "PGWALK_WRLOCK"},
+                      ("row", "locks.conf", "mmap_write_lock_killable"),
+                      "helper_ops"),
+    "vma_read.c": ({"vma_read_ops": "PGWALK_VMA_RDLOCK_VERIFY"},
+                   ("rule", "calls.cocci", "vma_read"), "vma_read_ops"),
+}
+
+
+def make_tree(tmp_path, name):
+    tree = tmp_path / "tree"
+    (tree / "mm").mkdir(parents=True)
+    (tree / "include" / "linux").mkdir(parents=True)
+    (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
+    header = PAGEWALK_H_VMA_MODE if name == "vma_read.c" else PAGEWALK_H
+    (tree / "include" / "linux" / "pagewalk.h").write_text(header)
+    (tree / "mm" / "pagewalk.c").write_text(
+        "int walk_page_range(struct mm_struct *mm) { return 0; }\n")
+    shutil.copy(os.path.join(CONSTRUCTS, name), tree / "mm" / name)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(["git", "-C", str(tree), *args], check=True,
+                       capture_output=True)
+    return str(tree)
+
+
+def analyze(tmp_path, name):
+    out = decisions.analyze(make_tree(tmp_path, name), jobs=2)
+    return {t["name"]: t for t in out["tables"]}, out
+
+
+def remove_rule(text, rule):
+    """A semantic patch without one rule (and the script that prints its
+    matches, which would name the missing rule)."""
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines)
+                 if re.match(r"^@%s\b[^@]*@$" % re.escape(rule), line))
+    end = start + 1
+    script_seen = False
+    while end < len(lines):
+        line = lines[end]
+        if line.startswith("@script:python@"):
+            script_seen = True
+        elif line.startswith("@") and line.endswith("@") and \
+                not line.startswith("@@") and script_seen:
+            break
+        elif line.startswith("@") and line.endswith("@") and \
+                not line.startswith("@@") and not script_seen and \
+                end > start + 1:
+            break
+        end += 1
+    return "\n".join(lines[:start] + lines[end:])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_construct_gives_each_table_its_mode(tmp_path, name):
+    expected, _break, _table = CASES[name]
+    tables, out = analyze(tmp_path, name)
+    got = {t: tables[t]["mode"] for t in expected}
+    assert got == expected, [(t, tables[t]["reason"], tables[t]["notes"])
+                             for t in expected]
+    for t in expected:
+        # Evidence for every mode, and nothing left for a human.
+        assert tables[t]["chains"], t
+        assert not tables[t]["review"], (t, tables[t]["review"])
+    assert not out["review"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_construct_needs_its_rule(tmp_path, monkeypatch, name):
+    expected, (kind, path, what), table = CASES[name]
+    if kind == "rule":
+        work = tmp_path / "semantic-patches"
+        shutil.copytree(SEMANTIC_PATCHES, work)
+        text = (work / path).read_text()
+        (work / path).write_text(remove_rule(text, what))
+        monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
+    else:
+        work = tmp_path / "data"
+        work.mkdir()
+        for conf in ("locks.conf", "callbacks.conf", "modes.conf"):
+            shutil.copy(os.path.join(DATA, conf), work / conf)
+        text = (work / path).read_text()
+        kept = [line for line in text.split("\n")
+                if line.split()[:len(what.split())] != what.split()]
+        assert len(kept) < len(text.split("\n")), what
+        (work / path).write_text("\n".join(kept))
+        monkeypatch.setenv("PGWALK_DATA_DIR", str(work))
+    tables, _out = analyze(tmp_path, name)
+    t = tables.get(table)
+    assert t is None or t["mode"] != expected[table] or t["review"], \
+        "%s still gives %s without %s %s" % (table, expected[table], kind,
+                                            what)
+
+
+def test_member_table_is_named_for_review(tmp_path):
+    tables, _out = analyze(tmp_path, "member.c")
+    t = tables["member_ops"]
+    # Safe for every path it may be walked on, and the member is named.
+    assert t["mode"] == "PGWALK_RDLOCK"
+    assert any(".ops" in n for n in t["review"]), t["review"]
