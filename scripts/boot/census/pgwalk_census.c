@@ -325,9 +325,8 @@ static ssize_t step_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(step, ubuf, n))
 		return -EFAULT;
 	step[n] = '\0';
-	strim(step);
 	raw_spin_lock_irqsave(&census_lock, flags);
-	strscpy(census_step, step, sizeof(census_step));
+	strscpy(census_step, strim(step), sizeof(census_step));
 	raw_spin_unlock_irqrestore(&census_lock, flags);
 	return len;
 }
