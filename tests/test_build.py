@@ -256,6 +256,19 @@ def test_make_failures_name_the_object():
     assert kbuild.failed_objects(stderr) == ["kernel/panic.o", "kernel", "."]
 
 
+def test_distcc_fallbacks_are_counted_per_host():
+    ab = kbuild.ArchBuild(None, "ab" * 20, "x86_64",
+                          build.load_arches()["x86_64"], 1,
+                          kbuild.Launcher(False), print)
+    ab.distcc_notes(
+        "distcc[1] ERROR: nonblocking connect to 127.0.0.1:9 failed\n"
+        "distcc[1] Warning: failed to distribute mm/a.c to 127.0.0.1:9/1, "
+        "running locally instead\n"
+        "distcc[2] (dcc_build_somewhere) Warning: failed to distribute, "
+        "running locally instead\n")
+    assert ab.distcc_fallbacks == {"127.0.0.1:9/1": 1, "no host chosen": 1}
+
+
 # ---------------------------------------------- the selection check
 
 RECORD = """cmd_mm/a.o := gcc -Wp,-MMD,mm/.a.o.d -D__KERNEL__ -c -o mm/a.o {src}/mm/a.c
@@ -697,6 +710,8 @@ def test_distcc_spreads_over_two_hosts_and_survives_a_dead_one(tiny_full,
              "--log-level", "info"], stderr=open(logs[-1], "w"),
             start_new_session=True))
     hosts = " ".join("127.0.0.1:%d/1" % p for p in [dead] + ports)
+    # distcc's own state (hosts backed off after a failure) stays here.
+    (tmp_path / "distcc").mkdir()
     env = dict(os.environ, DISTCC_DIR=str(tmp_path / "distcc"))
     try:
         time.sleep(1)
@@ -717,5 +732,6 @@ def test_distcc_spreads_over_two_hosts_and_survives_a_dead_one(tiny_full,
     for f in files:
         assert any(os.path.basename(f) in log.read_text() for log in logs)
     report = json.load(open(tmp_path / "out" / "build-report.json"))
-    assert "127.0.0.1:%d/1" % dead in report["distcc_fallbacks"]["x86_64"]
+    assert list(report["distcc_fallbacks"]["x86_64"]) == [
+        "127.0.0.1:%d/1" % dead]
     assert "distcc host 127.0.0.1:%d/1 could not take" % dead in p.stderr

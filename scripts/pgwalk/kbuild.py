@@ -397,15 +397,22 @@ class ArchBuild:
             counter.add()
             return proc
         warnings, errors = set(), []
-        with step(self.say, label, counter), \
-                concurrent.futures.ThreadPoolExecutor(self.jobs) as pool:
-            for (f, _cmd), proc in zip(todo, pool.map(run, todo)):
-                w, e = parse_diagnostics(proc.stderr, self.src.dir)
-                warnings |= w
-                if proc.returncode != 0 and not e:
-                    e = ["%s: compiler exit status %d" % (f, proc.returncode)]
-                errors += e
-                self.distcc_notes(proc.stderr)
+        pool = concurrent.futures.ThreadPoolExecutor(self.jobs)
+        try:
+            with step(self.say, label, counter):
+                for (f, _cmd), proc in zip(todo, pool.map(run, todo)):
+                    w, e = parse_diagnostics(proc.stderr, self.src.dir)
+                    warnings |= w
+                    if proc.returncode != 0 and not e:
+                        e = ["%s: compiler exit status %d" % (
+                            f, proc.returncode)]
+                    errors += e
+                    self.distcc_notes(proc.stderr)
+        except KeyboardInterrupt:
+            # Ctrl-C: start no further compile.
+            pool.shutdown(cancel_futures=True)
+            raise
+        pool.shutdown()
         return warnings, errors, [f for f, _c in missing]
 
     def compile(self, cfiles, kbuild_only=False, label=None):
@@ -421,12 +428,15 @@ class ArchBuild:
 
     # distcc says on stderr when a host cannot take a job; the compile
     # then runs here.  Counted per host for the report.
-    FALLBACK = re.compile(r"failed to distribute .* to (\S+?),? running "
-                          r"locally instead")
+    # Without a host named, distcc could not pick one at all (its state
+    # directory unusable, every host backed off).
+    FALLBACK = re.compile(r"failed to distribute(?: \S+ to (\S+?))?,? "
+                          r"running locally instead")
     distcc_fallbacks = None
 
     def distcc_notes(self, stderr):
         for host in self.FALLBACK.findall(stderr):
+            host = host or "no host chosen"
             if self.distcc_fallbacks is None:
                 self.distcc_fallbacks = {}
             self.distcc_fallbacks[host] = \
