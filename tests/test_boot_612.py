@@ -147,7 +147,8 @@ def test_mempolicy_write_twin_pinned_rdlock_panics_in_mbind(tree612,
     assert "during step mbind" in row["why"]
     assert report["series"]["run"]["splat"]["step"] == "mbind"
     # Tables of later steps: not a list of misses.
-    for name in ("mlock_walk_ops", "hwp_walk_ops", "break_ksm_ops"):
+    for name in ("queue_pages_walk_ops", "prot_none_walk_ops",
+                 "hwpoison_walk_ops"):
         assert t[name]["status"] == "not reached"
         assert t[name]["why"] == \
             "not reached because the kernel died in step mbind", t[name]
