@@ -346,7 +346,9 @@ def test_review_tags_survive_when_the_change_does(run, grouped, tmp_path):
     message, _sep, below = dropped.partition("\n---\n")
     assert tag not in message
     assert "Dropped Reviewed-by from Rita Viewer <rita@example.org> " \
-        "(given on v1): the change differs." in " ".join(below.split())
+        "(given on v1 to \"%s\"): the change differs." % header(
+            read("/", patched[change]), "Subject").split("] ", 1)[1] \
+        in " ".join(below.split())
     cover = read("/", os.path.join(out, "0000-cover-letter.patch"))
     assert "Changes in v2:" in cover
     assert "mincore_walk_ops" in cover.split("Changes in v2:")[1]

@@ -96,8 +96,9 @@ def carry_tags(prev, reroll=None):
             elif set(info["files"]) & set(files):
                 for tag in info["tags"]:
                     kind, who = tag.split(": ", 1)
-                    dropped.append("Dropped %s from %s (given on %s): the "
-                                   "change differs." % (kind, who, old))
+                    dropped.append("Dropped %s from %s (given on %s to "
+                                   "\"%s\"): the change differs." % (
+                                       kind, who, old, info["subject"]))
         dropped = [d for d in dropped
                    if not any(d.split(" from ", 1)[1].startswith(
                        t.split(": ", 1)[1]) for t in tags)]
