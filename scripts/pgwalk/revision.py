@@ -22,7 +22,7 @@ import re
 import subprocess
 import tempfile
 
-from pgwalk import gitops
+from pgwalk import gitops, mail
 
 
 class RevisionError(Exception):
@@ -70,7 +70,9 @@ def patch_info(text):
     tags = re.findall(r"^((?:%s): .+)$" % "|".join(REVIEW_TAGS), message,
                       re.M)
     files = sorted(set(re.findall(r"^diff --git a/(\S+) ", text, re.M)))
-    subject = re.search(r"^Subject: (?:\[[^]]*\] )?(.*)$", text, re.M)
+    headers, _body = mail.split(text)      # unfolded
+    subject = next((re.match(r"^Subject: (?:\[[^]]*\] )?(.*)$", h)
+                    for h in headers if h.startswith("Subject: ")), None)
     pid = subprocess.run(["git", "patch-id", "--stable"], input=text,
                          capture_output=True, text=True).stdout.split()
     return {"files": files, "tags": tags, "patch_id": pid[0] if pid else None,
