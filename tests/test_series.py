@@ -210,12 +210,14 @@ def test_cover_counts_and_singular():
          table("b_ops", "mm/x.c", None, action="none",
                walkers=["walk_page_range_novma"])]
     _s, body = messages.cover_letter({"tables": t}, {
-        "patches": [(None, t[:1])], "group": "file"})
+        "patches": [(None, []), (None, t[:1])], "group": "single"})
     flat = " ".join(body.split())
     assert "One table gets a mode:" in flat
     assert "One table is only passed to walk_page_range_novma(), which " \
         "does not use walk_lock, and is left as it is: b_ops." in flat
-    assert "The other patch sets" in flat
+    assert "Patch 1 adds enum page_walk_lock and the checks; no " \
+        "functional change. Patch 2 sets the mode of every table passed " \
+        "to a VMA walk; it adds a write-lock assertion" in flat
     assert "Testing: untested." in flat
 
 

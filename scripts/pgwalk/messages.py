@@ -596,8 +596,6 @@ def cover_letter(decisions, ctx):
     quiet = [p for p in annotations if not changes_behaviour(p[1])]
     loud = [p for p in annotations if changes_behaviour(p[1])]
     others = "The other %s" % count(len(annotations), "patch", "patches")
-    if len(annotations) == 1:
-        others = "The other patch"
     layout = {"file": "one patch per file",
               "subsystem": "one patch per MAINTAINERS subsystem",
               "mode": "the read-mode annotations in one patch and each "
@@ -615,13 +613,17 @@ def cover_letter(decisions, ctx):
             kinds.append("%s a write-lock assertion" %
                          count(len(loud), "adds", "add"))
         if len(annotations) == 1:
-            kinds = [k.replace("one makes", "it makes").replace(
-                "one adds", "it adds") for k in kinds]
-        paras.append(wrap("%s%s %s the mode of every table passed to a VMA "
-                          "walk, %s: %s." % (
-                              first, others,
-                              "sets" if len(annotations) == 1 else "set",
-                              layout, names(kinds))))
+            paras.append(wrap(
+                "%sPatch %d sets the mode of every table passed to a VMA "
+                "walk; it %s." % (
+                    first, len(patches),
+                    "adds a write-lock assertion to the walks that need "
+                    "the mmap lock for write" if loud else
+                    "makes no functional change (PGWALK_RDLOCK only)")))
+        else:
+            paras.append(wrap("%s%s set the mode of every table passed to "
+                              "a VMA walk, %s: %s." % (
+                                  first, others, layout, names(kinds))))
     paras.append(wrap(
         "A table gets PGWALK_WRLOCK when every path to its walk holds the "
         "mmap lock for write, PGWALK_WRLOCK_VERIFY when the walked VMA has "
