@@ -184,8 +184,7 @@ def test_panic_is_attributed_to_the_last_walk_and_later_tables_not_reached():
         assert rows[name]["status"] == "not reached"
         assert rows[name]["why"] == \
             "not reached because the kernel died in step mbind"
-    assert problems[0] == "the kernel did not finish the workload " \
-        "(exited, in step mbind)"
+    assert problems[0] == "the kernel died in step mbind"
     # The dead kernel's misses are not each a failure of their own.
     assert not any("not walked" in p for p in problems)
 
@@ -260,3 +259,19 @@ def test_panic_of_a_table_that_declares_no_mode_is_still_a_failure():
                                   "during step mbind (attributed to "
                                   "queue_pages_lock_vma_walk_ops, which "
                                   "declares no mode here")
+
+
+def test_paths_in_the_build_cache_read_as_in_the_tree():
+    text = PANIC.replace("include/linux/mm.h",
+                         "../boot-src-6.12/include/linux/mm.h")
+    run = boottest.parse_console(text, USERS)
+    assert run["splat"]["line"] == "kernel BUG at include/linux/mm.h:772!"
+
+
+def test_bisect_names_the_problem_of_the_changed_table():
+    b = {"tables": ["queue_pages_lock_vma_walk_ops"],
+         "problems": ["the kernel died in step mbind",
+                      "queue_pages_lock_vma_walk_ops: over-declared: x"]}
+    assert boottest.bisect_word(b) == \
+        "FAIL: queue_pages_lock_vma_walk_ops: over-declared: x"
+    assert boottest.bisect_word({"tables": [], "problems": []}) == "PASS"

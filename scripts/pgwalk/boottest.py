@@ -49,6 +49,7 @@ SPLAT = re.compile(r"WARNING: CPU: \d+|WARNING: (possible|inconsistent|"
 # The task of a splat: "CPU: 1 PID: 80 ..." (WARN, oops) or lockdep's
 # "workload/80 is trying to acquire".
 SPLAT_PID = re.compile(r"\bPID: (\d+)|^\S+/(\d+) is trying")
+BUILD_PATH = re.compile(r"(?:\.\./)+boot-src-[\d.]+/")
 FRAME = re.compile(r"^(?:\[[ \d.]+\]\s+)?\s*(?:\? )?([A-Za-z_][\w.]*)\+0x")
 TABLE_DEF = re.compile(r"^[ \t]*(?:static\s+)?(?:const\s+)?struct\s+mm_walk_ops\s+"
                        r"(\w+)\s*=\s*\{(.*?)\};", re.M | re.S)
@@ -136,6 +137,9 @@ def boot(kernel, initramfs, log, timeout, accel, say):
 def parse_console(text, users):
     """What the console log says: the census, the first splat (its step,
     task and trace), the last step begun, whether the workload ended."""
+    # Source paths relative to the build cache (ccache's base directory)
+    # read as in the tree.
+    text = BUILD_PATH.sub("", text)
     lines = text.splitlines()
     step, splat = None, None
     for i, line in enumerate(lines):
@@ -173,7 +177,9 @@ def run_one(kb, ref, initramfs, workdir, label, args, users, say):
     result = parse_console(text, users)
     result.update(ref=ref, status=status, seconds=round(secs, 1), log=log)
     if not result["done"]:
-        result["tail"] = "\n".join(text.splitlines()[-30:])
+        # The census the panic notifier printed is in the report.
+        result["tail"] = "\n".join([l for l in text.splitlines()
+                                    if "pgwalk-census" not in l][-30:])
     walked = {s["ops"] for s in (result["census"] or {}).get("slots", ())}
     say("boot: %s: %s in %.0f s, %d tables walked%s" % (
         label, status, secs, len(walked),
@@ -233,6 +239,15 @@ def section(title, result):
     return "\n".join(out) + "\n"
 
 
+def bisect_word(b):
+    """PASS, or FAIL with the problem that names a table (else the
+    first)."""
+    if not b["problems"]:
+        return "PASS"
+    named = [p for p in b["problems"] if p.split(":")[0] in b["tables"]]
+    return "FAIL: " + (named or b["problems"])[0]
+
+
 def write_report(outdir, head, base, bisect):
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "boot-report.json"), "w") as f:
@@ -245,10 +260,8 @@ def write_report(outdir, head, base, bisect):
     if bisect is not None:
         text += "\n## Bisect: commits that change an x86 table's mode\n\n"
         for b in bisect:
-            text += "- %s %s: %s%s\n" % (
-                b["ref"][:12], b["subject"], "FAIL" if b["problems"]
-                else "PASS", ": " + b["problems"][0] if b["problems"]
-                else "")
+            text += "- %s %s: %s\n" % (b["ref"][:12], b["subject"],
+                                       bisect_word(b))
     with open(os.path.join(outdir, "boot-report.md"), "w") as f:
         f.write(text)
     return table_text(head)
@@ -335,8 +348,8 @@ def main(argv=None):
                 bisect.append({"ref": c, "subject": subject,
                                "tables": sorted(changed),
                                "problems": r["problems"]})
-                say("boot: bisect %s %s: %s" % (
-                    c[:12], subject, "FAIL" if r["problems"] else "PASS"))
+                say("boot: bisect %s %s: %s" % (c[:12], subject,
+                                                 bisect_word(bisect[-1])))
         if not args.no_baseline and base != ref:
             _t, base_users = tables_at(tree, base)
             base_result = judged(tree, base, run_one(

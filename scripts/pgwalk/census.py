@@ -216,7 +216,10 @@ def verdict(tables, skip, run, users, strict=False):
             s["line"], s["step"], "attributed to %s, which declares no "
             "mode here: %s" % (splat_table, s["attributed"]) if splat_table
             else "no table it can be attributed to"))
-    if not run["done"]:
+    if not run["done"] and run["status"] == "exited":
+        # QEMU ended (panic=-1 reboots) before the workload did.
+        problems.insert(0, "the kernel died in step %s" % died)
+    elif not run["done"]:
         problems.insert(0, "the kernel did not finish the workload (%s%s)"
                         % (run["status"], ", in step %s" % died
                            if died != "boot" else ""))
