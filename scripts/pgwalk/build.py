@@ -235,6 +235,13 @@ def cell_detail(cell):
     return ""
 
 
+def distcc_text(hosts):
+    """"h1 unreachable 2 times, 0 compiles ran here instead; h2 ..."."""
+    return "; ".join("%s unreachable %d times, %d compiles ran here instead"
+                     % (h, n["unreachable"], n["ran_here"])
+                     for h, n in sorted(hosts.items()))
+
+
 def cell_text(cell):
     return "%s (%d objs, %ss)%s" % (cell["status"], len(cell["objects"]),
                                     cell["seconds"], cell_detail(cell))
@@ -277,10 +284,9 @@ def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
         table += "\n\nSelection checked against kbuild's dependency " \
             "records:\n" + "\n".join(lines)
     if fallbacks:
-        table += "\n\ndistcc hosts that could not take a job (the " \
-            "compile ran here instead):\n" + "\n".join(
-                "  %s: %s" % (a, ", ".join("%s (%d compiles)" % hc for hc in
-                                           sorted(f.items())))
+        table += "\n\ndistcc hosts that failed (the run went on: distcc " \
+            "tried another host or compiled here):\n" + "\n".join(
+                "  %s: %s" % (a, distcc_text(f))
                 for a, f in sorted(fallbacks.items()))
     if outdir:
         os.makedirs(outdir, exist_ok=True)
@@ -401,9 +407,8 @@ def main(argv=None):
                           for c, n in chk["missed"].items() if n)),
                       file=sys.stderr)
     for a, f in sorted(fallbacks.items()):
-        for host, n in sorted(f.items()):
-            print("verify-build: distcc host %s could not take %d compiles "
-                  "on %s; they ran here" % (host, n, a), file=sys.stderr)
+        print("verify-build: distcc on %s: %s" % (a, distcc_text(f)),
+              file=sys.stderr)
     print("verify-build: %d commits x %d architectures in %.0f s: %s" % (
         len(commits), len(names), time.monotonic() - t0,
         "%d failures" % len(bad) if bad else "all OK"),

@@ -426,21 +426,27 @@ class ArchBuild:
         w, e = self.kbuild_compile(rest, label)
         return warnings | w, errors + e, time.monotonic() - t0
 
-    # distcc says on stderr when a host cannot take a job; the compile
-    # then runs here.  Counted per host for the report.
-    # Without a host named, distcc could not pick one at all (its state
-    # directory unusable, every host backed off).
-    FALLBACK = re.compile(r"failed to distribute(?: \S+ to (\S+?))?,? "
+    # distcc says on stderr when it cannot reach a host (it then tries
+    # another) and when it gives up and compiles here.  Without a host
+    # named, it could not pick one at all (its state directory unusable,
+    # every host backed off).
+    UNREACHABLE = re.compile(r"connect to (\S+?) failed")
+    RAN_HERE = re.compile(r"failed to distribute(?: \S+ to (\S+?))?,? "
                           r"running locally instead")
     distcc_fallbacks = None
 
     def distcc_notes(self, stderr):
-        for host in self.FALLBACK.findall(stderr):
-            host = host or "no host chosen"
-            if self.distcc_fallbacks is None:
-                self.distcc_fallbacks = {}
-            self.distcc_fallbacks[host] = \
-                self.distcc_fallbacks.get(host, 0) + 1
+        """Count, per distcc host, the failed connections and the compiles
+        that ran here instead: {host: {"unreachable": n, "ran_here": m}}."""
+        for kind, pattern in (("unreachable", self.UNREACHABLE),
+                              ("ran_here", self.RAN_HERE)):
+            for host in pattern.findall(stderr):
+                host = re.split(r"[/,]", host)[0] or "no host chosen"
+                if self.distcc_fallbacks is None:
+                    self.distcc_fallbacks = {}
+                counts = self.distcc_fallbacks.setdefault(
+                    host, {"unreachable": 0, "ran_here": 0})
+                counts[kind] += 1
 
     def built_objects(self):
         """Objects kbuild has finished in the O= directory: those with a
