@@ -18,6 +18,7 @@ and booted, never part of the series or of the user's repository.
 import gzip
 import hashlib
 import os
+import shutil
 import subprocess
 import time
 
@@ -30,6 +31,8 @@ BOOT = os.path.join(REPO, "scripts", "boot")
 CONFIG_DIR = os.path.join(BOOT, "config")
 CENSUS_SRC = os.path.join(BOOT, "census", "pgwalk_census.c")
 CENSUS_PATH = "mm/pgwalk_census.c"
+# Kernel images kept per O= directory (see BootBuild.build).
+KEEP_IMAGES = 4
 # Trees whose per-VMA lock layout the census reads (pgwalk_census.c).
 CENSUS_VMA_LOCKS = ((6, 4), (6, 12))
 OBJECTS = os.path.join(kbuild.ROOT, "boot-objects")
@@ -169,14 +172,17 @@ class BootBuild:
                 " ".join(targets), proc.stderr.strip()[-1500:]))
         return proc
 
-    def configure(self):
-        """tinyconfig + the fragments, redone when a fragment changes;
-        every line of every fragment must survive olddefconfig."""
+    def fragment_stamp(self):
         h = hashlib.sha256()
         for path in self.fragments:
             with open(path, "rb") as f:
                 h.update(path.encode() + b"\0" + f.read())
-        stamp_text = h.hexdigest()
+        return h.hexdigest()
+
+    def configure(self):
+        """tinyconfig + the fragments, redone when a fragment changes;
+        every line of every fragment must survive olddefconfig."""
+        stamp_text = self.fragment_stamp()
         stamp = os.path.join(self.out, ".pgwalk-fragment")
         config = os.path.join(self.out, ".config")
         if os.path.exists(stamp) and os.path.exists(config) and \
@@ -213,9 +219,21 @@ class BootBuild:
             f.write(stamp_text)
 
     def build(self, ref):
-        """bzImage of ref + the census.  Returns (path, census diff)."""
+        """bzImage of ref + the census.  Returns (path, census diff).
+
+        The base and the series alternate in one O= directory, so each
+        would relink every run: the images of the last few (commit,
+        config) pairs are kept, and one of those is not built again."""
         commit, diff = census_commit(self.tree, self.gitdir, ref,
                                      self.version)
+        images = os.path.join(self.out, "pgwalk-images")
+        kept = os.path.join(images, hashlib.sha256(
+            (commit + self.fragment_stamp()).encode()).hexdigest()[:16])
+        if os.path.exists(kept):
+            os.utime(kept)
+            self.say("boot: bzImage of %s + census: built before, kept" %
+                     ref[:12])
+            return kept, diff
         self.src.checkout(commit)
         self.configure()
         t0 = time.monotonic()
@@ -223,7 +241,15 @@ class BootBuild:
             ref[:12], self.out))
         self.make("bzImage")
         self.say("boot: bzImage in %.0f s" % (time.monotonic() - t0))
-        return os.path.join(self.out, "arch", "x86", "boot", "bzImage"), diff
+        os.makedirs(images, exist_ok=True)
+        shutil.copyfile(os.path.join(self.out, "arch", "x86", "boot",
+                                     "bzImage"), kept + ".new")
+        os.replace(kept + ".new", kept)
+        old = sorted((os.path.join(images, n) for n in os.listdir(images)),
+                     key=os.path.getmtime, reverse=True)
+        for path in old[KEEP_IMAGES:]:
+            os.unlink(path)
+        return kept, diff
 
 
 def cpio_newc(entries):
