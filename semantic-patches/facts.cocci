@@ -240,6 +240,9 @@ return@p R;
 p << ret.p;
 R << ret_value.R;
 @@
+if "&" in str(R).split():
+    # A getter: the branches its returns sit in choose the table.
+    FOCUS.add(p[0].current_element)
 emit("return", p, value=str(R))
 
 // --------------------------------------------------------------- conditions

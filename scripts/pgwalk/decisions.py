@@ -403,25 +403,11 @@ def _try_split(fx, pa, words, rows, available, entry, use):
 
 # ---------------------------------------------------------------- analyze
 
-def shown_names(tree, fx):
-    """{(file, fn): how a reader knows it}: system calls by their name
-    (SYSCALL_DEFINE3(mbind)), the macro Coccinelle reports otherwise."""
-    out = {}
-    lines = {}
-    for (rel, fn), rec in fx.functions.items():
-        if not factindex.is_entry(fn):
-            continue
-        if rel not in lines:
-            with open(os.path.join(tree, rel), encoding="utf-8",
-                      errors="replace") as f:
-                lines[rel] = f.read().split("\n")
-        text = lines[rel][rec["line"] - 1] if rec["line"] <= len(
-            lines[rel]) else ""
-        rest = text[text.find(fn) + len(fn):].lstrip()
-        name = rest[1:].split(",")[0].split(")")[0].strip() \
-            if rest.startswith("(") else ""
-        out[(rel, fn)] = "%s(%s)" % (fn, name) if name else "%s()" % fn
-    return out
+def shown_names(fx):
+    """{(file, fn): how a reader knows it}: system calls by their macro
+    and name (SYSCALL_DEFINE3(mbind))."""
+    return {(rel, fn): "%s(%s)" % (macro, fn)
+            for (rel, fn), macro in fx.entries.items()}
 
 
 def analyze(tree, pins_path=None, jobs=2, progress=None, cache=None):
@@ -435,7 +421,7 @@ def analyze(tree, pins_path=None, jobs=2, progress=None, cache=None):
         raise AnalysisError(str(e))
     declared = lockdata.tree_modes(tree)
     rows = lockdata.modes()
-    return decide(tree, fx, shown_names(tree, fx), pins, found["has_core"],
+    return decide(tree, fx, shown_names(fx), pins, found["has_core"],
                   found["per_vma_lock"], declared, rows)
 
 

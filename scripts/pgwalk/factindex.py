@@ -9,10 +9,20 @@ from pgwalk import lockdata, values
 ENTRY_MACROS = ("SYSCALL_DEFINE", "COMPAT_SYSCALL_DEFINE")
 
 
-def is_entry(name):
-    """A system call: entered from user space with no lock held."""
-    return any(name.startswith(m) and name[len(m):].isdigit()
-               for m in ENTRY_MACROS)
+def entry_macro(text, name):
+    """The system call macro a definition line starts with
+    ("SYSCALL_DEFINE3(mbind, ..." -> "SYSCALL_DEFINE3"), or None.
+    Coccinelle names such a function after the macro's first argument."""
+    head = text.lstrip().split("(", 1)
+    if len(head) != 2:
+        return None
+    macro, rest = head[0].strip(), head[1].lstrip()
+    for m in ENTRY_MACROS:
+        if macro.startswith(m) and macro[len(m):].isdigit() and \
+                (rest.startswith(name + ",") or rest.startswith(name + ")")
+                 or macro == name):
+            return macro
+    return None
 
 
 class Facts:
@@ -42,6 +52,7 @@ class Facts:
         self.states = {}        # (file, line, col) -> {(state, by)}
         self.passed = {}        # target name -> [fact]
         self.files = set()
+        self.entries = {}       # (file, fn) -> the system call macro
 
     # ------------------------------------------------------------ loading
 
@@ -56,6 +67,8 @@ class Facts:
                     (f["file"], f["name"]),
                     {"line": f["line"], "static": False, "params": {}})
                 rec["static"] = rec["static"] or f["static"]
+                # Two definitions under #ifdef/#else: both are kept.
+                rec.setdefault("starts", set()).add(f["line"])
                 self.defined_in.setdefault(f["name"], set()).add(f["file"])
             elif kind == "param":
                 rec = self.functions.setdefault(
@@ -75,7 +88,8 @@ class Facts:
                 self.maps.setdefault(key, []).append(
                     (f["expr"], f["label"], f["value"]))
             elif kind == "return":
-                self.returns.setdefault(key, []).append(f["value"])
+                self.returns.setdefault(key, []).append(
+                    (f["line"], f["col"], f["value"]))
             elif kind == "assign":
                 self.assigns.setdefault(key, {}).setdefault(
                     f["var"], []).append(f["value"])
@@ -123,6 +137,10 @@ class Facts:
                                    if f["file"] != relpath]
 
     # ------------------------------------------------------------ queries
+
+    def is_entry(self, relpath, name):
+        """A system call: entered from user space with no lock held."""
+        return (relpath, name) in self.entries
 
     def is_static(self, relpath, name):
         rec = self.functions.get((relpath, name))
@@ -242,14 +260,22 @@ class Facts:
         return out
 
     def getters(self):
-        """{function: (params, [return texts])} of functions that return
-        a table (return &t, return c ? &a : &b)."""
+        """{function: (params, definitions)} of functions that return a
+        table (return &t, return c ? &a : &b); a definition is its
+        returns in order, each with the branches it sits in."""
         out = {}
         for (f, fn), rets in self.returns.items():
-            vals = [r for r in rets if r]
-            if any(("&" in r.split()) for r in vals):
-                params, old = out.get(fn, (self.params(f, fn), []))
-                out[fn] = (params, old + vals)
+            if not any("&" in (r or "").split() for _l, _c, r in rets):
+                continue
+            starts = sorted(self.functions.get((f, fn), {}).get(
+                "starts", ()) or [0])
+            defs = {}
+            for line, col, value in sorted(rets):
+                start = max([s for s in starts if s <= line] or [0])
+                defs.setdefault(start, []).append(
+                    (value, self.guards(f, fn, line, col)))
+            params, old = out.get(fn, (self.params(f, fn), []))
+            out[fn] = (params, old + [defs[k] for k in sorted(defs)])
         return out
 
 

@@ -68,6 +68,22 @@ class Gatherer:
             raise GatherError(str(e))
         for rel in sorted(entries):
             self.fx.add_base(rel, entries[rel])
+            self._find_entries(rel)
+
+    def _find_entries(self, rel):
+        """System calls among the file's functions: the macro is on the
+        line Coccinelle gives for the definition."""
+        with open(os.path.join(self.tree, rel), encoding="utf-8",
+                  errors="replace") as f:
+            lines = f.read().split("\n")
+        for (frel, name), rec in self.fx.functions.items():
+            if frel != rel:
+                continue
+            for line in sorted(rec.get("starts", ())):
+                if 0 < line <= len(lines):
+                    macro = factindex.entry_macro(lines[line - 1], name)
+                    if macro:
+                        self.fx.entries[(rel, name)] = macro
 
     def _calls(self, wanted):
         """wanted: {file: names}; reads the calls not read yet."""
@@ -151,6 +167,8 @@ class Gatherer:
             rel, fn = pos[0], call["function"]
             if (rel, fn) not in fx.functions:
                 continue        # a call in a macro's body
+            if fx.is_entry(rel, fn):
+                continue        # entered from user space: no caller
             mine = self._params_used(pos, arg_idx)
             key = (rel, fn)
             grew = not mine <= relevant.get(key, set())
@@ -187,7 +205,7 @@ class Gatherer:
                 if fn in members.values() and "start" in members and \
                         (crel == rel or not fx.is_static(rel, fn)):
                     need.add((crel, members["start"]))
-        return {n for _r, n in need if not factindex.is_entry(n)}
+        return {n for r, n in need if not fx.is_entry(r, n)}
 
     def _params_used(self, pos, arg_idx):
         """Parameters of the calling function that the arguments at

@@ -15,6 +15,8 @@ from pgwalk import factindex, lockdata, values
 from pgwalk.values import Evaluator, parse
 
 MAX_DEPTH = 24
+# Call paths into a chain's first function tried for its values.
+MAX_PREFIXES = 32
 
 Hop = collections.namedtuple("Hop", "pos caller callee via_param")
 
@@ -93,9 +95,11 @@ class Paths:
         stack = stack + (key,)
         fx = self.fx
         out = []
-        if factindex.is_entry(fn):
+        if fx.is_entry(rel, fn):
             out.append(Chain({"kind": "entry", "state": "none",
                               "function": fn, "file": rel}, []))
+            self._entered[key] = out
+            return out
         for cpos in fx.callers(rel, fn):
             out.extend(self.chains(cpos, depth + 1, stack))
         out.extend(self._through_parameters(rel, fn, depth, stack))
@@ -201,18 +205,46 @@ class Paths:
         """(feasible, chosen tables or None, notes) for a chain to a walk.
 
         chosen is the set of table names the walk's ops argument can be
-        on this chain; None when it cannot be named at all."""
-        fx = self.fx
+        on this chain; None when it cannot be named at all.  The values
+        at the chain's start come from the calls into its first function
+        (a lock taken by a function whose caller passes the flag that
+        picks the table): each such call path is tried."""
         if not chain.hops:
             return True, None, []
+        first = chain.hops[0]
+        prefixes = [[]]
+        if self.fx.params(first.pos[0], first.caller):
+            seen, found = set(), []
+            for pre in self.entered(first.pos[0], first.caller):
+                key = tuple(h.pos for h in pre.hops)
+                if pre.hops and key not in seen:
+                    seen.add(key)
+                    found.append(pre.hops)
+            prefixes = found[:MAX_PREFIXES] or [[]]
+        feasible, chosen, notes = False, None, []
+        for pre in prefixes:
+            ok, tables, why = self._evaluate(chain, pre)
+            if not ok:
+                continue
+            feasible = True
+            notes += why
+            if tables is not None:
+                chosen = (chosen or set()) | tables
+        if feasible and chosen is None and not notes:
+            notes = ["the walk's table cannot be followed"]
+        return feasible, chosen, sorted(set(notes))
+
+    def _evaluate(self, chain, prefix):
+        fx = self.fx
+        hops = list(prefix) + chain.hops
         constraints = {}
         notes = []
-        first = chain.hops[0]
+        first = hops[0]
         env = {p: values.Root("%s.%s" % (first.caller, p))
                for p in fx.params(first.pos[0], first.caller)}
         frames = []
         feasible = True
-        for i, hop in enumerate(chain.hops):
+        for i, hop in enumerate(hops):
             rel = hop.pos[0]
             ev = Evaluator(env, fx.local_values(rel, hop.caller), self.maps,
                            constraints, getters=self.getters)
@@ -229,15 +261,15 @@ class Paths:
                 if alts is not None and not any(hop.callee in a
                                                 for a in alts):
                     feasible = False
-            if i + 1 < len(chain.hops):
+            if i + 1 < len(hops):
                 env = self._bind(hop, ev)
         if not feasible:
             return False, None, notes
         origin = chain.origin
         if origin["kind"] == "lock" and not self._lock_guard_holds(
-                origin, frames[0], chain.hops[0]):
+                origin, frames[len(prefix)], hops[len(prefix)]):
             return False, None, notes
-        walk = chain.hops[-1]
+        walk = hops[-1]
         chosen, note = self._ops(walk, frames[-1])
         if note:
             notes.append(note)

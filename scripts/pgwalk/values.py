@@ -319,13 +319,13 @@ class Evaluator:
         if kind == "call" and e[1] in self.maps and len(e[2]) == 1:
             return self.apply_map(e[1], self.value(e[2][0]))
         if kind == "call" and e[1] in self.getters and self.depth < 4:
-            params, rets = self.getters[e[1]]
+            params, definitions = self.getters[e[1]]
             env = {params[j]: self.value(e[2][j])
                    for j in range(min(len(params), len(e[2])))}
-            sub = self._sub(env)
-            return union([sub.value(parse(r)) for r in rets])
-        if kind in ("un", "bin") and e[1] in ("!", "==", "!=", "&&", "||",
-                                              "&"):
+            return union([self._sub(env).returned(d)
+                          for d in definitions])
+        if (kind == "un" and e[1] == "!") or \
+                (kind == "bin" and e[1] in ("==", "!=", "&&", "||", "&")):
             t = self.truth(e)
             if t is True:
                 return Known([TRUE])
@@ -343,6 +343,21 @@ class Evaluator:
                 return None
             return {a | v.extra for a in allowed}
         return set(v.alts)
+
+    def returned(self, returns):
+        """The value a function returns: its returns in order, each with
+        the branches it sits in; the first whose branches surely hold
+        ends the search, those that surely do not hold are skipped."""
+        out = []
+        for value, guards in returns:
+            truths = [self.truth(parse(c)) == then if self.truth(parse(c))
+                      is not None else None for c, then in guards]
+            if False in truths:
+                continue
+            out.append(self.value(parse(value)))
+            if all(t is True for t in truths):
+                break
+        return union(out) if out else UNKNOWN
 
     def apply_map(self, fn, v):
         """The value a switch-mapping function returns for v."""
