@@ -186,3 +186,14 @@ def test_core_text_is_true_for_the_tree():
     decided["per_vma_lock"] = False
     _s, body = messages.cover_letter(decided, {})
     assert textcheck.check_words(body, False, "cover") == []
+
+
+def test_more_paths_are_counted_by_their_lock():
+    many = dict(MINCORE, chains=[dict(MINCORE["chains"][0],
+                                      steps=["f%d()" % i, "walk_page_range()"],
+                                      lock="read" if i % 3 else "write")
+                                 for i in range(8)])
+    text = " ".join(messages.table_paragraph(many, False).split())
+    assert "and five more paths (3 with the mmap lock for read, 2 with " \
+        "the mmap lock for write)" in text, text
+    assert defects(patch([many])) == []

@@ -194,22 +194,28 @@ def _held(lock, n):
 MAX_CHAINS = 3
 
 
-def _chain_lines(table):
-    """At most MAX_CHAINS call chains, function names only."""
+def _chain_lines(table, most=MAX_CHAINS):
+    """At most `most` call chains, function names only; the others are
+    counted by the lock they hold."""
     chains = _chains(table)
     lines = []
-    for c in chains[:MAX_CHAINS]:
+    for c in chains[:most]:
         lines.append(textwrap.fill(" -> ".join(c["steps"]), WIDTH,
                                    initial_indent="  ",
                                    subsequent_indent="      ",
                                    break_long_words=False,
                                    break_on_hyphens=False))
-    rest = chains[MAX_CHAINS:]
+    rest = chains[most:]
     if rest:
         held = sorted({c["lock"] for c in rest})
-        lines.append(wrap("and %s that %s" % (
-            count(len(rest), "more path"),
-            names(_held(l, len(rest)) for l in held)), indent="  "))
+        if len(held) == 1:
+            tail = "that %s" % _held(held[0], len(rest))
+        else:
+            tail = "(%s)" % ", ".join(
+                "%d with %s" % (sum(1 for c in rest if c["lock"] == l),
+                                LOCK_SHORT.get(l, l)) for l in held)
+        lines.append(wrap("and %s %s" % (count(len(rest), "more path"),
+                                         tail), indent="  "))
     return lines
 
 
@@ -219,7 +225,8 @@ def _unseen(table):
         not table.get("pinned")
 
 
-def table_paragraph(table, per_vma_lock, with_file=False):
+def table_paragraph(table, per_vma_lock, with_file=False,
+                    most=MAX_CHAINS):
     """The changelog text of one table: what it gets and why."""
     name = table["name"]
     where = ""
@@ -263,7 +270,7 @@ def table_paragraph(table, per_vma_lock, with_file=False):
         out.append(wrap("%s; %s%s" % (lead, summary,
                                       ":" if _chains(table) else ".")))
     if not table.get("split"):
-        chains = _chain_lines(table)
+        chains = _chain_lines(table, most)
         if chains:
             out.append("\n".join(chains))
         if table.get("pinned"):
@@ -341,7 +348,10 @@ def patch_message(identity, tables, per_vma_lock, trailers=(), reviewed=(),
     subject = patch_subject(tables, by_name)
     files = sorted({t["file"] for t in tables})
     with_file = len(files) > 1
-    paras = [table_paragraph(t, per_vma_lock, with_file) for t in tables]
+    # A patch of many tables shows fewer chains of each.
+    most = MAX_CHAINS if len(tables) <= 3 else 2
+    paras = [table_paragraph(t, per_vma_lock, with_file, most)
+             for t in tables]
     paras.append(behaviour_paragraph(tables, per_vma_lock))
     if changes_behaviour(tables) and not per_vma_lock:
         paras.append(wrap(why_on_this_tree(False)))
