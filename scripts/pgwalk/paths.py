@@ -174,8 +174,9 @@ class Paths:
                     if not kinds:
                         out.append(Chain(dict(
                             base, kind="unseen", state="unseen",
-                            why="its iterator's .%s does not return "
-                            "holding a lock" % member), []))
+                            why="it is .%s of struct %s, whose .%s does "
+                            "not return holding a lock" % (
+                                f["member"], f["struct"], member)), []))
                     for lock, strength in sorted(kinds):
                         state = strength if lock == "mmap" else "vma_read"
                         out.append(Chain(dict(
