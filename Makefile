@@ -52,7 +52,7 @@ audit: deps
 	scripts/apply.sh --audit --jobs $(JOBS) "$$t"
 
 bench: deps
-	@scripts/bench.sh "$(tree)"
+	@scripts/bench.sh "$(tree)" "$$(scripts/fetch-tree.sh linux-source-6.12)"
 
 bench-build: series
 	@scripts/bench-build.sh "$(tree)"

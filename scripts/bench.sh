@@ -1,61 +1,102 @@
 #!/bin/bash
-# bench.sh TREE: print how long the series takes, next to its yardstick.
+# bench.sh TREE [NEWER_TREE]: print how long the series takes, next to its
+# yardstick.  Figures are printed, never asserted: a slow machine is not a
+# failing test.
 #
-# Runs scripts/apply.sh on a fresh unpacked copy of TREE (plain tree, so the
-# git-init stage is included, as a user sees it), then once more on the now
-# git copy (a re-run), then one bare `spatch --dir` pass of the annotation
-# rule over the same tree.  The issue's bounds: apply.sh <= 60 s and <= 3x
-# the bare pass.  Figures are printed, never asserted: a slow machine is
-# not a failing test.
+# On a git copy of TREE (Linux 6.1), with its own facts cache:
+#   cold      apply.sh with an empty facts cache
+#   warm      apply.sh again (facts cached by blob id)
+#   one file  apply.sh after a commit that changes one file with a table
+#   uncached  apply.sh with the cache off: its patches must be the warm
+#             run's, byte for byte (a cache never changes the output)
+# On a git copy of NEWER_TREE (Debian's 6.12) with every .walk_lock line
+# removed, apply.sh with an empty facts cache (the regenerated series).
+# Then one bare `spatch --dir` pass of the annotation rule over TREE.
+# Bounds (issue): warm <= 10 s, one file <= 5 s, cold 6.12 <= 60 s.
 set -e
-tree=$(cd "${1:?usage: bench.sh TREE}" && pwd)
+tree=$(cd "${1:?usage: bench.sh TREE [NEWER_TREE]}" && pwd)
+newer=${2:+$(cd "$2" && pwd)}
 here=$(cd "$(dirname "$0")" && pwd)
 jobs=${JOBS:-$(nproc)}
 work=$(mktemp -d "${TMPDIR:-/tmp}/pgwalk-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+export PGWALK_CACHE="$work/cache"
 
-echo "bench: copying $tree (not timed)" >&2
-mkdir -p "$work/tree"
-# A plain copy: without .git, as the tarball unpacks.
-tar -C "$tree" --exclude=./.git -cf - . | tar -C "$work/tree" -xf -
+git_copy() {
+	echo "bench: copying $1 into a git repository (not timed)" >&2
+	mkdir -p "$2"
+	tar -C "$1" --exclude=./.git -cf - . | tar -C "$2" -xf -
+	git -C "$2" init -q
+	git -C "$2" add -f -A
+	git -C "$2" -c user.name=bench -c user.email=bench@localhost \
+		commit -qm base
+}
 
-t0=$(date +%s.%N)
-"$here/apply.sh" --jobs "$jobs" "$work/tree" "$work/out" 2> "$work/apply.log" >/dev/null
-t1=$(date +%s.%N)
-"$here/apply.sh" --jobs "$jobs" "$work/tree" "$work/out2" 2> "$work/apply2.log" >/dev/null
-t2=$(date +%s.%N)
-mapfile -t cmd < <(PYTHONPATH="$here" python3 -c '
+now() { date +%s.%N; }
+
+timed() {	# timed NAME OUTDIR [env...]: apply.sh on $work/tree
+	local name=$1 out=$2 t0 t1
+	shift 2
+	t0=$(now)
+	env "$@" "$here/apply.sh" --jobs "$jobs" "$work/tree" "$out" \
+		2> "$work/$name.log" > /dev/null ||
+		{ echo "bench: apply.sh failed ($name):" >&2
+		  tail -5 "$work/$name.log" >&2; exit 1; }
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
+}
+
+git_copy "$tree" "$work/tree"
+cold=$(timed cold "$work/out-cold")
+warm=$(timed warm "$work/out-warm")
+# One file changes, as between two rc's.
+table_file=$(cd "$work/tree" && git grep -l "struct mm_walk_ops" -- mm/*.c |
+	     head -n 1)
+echo "/* bench: a new rc */" >> "$work/tree/$table_file"
+git -C "$work/tree" -c user.name=bench -c user.email=bench@localhost \
+	commit -qam "bench: change $table_file"
+one=$(timed one "$work/out-one")
+uncached=$(timed uncached "$work/out-uncached" PGWALK_NO_CACHE=1)
+
+if [ -n "$newer" ]; then
+	rm -rf "$work/tree"
+	git_copy "$newer" "$work/tree"
+	# Every .walk_lock initializer removed: the series to regenerate.
+	git -C "$work/tree" grep -l -E '^[[:space:]]*\.walk_lock[[:space:]]*=' \
+		-- '*.c' | while read -r f; do
+		sed -i -E '/^[[:space:]]*\.walk_lock[[:space:]]*=/d' \
+			"$work/tree/$f"
+	done
+	git -C "$work/tree" -c user.name=bench -c user.email=bench@localhost \
+		commit -qam "bench: walk_lock removed"
+	rm -rf "$PGWALK_CACHE"
+	newer_cold=$(timed newer "$work/out-newer")
+fi
+
+mapfile -t cmd < <(PYTHONPATH="$here" /usr/bin/python3 -c '
 import sys
 from pgwalk import edits
 for a in edits.bare_annotate_cmd(sys.argv[1], sys.argv[2]):
-    print(a)' "$work/tree" "$work/out/decisions.json")
+    print(a)' "$tree" "$work/out-warm/decisions.json")
+t0=$(now)
 "${cmd[@]}" > /dev/null 2> "$work/bare.log"
-t3=$(date +%s.%N)
-# The same pass with spatch's default of one process.
-args=("${cmd[@]}")
-for i in "${!args[@]}"; do
-	[ "${args[$i]}" = "-j" ] && args[$((i + 1))]=1
-done
-"${args[@]}" > /dev/null 2>> "$work/bare.log"
-t4=$(date +%s.%N)
+bare=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 
-echo "apply.sh stage times (first run, plain tree):"
-sed -n '/^[a-z-]* *[0-9.]* s$/p' "$work/apply.log" | sed 's/^/  /'
-echo "apply.sh stage times (re-run, git tree):"
-sed -n '/^[a-z-]* *[0-9.]* s$/p' "$work/apply2.log" | sed 's/^/  /'
-awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v e="$t4" -v j="$jobs" '
-BEGIN {
-	first = b - a; again = c - b; bare = d - c; bare1 = e - d
-	printf "apply.sh, plain tree:        %6.1f s wall (bound 60 s)\n", first
-	printf "apply.sh, re-run (git tree): %6.1f s wall\n", again
-	printf "bare spatch --dir pass:      %6.1f s wall (-j %d)\n", bare, j
-	printf "bare spatch --dir pass:      %6.1f s wall (-j 1)\n", bare1
-	printf "ratio plain/bare(-j %d):      %6.2f (bound 3.00)\n", j, first / bare
-	printf "ratio re-run/bare(-j %d):     %6.2f\n", j, again / bare
-	printf "ratio plain/bare(-j 1):      %6.2f\n", first / bare1
-}'
-if cmp -s <(cat "$work"/out/*.patch) <(cat "$work"/out2/*.patch); then
-	echo "re-run: identical patches"
+echo "apply.sh stage times (warm run):"
+sed -n '/^[a-z-]* *[0-9.]* s$/p' "$work/warm.log" | sed 's/^/  /'
+grep '^facts: [0-9]* files' "$work/cold.log" "$work/warm.log" \
+	"$work/one.log" | sed "s|$work/||; s/^/  /"
+printf "apply.sh, 6.1 git tree, cold facts cache: %6s s\n" "$cold"
+printf "apply.sh, 6.1, warm (cache filled):       %6s s (bound 10 s)\n" "$warm"
+printf "apply.sh, 6.1, one file changed:          %6s s (bound 5 s)\n" "$one"
+printf "apply.sh, 6.1, cache off:                 %6s s\n" "$uncached"
+[ -n "$newer" ] &&
+printf "apply.sh, 6.12 stripped, cold cache:      %6s s (bound 60 s)\n" \
+	"$newer_cold"
+printf "bare spatch --dir pass (6.1, -j %d):       %6s s\n" "$jobs" "$bare"
+if cmp -s <(cat "$work"/out-warm/*.patch) \
+	  <(cat "$work"/out-uncached/*.patch); then
+	echo "cached and uncached series: identical patches"
 else
-	echo "re-run: PATCHES DIFFER"
+	echo "cached and uncached series: PATCHES DIFFER"
 fi
