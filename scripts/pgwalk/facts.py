@@ -154,6 +154,15 @@ def _bad_lines(tree, relpath, texts):
     return sorted(found)
 
 
+def _spatch_error(stderr):
+    """The lines of spatch's stderr that say what went wrong."""
+    lines = [line for line in stderr.splitlines()
+             if line.strip() and not line.startswith(
+                 ("bad:", "BAD:", "HANDLING:", "init_defs", "warning:",
+                  "parse error", " = error in", "badcount"))]
+    return " ".join(lines[-3:])[-300:] or "exit status without a message"
+
+
 def run_spatch(tree, relpaths, cocci_path):
     """{relpath: entry} for a batch of files, from one spatch process.
 
@@ -168,8 +177,14 @@ def run_spatch(tree, relpaths, cocci_path):
     except OSError as e:
         raise FactsError("cannot run spatch: %s" % e)
     if proc.returncode != 0:
+        if len(relpaths) > 1:
+            # Name the file that fails: each one alone.
+            out = {}
+            for rel in relpaths:
+                out.update(run_spatch(tree, [rel], cocci_path))
+            return out
         raise FactsError("spatch failed on %s: %s" % (
-            " ".join(relpaths), proc.stderr.strip()[-300:]))
+            relpaths[0], _spatch_error(proc.stderr)))
     entries = {r: {"format": FORMAT, "facts": [], "unparsed": []}
                for r in relpaths}
     for line in proc.stdout.splitlines():
