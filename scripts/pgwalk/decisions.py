@@ -405,9 +405,8 @@ def _try_split(fx, pa, words, rows, available, entry, use):
 
 def shown_names(fx):
     """{(file, fn): how a reader knows it}: system calls by their macro
-    and name (SYSCALL_DEFINE3(mbind))."""
-    return {(rel, fn): "%s(%s)" % (macro, fn)
-            for (rel, fn), macro in fx.entries.items()}
+    and name (SYSCALL_DEFINE3(mbind), SYSCALL_DEFINE0(munlockall))."""
+    return dict(fx.entries)
 
 
 def analyze(tree, pins_path=None, jobs=2, progress=None, cache=None):

@@ -10,8 +10,8 @@ ENTRY_MACROS = ("SYSCALL_DEFINE", "COMPAT_SYSCALL_DEFINE")
 
 
 def entry_macro(text, name):
-    """The system call macro a definition line starts with
-    ("SYSCALL_DEFINE3(mbind, ..." -> "SYSCALL_DEFINE3"), or None.
+    """The system call a definition line starts with
+    ("SYSCALL_DEFINE3(mbind, ..." -> "SYSCALL_DEFINE3(mbind)"), or None.
     Coccinelle names such a function after the macro's first argument."""
     head = text.lstrip().split("(", 1)
     if len(head) != 2:
@@ -21,7 +21,8 @@ def entry_macro(text, name):
         if macro.startswith(m) and macro[len(m):].isdigit() and \
                 (rest.startswith(name + ",") or rest.startswith(name + ")")
                  or macro == name):
-            return macro
+            called = rest.split(",")[0].split(")")[0].strip()
+            return "%s(%s)" % (macro, called)
     return None
 
 
@@ -52,7 +53,7 @@ class Facts:
         self.states = {}        # (file, line, col) -> {(state, by)}
         self.passed = {}        # target name -> [fact]
         self.files = set()
-        self.entries = {}       # (file, fn) -> the system call macro
+        self.entries = {}       # (file, fn) -> "SYSCALL_DEFINE3(mbind)"
 
     # ------------------------------------------------------------ loading
 

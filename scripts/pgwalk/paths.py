@@ -282,8 +282,15 @@ class Paths:
         home = fx.definition(hop.pos[0], hop.callee)
         params = fx.params(home, hop.callee) if home else []
         args = factindex.parse_args(fx.calls[hop.pos]["args"])
-        return {params[j]: ev.value(args[j])
-                for j in range(min(len(params), len(args)))}
+        env = {}
+        for j in range(min(len(params), len(args))):
+            v = ev.value(args[j])
+            if v is values.UNKNOWN:
+                # Not known, but one value all the same: the case labels
+                # met further down may still narrow it.
+                v = values.Root("%s:%d:%d.%s" % (hop.pos + (params[j],)))
+            env[params[j]] = v
+        return env
 
     def _lock_guard_holds(self, origin, ev, hop):
         """Can the lock of this chain's origin be taken on this chain?
