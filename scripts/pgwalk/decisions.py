@@ -113,11 +113,9 @@ class Words:
     def chain(self, ch):
         steps = [self.origin(ch.origin)]
         for hop in ch.hops:
-            home_rel = hop.pos[0]
             steps.append("%s()" % hop.callee if hop.via_param is None else
                          "%s() (called through its parameter %s)" % (
                              hop.callee, hop.via_param))
-            del home_rel
         sites = []
         if ch.origin.get("at") and ch.origin.get("file"):
             sites.append("%s:%d" % (ch.origin["file"], ch.origin["at"][0]))
