@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /// Set the page-walk locking mode of struct mm_walk_ops tables: add
 /// `.walk_lock = MODE,` as the last initializer of each table named in
 /// PGWALK_MODES (a JSON file {table: mode}, as scripts/pgwalk/edits.py

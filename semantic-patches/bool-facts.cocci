@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /// Report the calls of the boolean-argument form of the page walk API
 /// (walk_page_range(mm, start, end, ops, lock_vma, private) and friends,
 /// the form of the series' first posting): one JSON line per call with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /// Convert the boolean-argument form of the page walk API to the
 /// ops-field form: drop the lock_vma argument from walk_page_range(),
 /// walk_page_vma() and walk_page_range_vma() (their prototypes, their

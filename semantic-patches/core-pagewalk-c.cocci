@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /// Insert the page-walk locking core into mm/pagewalk.c: the helpers that
 /// enforce ops->walk_lock, called where walk_page_range(), walk_page_vma()
 /// and walk_page_range_vma() asserted the mmap lock.  The VMA half exists

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /// Insert the page-walk locking core into include/linux/pagewalk.h: enum
 /// page_walk_lock before struct mm_walk_ops, and its walk_lock member.
 ///

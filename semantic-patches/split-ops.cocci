@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /// Split an ops table whose walks run under different mmap lock modes:
 /// add a write twin after it, give the function that walks it a
 /// `const struct mm_walk_ops *ops` parameter, and make each caller pass
