@@ -6,7 +6,9 @@
 /// -D report it lists the tables that have no walk_lock instead.
 //
 // Confidence: High
-// Options: --no-includes -D patch|report (environment: PGWALK_MODES=FILE)
+// Options: --no-includes
+// Run by scripts/pgwalk/edits.py with -D patch or -D report, and the
+// modes in the file named by the environment variable PGWALK_MODES.
 
 virtual patch
 virtual report

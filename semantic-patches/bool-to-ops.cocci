@@ -9,7 +9,9 @@
 /// which decides; this rule decides nothing).
 //
 // Confidence: High
-// Options: --no-includes --include-headers (environment: PGWALK_TWINS=FILE)
+// Options: --no-includes --include-headers
+// Run by scripts/pgwalk/boolform.py with -D patch, and the twins in the
+// file named by the environment variable PGWALK_TWINS.
 
 virtual patch
 

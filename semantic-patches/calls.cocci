@@ -18,7 +18,7 @@
 /// primitives come from scripts/locks.conf (PGWALK_SET_* sets).
 //
 // Confidence: High
-// Options: --no-includes
+// Options: --no-includes --allow-inconsistent-paths
 
 virtual report
 

@@ -11,7 +11,9 @@
 /// reference/pagewalk.c verbatim, so that file is the one copy of the code.
 //
 // Confidence: High
-// Options: --no-includes -D patch [-D per_vma_lock]
+// Options: --no-includes
+// Run by scripts/pgwalk/core.py with -D patch, and -D per_vma_lock on
+// trees with per-VMA locks.
 
 virtual patch
 virtual per_vma_lock

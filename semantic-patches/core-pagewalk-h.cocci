@@ -9,7 +9,8 @@
 /// (Coccinelle leaves comments alone).
 //
 // Confidence: High
-// Options: --no-includes -D patch
+// Options: --no-includes
+// Run by scripts/pgwalk/core.py with -D patch.
 
 virtual patch
 // Accepted so that both core rules take the same options; the header is

@@ -9,7 +9,9 @@
 /// set by annotate-ops.cocci.
 //
 // Confidence: High
-// Options: --no-includes -D patch (environment: PGWALK_SPLITS=FILE)
+// Options: --no-includes
+// Run by scripts/pgwalk/edits.py with -D patch, and the splits in the
+// file named by the environment variable PGWALK_SPLITS.
 
 virtual patch
 
