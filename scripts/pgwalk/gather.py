@@ -149,6 +149,9 @@ class Gatherer:
         parameters matters, or its lock comes from a helper whose branch
         the arguments choose."""
         fx = self.fx
+        # The helpers of the facts read so far, once per round: asked of
+        # every call on the way up.
+        self._helpers_now = fx.helpers()
         need = set()
         relevant = {}           # (file, fn) -> parameters that matter
         todo = []
@@ -224,7 +227,7 @@ class Gatherer:
             exprs += [c for c, _t in fx.guards(rel, fn, line, col)
                       if not any(fx.prims.get(t) for t in c.split())]
         if not fx.prims.get(call["callee"]) and \
-                call["callee"] in fx.helpers():
+                call["callee"] in self._helpers_now:
             exprs.append(call["args"])
         params = set(fx.params(rel, fn))
         local = fx.local_values(rel, fn)
