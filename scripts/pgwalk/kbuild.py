@@ -279,6 +279,11 @@ class ArchBuild:
                     label, len(compiled)))
             err.seek(0)
             stderr = err.read()
+        # Any kbuild step may compile (prepare builds host tools and
+        # bounds.c): the first compile that meets a dead distcc host is
+        # the only one that says so, distcc backs the host off silently
+        # afterwards.
+        self.distcc_notes(stderr)
         return proc.returncode, "".join(kept), stderr, compiled
 
     def make(self, *targets, check=True, label=None, keep_stdout=False):
@@ -376,7 +381,6 @@ class ArchBuild:
         warnings, errors = parse_diagnostics(stderr, self.src.dir)
         if rc != 0 and not errors:
             errors = [l for l in stderr.splitlines() if l.strip()][-1:]
-        self.distcc_notes(stderr)
         return warnings, errors
 
     def direct_compile(self, cfiles, label):
@@ -477,7 +481,6 @@ class ArchBuild:
         _w, errors = parse_diagnostics(stderr, self.src.dir)
         if rc != 0 and not errors:
             errors = [l for l in stderr.splitlines() if l.strip()][-1:]
-        self.distcc_notes(stderr)
         failed = [t for t in failed_objects(stderr) if t.endswith(".o")] \
             or failed_objects(stderr)
         return {"compiled": len(compiled), "already": already,
