@@ -45,6 +45,16 @@ silence() {
 		     END { printf "%d", m }'
 }
 
+# The x86_64 tinyconfig figures: affected-only beside --full.
+tiny_figures() {
+	printf "x86_64 tinyconfig, affected objects only: cold %5d s, warm %5d s\n" \
+		"$tiny_affected_cold" "$tiny_affected_warm"
+	printf "x86_64 tinyconfig, --full (whole kernel): cold %5d s, warm %5d s\n" \
+		"$tiny_full_cold" "$tiny_full_warm"
+	printf "longest silence (cold --full run):          %5d s\n" \
+		"$(silence tiny-full-cold)"
+}
+
 if [[ " $parts " == *" tiny "* ]]; then
 	for mode in affected full; do
 		opts=(--config tinyconfig --arch x86_64)
@@ -64,12 +74,7 @@ if [[ " $parts " == *" tiny "* ]]; then
 		sed 's/^/  /'
 fi
 [[ " $parts " == *" arches "* ]] || {
-	printf "x86_64 tinyconfig, affected objects only: cold %5d s, warm %5d s\n" \
-		"$tiny_affected_cold" "$tiny_affected_warm"
-	printf "x86_64 tinyconfig, --full (whole kernel): cold %5d s, warm %5d s\n" \
-		"$tiny_full_cold" "$tiny_full_warm"
-	printf "longest silence (cold --full run):          %5d s\n" \
-		"$(silence tiny-full-cold)"
+	tiny_figures
 	exit 0
 }
 
@@ -118,10 +123,5 @@ printf "verify-build, warm (nothing changed):                %5d s (bound 180 s)
 printf "longest silence (cold run):                          %5d s\n" \
 	"$(silence cold)"
 if [[ " $parts " == *" tiny "* ]]; then
-	printf "x86_64 tinyconfig, affected objects only: cold %5d s, warm %5d s\n" \
-		"$tiny_affected_cold" "$tiny_affected_warm"
-	printf "x86_64 tinyconfig, --full (whole kernel): cold %5d s, warm %5d s\n" \
-		"$tiny_full_cold" "$tiny_full_warm"
-	printf "longest silence (cold --full run):          %5d s\n" \
-		"$(silence tiny-full-cold)"
+	tiny_figures
 fi

@@ -123,13 +123,21 @@ def control(tree612, tmp_path, path, table, mode):
         git(tree, "branch", "-f", "pgwalk/series", series)
 
 
+def judged(tree612, tmp_path, path, table, mode, returncode, status):
+    """control(), checked for the exit status and the table's verdict;
+    gives the run, the report and the table's row."""
+    r, report = control(tree612, tmp_path, path, table, mode)
+    assert r.returncode == returncode, r.stderr[-4000:]
+    row = rows(report)[table]
+    assert row["status"] == status, row
+    return r, report, row
+
+
 def test_write_table_pinned_rdlock_is_under_declared(tree612, tmp_path):
-    r, report = control(tree612, tmp_path, "fs/proc/task_mmu.c",
-                        "clear_refs_walk_ops", "PGWALK_RDLOCK")
     # A finding, not a failure (no --strict).
-    assert r.returncode == 0, r.stderr[-4000:]
-    row = rows(report)["clear_refs_walk_ops"]
-    assert row["status"] == "under-declared", row
+    r, _report, row = judged(tree612, tmp_path, "fs/proc/task_mmu.c",
+                             "clear_refs_walk_ops", "PGWALK_RDLOCK",
+                             0, "under-declared")
     assert "in step clear_refs" in row["why"]
     assert "clear_refs_write" in row["why"]
     assert "boot-test: FINDING: clear_refs_walk_ops: under-declared" in \
@@ -138,12 +146,10 @@ def test_write_table_pinned_rdlock_is_under_declared(tree612, tmp_path):
 
 def test_mempolicy_write_twin_pinned_rdlock_panics_in_mbind(tree612,
                                                             tmp_path):
-    r, report = control(tree612, tmp_path, "mm/mempolicy.c",
-                        "queue_pages_lock_vma_walk_ops", "PGWALK_RDLOCK")
-    assert r.returncode == 1, r.stderr[-4000:]
+    r, report, row = judged(tree612, tmp_path, "mm/mempolicy.c",
+                            "queue_pages_lock_vma_walk_ops",
+                            "PGWALK_RDLOCK", 1, "over-declared")
     t = rows(report)
-    row = t["queue_pages_lock_vma_walk_ops"]
-    assert row["status"] == "over-declared", row
     assert "during step mbind" in row["why"]
     assert report["series"]["run"]["splat"]["step"] == "mbind"
     # Tables of later steps: not a list of misses.
@@ -159,11 +165,9 @@ def test_mempolicy_write_twin_pinned_rdlock_panics_in_mbind(tree612,
 
 def test_read_table_pinned_wrlock_verify_is_over_declared(tree612,
                                                           tmp_path):
-    r, report = control(tree612, tmp_path, "fs/proc/task_mmu.c",
-                        "pagemap_ops", "PGWALK_WRLOCK_VERIFY")
-    assert r.returncode == 1, r.stderr[-4000:]
-    row = rows(report)["pagemap_ops"]
-    assert row["status"] == "over-declared", row
+    r, report, row = judged(tree612, tmp_path, "fs/proc/task_mmu.c",
+                            "pagemap_ops", "PGWALK_WRLOCK_VERIFY",
+                            1, "over-declared")
     assert "step pagemap" in row["why"]
     assert "held for read, not for write" in row["why"]
     assert report["series"]["run"]["splat"]["line"].startswith("WARNING")

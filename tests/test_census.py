@@ -54,12 +54,19 @@ def console(lines, done=True, steps=("pagemap",), before=""):
     return text
 
 
-def judge(text, status="exited", strict=False):
+def judge(text, status="exited", strict=False, tables=TABLES, skip=SKIP):
+    """The verdict on a console log: rows by table, problems, findings and
+    the parsed run."""
     run = boottest.parse_console(text, USERS)
     run["status"] = status
-    rows, problems, findings = census.verdict(TABLES, SKIP, run, USERS,
+    rows, problems, findings = census.verdict(tables, skip, run, USERS,
                                               strict)
     return {r["table"]: r for r in rows}, problems, findings, run
+
+
+def declaring(table, path, mode):
+    """TABLES with TABLE (in PATH) declaring MODE instead."""
+    return dict(TABLES, **{table: {"file": path, "mode": mode}})
 
 
 def test_every_table_consistent_passes_with_counts_per_context():
@@ -84,20 +91,18 @@ def test_read_table_walked_only_under_write_lock_is_under_declared():
         slot("clear_refs_walk_ops", "write", "clear_refs", 5,
              trace="walk_page_range+0x0/0x1b0<clear_refs_write+0x1f0/0x3a0"
                    "<vfs_write+0xc6/0x3d0")]
-    tables = dict(TABLES, clear_refs_walk_ops={
-        "file": "fs/proc/task_mmu.c", "mode": "PGWALK_RDLOCK"})
-    run = boottest.parse_console(console(lines), USERS)
-    run["status"] = "exited"
-    rows, problems, findings = census.verdict(tables, SKIP, run, USERS)
-    row = {r["table"]: r for r in rows}["clear_refs_walk_ops"]
+    tables = declaring("clear_refs_walk_ops", "fs/proc/task_mmu.c",
+                       "PGWALK_RDLOCK")
+    rows, problems, findings, _run = judge(console(lines), tables=tables)
+    row = rows["clear_refs_walk_ops"]
     assert row["status"] == "under-declared"
     assert "in step clear_refs" in row["why"]
     assert "walk_page_range <- clear_refs_write <- vfs_write" in row["why"]
     # A finding, not a failure, unless --strict.
     assert problems == []
     assert findings[0].startswith("clear_refs_walk_ops: under-declared")
-    _rows, problems, _f = census.verdict(tables, SKIP, run, USERS,
-                                         strict=True)
+    _rows, problems, _f, _run = judge(console(lines), strict=True,
+                                      tables=tables)
     assert problems and "under-declared" in problems[0]
 
 
@@ -166,8 +171,8 @@ PANIC = """[    9.0] pgwalk-step: mbind
 
 
 def test_panic_is_attributed_to_the_last_walk_and_later_tables_not_reached():
-    tables = dict(TABLES, queue_pages_lock_vma_walk_ops={
-        "file": "mm/mempolicy.c", "mode": "PGWALK_RDLOCK"})
+    tables = declaring("queue_pages_lock_vma_walk_ops", "mm/mempolicy.c",
+                       "PGWALK_RDLOCK")
     run = boottest.parse_console(PANIC, USERS)
     run["status"] = "exited"
     assert run["splat"]["pid"] == 93 and run["splat"]["step"] == "mbind"
@@ -201,12 +206,11 @@ WARNING = """[    5.1] pgwalk-step: pagemap
 
 
 def test_splat_in_a_walk_names_the_table_from_its_trace():
-    tables = dict(TABLES, pagemap_ops={"file": "fs/proc/task_mmu.c",
-                                       "mode": "PGWALK_WRLOCK_VERIFY"})
-    run = boottest.parse_console(console(GOOD, before=WARNING), USERS)
-    run["status"] = "exited"
-    rows, problems, _f = census.verdict(tables, SKIP, run, USERS)
-    row = {r["table"]: r for r in rows}["pagemap_ops"]
+    tables = declaring("pagemap_ops", "fs/proc/task_mmu.c",
+                       "PGWALK_WRLOCK_VERIFY")
+    rows, problems, _f, _run = judge(console(GOOD, before=WARNING),
+                                     tables=tables)
+    row = rows["pagemap_ops"]
     assert row["status"] == "over-declared"
     assert "WARNING: CPU: 1 PID: 91" in row["why"]
     assert "pagemap_read() in its trace uses it" in row["why"]
