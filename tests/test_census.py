@@ -279,3 +279,35 @@ def test_bisect_names_the_problem_of_the_changed_table():
     assert boottest.bisect_word(b) == \
         "FAIL: queue_pages_lock_vma_walk_ops: over-declared: x"
     assert boottest.bisect_word({"tables": [], "problems": []}) == "PASS"
+
+
+def reported(tmp_path, rows, problems, findings, run):
+    """The boot report boot-test.sh writes for one judged series."""
+    import json
+    head = {"ref": "0" * 40, "rows": list(rows.values()),
+            "problems": problems, "findings": findings, "undeclared": {},
+            "run": run}
+    boottest.write_report(str(tmp_path), head, None, None)
+    with open(tmp_path / "boot-report.json") as f:
+        return json.load(f)
+
+
+def test_cover_letter_reads_the_boot_report_as_written(tmp_path):
+    """apply.sh --prove words the report boot-test.sh writes: the tables
+    the census saw walked, and a failure as a failure."""
+    from pgwalk import messages, proofs
+    report = reported(tmp_path, *judge(console(GOOD)))
+    b = proofs.boot_summary(report)
+    assert (b["ok"], b["reached"], b["walks"], b["skipped"]) == \
+        (True, 4, 22, 1)
+    assert messages.boot_words(b).startswith(
+        "Four tables that x86 can reach were walked (22 walks), with no "
+        "lockdep report")
+    tables = declaring("pagemap_ops", "fs/proc/task_mmu.c",
+                       "PGWALK_WRLOCK_VERIFY")
+    report = reported(tmp_path, *judge(console(GOOD, before=WARNING),
+                                       tables=tables))
+    b = proofs.boot_summary(report)
+    assert not b["ok"]
+    assert messages.boot_words(b).startswith(
+        "FAIL: pagemap_ops: over-declared: WARNING: CPU: 1 PID: 91")

@@ -272,9 +272,9 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
     build = {"arches": ["x86_64"], "full": {},
              "commits": [{"commit": head, "cells": {"x86_64": cell}}]}
     (out / "build" / "build-report.json").write_text(json.dumps(build))
-    boot = {"series": {"ref": head}, "problems": [],
-            "tables": [{"table": "mincore_walk_ops", "status": "reached",
-                        "reached": 12}]}
+    boot = {"series": {"ref": head, "problems": [], "findings": [],
+                       "rows": [{"table": "mincore_walk_ops",
+                                 "status": "consistent", "walks": 12}]}}
     (out / "boot" / "boot-report.json").write_text(json.dumps(boot))
     proof = proofs.find(minigit, str(out), base, head)
     assert proof["build"]["ok"] and proof["boot"]["ok"]
@@ -293,7 +293,8 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
         "cells": {"x86_64": {"status": "FAIL", "objects": []}}}]))
     assert not fail["ok"]
     assert "1 of 1 cells failed" in messages.build_words(fail)
-    splat = proofs.boot_summary(dict(boot, problems=["lockdep: x"]))
+    splat = proofs.boot_summary({"series": dict(boot["series"],
+                                                problems=["lockdep: x"])})
     assert not splat["ok"]
     assert messages.boot_words(splat).startswith("FAIL: lockdep")
 

@@ -49,13 +49,21 @@ def build_summary(report):
 
 
 def boot_summary(report):
-    """The figures of a boot report (messages.py words them)."""
-    rows = report.get("tables") or []
-    reached = [r for r in rows if r["status"] == "reached"]
-    problems = report.get("problems") or []
+    """The figures of a boot report (messages.py words them): the series'
+    verdict per table as pgwalk.boottest writes it; a table counts as
+    reached when the census saw it walked."""
+    series = report.get("series") or {}
+    rows = series.get("rows") or []
+    reached = [r for r in rows if r["walks"]]
+    problems = series.get("problems")
+    if problems is None:
+        problems = ["the boot report has no verdict on the series"]
     return {"reached": len(reached),
-            "walks": sum(r["reached"] for r in reached),
+            "walks": sum(r["walks"] for r in reached),
             "skipped": sum(1 for r in rows if r["status"] == "not exercised"),
+            "consistent": sum(1 for r in rows
+                              if r["status"] == "consistent"),
+            "findings": series.get("findings") or [],
             "problems": problems, "ok": not problems}
 
 
