@@ -5,9 +5,13 @@ ground truth that the facts must account for (a walk Coccinelle did not
 see means a function it could not parse).
 """
 
+import contextlib
+import fnmatch
 import os
 import re
 import subprocess
+
+from pgwalk.memo import Memo, key
 
 # The walkers that read ops->walk_lock, and where their ops argument is.
 # The others (walk_page_range_novma(), walk_page_mapping(), and whatever a
@@ -55,20 +59,9 @@ def grep(tree, pattern, words=False):
     base commit is still being made) is searched on disk with --no-index;
     --no-exclude-standard because Debian's tarballs ignore everything.
     """
-    args = ["git", "-C", tree, "grep", "-n", "-P", "-I"]
-    if not os.path.exists(os.path.join(tree, ".git", "HEAD")) or \
-            not os.path.exists(os.path.join(tree, ".git", "index")):
-        args += ["--no-index", "--no-exclude-standard"]
-    if words:
-        args.append("-w")
-    proc = subprocess.run(args + ["-e", pattern, "--", "*.c"] +
-                          [":(exclude)%s" % d for d in NOT_KERNEL],
-                          capture_output=True, text=True)
-    if proc.returncode not in (0, 1):
-        raise RuntimeError("git grep failed in %s: %s" %
-                           (tree, proc.stderr.strip()))
+    options = ["-n", "-P", "-I"] + (["-w"] if words else [])
     hits = {}
-    for line in proc.stdout.splitlines():
+    for line in _git_grep(tree, options, pattern, ["*.c"]):
         path, num, text = line.split(":", 2)
         hits.setdefault(path, []).append((int(num), text))
     return hits
@@ -127,21 +120,12 @@ def word_hits(tree, names, only=None):
     # Chunks keep the command line short for hundreds of names.
     for i in range(0, len(names), 200):
         chunk = names[i:i + 200]
-        args = ["git", "-C", tree, "grep", "-o", "-w", "-P", "-I"]
-        if not os.path.exists(os.path.join(tree, ".git", "HEAD")) or \
-                not os.path.exists(os.path.join(tree, ".git", "index")):
-            args += ["--no-index", "--no-exclude-standard"]
         pattern = "(%s)" % "|".join(re.escape(n) for n in chunk)
         paths = sorted(only) if only is not None else ["*.c"]
         if not paths:
             return {}
-        proc = subprocess.run(args + ["-e", pattern, "--"] + paths +
-                              [":(exclude)%s" % d for d in NOT_KERNEL],
-                              capture_output=True, text=True)
-        if proc.returncode not in (0, 1):
-            raise RuntimeError("git grep failed in %s: %s" %
-                               (tree, proc.stderr.strip()))
-        for line in proc.stdout.splitlines():
+        for line in _git_grep(tree, ["-o", "-w", "-P", "-I"], pattern,
+                              paths):
             path, rest = line.split(":", 1)
             word = rest.split(":", 1)[-1]
             if path in CORE_FILES or not path.endswith(".c"):
@@ -160,3 +144,120 @@ def enclosing_function(tree, relpath, line):
         if m and not lines[i].rstrip().endswith(";"):
             return m.group(1)
     return "?"
+
+
+# Above this many changed files, one whole grep is cheaper than patching
+# a cached answer.
+MAX_CHANGED = 20000
+
+
+def _is_git(tree):
+    return os.path.exists(os.path.join(tree, ".git", "HEAD")) and \
+        os.path.exists(os.path.join(tree, ".git", "index"))
+
+
+def _run_grep(tree, options, pattern, paths):
+    """git grep's output lines (a plain tree is searched on disk with
+    --no-index; --no-exclude-standard because Debian's tarballs ignore
+    everything)."""
+    args = ["git", "-C", tree, "grep"] + options
+    if not _is_git(tree):
+        args += ["--no-index", "--no-exclude-standard"]
+    proc = subprocess.run(args + ["-e", pattern, "--"] + list(paths) +
+                          [":(exclude)%s" % d for d in NOT_KERNEL],
+                          capture_output=True, text=True)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError("git grep failed in %s: %s" %
+                           (tree, proc.stderr.strip()))
+    return proc.stdout.splitlines()
+
+
+# Trees being searched inside searching(): {tree: id of its HEAD tree, or
+# None when it has uncommitted changes}.
+_SNAPSHOTS = {}
+
+
+@contextlib.contextmanager
+def searching(tree):
+    """Searches of tree in this block may use the grep cache.
+
+    Keyed by tree id, which says what is on disk only for a clean work
+    tree: that is asked once here (git status reads every file's stat),
+    and the answer holds for the block (an analysis, which changes no
+    file).  Outside such a block every search reads the tree."""
+    _SNAPSHOTS[tree] = _clean_tree_id(tree)
+    try:
+        yield
+    finally:
+        _SNAPSHOTS.pop(tree, None)
+
+
+def _clean_tree_id(tree):
+    """The id of HEAD's tree when tree is a clean git work tree (its
+    tracked files are then exactly that tree, which is what git grep
+    reads); None otherwise."""
+    if not _is_git(tree):
+        return None
+    head = subprocess.run(["git", "-C", tree, "rev-parse", "-q", "--verify",
+                           "HEAD^{tree}"], capture_output=True, text=True)
+    status = subprocess.run(["git", "-C", tree, "status", "--porcelain",
+                             "--untracked-files=no"],
+                            capture_output=True, text=True)
+    if head.returncode != 0 or status.returncode != 0 or \
+            status.stdout.strip():
+        return None
+    return head.stdout.strip()
+
+
+_CHANGED = {}
+
+
+def _changed(tree, old, new):
+    """Paths that differ between two trees (None: old is not in this
+    repository); asked once per pair."""
+    if (tree, old, new) not in _CHANGED:
+        diff = subprocess.run(["git", "-C", tree, "diff", "--name-only",
+                               "-z", "--no-renames", old, new],
+                              capture_output=True, text=True)
+        _CHANGED[(tree, old, new)] = None if diff.returncode != 0 else \
+            [p for p in diff.stdout.split("\0") if p]
+    return _CHANGED[(tree, old, new)]
+
+
+def _in_paths(relpath, paths):
+    """Is relpath one of the pathspecs (git's `*` matches `/` too)?"""
+    return not relpath.startswith(NOT_KERNEL) and \
+        any(fnmatch.fnmatchcase(relpath, p) for p in paths)
+
+
+def _git_grep(tree, options, pattern, paths):
+    """git grep's output lines, kept by tree id.
+
+    The same search on a tree seen before costs nothing; on a tree that
+    differs from the last one searched (one file changed, a new rc), only
+    the files that differ are searched again: the old answer for them is
+    dropped and theirs put in its place."""
+    tree_id = _SNAPSHOTS.get(tree)
+    if tree_id is None:
+        return _run_grep(tree, options, pattern, paths)
+    memo = Memo("grep")
+    k = key(options, pattern, list(paths), NOT_KERNEL)
+    entry = memo.get(k)
+    if entry and entry["tree"] == tree_id:
+        return entry["lines"]
+    lines = None
+    changed = _changed(tree, entry["tree"], tree_id) if entry else None
+    if changed is not None and len(changed) <= MAX_CHANGED:
+        changed = {p for p in changed if _in_paths(p, paths)}
+        lines = [l for l in entry["lines"]
+                 if l.split(":", 1)[0] not in changed]
+        again = sorted(p for p in changed
+                       if os.path.exists(os.path.join(tree, p)))
+        if again:
+            lines += _run_grep(tree, options, pattern, again)
+        # In git grep's order (by path, then line), as a whole run.
+        lines.sort(key=lambda l: l.split(":", 1)[0])
+    if lines is None:
+        lines = _run_grep(tree, options, pattern, paths)
+    memo.put(k, {"tree": tree_id, "lines": lines})
+    return lines

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 
+from pgwalk.memo import Memo, file_digest, key
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 REFERENCE = os.path.join(REPO, "reference")
@@ -143,6 +145,25 @@ def _spatch(cocci, path, per_vma_lock):
 
 def core_edits(tree, per_vma_lock):
     """{relpath: new text} of pagewalk.h and pagewalk.c; tree untouched."""
+    # Kept by everything the two texts come from: the tree's two files,
+    # the rules, the reference code and this module (fills the markers).
+    memo = Memo("core")
+    k = key(per_vma_lock, file_digest(__file__),
+            *[file_digest(p) for p in (
+                [os.path.join(tree, HEADER), os.path.join(tree, WALKER)] +
+                [os.path.join(REFERENCE, n) for n in sorted(
+                    os.listdir(REFERENCE))] +
+                [os.path.join(SEMANTIC_PATCHES, n) for n in (
+                    "core-pagewalk-h.cocci", "core-pagewalk-c.cocci")])])
+    out = memo.get(k)
+    if out is None:
+        out = _core_edits(tree, per_vma_lock)
+        memo.put(k, out)
+    return out
+
+
+def _core_edits(tree, per_vma_lock):
+    """core_edits() without the cache."""
     work = tempfile.mkdtemp(prefix="pgwalk-core-")
     try:
         out = {}

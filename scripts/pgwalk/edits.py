@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import tempfile
 
+from pgwalk.memo import Memo, file_digest, key
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 ANNOTATE = os.path.join(REPO, "semantic-patches", "annotate-ops.cocci")
@@ -108,6 +110,32 @@ def edit_files(tree, groups):
     the files (its start-up costs more than a file), except that files
     whose table names collide with another file's go in a later batch.
     """
+    memo = Memo("edits")
+    keys = {relpath: _edit_key(tree, relpath, tables)
+            for relpath, tables in groups.items()}
+    out = {relpath: memo.get(k) for relpath, k in keys.items()}
+    todo = {r: t for r, t in groups.items() if out[r] is None}
+    if todo:
+        for relpath, text in _edit(tree, todo).items():
+            out[relpath] = text
+            memo.put(keys[relpath], text)
+    return out
+
+
+def _edit_key(tree, relpath, tables):
+    """Everything a file's new text comes from: its text, its decided
+    tables, the two rules, and this module (which aligns and copies)."""
+    # Only what the edit reads of a table: evidence and notes change
+    # with other files and must not make this file's edit miss.
+    asked = sorted([t["name"], t["mode"], t["action"], t.get("split")]
+                   for t in tables)
+    return key(file_digest(os.path.join(tree, relpath)), asked,
+               file_digest(ANNOTATE), file_digest(SPLIT),
+               file_digest(__file__))
+
+
+def _edit(tree, groups):
+    """edit_files() without the cache."""
     work = tempfile.mkdtemp(prefix="pgwalk-edits-")
     try:
         paths, modes, splits = {}, {}, {}

@@ -111,10 +111,32 @@ class Cache:
             return None
         return entry if entry.get("format") == FORMAT else None
 
-    def put(self, rule_hash, blob, entry):
+    def _asked_path(self, rule_hash, rel):
+        return os.path.join(self.root, rule_hash[:16], "asked",
+                            _hash(rel) + ".json")
+
+    def asked(self, rule_hash, rel):
+        """The names calls.cocci was last asked about at this path, in
+        whatever contents it had then."""
+        if not self.enabled:
+            return set()
+        try:
+            with open(self._asked_path(rule_hash, rel)) as f:
+                return set(json.load(f))
+        except (OSError, ValueError):
+            return set()
+
+    def put_asked(self, rule_hash, rel, names):
         if not self.enabled:
             return
-        path = self.path(rule_hash, blob)
+        self.put_file(self._asked_path(rule_hash, rel), sorted(names))
+
+    def put(self, rule_hash, blob, entry):
+        self.put_file(self.path(rule_hash, blob), entry)
+
+    def put_file(self, path, entry):
+        if not self.enabled:
+            return
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = "%s.%d.tmp" % (path, os.getpid())
         with open(tmp, "w") as f:
@@ -263,9 +285,17 @@ class Extractor:
             key = _hash(rule_text(self.walkers, hel, path=CALLS_COCCI))
             todo, todo_names = [], set()
             for rel, names in items:
-                entry = self.cache.get(key, self.blob(rel)) or \
-                    {"format": FORMAT, "names": {}}
+                entry = self.cache.get(key, self.blob(rel))
+                if entry is None:
+                    # New contents (a file changed since the last run):
+                    # the names asked about it then are likely asked
+                    # again in later rounds; one spatch answers them all.
+                    entry = {"format": FORMAT, "names": {}}
+                    todo_names |= self.cache.asked(key, rel) - names
                 have = entry["names"]
+                asked = self.cache.asked(key, rel)
+                if not names <= asked:
+                    self.cache.put_asked(key, rel, asked | names)
                 missing = names - set(have)
                 facts_ = [f for n in sorted(names & set(have))
                           for f in have[n]]

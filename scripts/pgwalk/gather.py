@@ -31,6 +31,12 @@ class Gatherer:
         self.looked_up = set()  # names whose files were searched
 
     def run(self):
+        # The analysis changes no file: its searches may share the
+        # grep cache (see candidates.searching()).
+        with candidates.searching(self.tree):
+            return self._run()
+
+    def _run(self):
         walk_calls = candidates.walk_calls(self.tree, self.walkers)
         files = sorted({c[0] for c in walk_calls} |
                        set(candidates.table_files(self.tree)))

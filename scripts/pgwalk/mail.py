@@ -33,6 +33,21 @@ def split(text):
     return lines, body
 
 
+# Headers that name this posting rather than say what it changes: the
+# mbox separator's commit id, the date (the base commit's), the thread.
+POSTING_HEADERS = ("Date", "Message-Id", "In-Reply-To", "References")
+
+
+def content(text):
+    """A message without what changes from posting to posting: the same
+    patch on a new base gives the same content (checkpatch and
+    get_maintainer.pl answers are kept by it)."""
+    lines, body = split(text)
+    kept = [l for l in lines[1:] if l.split(":", 1)[0] not in
+            POSTING_HEADERS]
+    return join(kept, body)
+
+
 def join(lines, body):
     return "\n".join(lines) + "\n\n" + body
 

@@ -13,6 +13,9 @@ import os
 import re
 import subprocess
 
+from pgwalk import mail
+from pgwalk.memo import Memo, file_digest, key
+
 
 def parse(tree):
     """Return [(title, [F: patterns], [X: patterns])] in file order.
@@ -97,14 +100,28 @@ def get_maintainers(tree, patch):
     script = os.path.join(tree, "scripts", "get_maintainer.pl")
     if not os.path.isfile(script):
         return None
-    proc = subprocess.run(["perl", script] + GET_MAINTAINER_OPTS +
-                          [os.path.abspath(patch)], cwd=tree,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise MaintainersError("get_maintainer.pl failed on %s: %s" % (
-            os.path.basename(patch), proc.stderr.strip()[-300:]))
+    with open(patch, encoding="utf-8", errors="surrogateescape") as f:
+        text = f.read()
+    # What the script reads: itself, its configuration, MAINTAINERS and
+    # the patch (its files and, for K: entries, its text).  Not its
+    # commit id or date: they change with the base, the answer does not.
+    memo = Memo("get_maintainer")
+    k = key(GET_MAINTAINER_OPTS, mail.content(text),
+            *[file_digest(os.path.join(tree, f)) for f in (
+                "scripts/get_maintainer.pl", "MAINTAINERS",
+                ".get_maintainer.conf", ".get_maintainer.ignore")])
+    stdout = memo.get(k)
+    if stdout is None:
+        proc = subprocess.run(["perl", script] + GET_MAINTAINER_OPTS +
+                              [os.path.abspath(patch)], cwd=tree,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise MaintainersError("get_maintainer.pl failed on %s: %s" % (
+                os.path.basename(patch), proc.stderr.strip()[-300:]))
+        stdout = proc.stdout
+        memo.put(k, stdout)
     entries = []
-    for line in proc.stdout.splitlines():
+    for line in stdout.splitlines():
         m = re.match(r"^(.*?)\s*\(([^:)]*)(?::.*)?\)\s*$", line)
         who, role = (m.group(1), m.group(2)) if m else (line.strip(), "")
         if who and who not in [w for w, _r in entries]:

@@ -14,6 +14,7 @@ import re
 import subprocess
 
 from pgwalk import gitops, mail, maintainers, messages
+from pgwalk.memo import Memo, file_digest, key
 
 
 class SeriesError(Exception):
@@ -276,29 +277,63 @@ def checkpatch(tree, patches, jobs):
     if not os.path.exists(script):
         return {"(tree)": ["scripts/checkpatch.pl not found in the tree"]}
 
-    def group(patches):
-        # One perl for several patches: its start-up costs more than a
-        # patch.  checkpatch prints one "total:" line per file, in order.
+    def run(patches):
+        """[(patch, [errors, warnings, its report], None)], or
+        [(patch, None, what went wrong)] when checkpatch failed.  One
+        perl for several patches (its start-up costs more than a patch);
+        checkpatch prints one "total:" line per file, in order."""
         proc = subprocess.run(["perl", script, "--no-color"] + patches,
                               cwd=tree, capture_output=True, text=True)
         totals = re.findall(r"^total: (\d+) errors, (\d+) warnings",
                             proc.stdout, re.M)
         if len(totals) != len(patches):
-            return [(p, proc.stdout.splitlines()[-5:] +
-                     proc.stderr.splitlines()[-3:]) for p in patches]
+            # checkpatch itself failed: said, and never cached.
+            failure = proc.stdout.splitlines()[-5:] + \
+                proc.stderr.splitlines()[-3:]
+            return [(p, None, failure) for p in patches]
         sections = re.split(r"^total: .*$", proc.stdout, flags=re.M)
-        out = []
-        for patch, total, text in zip(patches, totals, sections):
-            lines = [] if total == ("0", "0") else \
-                [l for l in text.splitlines()
-                 if l.startswith(("ERROR", "WARNING", "CHECK", "#", "+"))] \
-                or ["checkpatch: %s errors, %s warnings" % total]
-            out.append((patch, lines))
-        return out
+        return [(p, [int(total[0]), int(total[1]), text], None)
+                for p, total, text in zip(patches, totals, sections)]
 
     real = [p for p in patches if not p.endswith("0000-cover-letter.patch")]
-    groups = [real[i::max(1, jobs)] for i in range(max(1, jobs))]
+    memo = Memo("checkpatch")
+    keys = {p: _checkpatch_key(tree, p) for p in real}
+    verdicts = {p: memo.get(keys[p]) for p in real}
+    todo = [p for p in real if verdicts[p] is None]
+    groups = [todo[i::max(1, jobs)] for i in range(max(1, jobs))]
+    problems = {}
     with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-        results = dict(r for g in pool.map(group, [g for g in groups if g])
-                       for r in g)
-    return {p: lines for p, lines in results.items() if lines}
+        for g in pool.map(run, [g for g in groups if g]):
+            for p, verdict, failure in g:
+                if verdict is None:
+                    problems[p] = failure
+                else:
+                    verdicts[p] = verdict
+                    memo.put(keys[p], verdict)
+    for p in real:
+        if p in problems or verdicts[p][:2] == [0, 0]:
+            continue
+        errors, warnings, text = verdicts[p]
+        problems[p] = [l for l in text.splitlines()
+                       if l.startswith(("ERROR", "WARNING", "CHECK", "#",
+                                        "+"))] or \
+            ["checkpatch: %d errors, %d warnings" % (errors, warnings)]
+    return {p: problems[p] for p in real if p in problems}
+
+
+# What checkpatch.pl reads besides the patch: its word lists and the
+# tree's .checkpatch.conf.  (It may also ask git about commit ids a
+# changelog cites; ours cite none.)
+CHECKPATCH_INPUTS = ("scripts/checkpatch.pl", "scripts/spelling.txt",
+                     "scripts/const_structs.checkpatch", ".checkpatch.conf")
+
+
+def _checkpatch_key(tree, patch):
+    """The verdict's key: checkpatch's inputs, and the patch's content
+    (mail.content(): its commit id and date change with the base; the
+    verdict and the line numbers it reports do not)."""
+    with open(patch, encoding="utf-8", errors="surrogateescape") as f:
+        text = f.read()
+    return key(mail.content(text),
+               *[file_digest(os.path.join(tree, f))
+                 for f in CHECKPATCH_INPUTS])
