@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 
+from pgwalk.errors import PgwalkError, run_main
 from pgwalk import gitops, series
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -27,7 +28,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 DEFAULT_PINS = os.path.join(REPO, "decisions", "pinned.conf")
 
 
-class ApplyError(Exception):
+class ApplyError(PgwalkError):
     """Bad input or a failed stage; the message is shown as is."""
 
 
@@ -402,19 +403,8 @@ def main(argv=None):
     args = parse_args(argv)
     # SIGTERM (a CI timeout, kill) cleans up like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda signum, frame: _interrupt())
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("apply.sh: interrupted; the tree is as it was", file=sys.stderr)
-        return 130
-    except Exception as e:  # every stage raises its own clear error
-        name = type(e).__name__
-        if name in ("ApplyError", "AnalysisError", "EditError", "CoreError",
-                    "GitError", "SeriesError", "RevisionError",
-                    "MaintainersError", "ProofError"):
-            print("apply.sh: error: %s" % e, file=sys.stderr)
-            return 1
-        raise
+    return run_main("apply.sh", lambda: run(args),
+                    interrupted="the tree is as it was")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import tempfile
 
+from pgwalk.errors import PgwalkError
 from pgwalk import candidates, core, edits
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -36,7 +37,7 @@ WALKER = "mm/pagewalk.c"
 MODE_OF = {"true": "PGWALK_WRLOCK", "false": "PGWALK_RDLOCK"}
 
 
-class BoolFormError(Exception):
+class BoolFormError(PgwalkError):
     pass
 
 

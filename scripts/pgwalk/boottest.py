@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 
+from pgwalk.errors import PgwalkError, run_main
 from pgwalk import bootkernel, census, gitops, kbuild
 from pgwalk.kbuild import BuildError
 
@@ -355,7 +356,7 @@ def main(argv=None):
             base_result = judged(tree, base, run_one(
                 kb, base, initramfs, workdir, "base", args, base_users,
                 say), args.strict)
-    except (BuildError, gitops.GitError) as e:
+    except PgwalkError as e:
         print("boot-test: error: %s" % e, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -385,4 +386,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main("boot-test.sh", main))

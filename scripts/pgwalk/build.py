@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 
+from pgwalk.errors import PgwalkError, run_main
 from pgwalk import affected, gitops, kbuild, selection_check
 from pgwalk.kbuild import BuildError
 from pgwalk.progress import Progress
@@ -365,7 +366,7 @@ def main(argv=None):
         matrix, bases, fulls, checks, fallbacks = verify(
             tree, commits, base, names, args.jobs, say, launcher,
             full=args.full, config=config, check_only=args.check_selection)
-    except (BuildError, gitops.GitError) as e:
+    except PgwalkError as e:
         say.close()
         print("verify-build: error: %s" % e, file=sys.stderr)
         return 1
@@ -417,4 +418,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main("verify-build.sh", main))

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 
+from pgwalk.errors import PgwalkError, run_main
 from pgwalk.memo import Memo, file_digest, key
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -28,7 +29,7 @@ WALKER = "mm/pagewalk.c"
 MEMBER_DOC = " * @walk_lock:\t\tlocking rule of the walk, see enum page_walk_lock"
 
 
-class CoreError(Exception):
+class CoreError(PgwalkError):
     """The core could not be inserted; names the file and the anchor."""
 
 
@@ -247,4 +248,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(run_main("pgwalk.core", lambda: main(sys.argv[1:])))

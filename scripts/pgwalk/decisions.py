@@ -26,6 +26,7 @@ import json
 import os
 import sys
 
+from pgwalk.errors import PgwalkError, run_main
 from pgwalk import candidates, factindex, gather, lockdata, paths, values
 from pgwalk import pins as pinsmod
 from pgwalk.values import Evaluator
@@ -34,7 +35,7 @@ DEFAULT_MODES = ("PGWALK_RDLOCK", "PGWALK_WRLOCK", "PGWALK_WRLOCK_VERIFY")
 MODES = DEFAULT_MODES
 
 
-class AnalysisError(Exception):
+class AnalysisError(PgwalkError):
     """The analysis cannot give a trustworthy answer; says where."""
 
 
@@ -432,7 +433,7 @@ def main(argv=None):
     try:
         decided = analyze(args.tree, args.pins, args.jobs,
                           lambda m: print(m, file=sys.stderr))
-    except (AnalysisError, pinsmod.PinError, lockdata.DataError) as e:
+    except PgwalkError as e:
         print("error: %s" % e, file=sys.stderr)
         return 1
     for t in decided["tables"]:
@@ -451,4 +452,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main("pgwalk.decisions", main))

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 
+from pgwalk.errors import PgwalkError
 from pgwalk.memo import Memo, file_digest, key
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -24,7 +25,7 @@ SPLIT = os.path.join(REPO, "semantic-patches", "split-ops.cocci")
 TAB = 8
 
 
-class EditError(Exception):
+class EditError(PgwalkError):
     """A table was not changed as the decisions asked."""
 
 

@@ -22,6 +22,7 @@ import re
 import subprocess
 import tempfile
 
+from pgwalk.errors import PgwalkError
 from pgwalk import lockdata
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -31,7 +32,7 @@ SET_RE = re.compile(r"\bPGWALK_SET_(\w+)\b")
 FORMAT = 2      # bump when the shape of a cached entry changes
 
 
-class FactsError(Exception):
+class FactsError(PgwalkError):
     """spatch could not be run on a file."""
 
 

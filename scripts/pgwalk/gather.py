@@ -10,12 +10,13 @@ depend on the question, and calls.cocci's are cached per file and name.
 
 import os
 
+from pgwalk.errors import PgwalkError
 from pgwalk import candidates, factindex, values, facts as factsmod
 
 MAX_ROUNDS = 16
 
 
-class GatherError(Exception):
+class GatherError(PgwalkError):
     """A file the analysis needs could not be read; says which."""
 
 

@@ -12,12 +12,14 @@ import shutil
 import subprocess
 import tempfile
 
+from pgwalk.errors import PgwalkError
+
 SERIES_BRANCH = "pgwalk/series"
 # Author of the base commit made for a plain tree: it is nobody's commit.
 BASE_AUTHOR_EMAIL = "pgwalk@localhost"
 
 
-class GitError(Exception):
+class GitError(PgwalkError):
     """A git step failed; the message says which and why."""
 
 

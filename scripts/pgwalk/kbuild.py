@@ -27,6 +27,7 @@ import subprocess
 import tempfile
 import time
 
+from pgwalk.errors import PgwalkError
 from pgwalk import gitops
 from pgwalk.progress import Counter
 
@@ -44,7 +45,7 @@ COMPILED = re.compile(r"^\s+(?:CC|AS|HOSTCC|HOSTCXX)(?: \[M\])?\s+(\S+\.o)$")
 FAILED_TARGET = re.compile(r"\*\*\* \[(?:[^\]]*?:\d+: )?([^\]\s]+)\] Error")
 
 
-class BuildError(Exception):
+class BuildError(PgwalkError):
     """Bad input or a build set-up that cannot go on."""
 
 

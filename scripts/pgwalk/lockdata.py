@@ -7,6 +7,8 @@ what the kernel's APIs mean; a new kernel is rows there, not code.
 import os
 import re
 
+from pgwalk.errors import PgwalkError
+
 SCRIPTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -21,7 +23,7 @@ MMAP_NEEDS = ("none", "read", "write")
 VMA_ACTIONS = ("none", "lock-write", "verify-write", "verify-read")
 
 
-class DataError(Exception):
+class DataError(PgwalkError):
     """A data file has a malformed row; names the file and line."""
 
 

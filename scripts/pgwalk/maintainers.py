@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 
+from pgwalk.errors import PgwalkError
 from pgwalk import mail
 from pgwalk.memo import Memo, file_digest, key
 
@@ -86,7 +87,7 @@ def subject_prefix(relpath):
 GET_MAINTAINER_OPTS = ["--no-git", "--no-git-fallback"]
 
 
-class MaintainersError(Exception):
+class MaintainersError(PgwalkError):
     """scripts/get_maintainer.pl is missing or failed."""
 
 

@@ -11,10 +11,12 @@ not exist is an error: a typo must not silently leave a mode unpinned.
 
 import re
 
+from pgwalk.errors import PgwalkError
+
 MODES = ("PGWALK_RDLOCK", "PGWALK_WRLOCK", "PGWALK_WRLOCK_VERIFY")
 
 
-class PinError(Exception):
+class PinError(PgwalkError):
     """A decisions file entry is malformed or names nothing."""
 
 

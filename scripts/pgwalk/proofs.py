@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 
+from pgwalk.errors import PgwalkError
 from pgwalk import gitops
 
 BUILD_REPORT = os.path.join("build", "build-report.json")
@@ -20,7 +21,7 @@ BOOT_REPORT = os.path.join("boot", "boot-report.json")
 SCRIPTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-class ProofError(Exception):
+class ProofError(PgwalkError):
     pass
 
 

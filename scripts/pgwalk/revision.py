@@ -22,10 +22,11 @@ import re
 import subprocess
 import tempfile
 
+from pgwalk.errors import PgwalkError
 from pgwalk import gitops, mail
 
 
-class RevisionError(Exception):
+class RevisionError(PgwalkError):
     pass
 
 

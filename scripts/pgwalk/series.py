@@ -13,11 +13,12 @@ import os
 import re
 import subprocess
 
+from pgwalk.errors import PgwalkError
 from pgwalk import gitops, mail, maintainers, messages
 from pgwalk.memo import Memo, file_digest, key
 
 
-class SeriesError(Exception):
+class SeriesError(PgwalkError):
     """The series could not be made or did not pass its checks."""
 
 
