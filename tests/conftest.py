@@ -1,7 +1,18 @@
-"""Shared test set-up: import path, git identity, and the trees tests use.
+"""Shared test set-up: import path, git identity, the trees tests use, and
+the test tiers.
 
 Tests that need the real kernel tree read its path from PGWALK_TREE (the
 Makefile's `check` target fetches it); they never write to it: they copy it.
+
+Every test has exactly one tier (a `pytestmark` line per file, or a marker
+per test where a file mixes tiers), the heaviest thing it needs:
+  unit   no kernel tree, no network, no kernel build, no QEMU (fixtures,
+         spatch, gcc on small files): `make check-fast` runs these
+  tree   a real kernel tree (PGWALK_TREE 6.1 or PGWALK_TREE_NEW 6.12)
+  build  kernel builds (verify-build compiling the real tree)
+  boot   kernels booted under QEMU
+A test without a tier, or with two, stops the run; a unit test that asks
+for a kernel tree fails, naming itself.
 """
 
 import os
@@ -19,6 +30,84 @@ APPLY = os.path.join(REPO, "scripts", "apply.sh")
 REAL_TREE = os.environ.get(
     "PGWALK_TREE",
     os.path.expanduser("~/.cache/pgwalk-series/linux-source-6.1"))
+NEW_TREE = os.environ.get(
+    "PGWALK_TREE_NEW",
+    os.path.expanduser("~/.cache/pgwalk-series/linux-source-6.12"))
+
+TIERS = {
+    "unit": "no kernel tree, no network, no kernel build, no QEMU",
+    "tree": "needs a real kernel tree (PGWALK_TREE, PGWALK_TREE_NEW)",
+    "build": "builds a real kernel (verify-build)",
+    "boot": "boots a kernel under QEMU (boot-test)",
+}
+
+
+def pytest_configure(config):
+    for name, what in TIERS.items():
+        config.addinivalue_line("markers", "%s: %s" % (name, what))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Before -m selects anything: every test has exactly one tier."""
+    wrong = []
+    for item in items:
+        tiers = sorted({m.name for m in item.iter_markers()
+                        if m.name in TIERS})
+        if len(tiers) != 1:
+            wrong.append("%s: %s" % (item.nodeid, ", ".join(tiers) or
+                                     "no tier"))
+    if wrong:
+        raise pytest.UsageError(
+            "each test needs exactly one tier marker (%s):\n  %s" % (
+                ", ".join(TIERS), "\n  ".join(wrong)))
+
+
+# The test being run, and the fixtures being set up for it (innermost
+# last), so that asking for a kernel tree can say who asked.
+_RUNNING = {"item": None, "fixtures": []}
+# Fixtures that asked for a kernel tree when they were set up: a unit test
+# that uses one later (already set up, so it asks nothing) still fails.
+_TREE_FIXTURES = set()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item):
+    _RUNNING["item"] = item
+    yield
+    _RUNNING["item"] = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef):
+    _RUNNING["fixtures"].append(fixturedef.argname)
+    try:
+        yield
+    finally:
+        _RUNNING["fixtures"].pop()
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("unit"):
+        used = sorted(_TREE_FIXTURES & set(item.fixturenames))
+        if used:
+            pytest.fail("%s is marked unit but uses %s, which needs a "
+                        "kernel tree: mark it tree, build or boot" % (
+                            item.nodeid, ", ".join(used)), pytrace=False)
+
+
+def _kernel_tree(path, what):
+    """path, for a test that is not unit tier; else a loud failure."""
+    _TREE_FIXTURES.update(_RUNNING["fixtures"])
+    item = _RUNNING["item"]
+    if item is not None and item.get_closest_marker("unit"):
+        pytest.fail("%s is marked unit but asks for %s: unit tests run "
+                    "without a kernel tree (make check-fast); mark it tree, "
+                    "build or boot" % (item.nodeid, what), pytrace=False)
+    if not os.path.isfile(os.path.join(path, "mm", "pagewalk.c")):
+        pytest.skip("%s not found at %s (make check fetches it)" % (
+            what, path))
+    return path
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,10 +133,13 @@ def git_identity(tmp_path_factory):
 
 
 def need_real_tree():
-    if not os.path.isfile(os.path.join(REAL_TREE, "mm", "pagewalk.c")):
-        pytest.skip("real kernel tree not found at %s (make check fetches "
-                    "it)" % REAL_TREE)
-    return REAL_TREE
+    """The 6.1 tree (PGWALK_TREE); skips when it is missing."""
+    return _kernel_tree(REAL_TREE, "the real kernel tree (PGWALK_TREE)")
+
+
+def need_new_tree():
+    """The converted 6.12 tree (PGWALK_TREE_NEW); skips when missing."""
+    return _kernel_tree(NEW_TREE, "the converted tree (PGWALK_TREE_NEW)")
 
 
 def copy_plain_tree(src, dst):

@@ -62,6 +62,7 @@ def decide(tmp_path, *names, **kw):
     return {t["name"]: t for t in out["tables"]}, out
 
 
+@pytest.mark.unit
 def test_local_read_lock_gives_rdlock(tmp_path):
     t, _ = decide(tmp_path, "local_read.c")
     assert t["local_read_ops"]["mode"] == "PGWALK_RDLOCK"
@@ -71,17 +72,20 @@ def test_local_read_lock_gives_rdlock(tmp_path):
                for e in t["local_read_ops"]["evidence"])
 
 
+@pytest.mark.unit
 def test_whole_mm_walk_under_write_lock_gives_wrlock(tmp_path):
     t, _ = decide(tmp_path, "whole_mm_write.c")
     assert t["whole_mm_ops"]["mode"] == "PGWALK_WRLOCK"
 
 
+@pytest.mark.unit
 def test_vma_changed_before_the_walk_gives_verify(tmp_path):
     t, _ = decide(tmp_path, "vma_changed.c")
     assert t["changed_vma_ops"]["mode"] == "PGWALK_WRLOCK_VERIFY"
     assert t["changed_vma_ops"]["function"] == "change_and_walk"
 
 
+@pytest.mark.unit
 def test_caller_chain_across_files(tmp_path):
     t, _ = decide(tmp_path, "chain_a.c", "chain_b.c")
     assert t["chain_ops"]["mode"] == "PGWALK_WRLOCK"
@@ -90,6 +94,7 @@ def test_caller_chain_across_files(tmp_path):
                for c in t["chain_ops"]["chains"] for site in c["sites"])
 
 
+@pytest.mark.unit
 def test_chain_without_its_caller_is_unseen_and_kept_rdlock(tmp_path):
     """The same walk, with the locking caller's file absent."""
     t, _ = decide(tmp_path, "chain_a.c")
@@ -97,6 +102,7 @@ def test_chain_without_its_caller_is_unseen_and_kept_rdlock(tmp_path):
     assert t["chain_ops"]["review"]
 
 
+@pytest.mark.unit
 def test_callers_in_different_modes_split_the_table(tmp_path):
     t, _ = decide(tmp_path, "split.c")
     q = t["queue_walk_ops"]
@@ -109,12 +115,14 @@ def test_callers_in_different_modes_split_the_table(tmp_path):
         "migrate_range": "queue_walk_ops"}
 
 
+@pytest.mark.unit
 def test_runtime_lock_mode_counts_as_read(tmp_path):
     t, _ = decide(tmp_path, "runtime_mode.c")
     assert t["runtime_ops"]["mode"] == "PGWALK_RDLOCK"
     assert t["runtime_ops"]["action"] == "annotate"
 
 
+@pytest.mark.unit
 def test_lock_released_before_the_walk_is_not_held(tmp_path):
     t, _ = decide(tmp_path, "released.c")
     # No path holds the lock: the walker would reject every one of them,
@@ -124,11 +132,13 @@ def test_lock_released_before_the_walk_is_not_held(tmp_path):
                for r in t["released_ops"]["review"])
 
 
+@pytest.mark.unit
 def test_downgrade_makes_the_path_read(tmp_path):
     t, _ = decide(tmp_path, "downgrade.c")
     assert t["downgrade_ops"]["mode"] == "PGWALK_RDLOCK"
 
 
+@pytest.mark.unit
 def test_trylock_success_path_holds_read(tmp_path):
     t, _ = decide(tmp_path, "trylock.c")
     assert t["trylock_ops"]["mode"] == "PGWALK_RDLOCK"
@@ -136,6 +146,7 @@ def test_trylock_success_path_holds_read(tmp_path):
         "mmap lock held for read on every path"
 
 
+@pytest.mark.unit
 def test_function_pointer_context_is_listed_for_review(tmp_path):
     t, _ = decide(tmp_path, "fnptr.c")
     # A seq_file ->show whose iterator has no ->start that returns holding
@@ -144,6 +155,7 @@ def test_function_pointer_context_is_listed_for_review(tmp_path):
     assert any("seq_operations" in r for r in t["fnptr_ops"]["review"])
 
 
+@pytest.mark.unit
 def test_novma_only_table_is_left_alone(tmp_path):
     t, _ = decide(tmp_path, "novma.c")
     assert t["novma_ops"]["action"] == "none"
@@ -151,6 +163,7 @@ def test_novma_only_table_is_left_alone(tmp_path):
     assert "walk_page_range_novma()" in t["novma_ops"]["reason"]
 
 
+@pytest.mark.unit
 def test_local_ops_variable_resolves_to_both_tables(tmp_path):
     t, _ = decide(tmp_path, "local_var.c")
     assert t["plain_ops"]["mode"] == t["shmem_ops"]["mode"] == \
@@ -159,6 +172,7 @@ def test_local_ops_variable_resolves_to_both_tables(tmp_path):
         "annotate"
 
 
+@pytest.mark.unit
 def test_conditional_unlock_error_path_is_not_counted(tmp_path):
     t, _ = decide(tmp_path, "error_path.c")
     assert t["error_path_ops"]["mode"] == "PGWALK_WRLOCK"
@@ -168,6 +182,7 @@ def test_conditional_unlock_error_path_is_not_counted(tmp_path):
     assert not t["error_path_ops"]["review"]
 
 
+@pytest.mark.unit
 def test_unparsable_function_with_a_walk_is_an_error(tmp_path):
     with pytest.raises(decisions.AnalysisError) as err:
         decide(tmp_path, "local_read.c", "unparsable.c")
@@ -175,6 +190,7 @@ def test_unparsable_function_with_a_walk_is_an_error(tmp_path):
     assert "unparsable()" in str(err.value)
 
 
+@pytest.mark.unit
 def test_pin_overrides_the_analysis_and_is_marked(tmp_path):
     conf = tmp_path / "pins.conf"
     conf.write_text("mm/local_read.c:local_read_ops PGWALK_WRLOCK "
@@ -185,6 +201,7 @@ def test_pin_overrides_the_analysis_and_is_marked(tmp_path):
     assert t["local_read_ops"]["pin_reason"] == "reviewed on the list"
 
 
+@pytest.mark.unit
 def test_pin_naming_no_table_is_an_error(tmp_path):
     conf = tmp_path / "pins.conf"
     conf.write_text("mm/local_read.c:no_such_ops PGWALK_WRLOCK typo\n")
@@ -193,6 +210,7 @@ def test_pin_naming_no_table_is_an_error(tmp_path):
     assert "pins.conf:1: no struct mm_walk_ops no_such_ops" in str(err.value)
 
 
+@pytest.mark.unit
 def test_pin_naming_no_mode_is_an_error(tmp_path):
     conf = tmp_path / "pins.conf"
     conf.write_text("# comment\nmm/local_read.c:local_read_ops "
@@ -202,11 +220,13 @@ def test_pin_naming_no_mode_is_an_error(tmp_path):
     assert "pins.conf:2: unknown mode PGWALK_WRITE" in str(err.value)
 
 
+@pytest.mark.unit
 def test_shipped_decisions_file_pins_nothing():
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     assert pins.load(os.path.join(here, "decisions", "pinned.conf")) == []
 
 
+@pytest.mark.tree
 def test_real_tree_issue_examples(tmp_path):
     """On Linux 6.1: the three examples the issue names, and the tables
     that only walk_page_range_novma()/walk_page_mapping() use."""
@@ -239,6 +259,7 @@ def test_real_tree_issue_examples(tmp_path):
     assert not any(x["pinned"] for x in out["tables"])
 
 
+@pytest.mark.unit
 def test_walkers_are_read_from_the_tree(tmp_path):
     """A walker this toolkit has never heard of, declared by the tree with
     an ops parameter (6.12's walk_kernel_page_table_range()), is known to

@@ -47,12 +47,14 @@ def minigit(minitree):
     return minitree
 
 
+@pytest.mark.unit
 def test_not_a_directory_is_refused(tmp_path):
     r = run_apply(str(tmp_path / "nowhere"))
     assert r.returncode == 1
     assert "not a directory" in r.stderr
 
 
+@pytest.mark.unit
 def test_not_a_kernel_tree_is_refused(tmp_path):
     (tmp_path / "README").write_text("hello\n")
     before = snapshot(str(tmp_path))
@@ -62,6 +64,7 @@ def test_not_a_kernel_tree_is_refused(tmp_path):
     assert snapshot(str(tmp_path)) == before
 
 
+@pytest.mark.unit
 def test_tree_without_pagewalk_is_refused(minitree):
     os.unlink(os.path.join(minitree, "mm", "pagewalk.c"))
     before = snapshot(minitree)
@@ -71,6 +74,7 @@ def test_tree_without_pagewalk_is_refused(minitree):
     assert snapshot(minitree) == before     # and no .git was made
 
 
+@pytest.mark.unit
 def test_dirty_tree_is_refused(minigit):
     with open(os.path.join(minigit, "mm", "mincore.c"), "a") as f:
         f.write("/* local change */\n")
@@ -82,18 +86,21 @@ def test_dirty_tree_is_refused(minigit):
     assert "pgwalk/series" not in git(minigit, "branch", "--list")
 
 
+@pytest.mark.unit
 def test_outdir_inside_the_tree_is_refused(minigit):
     r = run_apply(minigit, os.path.join(minigit, "out"))
     assert r.returncode == 1
     assert "OUTDIR inside the tree" in r.stderr
 
 
+@pytest.mark.unit
 def test_missing_decisions_file_is_refused(minigit, tmp_path):
     r = run_apply("--pins", str(tmp_path / "none.conf"), minigit)
     assert r.returncode == 1
     assert "decisions file not found" in r.stderr
 
 
+@pytest.mark.unit
 def test_already_converted_tree_says_so_and_makes_no_series(minigit,
                                                             tmp_path):
     hdr = os.path.join(minigit, "include", "linux", "pagewalk.h")
@@ -121,6 +128,7 @@ def test_already_converted_tree_says_so_and_makes_no_series(minigit,
     assert "pgwalk/series" not in git(minigit, "branch", "--list")
 
 
+@pytest.mark.tree
 def test_ctrl_c_while_making_the_base_commit_leaves_the_plain_tree(tmp_path):
     """Interrupt the git-init stage of a real (large) plain tree."""
     tree = copy_plain_tree(need_real_tree(), str(tmp_path / "k"))
@@ -137,6 +145,7 @@ def test_ctrl_c_while_making_the_base_commit_leaves_the_plain_tree(tmp_path):
     assert not os.path.exists(os.path.join(tree, ".git"))
 
 
+@pytest.mark.unit
 def test_series_on_a_tree_whose_path_has_spaces(minigit, tmp_path):
     """The whole pipeline on the minitree, in and out of paths with spaces;
     it has no checkpatch.pl, so that gate says so and is skipped here."""
@@ -157,6 +166,7 @@ def test_series_on_a_tree_whose_path_has_spaces(minigit, tmp_path):
     assert git(minigit, "status", "--porcelain") == ""
 
 
+@pytest.mark.unit
 def test_bad_trailers_file_is_refused(minigit, tmp_path):
     bad = tmp_path / "trailers"
     bad.write_text("Link: https://example.org/x\nthis is prose\n")
@@ -171,6 +181,7 @@ def test_bad_trailers_file_is_refused(minigit, tmp_path):
     assert "pgwalk/series" not in git(minigit, "branch", "--list")
 
 
+@pytest.mark.unit
 def test_missing_checkpatch_is_reported_not_passed(minigit, tmp_path):
     r = run_apply(minigit, str(tmp_path / "out"))
     assert r.returncode == 1

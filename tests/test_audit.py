@@ -15,6 +15,8 @@ import pytest
 
 from conftest import FIXTURES, run_apply
 
+pytestmark = pytest.mark.unit
+
 
 def git(tree, *args):
     return subprocess.run(["git", "-C", tree, *args], capture_output=True,

@@ -17,6 +17,8 @@ from conftest import FIXTURES, run_apply
 from pgwalk import boolform, core
 from test_core import build, expected
 
+pytestmark = pytest.mark.unit
+
 BOOLFORM = os.path.join(FIXTURES, "boolform")
 MINITREE = os.path.join(FIXTURES, "minitree")
 

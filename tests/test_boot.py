@@ -19,6 +19,8 @@ from pgwalk import bootkernel, boottest, census
 
 BOOT_TEST = os.path.join(REPO, "scripts", "boot-test.sh")
 
+
+@pytest.mark.unit
 def test_initramfs_is_newc_with_a_console_node():
     data = bootkernel.cpio_newc([("dev/console", 0o20600, b"", (5, 1)),
                                ("init", 0o100755, b"#!/bin/sh\n", (0, 0))])
@@ -36,6 +38,7 @@ def boot(tree, out, *extra):
                           capture_output=True, text=True)
 
 
+@pytest.mark.boot
 def test_series_boots_with_every_x86_walker_consistent(real_series,
                                                       tmp_path):
     r = boot(real_series["tree"], tmp_path / "boot")
@@ -59,6 +62,7 @@ def test_series_boots_with_every_x86_walker_consistent(real_series,
     assert report["baseline"]["undeclared"]["pagemap_ops"] > 0
 
 
+@pytest.mark.boot
 def test_wrong_pinned_mode_fails_naming_the_walker(real_series, tmp_path):
     tree = real_series["tree"]
     head = subprocess.run(["git", "-C", tree, "rev-parse", "pgwalk/series"],
@@ -82,6 +86,7 @@ def test_wrong_pinned_mode_fails_naming_the_walker(real_series, tmp_path):
     assert "held for read, not for write" in r.stderr
 
 
+@pytest.mark.boot
 def test_hung_kernel_is_a_timeout_not_a_hang(tmp_path):
     """A guest that never finishes is killed at the timeout and reported,
     with its console, as a failure."""

@@ -29,12 +29,11 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, copy_plain_tree, run_apply
+from conftest import REPO, copy_plain_tree, need_new_tree, run_apply
+
+pytestmark = pytest.mark.boot
 
 BOOT_TEST = os.path.join(REPO, "scripts", "boot-test.sh")
-TREE_NEW = os.environ.get(
-    "PGWALK_TREE_NEW",
-    os.path.expanduser("~/.cache/pgwalk-series/linux-source-6.12"))
 
 
 def git(tree, *args):
@@ -44,11 +43,8 @@ def git(tree, *args):
 
 @pytest.fixture(scope="session")
 def tree612(tmp_path_factory):
-    if not os.path.isfile(os.path.join(TREE_NEW, "mm", "pagewalk.c")):
-        pytest.skip("Debian 6.12 tree not found at %s (make check fetches "
-                    "it)" % TREE_NEW)
     work = tmp_path_factory.mktemp("t612")
-    tree = copy_plain_tree(TREE_NEW, str(work / "linux"))
+    tree = copy_plain_tree(need_new_tree(), str(work / "linux"))
     r = run_apply(tree, str(work / "out"))
     assert r.returncode == 0, r.stderr[-3000:]
     return {"tree": tree, "work": work, "base": git(tree, "rev-parse",

@@ -10,6 +10,8 @@ import pytest
 from pgwalk import bootkernel, boottest
 from pgwalk.kbuild import BuildError
 
+pytestmark = pytest.mark.unit
+
 
 def git(tree, *args, **kw):
     return subprocess.run(["git", "-C", str(tree), *args],

@@ -47,6 +47,7 @@ def verify(*args):
 
 # ---------------------------------------------------------------- data
 
+@pytest.mark.unit
 def test_arches_are_data():
     arches = build.load_arches()
     assert set(build.DEFAULT_ARCHES.split(",")) <= set(arches)
@@ -56,12 +57,14 @@ def test_arches_are_data():
     assert arches["openrisc"]["package"] is None
 
 
+@pytest.mark.unit
 def test_arch_without_debian_compiler_is_not_covered(monkeypatch):
     spec = {"arch": "openrisc", "cross": "or1k-nosuch-", "package": None}
     why = build.ensure_compiler("openrisc", spec, print)
     assert why and "no cross compiler" in why
 
 
+@pytest.mark.unit
 def test_missing_compiler_as_non_root_names_the_package(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     spec = {"arch": "s390", "cross": "nosuch-linux-gnu-",
@@ -71,6 +74,7 @@ def test_missing_compiler_as_non_root_names_the_package(monkeypatch):
     assert "apt-get install -y gcc-nosuch-linux-gnu" in str(e.value)
 
 
+@pytest.mark.unit
 def test_arch_files_only_on_their_arch():
     files = ["mm/a.c", "arch/s390/mm/gmap.c", "arch/x86/mm/pat.c",
              "arch/sparc/mm/x.c"]
@@ -110,6 +114,7 @@ def small_repo(tmp_path):
     return t
 
 
+@pytest.mark.unit
 def test_header_change_reaches_indirect_includers(small_repo):
     t = small_repo
     (t / "include" / "linux" / "pagewalk.h").write_text("int b;\n")
@@ -118,6 +123,7 @@ def test_header_change_reaches_indirect_includers(small_repo):
                                                "mm/indirect.c"]
 
 
+@pytest.mark.unit
 def test_signature_change_reaches_users_of_the_function(small_repo):
     t = small_repo
     text = (t / "lib" / "walk.c").read_text()
@@ -129,6 +135,7 @@ def test_signature_change_reaches_users_of_the_function(small_repo):
     assert affected.affected(str(t), head) == ["lib/walk.c", "mm/caller.c"]
 
 
+@pytest.mark.unit
 def test_static_signature_change_stays_in_its_file(small_repo):
     t = small_repo
     text = (t / "lib" / "walk.c").read_text()
@@ -139,6 +146,7 @@ def test_static_signature_change_stays_in_its_file(small_repo):
     assert affected.affected(str(t), head) == ["lib/walk.c"]
 
 
+@pytest.mark.unit
 def test_build_files_force_kbuild(small_repo):
     t = small_repo
     (t / "mm" / "Makefile").write_text("obj-y += direct.o\n")
@@ -148,6 +156,7 @@ def test_build_files_force_kbuild(small_repo):
 
 # ------------------------------------------------------- kbuild plumbing
 
+@pytest.mark.unit
 def test_recorded_command_undoes_make_escaping(tmp_path):
     (tmp_path / "mm").mkdir()
     (tmp_path / "mm" / ".x.o.cmd").write_text(
@@ -161,6 +170,7 @@ def test_recorded_command_undoes_make_escaping(tmp_path):
     assert kbuild.recorded_command(str(tmp_path), "mm/z.o") is None
 
 
+@pytest.mark.unit
 def test_launcher_wraps_without_recursion(tmp_path, monkeypatch):
     if not shutil.which("ccache"):
         pytest.skip("ccache not installed")
@@ -178,6 +188,7 @@ def test_launcher_wraps_without_recursion(tmp_path, monkeypatch):
     assert env["CCACHE_PREFIX"] == "distcc" and env["DISTCC_HOSTS"] == "h/2"
 
 
+@pytest.mark.unit
 def test_bad_input_is_refused(tmp_path):
     t = tmp_path / "t"
     t.mkdir()
@@ -196,6 +207,7 @@ def test_bad_input_is_refused(tmp_path):
 
 # -------------------------------------------------- config and progress
 
+@pytest.mark.unit
 def test_config_names_and_files(tmp_path):
     tiny = kbuild.config_spec("tinyconfig")
     assert tiny["target"] == "tinyconfig" and tiny["tag"] == "tinyconfig"
@@ -213,6 +225,7 @@ def test_config_names_and_files(tmp_path):
     assert "neither a config file nor one of" in str(e.value)
 
 
+@pytest.mark.unit
 def test_build_directory_is_per_config(tmp_path, monkeypatch):
     monkeypatch.setattr(kbuild, "ROOT", str(tmp_path))
     spec = build.load_arches()["x86_64"]
@@ -224,6 +237,7 @@ def test_build_directory_is_per_config(tmp_path, monkeypatch):
         "x86_64-allmodconfig-abababababab", "x86_64-tinyconfig-abababababab"]
 
 
+@pytest.mark.unit
 def test_progress_speaks_during_a_silent_step():
     import io
     from pgwalk.progress import Counter, Progress
@@ -247,6 +261,7 @@ def test_progress_speaks_during_a_silent_step():
     assert out.getvalue().splitlines() == lines
 
 
+@pytest.mark.unit
 def test_make_failures_name_the_object():
     stderr = ("kernel/panic.c:12:1: error: expected ';'\n"
               "make[3]: *** [/src/scripts/Makefile.build:250: kernel/panic.o]"
@@ -256,6 +271,7 @@ def test_make_failures_name_the_object():
     assert kbuild.failed_objects(stderr) == ["kernel/panic.o", "kernel", "."]
 
 
+@pytest.mark.unit
 def test_distcc_fallbacks_are_counted_per_host():
     ab = kbuild.ArchBuild(None, "ab" * 20, "x86_64",
                           build.load_arches()["x86_64"], 1,
@@ -290,6 +306,7 @@ $(deps_mm/a.o):
 """
 
 
+@pytest.mark.unit
 def test_records_are_read_as_tree_paths(tmp_path):
     src, out = tmp_path / "src", tmp_path / "out"
     (out / "mm").mkdir(parents=True)
@@ -332,6 +349,7 @@ def traced_build(tmp_path):
     return str(src), str(out)
 
 
+@pytest.mark.unit
 def test_include_path_is_traced_by_the_preprocessor(traced_build):
     src, out = traced_build
     env = dict(os.environ)
@@ -390,6 +408,7 @@ def real_repo(tmp_path_factory):
     return RealRepo(src, tmp_path_factory.mktemp("real") / "k.git")
 
 
+@pytest.mark.build
 def test_real_series_names_the_failing_and_warning_cells(real_repo,
                                                          tmp_path):
     """Commit 1 changes a header (followed to its includers), commit 2 adds
@@ -431,6 +450,7 @@ def test_real_series_names_the_failing_and_warning_cells(real_repo,
     assert "- %s s390: " % c1[:12] in md and "arch/s390/mm/gmap.c" in md
 
 
+@pytest.mark.build
 def test_base_that_does_not_build_is_not_blamed_on_the_series(real_repo):
     r = real_repo
     broken = r.commit(r.base, "broken base", {
@@ -564,6 +584,7 @@ def tiny_full(real_series, tmp_path_factory):
             "report": report, "seconds": time.monotonic() - t0}
 
 
+@pytest.mark.build
 def test_full_tinyconfig_names_the_planted_failure(tiny_full):
     rc, out, err, _gap = tiny_full["second"]
     assert rc == 1, err[-3000:]
@@ -585,6 +606,7 @@ def test_full_tinyconfig_names_the_planted_failure(tiny_full):
         len(tiny_full["done_second"]), tiny_full["seconds"]))
 
 
+@pytest.mark.build
 def test_interrupted_full_build_resumes(tiny_full):
     rc, _out, err, _gap = tiny_full["first"]
     assert rc == 130, err[-3000:]
@@ -606,6 +628,7 @@ def test_interrupted_full_build_resumes(tiny_full):
               len(after)))
 
 
+@pytest.mark.build
 def test_progress_lines_per_cell_and_during_the_full_build(tiny_full):
     for run in ("first", "second"):
         _rc, _out, err, gap = tiny_full[run]
@@ -622,6 +645,7 @@ def test_progress_lines_per_cell_and_during_the_full_build(tiny_full):
                      r"done", tiny_full["first"][2] + err)
 
 
+@pytest.mark.build
 def test_selection_check_passes_for_the_series(tiny_full):
     check = tiny_full["report"]["selection_check"]["x86_64"]
     assert check["beyond"] > 300
@@ -629,6 +653,7 @@ def test_selection_check_passes_for_the_series(tiny_full):
     assert "every selection complete" in tiny_full["second"][1]
 
 
+@pytest.mark.build
 def test_selection_check_catches_blind_spots(tiny_full):
     """Changes the includer scan cannot see: one reaching every object
     only through kbuild's -include, one reaching x86 objects only through
@@ -658,6 +683,7 @@ def test_selection_check_catches_blind_spots(tiny_full):
             forced[:12] not in l and generated[:12] not in l] == []
 
 
+@pytest.mark.unit
 def test_check_selection_needs_records_beyond_the_selection(tmp_path):
     """--check-selection where kbuild compiled only the selection (and host
     tools) refuses to call the selection checked."""
@@ -689,6 +715,7 @@ def test_check_selection_needs_records_beyond_the_selection(tmp_path):
     assert res["misses"][0]["object"] == "mm/a.o"
 
 
+@pytest.mark.build
 def test_distcc_spreads_over_two_hosts_and_survives_a_dead_one(tiny_full,
                                                                tmp_path):
     if not shutil.which("distccd"):

@@ -6,7 +6,11 @@ format), each made to show one verdict.  The real kernels are booted in
 test_boot.py and test_boot_612.py.
 """
 
+import pytest
+
 from pgwalk import boottest, census
+
+pytestmark = pytest.mark.unit
 
 TABLES = {"pagemap_ops": {"file": "fs/proc/task_mmu.c",
                           "mode": "PGWALK_RDLOCK"},

@@ -17,6 +17,8 @@ import pytest
 from conftest import FIXTURES, REPO
 from pgwalk import decisions
 
+pytestmark = pytest.mark.unit
+
 CONSTRUCTS = os.path.join(FIXTURES, "constructs")
 SEMANTIC_PATCHES = os.path.join(REPO, "semantic-patches")
 DATA = os.path.join(REPO, "scripts")

@@ -99,21 +99,25 @@ def check_all(tmp_path, baseline, per_vma):
     return wrong
 
 
+@pytest.mark.unit
 def test_baseline_walks_visit_vmas_and_holes(baseline):
     ev = baseline[("PGWALK_RDLOCK", "read", 0, "range")]
     assert ev == ["HOLE 0-1000", "PMD 1000-3000", "HOLE 3000-5000",
                   "PMD 5000-6000", "HOLE 6000-8000"]
 
 
+@pytest.mark.unit
 def test_every_mode_and_lock_state_without_per_vma_locks(tmp_path,
                                                          baseline):
     assert check_all(tmp_path, baseline, per_vma=False) == []
 
 
+@pytest.mark.unit
 def test_every_mode_and_lock_state_with_per_vma_locks(tmp_path, baseline):
     assert check_all(tmp_path, baseline, per_vma=True) == []
 
 
+@pytest.mark.unit
 def test_rdlock_asserts_exactly_what_the_tree_asserted(tmp_path, baseline):
     """The core patch changes no behaviour for unannotated tables."""
     cases = build(tmp_path, "core", core.core_edits(MINITREE, False))
@@ -122,6 +126,7 @@ def test_rdlock_asserts_exactly_what_the_tree_asserted(tmp_path, baseline):
             assert cases[key] == events, key
 
 
+@pytest.mark.unit
 def test_no_vma_code_on_trees_without_per_vma_locks():
     out = core.core_edits(MINITREE, False)
     assert "vma_start_write" not in out["mm/pagewalk.c"]
@@ -131,6 +136,7 @@ def test_no_vma_code_on_trees_without_per_vma_locks():
         "process_vma_walk_lock(vma, ops->walk_lock);") == 3
 
 
+@pytest.mark.unit
 def test_harness_catches_a_broken_reference(tmp_path, baseline,
                                             monkeypatch):
     """Swap the two mmap assertions in a copy of reference/: caught."""
@@ -148,6 +154,7 @@ def test_harness_catches_a_broken_reference(tmp_path, baseline,
                for _c, e, w in wrong)
 
 
+@pytest.mark.unit
 def test_insertion_that_does_not_apply_is_an_error(tmp_path):
     tree = tmp_path / "t"
     shutil.copytree(MINITREE, tree)
@@ -159,11 +166,13 @@ def test_insertion_that_does_not_apply_is_an_error(tmp_path):
     assert "mm/pagewalk.c" in str(err.value)
 
 
+@pytest.mark.unit
 def test_detect_per_vma_locks():
     assert core.detect(MINITREE) == {"has_core": False,
                                      "per_vma_lock": False}
 
 
+@pytest.mark.tree
 def test_core_patch_on_the_real_tree_passes_checkpatch(tmp_path):
     src = need_real_tree()
     out = core.core_edits(src, core.detect(src)["per_vma_lock"])

@@ -45,6 +45,7 @@ def body(text, name):
     return text[span[0]:span[1]]
 
 
+@pytest.mark.unit
 def test_walk_lock_follows_each_tables_alignment(tree):
     before = open(os.path.join(tree, "mm", "tables.c")).read()
     out = edits.file_edits(tree, "mm/tables.c", [
@@ -65,6 +66,7 @@ def test_walk_lock_follows_each_tables_alignment(tree):
     assert open(os.path.join(tree, "mm", "tables.c")).read() == before
 
 
+@pytest.mark.unit
 def test_split_adds_a_twin_and_threads_the_callers(tree):
     out = edits.file_edits(tree, "mm/split.c", [FIXTURE_SPLIT])
     assert "\t.walk_lock\t= PGWALK_RDLOCK,\n" in body(out, "queue_walk_ops")
@@ -77,6 +79,7 @@ def test_split_adds_a_twin_and_threads_the_callers(tree):
     assert "queue_range(mm, 0, 100, &queue_walk_ops)" in out
 
 
+@pytest.mark.unit
 def test_split_result_compiles(tree, tmp_path):
     """The threaded file is valid C (with stand-in declarations)."""
     out = edits.file_edits(tree, "mm/split.c", [FIXTURE_SPLIT])
@@ -99,6 +102,7 @@ def test_split_result_compiles(tree, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.unit
 def test_a_table_not_changed_as_asked_is_an_error(tree):
     """Verification catches a decision the rule could not apply."""
     with pytest.raises(edits.EditError) as err:
@@ -108,6 +112,7 @@ def test_a_table_not_changed_as_asked_is_an_error(tree):
     assert "tab_aligned_opz" in str(err.value)
 
 
+@pytest.mark.tree
 def test_real_tree_files_pass_checkpatch(tmp_path):
     """mempolicy split, mlock's local table, ksm's non-const table."""
     src = need_real_tree()

@@ -6,8 +6,12 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import FIXTURES, run_apply
 from pgwalk import decisions, facts
+
+pytestmark = pytest.mark.unit
 
 MINITREE = os.path.join(FIXTURES, "minitree")
 

@@ -13,21 +13,14 @@ import re
 
 import pytest
 
-from conftest import copy_plain_tree, run_apply
+from conftest import copy_plain_tree, need_new_tree, run_apply
 
-NEW_TREE = os.environ.get(
-    "PGWALK_TREE_NEW",
-    os.path.expanduser("~/.cache/pgwalk-series/linux-source-6.12"))
+pytestmark = pytest.mark.tree
+
 WALK_LOCK = re.compile(r"^[ \t]*\.walk_lock[ \t]*=[ \t]*([^,\n]+),?[ \t]*\n",
                        re.M)
 TABLE = re.compile(r"^[ \t]*(?:static\s+)?(?:const\s+)?struct\s+mm_walk_ops"
                    r"\s+(\w+)\s*=\s*\{(.*?)^[ \t]*\};", re.M | re.S)
-
-
-def need_new_tree():
-    if not os.path.isfile(os.path.join(NEW_TREE, "mm", "pagewalk.c")):
-        pytest.skip("no converted tree at %s" % NEW_TREE)
-    return NEW_TREE
 
 
 def declared_modes(tree):

@@ -38,6 +38,7 @@ def table(name, relpath, mode, **kw):
     return t
 
 
+@pytest.mark.unit
 def test_most_specific_maintainers_section_wins(minigit):
     sections = maintainers.parse(minigit)
     assert maintainers.section_of(sections, "mm/mincore.c") == "MINCORE"
@@ -46,6 +47,7 @@ def test_most_specific_maintainers_section_wins(minigit):
     assert maintainers.section_of(sections, "drivers/x.c") == "THE REST"
 
 
+@pytest.mark.unit
 def test_subject_prefixes_follow_kernel_style():
     assert maintainers.subject_prefix("mm/mlock.c") == "mm/mlock"
     assert maintainers.subject_prefix("arch/s390/mm/gmap.c") == "s390/gmap"
@@ -53,11 +55,13 @@ def test_subject_prefixes_follow_kernel_style():
         "fs/proc/task_mmu"
 
 
+@pytest.mark.unit
 def test_patches_follow_the_core_section_first(minigit):
     order = series.patch_order(minigit, ["mm/mincore.c", "mm/mprotect.c"])
     assert order == ["mm/mprotect.c", "mm/mincore.c"]
 
 
+@pytest.mark.unit
 def test_commits_leave_worktree_index_and_branch_alone(minigit):
     head = git(minigit, "rev-parse", "HEAD").strip()
     decided = {"tables": [table("mincore_walk_ops", "mm/mincore.c",
@@ -75,6 +79,7 @@ def test_commits_leave_worktree_index_and_branch_alone(minigit):
     assert git(minigit, "show", "%s:mm/mincore.c" % new) == "/* edited */\n"
 
 
+@pytest.mark.unit
 def test_commits_are_identical_when_made_again(minigit):
     head = git(minigit, "rev-parse", "HEAD").strip()
     decided = {"tables": [table("mincore_walk_ops", "mm/mincore.c",
@@ -96,6 +101,7 @@ def names_of(groups):
     return [[t["name"] for t in g] for g in groups]
 
 
+@pytest.mark.unit
 def test_groupings(minigit):
     decided = {"tables": FOUR}
     assert names_of(series.plan(minigit, decided, "file")) == [
@@ -116,6 +122,7 @@ def test_groupings(minigit):
         series.plan(minigit, decided, "bogus")
 
 
+@pytest.mark.unit
 def test_mode_grouping_commits_each_file_state_in_turn(minigit):
     """A file split over patches gets, at each, the text with the tables
     of that patch and the earlier ones (bisect-safe)."""
@@ -137,6 +144,7 @@ def test_mode_grouping_commits_each_file_state_in_turn(minigit):
         "/* all */\n"
 
 
+@pytest.mark.unit
 def test_trailers_and_carried_tags_in_every_message(minigit):
     head = git(minigit, "rev-parse", "HEAD").strip()
     decided = {"tables": FOUR[2:3]}
@@ -161,6 +169,7 @@ def test_trailers_and_carried_tags_in_every_message(minigit):
     assert built.head == new and len(built.patches) == 2
 
 
+@pytest.mark.unit
 def test_message_keeps_notes_out_of_the_changelog():
     t = table("clear_refs_walk_ops", "fs/proc/task_mmu.c", "PGWALK_WRLOCK",
               review=["reached through a function pointer"])
@@ -178,6 +187,7 @@ def test_message_keeps_notes_out_of_the_changelog():
     assert max(len(l) for l in msg.splitlines()) <= 75
 
 
+@pytest.mark.unit
 def test_pinned_table_gives_its_reason_not_the_word():
     t = table("cold_walk_ops", "mm/madvise.c", "PGWALK_WRLOCK", pinned=True,
               pin_reason="maintainer says so")
@@ -189,6 +199,7 @@ def test_pinned_table_gives_its_reason_not_the_word():
     assert "maintainer says so" in body and "pinned" not in body
 
 
+@pytest.mark.unit
 def test_subjects_follow_kernel_style():
     one = [table("a_ops", "mm/mlock.c", "PGWALK_WRLOCK_VERIFY")]
     assert messages.patch_subject(one) == \
@@ -205,6 +216,7 @@ def test_subjects_follow_kernel_style():
     assert messages.patch_subject(far).startswith("treewide: ")
 
 
+@pytest.mark.unit
 def test_cover_counts_and_singular():
     t = [table("a_ops", "mm/mlock.c", "PGWALK_WRLOCK"),
          table("b_ops", "mm/x.c", None, action="none",
@@ -221,6 +233,7 @@ def test_cover_counts_and_singular():
     assert "Testing: untested." in flat
 
 
+@pytest.mark.unit
 def test_testing_section_from_reports():
     proof = {"build": {"commits": 3, "arches": ["x86_64", "arm64"],
                        "cells": 6, "bad": 0, "built": 4, "objects": 9,
@@ -234,6 +247,7 @@ def test_testing_section_from_reports():
     assert "two tables are other architectures'" in text
 
 
+@pytest.mark.tree
 def test_checkpatch_catches_a_bad_patch(tmp_path):
     """The gate is real: a patch with a style error does not pass."""
     tree = need_real_tree()
@@ -257,6 +271,7 @@ def test_checkpatch_catches_a_bad_patch(tmp_path):
         assert list(problems) == [str(bad)]
 
 
+@pytest.mark.unit
 def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
     """proofs.find() takes a build report only when it lists exactly the
     series' commits, a boot report only when it booted the head."""
@@ -299,6 +314,7 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
     assert messages.boot_words(splat).startswith("FAIL: lockdep")
 
 
+@pytest.mark.unit
 def test_base_commit_only_when_others_can_have_it(minigit, tmp_path):
     from pgwalk import gitops
     head = git(minigit, "rev-parse", "HEAD").strip()
@@ -318,6 +334,7 @@ def test_base_commit_only_when_others_can_have_it(minigit, tmp_path):
         "Linux 6.1.192, as unpacked from Debian's linux-source-6.1 6.1.192-2"
 
 
+@pytest.mark.unit
 def test_mode_grouping_never_repeats_a_subject(minigit):
     head = git(minigit, "rev-parse", "HEAD").strip()
     two = [table("a_walk_ops", "mm/mprotect.c", "PGWALK_WRLOCK", line=1),

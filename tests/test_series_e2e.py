@@ -16,6 +16,8 @@ import pytest
 from conftest import run_apply
 from pgwalk import mail, textcheck
 
+pytestmark = pytest.mark.tree
+
 WALKERS_WITH_FIELD = ("walk_page_range", "walk_page_vma",
                       "walk_page_range_vma")
 

@@ -6,7 +6,11 @@ with call chains (the analysis' "chains"), so the words under test are
 the ones the series really uses.
 """
 
+import pytest
+
 from pgwalk import messages, textcheck
+
+pytestmark = pytest.mark.unit
 
 ME = ("A B", "a@b.org")
 
