@@ -17,6 +17,7 @@ def data_path(name):
     tests point it at a copy with a row taken out)."""
     return os.path.join(os.environ.get("PGWALK_DATA_DIR") or SCRIPTS, name)
 
+
 ACTIONS = ("take", "assert", "release", "downgrade")
 CONTEXTS = ("none", "read", "write")
 MMAP_NEEDS = ("none", "read", "write")
