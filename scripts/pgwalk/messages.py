@@ -355,9 +355,8 @@ def patch_message(identity, tables, per_vma_lock, trailers=(), reviewed=(),
     paras.append(behaviour_paragraph(tables, per_vma_lock))
     if changes_behaviour(tables) and not per_vma_lock:
         paras.append(wrap(why_on_this_tree(False)))
-    return "%s\n\n%s\n\n%s\n" % (subject, "\n\n".join(paras),
-                                  _trailer_block(identity, trailers,
-                                                 reviewed=reviewed))
+    trailer = _trailer_block(identity, trailers, reviewed=reviewed)
+    return "%s\n\n%s\n\n%s\n" % (subject, "\n\n".join(paras), trailer)
 
 
 def file_message(identity, relpath, tables, per_vma_lock=False, trailers=()):
