@@ -28,7 +28,8 @@ def git(tree, *args, env=None, input=None, check=True):
     full_env = dict(os.environ)
     # A user's hooks, pager or colour settings must not leak into output
     # that we parse or into commits we make.
-    full_env.update({"GIT_PAGER": "cat", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"})
+    full_env.update({"GIT_PAGER": "cat", "LC_ALL": "C",
+                     "GIT_TERMINAL_PROMPT": "0"})
     if env:
         full_env.update(env)
     # gc.auto=0: a fresh base commit leaves ~75,000 loose objects, and an
@@ -95,7 +96,8 @@ def make_base_commit(tree, progress=print):
         git(tree, "init", "-q")
         # Level 0: the loose objects are written once and read a few times;
         # zlib at the default level would double the time of this step.
-        git(tree, "-c", "core.looseCompression=0", "add", "--force", "--all", ".")
+        git(tree, "-c", "core.looseCompression=0", "add", "--force",
+            "--all", ".")
         git(tree, "commit", "-q", "--no-verify", "-m",
             plain_tree_origin(tree), env=env)
     except BaseException:
