@@ -63,7 +63,8 @@ def section_of(sections, relpath):
             continue
         for pat in pats:
             if _match(pat, relpath):
-                depth = pat.rstrip("/").count("/") + (0 if pat.endswith("/") else 1)
+                depth = pat.rstrip("/").count("/") + \
+                    (0 if pat.endswith("/") else 1)
                 if depth > best_depth:
                     best, best_depth = title, depth
     return best or "THE REST"
