@@ -54,8 +54,8 @@ def join(lines, body):
 
 def set_header(lines, name, value, after="Subject"):
     """Set header `name` (replacing it), placed after header `after`."""
-    lines[:] = [l for l in lines if not l.lower().startswith(name.lower() +
-                                                               ":")]
+    prefix = name.lower() + ":"
+    lines[:] = [l for l in lines if not l.lower().startswith(prefix)]
     at = len(lines)
     for i, line in enumerate(lines):
         if line.lower().startswith(after.lower() + ":"):
