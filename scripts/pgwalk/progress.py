@@ -32,8 +32,8 @@ class Progress:
         with self.lock:
             now = time.monotonic()
             elapsed = int(now - self.t0)
-            self.stream.write("[%2d:%02d] %s\n" % (elapsed // 60,
-                                                  elapsed % 60, message))
+            self.stream.write("[%2d:%02d] %s\n" % (
+                elapsed // 60, elapsed % 60, message))
             self.stream.flush()
             self.last = now
 
