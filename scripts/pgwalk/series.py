@@ -69,8 +69,8 @@ def plan(tree, decisions, grouping="subsystem"):
             grouping, ", ".join(GROUPINGS)))
     by_file = group_by_file(decisions)
     order = patch_order(tree, by_file)
-    tables = [t for f in order for t in sorted(by_file[f],
-                                                key=lambda t: t["line"])]
+    tables = [t for f in order
+              for t in sorted(by_file[f], key=lambda t: t["line"])]
     if not tables:
         return []
     if grouping == "single":
