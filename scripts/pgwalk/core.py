@@ -26,7 +26,8 @@ SEMANTIC_PATCHES = os.path.join(REPO, "semantic-patches")
 
 HEADER = "include/linux/pagewalk.h"
 WALKER = "mm/pagewalk.c"
-MEMBER_DOC = " * @walk_lock:\t\tlocking rule of the walk, see enum page_walk_lock"
+MEMBER_DOC = (" * @walk_lock:\t\tlocking rule of the walk, "
+              "see enum page_walk_lock")
 
 
 class CoreError(PgwalkError):
@@ -47,8 +48,8 @@ def detect(tree):
         "has_core": "enum page_walk_lock" in header or
                     re.search(r"\bwalk_lock\s*;", header) is not None,
         # 6.4 added per-VMA locks; their writer side is vma_start_write().
-        "per_vma_lock": re.search(r"\bvma_start_write\s*\(", mm_h)
-                        is not None,
+        "per_vma_lock":
+            re.search(r"\bvma_start_write\s*\(", mm_h) is not None,
     }
 
 
@@ -58,7 +59,8 @@ def reference_blocks():
     for name in ("pagewalk.h", "pagewalk.c"):
         text = _read(os.path.join(REFERENCE, name))
         for m in re.finditer(r"^/\* pgwalk: ([a-z ]+?)(?:,[^*]*)? \*/\n"
-                             r"(.*?)^/\* pgwalk: end \*/\n", text, re.M | re.S):
+                             r"(.*?)^/\* pgwalk: end \*/\n", text,
+                             re.M | re.S):
             blocks[m.group(1)] = m.group(2).rstrip("\n")
     m = re.search(r"#define PGWALK_REFERENCE_MEMBER\t(.*)$",
                   _read(os.path.join(REFERENCE, "pagewalk.h")), re.M)
