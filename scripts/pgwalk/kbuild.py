@@ -306,8 +306,8 @@ class ArchBuild:
                 os.path.join(ROOT, d) != self.out]
         mine.sort(key=os.path.getmtime, reverse=True)
         for old in mine[KEEP_PER_ARCH - 1:]:
-            self.say("%s: removing old build directory %s" % (self.name,
-                                                               old))
+            self.say("%s: removing old build directory %s" % (
+                self.name, old))
             shutil.rmtree(old, ignore_errors=True)
 
     def setup(self, base):
@@ -355,7 +355,7 @@ class ArchBuild:
             return []
         self.remove_objects(cfiles)
         tops = sorted({"/".join(f.split("/")[:2 if f.startswith("arch/")
-                                               else 1]) + "/"
+                                else 1]) + "/"
                        for f in cfiles if "/" in f})
         _rc, out, _err = self.make(
             "-n", "-k", *tops, check=False, keep_stdout=True,
