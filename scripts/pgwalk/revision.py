@@ -8,8 +8,8 @@ removed, mode changed).  Review tags that reviewers gave on that posting
 and the maintainer added to its patch files (Acked-by, Reviewed-by,
 Tested-by) go to the new patch with the same change (the same
 `git patch-id`); a tag whose patch changed is dropped, and the new patch
-says so after its `---` line.  Its patches are turned back into commits on their
-base-commit (with plumbing: a private index and `git apply --cached`, the
+says so after its `---` line.  Its patches are turned back into commits on
+their base-commit (with plumbing: a private index and `git apply --cached`, the
 user's branch, index and files are not touched) so that `git range-diff`
 can compare the two series, as b4 and reviewers do; the range-diff goes to
 OUTDIR/range-diff.txt.
@@ -36,8 +36,8 @@ class Previous:
     def __init__(self, path):
         self.path = os.path.abspath(path)
         decisions = os.path.join(self.path, "decisions.json")
-        self.patches = sorted(glob.glob(os.path.join(self.path,
-                                                     "[0-9][0-9][0-9][0-9]-*.patch")))
+        self.patches = sorted(glob.glob(os.path.join(
+            self.path, "[0-9][0-9][0-9][0-9]-*.patch")))
         if not os.path.isfile(decisions) or not self.patches:
             raise RevisionError("%s: not an apply.sh output directory (no "
                                 "decisions.json and patches)" % path)
