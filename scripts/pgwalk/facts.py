@@ -100,7 +100,8 @@ class Cache:
         self.misses = 0
 
     def path(self, rule_hash, blob):
-        return os.path.join(self.root, rule_hash[:16], blob[:2], blob + ".json")
+        return os.path.join(self.root, rule_hash[:16], blob[:2],
+                            blob + ".json")
 
     def get(self, rule_hash, blob):
         if not self.enabled:
