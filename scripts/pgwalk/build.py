@@ -201,8 +201,8 @@ def verify(tree, commits, base, arch_names, jobs, say, launcher,
         ab = kbuild.ArchBuild(src, base_tree, name, spec, jobs, launcher,
                               say, config=config)
         ab.setup(base)
-        say("%s: ready in %.0f s (O=%s)" % (name, time.monotonic() - t0,
-                                             ab.out))
+        say("%s: ready in %.0f s (O=%s)" % (
+            name, time.monotonic() - t0, ab.out))
         wanted = {c: affected.for_arch(files[c], spec["arch"])
                   for c in commits}
         if check_only:
@@ -252,8 +252,8 @@ def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
            arch_names, outdir, launcher, config):
     subjects = {c: gitops.git(tree, "log", "-1", "--format=%s", c).strip()
                 for c in commits}
-    rows = ["Config: %s.  Compilers: %s." % (config["name"],
-                                              launcher.describe()), "",
+    rows = ["Config: %s.  Compilers: %s." % (
+        config["name"], launcher.describe()), "",
             "| commit | " + " | ".join(arch_names) + " |",
             "|---|" + "---|" * len(arch_names)]
     for c in commits:
