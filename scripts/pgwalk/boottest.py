@@ -52,8 +52,8 @@ SPLAT = re.compile(r"WARNING: CPU: \d+|WARNING: (possible|inconsistent|"
 SPLAT_PID = re.compile(r"\bPID: (\d+)|^\S+/(\d+) is trying")
 BUILD_PATH = re.compile(r"(?:\.\./)+boot-src-[\d.]+/")
 FRAME = re.compile(r"^(?:\[[ \d.]+\]\s+)?\s*(?:\? )?([A-Za-z_][\w.]*)\+0x")
-TABLE_DEF = re.compile(r"^[ \t]*(?:static\s+)?(?:const\s+)?struct\s+mm_walk_ops\s+"
-                       r"(\w+)\s*=\s*\{(.*?)\};", re.M | re.S)
+TABLE_DEF = re.compile(r"^[ \t]*(?:static\s+)?(?:const\s+)?"
+                       r"struct\s+mm_walk_ops\s+(\w+)\s*=\s*\{(.*?)\};", re.M | re.S)
 FUNC_DEF = re.compile(r"^[A-Za-z_][^;{}()\n]*?\b(\w+)\s*\([^;{}]*\)\s*\{",
                       re.M)
 
@@ -203,8 +203,8 @@ def judged(tree, ref, run, strict):
 def contexts_text(ctxs):
     if not ctxs:
         return "-"
-    return "; ".join("%s: %d (%s)" % (census.describe(c), c["count"],
-                                       ", ".join(sorted(c["steps"])))
+    return "; ".join("%s: %d (%s)" % (
+        census.describe(c), c["count"], ", ".join(sorted(c["steps"])))
                      for c in ctxs)
 
 
@@ -305,7 +305,9 @@ def main(argv=None):
                    help="also boot each commit that changes an x86 "
                    "table's mode")
     args = p.parse_args(argv)
-    say = lambda m: print(m, file=sys.stderr, flush=True)
+
+    def say(message):
+        print(message, file=sys.stderr, flush=True)
     tree = os.path.abspath(args.tree)
     outdir = os.path.abspath(args.out or os.path.join(
         REPO, "generated", os.path.basename(tree.rstrip("/")), "boot"))
@@ -349,8 +351,8 @@ def main(argv=None):
                 bisect.append({"ref": c, "subject": subject,
                                "tables": sorted(changed),
                                "problems": r["problems"]})
-                say("boot: bisect %s %s: %s" % (c[:12], subject,
-                                                 bisect_word(bisect[-1])))
+                say("boot: bisect %s %s: %s" % (
+                    c[:12], subject, bisect_word(bisect[-1])))
         if not args.no_baseline and base != ref:
             _t, base_users = tables_at(tree, base)
             base_result = judged(tree, base, run_one(
