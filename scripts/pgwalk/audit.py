@@ -3,17 +3,19 @@
     apply.sh --audit [--pins FILE] [--jobs N] TREE
 
 For a tree that already carries walk_lock (Linux 6.4 and later), one line
-per struct mm_walk_ops table, in Coccinelle's report format:
+per struct mm_walk_ops table, in Coccinelle's report format (one line,
+wrapped here):
 
-    mm/mlock.c:371: mlock_walk_ops: declared PGWALK_WRLOCK_VERIFY, inferred PGWALK_WRLOCK_VERIFY: agree
+    mm/mlock.c:371: mlock_walk_ops: declared PGWALK_WRLOCK_VERIFY,
+        inferred PGWALK_WRLOCK_VERIFY: agree
 
 Verdicts: agree, disagree (with the analysis' reason), missing (walked by
 a VMA walker, no walk_lock), not a constant (walk_lock is an expression),
 unknown mode (a PGWALK_* value this toolkit does not know, such as one a
 newer kernel added), not needed (only walkers that ignore the field, such
 as walk_page_range_novma() and walk_page_mapping()), unverified (a mode
-is declared, but the analysis found no walk of the table).  The inference is the same
-analysis the series uses, with no per-version special case.  Exit status 1
+is declared, but the analysis found no walk of the table).  The inference
+is the same analysis the series uses, with no per-version special case.  Exit status 1
 when a table disagrees or is missing a mode.
 """
 
