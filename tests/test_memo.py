@@ -135,8 +135,8 @@ def test_a_changed_checker_is_run_again(tmp_path, monkeypatch):
     assert runs(tmp_path, "checkpatch.pl") == 2 * checked
 
 
-def test_grep_on_a_new_tree_searches_only_what_changed(tmp_path,
-                                                        monkeypatch):
+def test_grep_on_a_new_tree_searches_only_what_changed(
+        tmp_path, monkeypatch):
     monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
     tree = git_tree(tmp_path)
     with candidates.searching(tree):
@@ -177,8 +177,8 @@ def test_a_dirty_tree_is_searched_whole(tmp_path, monkeypatch):
             {"mm/mincore.c", "mm/mprotect.c"}
 
 
-def test_an_unwritable_cache_costs_time_not_the_result(tmp_path,
-                                                      monkeypatch):
+def test_an_unwritable_cache_costs_time_not_the_result(
+        tmp_path, monkeypatch):
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache directory would go")
     monkeypatch.setenv("PGWALK_CACHE", str(blocked))
