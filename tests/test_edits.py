@@ -56,8 +56,8 @@ def test_walk_lock_follows_each_tables_alignment(tree):
         table("local_ops", "PGWALK_RDLOCK")])
     assert "\t.walk_lock\t\t= PGWALK_WRLOCK,\n" in body(out, "tab_aligned_ops")
     assert "\t.walk_lock\t= PGWALK_RDLOCK,\n" in body(out, "one_tab_ops")
-    assert "\t.walk_lock = PGWALK_WRLOCK_VERIFY,\n" in body(out,
-                                                         "unaligned_ops")
+    assert "\t.walk_lock = PGWALK_WRLOCK_VERIFY,\n" in \
+        body(out, "unaligned_ops")
     assert "\t.walk_lock = PGWALK_RDLOCK,\n" in body(out, "non_const_ops")
     assert "\t\t.walk_lock = PGWALK_RDLOCK,\n" in body(out, "local_ops")
     # Nothing else changed: removing the five new lines gives the input.
