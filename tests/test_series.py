@@ -304,7 +304,8 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
     assert proofs.find(minigit, str(out), base, head) == {}
     assert "untested" in messages.testing_section({})
     # A failing cell and a splat are said, not hidden.
-    fail = proofs.build_summary(dict(build, commits=[{"commit": head,
+    fail = proofs.build_summary(dict(build, commits=[{
+        "commit": head,
         "cells": {"x86_64": {"status": "FAIL", "objects": []}}}]))
     assert not fail["ok"]
     assert "1 of 1 cells failed" in messages.build_words(fail)
