@@ -3,8 +3,9 @@
 The audit must list every table and print an honest agreement count, and a
 copy of the tree with every `.walk_lock = ...` initializer removed must get
 its modes back from the same analysis: every one, but for tables walked
-only by a walker that ignores walk_lock.  PGWALK_TREE_NEW points at the tree (`make
-check` fetches linux-source-6.12); without it these tests skip.
+only by a walker that ignores walk_lock.  PGWALK_TREE_NEW points at the
+tree (`make check` fetches linux-source-6.12); without it these tests
+skip.
 """
 
 import json
