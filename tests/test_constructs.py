@@ -170,8 +170,8 @@ def test_construct_needs_its_rule(tmp_path, monkeypatch, name):
     tables, _out = analyze(tmp_path, name)
     t = tables.get(table)
     assert t is None or t["mode"] != expected[table] or t["review"], \
-        "%s still gives %s without %s %s" % (table, expected[table], kind,
-                                            what)
+        "%s still gives %s without %s %s" % (
+            table, expected[table], kind, what)
 
 
 def test_member_table_is_named_for_review(tmp_path):
