@@ -24,8 +24,10 @@ def test_fragments_follow_the_version_ranges(tmp_path):
     ranges.write_text("# fragment first last\nall.config - -\n"
                       "vma.config 6.4 -\nold.config - 6.3  # comment\n"
                       "mid.config 6.9 6.11\n")
-    names = lambda v: [os.path.basename(p) for p in
-                       bootkernel.fragments(v, str(ranges))]
+
+    def names(version):
+        return [os.path.basename(p)
+                for p in bootkernel.fragments(version, str(ranges))]
     assert names((6, 1)) == ["all.config", "old.config"]
     assert names((6, 4)) == ["all.config", "vma.config"]
     assert names((6, 10)) == ["all.config", "vma.config", "mid.config"]
@@ -36,7 +38,8 @@ def test_fragments_follow_the_version_ranges(tmp_path):
 
 
 def test_shipped_ranges_give_per_vma_locks_from_6_4():
-    frag = lambda v: [os.path.basename(p) for p in bootkernel.fragments(v)]
+    def frag(version):
+        return [os.path.basename(p) for p in bootkernel.fragments(version)]
     assert "per-vma-lock.config" not in frag((6, 1))
     assert "per-vma-lock.config" in frag((6, 12))
     assert "memcg-v1.config" in frag((6, 12))
