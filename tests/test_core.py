@@ -44,8 +44,8 @@ def build(tmp_path, name, files, baseline=False):
     cases = {}
     for line in out.splitlines():
         mode, lock, pre, walker, events = line.split(" ", 4)
-        cases[(mode, lock, int(pre), walker)] = [e for e in
-                                                  events.split(";") if e]
+        cases[(mode, lock, int(pre), walker)] = [
+            e for e in events.split(";") if e]
     return cases
 
 
