@@ -266,7 +266,8 @@ def test_make_failures_name_the_object():
     stderr = ("kernel/panic.c:12:1: error: expected ';'\n"
               "make[3]: *** [/src/scripts/Makefile.build:250: kernel/panic.o]"
               " Error 1\n"
-              "make[2]: *** [/src/scripts/Makefile.build:500: kernel] Error 2\n"
+              "make[2]: *** [/src/scripts/Makefile.build:500: kernel] "
+              "Error 2\n"
               "make[1]: *** [/src/Makefile:1992: .] Error 2\n")
     assert kbuild.failed_objects(stderr) == ["kernel/panic.o", "kernel", "."]
 
@@ -353,6 +354,7 @@ def traced_build(tmp_path):
 def test_include_path_is_traced_by_the_preprocessor(traced_build):
     src, out = traced_build
     env = dict(os.environ)
+
     def trace(changed):
         return selection_check.include_path(out, env, "mm/a.o", "mm/a.c",
                                             changed, src)
