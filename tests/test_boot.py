@@ -22,8 +22,9 @@ BOOT_TEST = os.path.join(REPO, "scripts", "boot-test.sh")
 
 @pytest.mark.unit
 def test_initramfs_is_newc_with_a_console_node():
-    data = bootkernel.cpio_newc([("dev/console", 0o20600, b"", (5, 1)),
-                               ("init", 0o100755, b"#!/bin/sh\n", (0, 0))])
+    data = bootkernel.cpio_newc([
+        ("dev/console", 0o20600, b"", (5, 1)),
+        ("init", 0o100755, b"#!/bin/sh\n", (0, 0))])
     assert data.startswith(b"070701")
     assert b"dev/console\0" in data and b"TRAILER!!!\0" in data
     # Header fields are 8 hex digits; mode of the first entry.
@@ -40,7 +41,7 @@ def boot(tree, out, *extra):
 
 @pytest.mark.boot
 def test_series_boots_with_every_x86_walker_consistent(real_series,
-                                                      tmp_path):
+                                                       tmp_path):
     r = boot(real_series["tree"], tmp_path / "boot")
     report = json.load(open(tmp_path / "boot" / "boot-report.json"))
     assert r.returncode == 0, r.stderr[-4000:]
