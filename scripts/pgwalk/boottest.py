@@ -53,7 +53,8 @@ SPLAT_PID = re.compile(r"\bPID: (\d+)|^\S+/(\d+) is trying")
 BUILD_PATH = re.compile(r"(?:\.\./)+boot-src-[\d.]+/")
 FRAME = re.compile(r"^(?:\[[ \d.]+\]\s+)?\s*(?:\? )?([A-Za-z_][\w.]*)\+0x")
 TABLE_DEF = re.compile(r"^[ \t]*(?:static\s+)?(?:const\s+)?"
-                       r"struct\s+mm_walk_ops\s+(\w+)\s*=\s*\{(.*?)\};", re.M | re.S)
+                       r"struct\s+mm_walk_ops\s+(\w+)\s*=\s*\{(.*?)\};",
+                       re.M | re.S)
 FUNC_DEF = re.compile(r"^[A-Za-z_][^;{}()\n]*?\b(\w+)\s*\([^;{}]*\)\s*\{",
                       re.M)
 
