@@ -15,8 +15,8 @@ unknown mode (a PGWALK_* value this toolkit does not know, such as one a
 newer kernel added), not needed (only walkers that ignore the field, such
 as walk_page_range_novma() and walk_page_mapping()), unverified (a mode
 is declared, but the analysis found no walk of the table).  The inference
-is the same analysis the series uses, with no per-version special case.  Exit status 1
-when a table disagrees or is missing a mode.
+is the same analysis the series uses, with no per-version special case.
+Exit status 1 when a table disagrees or is missing a mode.
 """
 
 import re
