@@ -170,7 +170,7 @@ PANIC = """[    9.0] pgwalk-step: mbind
 [    9.2] pgwalk-census-last: pid=91 ops=pagemap_ops step=pagemap
 [    9.2] pgwalk-census-dropped: 0
 [    9.2] pgwalk-census-end
-""" % (slot("pagemap_ops", "read", "pagemap", 3),
+""" % (slot("pagemap_ops", "read", "pagemap", 3),  # noqa: E501 (a console log)
        slot("queue_pages_lock_vma_walk_ops", "write", "mbind", 1, pid=93))
 
 
@@ -206,7 +206,7 @@ WARNING = """[    5.1] pgwalk-step: pagemap
 [    5.2]  walk_page_range+0x1a/0x90
 [    5.2]  pagemap_read+0x1c5/0x300
 [    5.2]  vfs_read+0xa0/0x2c0
-"""
+"""  # noqa: E501 (a console log)
 
 
 def test_splat_in_a_walk_names_the_table_from_its_trace():
