@@ -67,7 +67,10 @@ if [[ " $parts " == *" tiny "* ]]; then
 		t_warm=$(PGWALK_CACHE="$work/tiny-$mode" \
 			CCACHE_DIR="$work/tiny-$mode-ccache" \
 			run "tiny-$mode-warm" "${opts[@]}")
-		eval "tiny_${mode}_cold=\$t_cold tiny_${mode}_warm=\$t_warm"
+		case $mode in
+		affected) tiny_affected_cold=$t_cold tiny_affected_warm=$t_warm ;;
+		full) tiny_full_cold=$t_cold tiny_full_warm=$t_warm ;;
+		esac
 	done
 	grep -h "selection check:" "$work/tiny-full-cold.log" | sed 's/^/  /'
 	grep -h "full build: [0-9]* objects" "$work/tiny-full-cold.log" |
