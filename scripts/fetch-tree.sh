@@ -20,7 +20,7 @@ if ! ls "$pkg"_*.deb >/dev/null 2>&1; then
 		{ apt-get update -qq >&2 && apt-get download "$pkg" >&2; } ||
 		{ echo "fetch-tree: cannot download $pkg" >&2; exit 1; }
 fi
-deb=$(ls "$pkg"_*.deb | sort -V | tail -n 1)
+deb=$(printf '%s\n' "$pkg"_*.deb | sort -V | tail -n 1)
 echo "fetch-tree: unpacking $deb" >&2
 tmp="$cache/.unpack.$$"
 rm -rf "$tmp"
