@@ -1,4 +1,6 @@
 #!/bin/busybox sh
+# busybox's ash; shellcheck knows its POSIX subset as dash.
+# shellcheck shell=dash
 # PID 1 of the boot test's initramfs: set up what the walkers need, run
 # the workload, print the lock census between markers the host parses,
 # and end the VM.
