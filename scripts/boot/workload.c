@@ -34,6 +34,7 @@
 #define PAGE	4096UL
 #define NPAGES	64UL
 #define LEN	(NPAGES * PAGE)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #ifndef MADV_COLD
 #define MADV_COLD	20
@@ -257,8 +258,8 @@ static void step_pagemap_scan(const char *s)
 	arg.return_mask = PAGE_IS_PRESENT;
 	if (ioctl(fd, PAGEMAP_SCAN, &arg) < 0) {
 		if (errno == ENOTTY || errno == EINVAL)
-			say("pgwalk-step-skipped: %s: no PAGEMAP_SCAN in this "
-			    "kernel", s);
+			say("pgwalk-step-skipped: %s: no PAGEMAP_SCAN in this kernel",
+			    s);
 		else
 			fail(s, "PAGEMAP_SCAN");
 	}
@@ -273,12 +274,12 @@ static void step_numa_maps(const char *s)
 
 static void step_clear_refs(const char *s)
 {
-	const char *values[] = { "1", "2", "3", "4", "5" };
+	static const char * const values[] = { "1", "2", "3", "4", "5" };
 	unsigned int i;
 
 	if (!anon(LEN))
 		fail(s, "mmap");
-	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(values); i++)
 		if (write_file("/proc/self/clear_refs", "%s", values[i]))
 			fail(s, values[i]);
 }
@@ -357,8 +358,8 @@ static void step_mprotect(const char *s)
 	read_file("/sys/devices/system/cpu/vulnerabilities/l1tf", buf,
 		  sizeof(buf));
 	if (!strncmp(buf, "Not affected", 12)) {
-		say("pgwalk-step-skipped: %s: this CPU is not affected by L1TF, "
-		    "so mprotect() does not walk PFN mappings", s);
+		say("pgwalk-step-skipped: %s: this CPU is not affected by L1TF, so mprotect() does not walk PFN mappings",
+		    s);
 		return;
 	}
 	fd = open("/dev/mem", O_RDONLY);
@@ -439,8 +440,8 @@ static void step_memcg_move(const char *s)
 		return;
 	}
 	mkdir(cg, 0755);
-	if (write_file("/sys/fs/cgroup/memory/pgwalk/"
-		       "memory.move_charge_at_immigrate", "3") ||
+	if (write_file("/sys/fs/cgroup/memory/pgwalk/memory.move_charge_at_immigrate",
+		       "3") ||
 	    write_file("/sys/fs/cgroup/memory/pgwalk/cgroup.procs", "%d",
 		       getpid()))
 		fail(s, "move into a memcg with move_charge_at_immigrate");
@@ -566,8 +567,10 @@ static void step_hwpoison(const char *s)
 		   MCI_STATUS_AR | MCACOD_DATA;
 	m.misc = (MCI_MISC_ADDR_PHYS << 6) | 12;
 	m.addr = (entry & ((1ULL << 55) - 1)) * PAGE;
-	/* Restart IP valid: recoverable, so memory_failure() is asked to
-	 * handle it (kill_me_maybe()) instead of a plain SIGBUS. */
+	/*
+	 * Restart IP valid: recoverable, so memory_failure() is asked to
+	 * handle it (kill_me_maybe()) instead of a plain SIGBUS.
+	 */
 	m.mcgstatus = MCG_STATUS_MCIP | MCG_STATUS_RIPV | MCG_STATUS_EIPV |
 		      MCG_STATUS_LMCES;
 	m.ip = (uintptr_t)p;
@@ -605,8 +608,10 @@ static const struct {
 	{ "memcg_move", step_memcg_move },
 	{ "lru_gen", step_lru_gen },
 	{ "hmm", step_hmm },
-	/* Last: the machine check taints the kernel, which turns lockdep
-	 * off for what follows. */
+	/*
+	 * Last: the machine check taints the kernel, which turns lockdep
+	 * off for what follows.
+	 */
 	{ "hwpoison", step_hwpoison },
 };
 
@@ -616,15 +621,17 @@ int main(int argc, char **argv)
 	int j, status;
 	pid_t pid;
 
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
 		int wanted = argc < 2;
 
 		for (j = 1; j < argc; j++)
 			wanted |= !strcmp(argv[j], steps[i].name);
 		if (!wanted)
 			continue;
-		/* Each step in a child of its own: a fresh mm, and a crash
-		 * in one step does not hide the others. */
+		/*
+		 * Each step in a child of its own: a fresh mm, and a crash
+		 * in one step does not hide the others.
+		 */
 		say("pgwalk-step: %s", steps[i].name);
 		/* No census (a kernel without it): nothing to name. */
 		write_file(CENSUS_STEP, "%s", steps[i].name);
