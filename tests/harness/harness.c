@@ -57,35 +57,40 @@ static const char *const mode_names[3] = {
 
 static const char *const lock_names[3] = { "none", "read", "write" };
 
-int main(void)
+/* One case: one walker, one mode, one lock state, VMAs write-locked or not. */
+static void run_case(int mode, int lock, int prelocked, int walker)
 {
 	struct mm_struct mm;
 	struct vm_area_struct vma[2];
+
+	memset(vma, 0, sizeof(vma));
+	vma[0] = (struct vm_area_struct){ 0x1000, 0x3000, 0, &mm,
+					  &vma[1], 0, prelocked };
+	vma[1] = (struct vm_area_struct){ 0x5000, 0x6000, 0, &mm,
+					  NULL, 1, prelocked };
+	mm.mmap = &vma[0];
+	mm.lock = lock;
+	events[0] = '\0';
+	if (walker == 0)
+		walk_page_range(&mm, 0, 0x8000, &ops_by_mode[mode], NULL);
+	else if (walker == 1)
+		walk_page_vma(&vma[1], &ops_by_mode[mode], NULL);
+	else
+		walk_page_range_vma(&vma[0], 0x1000, 0x2000,
+				    &ops_by_mode[mode], NULL);
+	printf("%s %s %d %s %s\n", mode_names[mode], lock_names[lock],
+	       prelocked, walker == 0 ? "range" :
+	       walker == 1 ? "vma" : "range_vma", events);
+}
+
+int main(void)
+{
 	int mode, lock, prelocked, walker;
 
 	for (mode = 0; mode < 3; mode++)
-	for (lock = 0; lock < 3; lock++)
-	for (prelocked = 0; prelocked < 2; prelocked++)
-	for (walker = 0; walker < 3; walker++) {
-		memset(vma, 0, sizeof(vma));
-		vma[0] = (struct vm_area_struct){ 0x1000, 0x3000, 0, &mm,
-						  &vma[1], 0, prelocked };
-		vma[1] = (struct vm_area_struct){ 0x5000, 0x6000, 0, &mm,
-						  NULL, 1, prelocked };
-		mm.mmap = &vma[0];
-		mm.lock = lock;
-		events[0] = '\0';
-		if (walker == 0)
-			walk_page_range(&mm, 0, 0x8000, &ops_by_mode[mode],
-					NULL);
-		else if (walker == 1)
-			walk_page_vma(&vma[1], &ops_by_mode[mode], NULL);
-		else
-			walk_page_range_vma(&vma[0], 0x1000, 0x2000,
-					    &ops_by_mode[mode], NULL);
-		printf("%s %s %d %s %s\n", mode_names[mode], lock_names[lock],
-		       prelocked, walker == 0 ? "range" :
-		       walker == 1 ? "vma" : "range_vma", events);
-	}
+		for (lock = 0; lock < 3; lock++)
+			for (prelocked = 0; prelocked < 2; prelocked++)
+				for (walker = 0; walker < 3; walker++)
+					run_case(mode, lock, prelocked, walker);
 	return 0;
 }

@@ -35,20 +35,20 @@ void mock_event(const char *fmt, ...);
 static inline void mmap_assert_locked(struct mm_struct *mm)
 {
 	if (mm->lock == MMAP_NONE)
-		mock_event("FIRED mmap_assert_locked");
+		mock_event("FIRED %s", __func__);
 }
 
 static inline void mmap_assert_write_locked(struct mm_struct *mm)
 {
 	if (mm->lock != MMAP_WRITE)
-		mock_event("FIRED mmap_assert_write_locked");
+		mock_event("FIRED %s", __func__);
 }
 
 static inline void vma_start_write(struct vm_area_struct *vma)
 {
 	/* The kernel's vma_start_write() asserts the mmap write lock too. */
 	if (vma->vm_mm->lock != MMAP_WRITE)
-		mock_event("FIRED vma_start_write without mmap write lock");
+		mock_event("FIRED %s without mmap write lock", __func__);
 	vma->write_locked = 1;
 	mock_event("LOCK vma%d", vma->id);
 }
@@ -56,7 +56,7 @@ static inline void vma_start_write(struct vm_area_struct *vma)
 static inline void vma_assert_write_locked(struct vm_area_struct *vma)
 {
 	if (!vma->write_locked)
-		mock_event("FIRED vma_assert_write_locked vma%d", vma->id);
+		mock_event("FIRED %s vma%d", __func__, vma->id);
 }
 
 static inline struct vm_area_struct *find_vma(struct mm_struct *mm,
