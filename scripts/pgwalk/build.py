@@ -27,7 +27,7 @@ import sys
 import time
 
 from pgwalk.errors import PgwalkError, run_main
-from pgwalk import affected, gitops, kbuild, selection_check
+from pgwalk import affected, gitops, inputs, kbuild, selection_check
 from pgwalk.kbuild import BuildError
 from pgwalk.progress import Progress
 
@@ -50,6 +50,18 @@ def load_arches(path=ARCHES):
                                 "cross": "" if cross == "-" else cross,
                                 "package": None if pkg == "-" else pkg}
     return arches
+
+
+def arch_list(value):
+    """The architecture names of a comma-separated --arch value; BuildError
+    names those scripts/arches.conf does not know."""
+    arches = load_arches()
+    names = [n for n in value.split(",") if n]
+    unknown = [n for n in names if n not in arches]
+    if unknown or not names:
+        raise BuildError("unknown architecture %s (known: %s)" % (
+            ", ".join(unknown) or "''", ", ".join(sorted(arches))))
+    return names
 
 
 def ensure_compiler(name, spec, say):
@@ -335,24 +347,17 @@ def main(argv=None):
     args = p.parse_args(argv)
     tree = os.path.abspath(args.tree)
     say = Progress()
-    arches = load_arches()
-    names = [n for n in args.arch.split(",") if n]
     try:
-        unknown = [n for n in names if n not in arches]
-        if unknown or not names:
-            raise BuildError("unknown architecture %s (known: %s)" % (
-                ", ".join(unknown) or "''", ", ".join(sorted(arches))))
+        names = arch_list(args.arch)
         config = kbuild.config_spec(args.config)
-        if not os.path.isdir(tree):
-            raise BuildError("%s: not a directory" % args.tree)
+        inputs.kernel_tree(tree)
+        inputs.git_tree(tree)
         rng = args.range or "HEAD..%s" % gitops.SERIES_BRANCH
         if ".." not in rng:
             raise BuildError("%s: not a range (BASE..HEAD)" % rng)
-        base_ref = rng.split("..", 1)[0]
-        base = gitops.git(tree, "rev-parse", "--verify", "-q",
-                          base_ref + "^{commit}", check=False).strip()
-        if not base:
-            raise BuildError("%s: not a commit in %s" % (base_ref, tree))
+        base_ref, head_ref = rng.split("..", 1)
+        base = inputs.commit(tree, base_ref)
+        inputs.commit(tree, head_ref or "HEAD")
         commits = gitops.git(tree, "rev-list", "--reverse", rng,
                              check=False).split()
         if not commits:
