@@ -168,8 +168,8 @@ class BootBuild:
         proc = subprocess.run(args, capture_output=True, text=True,
                               env=self.env, errors="replace")
         if proc.returncode != 0:
-            raise BuildError("x86_64: make %s failed: %s" % (
-                " ".join(targets), proc.stderr.strip()[-1500:]))
+            raise BuildError(kbuild.make_failure("x86_64", targets,
+                                                 proc.stderr, self.out))
         return proc
 
     def fragment_stamp(self):
@@ -267,9 +267,13 @@ def cpio_newc(entries):
     return bytes(out)
 
 
+# A static busybox (Debian's busybox-static) is the initramfs' userland.
+BUSYBOX = "/bin/busybox"
+
+
 def make_initramfs(workdir):
     """busybox, scripts/boot/init.sh as /init and the workload."""
-    busybox = "/bin/busybox"
+    busybox = BUSYBOX
     with open(busybox, "rb") as f:
         if b"ld-linux" in f.read(8192):
             raise BuildError("%s is dynamically linked: apt-get install -y "

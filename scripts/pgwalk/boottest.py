@@ -31,11 +31,16 @@ import sys
 import time
 
 from pgwalk.errors import PgwalkError, run_main
-from pgwalk import bootkernel, census, gitops, kbuild
+from pgwalk import bootkernel, census, gitops, inputs, kbuild
 from pgwalk.kbuild import BuildError
 
 REPO = bootkernel.REPO
 NOT_EXERCISED = os.path.join(bootkernel.BOOT, "not-exercised.conf")
+KVM = "/dev/kvm"
+# Programs the test runs, and the Debian package of each.  busybox is
+# taken from /bin (make_initramfs), the others from PATH.
+TOOLS = (("qemu-system-x86_64", "qemu-system-x86"), ("gcc", "gcc"),
+         ("make", "make"))
 CMDLINE = ("console=ttyS0 numa=fake=2 brd.rd_nr=1 brd.rd_size=131072 "
            "loglevel=7 oops=panic panic=-1 rdinit=/init")
 
@@ -105,12 +110,16 @@ def not_exercised(tables):
     return out
 
 
+def kvm_usable():
+    return os.access(KVM, os.R_OK | os.W_OK)
+
+
 def accel_args(accel):
     """KVM when asked or when it works, else TCG.  The CPU model is an
     Intel one under TCG, so that the guest has the L1TF bug that makes
     mprotect() walk PFN mappings (prot_none_walk_ops)."""
     if accel == "auto":
-        accel = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "tcg"
+        accel = "kvm" if kvm_usable() else "tcg"
     if accel == "kvm":
         return ["-accel", "kvm", "-cpu", "host"]
     return ["-accel", "tcg,thread=multi", "-cpu", "Skylake-Client-v1"]
@@ -315,16 +324,19 @@ def main(argv=None):
     t0 = time.monotonic()
     base_result, bisect = None, None
     try:
-        for tool, pkg in (("qemu-system-x86_64", "qemu-system-x86"),
-                          ("busybox", "busybox-static")):
-            if not shutil.which(tool) and not os.path.exists("/bin/" + tool):
+        for tool, pkg in TOOLS:
+            if not shutil.which(tool):
                 raise BuildError("no %s: apt-get install -y %s" % (tool, pkg))
-        if not os.path.isdir(tree):
-            raise BuildError("%s: not a directory" % args.tree)
-        ref = gitops.git(tree, "rev-parse", "--verify", "-q",
-                         args.ref + "^{commit}", check=False).strip()
-        if not ref:
-            raise BuildError("%s: not a commit in %s" % (args.ref, tree))
+        if not os.path.exists(bootkernel.BUSYBOX):
+            raise BuildError("no %s: apt-get install -y busybox-static" %
+                             bootkernel.BUSYBOX)
+        if args.accel == "kvm" and not kvm_usable():
+            raise BuildError("--accel kvm: %s is missing or not usable by "
+                             "this user (no KVM here?); use --accel tcg or "
+                             "auto" % KVM)
+        inputs.kernel_tree(tree)
+        inputs.git_tree(tree)
+        ref = inputs.commit(tree, args.ref)
         base = gitops.git(tree, "merge-base", "HEAD", ref).strip()
         tables, users = tables_at(tree, ref)
         if not tables:

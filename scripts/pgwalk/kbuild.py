@@ -213,6 +213,27 @@ def failed_objects(stderr):
     return seen
 
 
+def make_failure(name, targets, stderr, out):
+    """One line for a failed kbuild step: its first error (a compiler's,
+    else make's), with make's whole stderr kept in a file of the O=
+    directory out."""
+    lines = [l.strip() for l in stderr.splitlines() if l.strip()]
+    first = next((l for l in lines if ": error:" in l or
+                  ": fatal error:" in l), None) or \
+        next((l for l in lines if "***" in l), None) or \
+        (lines[-1] if lines else "no message")
+    log = os.path.join(out, "pgwalk-make-stderr.log")
+    try:
+        os.makedirs(out, exist_ok=True)
+        with open(log, "w") as f:
+            f.write(stderr)
+        where = "; make's whole output: %s" % log
+    except OSError:
+        where = ""
+    return "%s: make %s failed: %s%s" % (name, " ".join(targets), first,
+                                         where)
+
+
 def step(say, label, counter=None):
     """say.step(...) when say is a Progress, else nothing."""
     if hasattr(say, "step"):
@@ -291,8 +312,7 @@ class ArchBuild:
         rc, out, err, _compiled = self.run_make(*targets, label=label,
                                                 keep_stdout=keep_stdout)
         if check and rc != 0:
-            raise BuildError("%s: make %s failed: %s" % (
-                self.name, " ".join(targets), err.strip()[-800:]))
+            raise BuildError(make_failure(self.name, targets, err, self.out))
         return rc, out, err
 
     def evict_old(self):
