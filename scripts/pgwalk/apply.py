@@ -21,7 +21,7 @@ import threading
 import time
 
 from pgwalk.errors import PgwalkError, run_main
-from pgwalk import gitops, series
+from pgwalk import gitops, inputs, series
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -60,13 +60,7 @@ class Stages:
 
 def check_tree(tree):
     """Refuse what is not a kernel tree with a page walker; say why."""
-    if not os.path.isdir(tree):
-        raise ApplyError("%s: not a directory" % tree)
-    if not (os.path.isfile(os.path.join(tree, "Makefile")) and
-            os.path.isdir(os.path.join(tree, "mm")) and
-            os.path.isfile(os.path.join(tree, "include", "linux", "mm.h"))):
-        raise ApplyError("%s: not a kernel source tree (no Makefile, mm/ "
-                         "and include/linux/mm.h)" % tree)
+    inputs.kernel_tree(tree)
     if not os.path.isfile(os.path.join(tree, "mm", "pagewalk.c")):
         raise ApplyError("%s: no mm/pagewalk.c: this tree has no page walk "
                          "API to convert" % tree)
@@ -188,6 +182,15 @@ def run(args):
     if os.path.realpath(outdir).startswith(os.path.realpath(tree) + os.sep):
         raise ApplyError("%s: OUTDIR inside the tree would make it dirty" %
                          outdir)
+    if os.path.exists(outdir) and not os.path.isdir(outdir):
+        raise ApplyError("%s: OUTDIR is not a directory" % outdir)
+    if args.arch and not args.prove:
+        raise ApplyError("--arch %s: only --prove builds the series" %
+                         args.arch)
+    if args.arch:
+        # Checked now, not after the series is made.
+        from pgwalk import build
+        build.arch_list(args.arch)
     args.trailer_lines = read_trailers(args.trailers) if args.trailers \
         else []
     if args.reroll_count is not None and args.reroll_count < 1:
@@ -284,17 +287,8 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
             prev.path, "; ".join(changes) if changes else "no changes",
             "every patch unchanged" if same else "see range-diff.txt"))
     ctx["proof"] = proofs.find(tree, outdir, base, head)
-    patches = stages.run("format-patch", series.format_patches, tree, base,
-                         head, outdir, decided, ctx)
-    with open(os.path.join(outdir, "decisions.json"), "w") as f:
-        json.dump(decided, f, indent=1, sort_keys=True)
-        f.write("\n")
-    from pgwalk import revision
-    with open(os.path.join(outdir, revision.SERIES_JSON), "w") as f:
-        json.dump({"base": base, "head": head, "group": args.group,
-                   "reroll": args.reroll_count or 1}, f, indent=1,
-                  sort_keys=True)
-        f.write("\n")
+    patches = write_outdir(args, tree, outdir, stages, base, head, decided,
+                           ctx)
     if not args.no_checkpatch:
         problems = stages.run("checkpatch", series.checkpatch, tree,
                               patches, args.jobs)
@@ -330,6 +324,33 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
     stages.say(stages.summary())
     print(outdir)
     return status
+
+
+def write_outdir(args, tree, outdir, stages, base, head, decided, ctx):
+    """The patches, series.mbox, decisions.json and series.json in outdir.
+
+    A write that fails (a full disk) names outdir: the system's error
+    for a failed write() or close() names no file."""
+    from pgwalk import revision
+    try:
+        patches = stages.run("format-patch", series.format_patches, tree,
+                             base, head, outdir, decided, ctx)
+        with open(os.path.join(outdir, "decisions.json"), "w") as f:
+            json.dump(decided, f, indent=1, sort_keys=True)
+            f.write("\n")
+        with open(os.path.join(outdir, revision.SERIES_JSON), "w") as f:
+            json.dump({"base": base, "head": head, "group": args.group,
+                       "reroll": args.reroll_count or 1}, f, indent=1,
+                      sort_keys=True)
+            f.write("\n")
+    except OSError as e:
+        if e.filename:
+            raise
+        raise ApplyError("%s: cannot write the series there: %s; the "
+                         "branch %s was not changed" % (
+                             outdir, e.strerror or e,
+                             gitops.SERIES_BRANCH)) from None
+    return patches
 
 
 def bool_series(args, tree, outdir, stages, base_commit, base):
