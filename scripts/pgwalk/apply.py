@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-from pgwalk.errors import PgwalkError, run_main
+from pgwalk.errors import PgwalkError, run_main, writing
 from pgwalk import gitops, inputs, series
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -327,12 +327,10 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
 
 
 def write_outdir(args, tree, outdir, stages, base, head, decided, ctx):
-    """The patches, series.mbox, decisions.json and series.json in outdir.
-
-    A write that fails (a full disk) names outdir: the system's error
-    for a failed write() or close() names no file."""
+    """The patches, series.mbox, decisions.json and series.json in outdir;
+    a full disk names outdir and leaves the series branch alone."""
     from pgwalk import revision
-    try:
+    with writing(outdir, ApplyError):
         patches = stages.run("format-patch", series.format_patches, tree,
                              base, head, outdir, decided, ctx)
         with open(os.path.join(outdir, "decisions.json"), "w") as f:
@@ -343,13 +341,6 @@ def write_outdir(args, tree, outdir, stages, base, head, decided, ctx):
                        "reroll": args.reroll_count or 1}, f, indent=1,
                       sort_keys=True)
             f.write("\n")
-    except OSError as e:
-        if e.filename:
-            raise
-        raise ApplyError("%s: cannot write the series there: %s; the "
-                         "branch %s was not changed" % (
-                             outdir, e.strerror or e,
-                             gitops.SERIES_BRANCH)) from None
     return patches
 
 

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 
-from pgwalk.errors import PgwalkError, run_main
+from pgwalk.errors import PgwalkError, run_main, writing
 from pgwalk import bootkernel, census, gitops, inputs, kbuild
 from pgwalk.kbuild import BuildError
 
@@ -178,7 +178,8 @@ def parse_console(text, users):
 
 def run_one(kb, ref, initramfs, workdir, label, args, users, say):
     kernel, diff = kb.build(ref)
-    with open(os.path.join(workdir, "census-%s.patch" % label), "w") as f:
+    with writing(workdir, BuildError), \
+            open(os.path.join(workdir, "census-%s.patch" % label), "w") as f:
         f.write(diff)
     log = os.path.join(workdir, "console-%s.log" % label)
     say("boot: booting %s (%s)" % (label, ref[:12]))
@@ -334,6 +335,8 @@ def main(argv=None):
             raise BuildError("--accel kvm: %s is missing or not usable by "
                              "this user (no KVM here?); use --accel tcg or "
                              "auto" % KVM)
+        if os.path.exists(outdir) and not os.path.isdir(outdir):
+            raise BuildError("%s: --out is not a directory" % outdir)
         inputs.kernel_tree(tree)
         inputs.git_tree(tree)
         ref = inputs.commit(tree, args.ref)
@@ -345,9 +348,10 @@ def main(argv=None):
         kbuild.lock_cache(say)
         kb = bootkernel.BootBuild(tree, ref, args.jobs, say)
         workdir = os.path.join(outdir, "work")
-        os.makedirs(workdir, exist_ok=True)
-        # One initramfs (the workload does not depend on the kernel).
-        initramfs = bootkernel.make_initramfs(workdir)
+        with writing(outdir, BuildError):
+            os.makedirs(workdir, exist_ok=True)
+            # One initramfs (the workload does not depend on the kernel).
+            initramfs = bootkernel.make_initramfs(workdir)
         run = run_one(kb, ref, initramfs, workdir, "series", args, users,
                       say)
         head = judged(tree, ref, run, args.strict)
@@ -377,7 +381,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("boot-test: interrupted", file=sys.stderr)
         return 130
-    print(write_report(outdir, head, base_result, bisect))
+    with writing(outdir, BuildError):
+        print(write_report(outdir, head, base_result, bisect))
     for prob in head["problems"]:
         print("boot-test: FAIL: %s" % prob, file=sys.stderr)
     for finding in head["findings"]:

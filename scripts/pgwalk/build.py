@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-from pgwalk.errors import PgwalkError, run_main
+from pgwalk.errors import PgwalkError, run_main, writing
 from pgwalk import affected, gitops, inputs, kbuild, selection_check
 from pgwalk.kbuild import BuildError
 from pgwalk.progress import Progress
@@ -302,25 +302,34 @@ def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
                 "  %s: %s" % (a, distcc_text(f))
                 for a, f in sorted(fallbacks.items()))
     if outdir:
-        os.makedirs(outdir, exist_ok=True)
-        with open(os.path.join(outdir, "build-report.json"), "w") as f:
-            json.dump({"arches": arch_names, "compilers": launcher.describe(),
-                       "config": config["name"], "base": bases,
-                       "commits": [{"commit": c, "subject": subjects[c],
-                                    "cells": matrix[c]} for c in commits],
-                       "full": fulls, "selection_check": checks,
-                       "distcc_fallbacks": fallbacks},
-                      f, indent=1, sort_keys=True)
-            f.write("\n")
-        with open(os.path.join(outdir, "build-report.md"), "w") as f:
-            f.write(table + "\n\nObjects compiled per cell:\n\n")
-            for c in commits:
-                for a in arch_names:
-                    objs = matrix[c][a]["objects"]
-                    if objs:
-                        f.write("- %s %s: %s\n" % (c[:12], a,
-                                                   ", ".join(objs)))
+        with writing(outdir, BuildError):
+            write_report(outdir, commits, subjects, matrix, bases, fulls,
+                         checks, fallbacks, arch_names, launcher, config,
+                         table)
     return table
+
+
+def write_report(outdir, commits, subjects, matrix, bases, fulls, checks,
+                 fallbacks, arch_names, launcher, config, table):
+    """build-report.{json,md} in outdir."""
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "build-report.json"), "w") as f:
+        json.dump({"arches": arch_names, "compilers": launcher.describe(),
+                   "config": config["name"], "base": bases,
+                   "commits": [{"commit": c, "subject": subjects[c],
+                                "cells": matrix[c]} for c in commits],
+                   "full": fulls, "selection_check": checks,
+                   "distcc_fallbacks": fallbacks},
+                  f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(outdir, "build-report.md"), "w") as f:
+        f.write(table + "\n\nObjects compiled per cell:\n\n")
+        for c in commits:
+            for a in arch_names:
+                objs = matrix[c][a]["objects"]
+                if objs:
+                    f.write("- %s %s: %s\n" % (c[:12], a,
+                                               ", ".join(objs)))
 
 
 def main(argv=None):
@@ -350,6 +359,9 @@ def main(argv=None):
     try:
         names = arch_list(args.arch)
         config = kbuild.config_spec(args.config)
+        if args.out and os.path.exists(args.out) and \
+                not os.path.isdir(args.out):
+            raise BuildError("%s: --out is not a directory" % args.out)
         inputs.kernel_tree(tree)
         inputs.git_tree(tree)
         rng = args.range or "HEAD..%s" % gitops.SERIES_BRANCH

@@ -7,6 +7,7 @@ line.  Anything else is a bug in the toolkit: it is shown as one line too,
 with the way to see the traceback (PGWALK_DEBUG=1).
 """
 
+import contextlib
 import os
 import sys
 
@@ -17,6 +18,20 @@ EX_SOFTWARE = 70
 
 class PgwalkError(Exception):
     """Bad input or a failed stage; the message is shown as is."""
+
+
+@contextlib.contextmanager
+def writing(path, error=PgwalkError):
+    """Writes into path (an output directory) whose failure names it: a
+    failed write() or close() (a full disk) is an OSError naming no file.
+    error: the stage's error class."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename:
+            raise
+        raise error("%s: cannot write there: %s" % (
+            path, e.strerror or e)) from None
 
 
 def run_main(tool, body, interrupted=None):
