@@ -136,8 +136,13 @@ def boot(kernel, initramfs, log, timeout, accel, say):
                             stderr=subprocess.STDOUT, text=True)
     try:
         out, _ = proc.communicate(timeout=timeout)
+        # qemu's last line says why it stopped; its warnings (features
+        # TCG lacks) come before it.
+        said = [l for l in out.splitlines() if l.strip() and
+                ": warning:" not in l]
         status = "exited" if proc.returncode == 0 else \
-            "qemu failed: %s" % out.strip()[-300:]
+            "qemu failed: %s" % (said[-1].strip()[:300] if said else
+                                 "exit status %d" % proc.returncode)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
