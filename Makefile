@@ -3,7 +3,11 @@
 #   make            install what is missing, fetch Linux 6.1 (Debian's
 #                   linux-source-6.1, cached outside the repo), generate the
 #                   series into generated/ and build-check it for x86_64
-#   make check      run the tests
+#   make check      run the tests (every tier: unit, tree, build, boot)
+#   make check-fast run the unit tests only: no kernel tree, no network,
+#                   no kernel build, no QEMU (about 2 minutes)
+#   make lint       shellcheck, flake8 and the kernel's checkpatch.pl on
+#                   the toolkit's own shell, Python and C (scripts/lint.sh)
 #   make bench      print stage times of apply.sh and the spatch yardstick
 #   make bench-build  time verify-build on the series, five architectures,
 #                   cold and warm, and count its objects against --full;
@@ -22,11 +26,15 @@ JOBS ?= $(shell nproc)
 PKG ?= linux-source-6.1
 ARCH_LIST ?= x86_64
 PYTEST := /usr/bin/python3 -m pytest
+# The unit tests in parallel, one process per core, when pytest-xdist is
+# installed (scripts/install-deps.sh installs it).
+XDIST := $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && \
+	echo "-n auto")
 # TREE is resolved at run time so that `make check` alone never downloads.
 tree = $${TREE:-$$(scripts/fetch-tree.sh $(PKG))}
 
-.PHONY: all deps series build-check check bench bench-build bench-boot audit \
-	clean
+.PHONY: all deps series build-check check check-fast lint bench bench-build \
+	bench-boot audit clean
 
 all: build-check
 
@@ -46,6 +54,13 @@ build-check: series
 check: deps
 	@t=$(tree) && n=$$(scripts/fetch-tree.sh linux-source-6.12) && \
 	PGWALK_TREE=$$t PGWALK_TREE_NEW=$$n $(PYTEST) -q tests
+
+# No deps and no tree: nothing here may reach the network.
+check-fast:
+	@env -u PGWALK_TREE -u PGWALK_TREE_NEW $(PYTEST) -q -m unit $(XDIST) tests
+
+lint: deps
+	@scripts/lint.sh
 
 audit: deps
 	@t=$${TREE:-$$(scripts/fetch-tree.sh linux-source-6.12)} && \
