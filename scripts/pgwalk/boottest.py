@@ -356,6 +356,8 @@ def main(argv=None):
         with writing(outdir, BuildError):
             os.makedirs(workdir, exist_ok=True)
             # One initramfs (the workload does not depend on the kernel).
+            say("boot: initramfs: busybox and the workload, in %s" %
+                workdir)
             initramfs = bootkernel.make_initramfs(workdir)
         run = run_one(kb, ref, initramfs, workdir, "series", args, users,
                       say)
