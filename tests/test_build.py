@@ -503,6 +503,14 @@ def replay(repo, parent, commits, path, change):
     return parent
 
 
+def ctrl_c_default():
+    """SIGINT as a terminal's verify-build gets it.  A test run started in
+    the background (`make check &`, nohup) inherits SIGINT ignored, and
+    so would verify-build, make and the compilers: the Ctrl-C the test
+    sends would do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_timed(args, interrupt=None, env=None):
     """verify-build with its stderr lines timed.  interrupt(lines) is
     asked every second; True sends Ctrl-C (SIGINT to the process group,
@@ -510,7 +518,7 @@ def run_timed(args, interrupt=None, env=None):
     without a line)."""
     p = subprocess.Popen([VERIFY, *args], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env,
-                         start_new_session=True)
+                         start_new_session=True, preexec_fn=ctrl_c_default)
     lines, t0 = [], time.monotonic()
 
     def watch():
