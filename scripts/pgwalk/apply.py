@@ -292,6 +292,10 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
     if not args.no_checkpatch:
         problems = stages.run("checkpatch", series.checkpatch, tree,
                               patches, args.jobs)
+        if "(tree)" in problems:
+            raise ApplyError("%s: %s (--no-checkpatch skips the check); "
+                             "the series in %s is not checked" % (
+                                 tree, problems["(tree)"][0], outdir))
         if problems:
             for patch, lines in sorted(problems.items()):
                 print("%s:" % os.path.basename(patch), file=sys.stderr)
