@@ -1,0 +1,156 @@
+"""Candidates (scripts/pgwalk/candidates.py): which files of a tree can
+matter, found with git grep, on a small tree of C files
+(tests/fixtures/candidates), as a git checkout and as a plain tree.
+
+The grep cache across trees is tested in test_memo.py.
+"""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import FIXTURES
+from pgwalk import candidates
+
+pytestmark = pytest.mark.unit
+
+# A small tree: walkers declared in the API header and in mm's internal
+# header, a table and its walk (and walks in comments), a walker that
+# ignores walk_lock, a callback stored in a structure, the walkers' own
+# file (not a caller) and userspace under tools/ (not the kernel's).
+CANDIDATES = os.path.join(FIXTURES, "candidates")
+
+
+def write(tree, files):
+    for relpath, text in files.items():
+        path = os.path.join(tree, relpath)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+
+def git(tree, *args):
+    return subprocess.run(["git", "-C", tree, *args], check=True,
+                          capture_output=True, text=True).stdout
+
+
+@pytest.fixture(params=["git", "plain"])
+def tree(request, tmp_path, monkeypatch):
+    """The same small tree as a git checkout and as a plain unpacked tree
+    (searched on disk)."""
+    monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
+    t = str(tmp_path / "linux")
+    shutil.copytree(CANDIDATES, t)
+    if request.param == "git":
+        git(t, "init", "-q")
+        git(t, "add", "-A")
+        git(t, "commit", "-qm", "base")
+    else:
+        # Debian's tarballs carry a .gitignore that ignores everything.
+        write(t, {".gitignore": "/*\n"})
+    return t
+
+
+def test_walkers_are_every_declared_function_taking_ops(tree):
+    assert candidates.walkers(tree) == {
+        "walk_page_range": 3, "walk_page_vma": 1, "walk_page_range_vma": 3,
+        "walk_page_mapping": 3, "walk_page_range_debug": 3}
+
+
+def test_walkers_of_a_tree_without_the_headers_are_the_vma_walkers(
+        tmp_path):
+    assert candidates.walkers(str(tmp_path)) == candidates.VMA_WALKER_OPS
+
+
+def test_walk_calls_skip_comments_the_core_and_tools(tree):
+    known = candidates.walkers(tree)
+    assert candidates.walk_calls(tree, known) == [
+        ("mm/madvise.c", 8, "walk_page_range"),
+        ("mm/mapping.c", 4, "walk_page_mapping")]
+    assert candidates.walk_calls(tree) == candidates.walk_calls(tree, known)
+
+
+def test_table_files_define_a_table_not_a_pointer(tree):
+    assert candidates.table_files(tree) == ["mm/madvise.c"]
+
+
+def test_callers_files_call_the_function(tree):
+    # mm/mapping.c names clean_fault in a structure and calls it; the
+    # structure alone would not make a caller.
+    assert candidates.callers_files(tree, {"clean_fault"}) == \
+        ["mm/mapping.c"]
+    assert candidates.callers_files(tree, {"cold_pmd_entry"}) == []
+    assert candidates.callers_files(tree, set()) == []
+
+
+def test_word_hits_are_the_callers_index(tree):
+    hits = candidates.word_hits(tree, {"cold_pmd_entry", "clean_fault",
+                                       "walk_page_range", "nowhere"})
+    assert hits == {"mm/madvise.c": {"cold_pmd_entry", "walk_page_range"},
+                    "mm/mapping.c": {"clean_fault"}}
+    only = candidates.word_hits(tree, {"walk_page_range", "clean_fault"},
+                                only=["mm/mapping.c"])
+    assert only == {"mm/mapping.c": {"clean_fault"}}
+    assert candidates.word_hits(tree, set()) == {}
+    assert candidates.word_hits(tree, {"clean_fault"}, only=[]) == {}
+
+
+def test_word_hits_find_names_past_the_first_chunk(tree):
+    names = {"unused_%03d" % i for i in range(450)} | {"clean_fault"}
+    assert candidates.word_hits(tree, names) == {
+        "mm/mapping.c": {"clean_fault"}}
+
+
+def test_grep_gives_line_numbers_and_text(tree):
+    hits = candidates.grep(tree, r"\bcold_walk_ops\b")
+    assert hits == {"mm/madvise.c": [
+        (1, "static const struct mm_walk_ops cold_walk_ops = {"),
+        (8, "\twalk_page_range(vma->vm_mm, 0, 1, &cold_walk_ops, NULL);"),
+        (9, "\t// walk_page_vma(vma, &cold_walk_ops, NULL);")]}
+    # -w: whole words only.
+    assert candidates.grep(tree, "clean", words=True) == {
+        "mm/mapping.c": [(1, "static int clean(struct address_space "
+                          "*mapping,")]}
+
+
+def test_in_comment():
+    line = "\tf(); /* walk_page_range( */ walk_page_vma(x);"
+    assert candidates.in_comment(line, line.index("walk_page_range"))
+    assert not candidates.in_comment(line, line.index("walk_page_vma"))
+    assert candidates.in_comment(" * walk_page_range() does", 3)
+    assert candidates.in_comment("\tx = 1; // walk_page_range()", 14)
+    assert not candidates.in_comment("\twalk_page_range(mm);", 1)
+
+
+def test_enclosing_function(tree):
+    assert candidates.enclosing_function(tree, "mm/madvise.c", 8) == \
+        "cold_range"
+    assert candidates.enclosing_function(tree, "mm/mapping.c", 4) == "clean"
+    assert candidates.enclosing_function(tree, "mm/mapping.c", 13) == \
+        "helper"
+    # Before any function: no name to give.
+    assert candidates.enclosing_function(tree, "mm/madvise.c", 2) == "?"
+
+
+def test_a_change_not_yet_committed_is_searched(tmp_path, monkeypatch):
+    """Inside searching() a clean checkout's answers are kept by tree id;
+    a file changed on disk makes the tree unclean, and is read as it is."""
+    monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
+    t = str(tmp_path / "linux")
+    with open(os.path.join(CANDIDATES, "mm", "madvise.c")) as f:
+        madvise = f.read()
+    write(t, {"mm/madvise.c": madvise})
+    git(t, "init", "-q")
+    git(t, "add", "-A")
+    git(t, "commit", "-qm", "base")
+    with candidates.searching(t):
+        assert candidates.table_files(t) == ["mm/madvise.c"]
+    write(t, {"mm/madvise.c": madvise.replace("struct mm_walk_ops",
+                                              "struct other_ops")})
+    with candidates.searching(t):
+        assert candidates.table_files(t) == []
+    git(t, "commit", "-qam", "no table")
+    with candidates.searching(t):
+        assert candidates.table_files(t) == []
