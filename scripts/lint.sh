@@ -41,12 +41,19 @@ status=0
 mapfile -t scripts < <(grep -lE '^#!.*\b(ba)?sh\b' .ci/run scripts/*.sh \
 	scripts/boot/*.sh 2>/dev/null)
 echo "lint: shellcheck, ${#scripts[@]} shell scripts" >&2
-shellcheck "${scripts[@]}" || status=1
+if [ ${#scripts[@]} -gt 0 ]; then
+	shellcheck "${scripts[@]}" || status=1
+fi
 
-echo "lint: flake8, scripts/pgwalk and tests" >&2
-flake8 scripts/pgwalk tests || status=1
+mapfile -t python < <(find scripts/pgwalk tests -name '*.py' 2>/dev/null |
+	sort)
+echo "lint: flake8, ${#python[@]} Python files" >&2
+if [ ${#python[@]} -gt 0 ]; then
+	flake8 "${python[@]}" || status=1
+fi
 
-mapfile -t cfiles < <(find reference scripts tests -name '*.[ch]' | sort)
+mapfile -t cfiles < <(find reference scripts tests -name '*.[ch]' \
+	2>/dev/null | sort)
 echo "lint: checkpatch.pl --no-tree -f, ${#cfiles[@]} C files" >&2
 plain=() fixtures=() userspace=()
 for f in "${cfiles[@]}"; do

@@ -1,0 +1,89 @@
+"""make lint (scripts/lint.sh) on a scratch checkout with mistakes planted
+in it: each checker names its finding and the run fails; without them the
+same checkout is clean.
+
+The unit test gives lint.sh a stand-in kernel tree whose checkpatch.pl
+finds nothing (the shell and Python checkers are under test); the tree
+test uses the real tree's checkpatch.pl on planted C.
+"""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import REPO, need_real_tree
+
+LINT = os.path.join(REPO, "scripts", "lint.sh")
+
+GOOD_SH = '#!/bin/sh\nset -e\necho "$1"\n'
+BAD_SH = '#!/bin/sh\nset -e\necho $1\n'              # SC2086: unquoted
+GOOD_PY = '"""A module."""\n\nimport os\n\nHERE = os.getcwd()\n'
+BAD_PY = '"""A module."""\n\nimport os\nimport sys\n\nHERE = os.getcwd()\n'
+GOOD_C = ("// SPDX-License-Identifier: GPL-2.0\n"
+          "static int answer(void)\n{\n\treturn 42;\n}\n")
+BAD_C = GOOD_C.replace("return 42;", "return 42 ;")
+# Kernel imitations without a licence line are fine among the fixtures.
+FIXTURE_C = GOOD_C.split("\n", 1)[1]
+
+
+def checkout(tmp_path, files):
+    """A scratch checkout: the repository's lint settings and `files`."""
+    work = tmp_path / "checkout"
+    for relpath, text in files.items():
+        path = work / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    shutil.copy(os.path.join(REPO, ".flake8"), work / ".flake8")
+    return work
+
+
+def lint(work, tree):
+    return subprocess.run([LINT, "--tree", str(tree), str(work)],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.unit
+def test_lint_fails_on_a_shellcheck_and_a_flake8_finding(tmp_path):
+    stand_in = tmp_path / "linux"
+    (stand_in / "scripts").mkdir(parents=True)
+    (stand_in / "scripts" / "checkpatch.pl").write_text("exit 0;\n")
+    files = {"scripts/good.sh": GOOD_SH, "scripts/pgwalk/good.py": GOOD_PY,
+             "tests/test_good.py": GOOD_PY}
+    work = checkout(tmp_path, files)
+    r = lint(work, stand_in)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "lint: clean" in r.stderr
+
+    (work / "scripts" / "bad.sh").write_text(BAD_SH)
+    (work / "scripts" / "pgwalk" / "bad.py").write_text(BAD_PY)
+    r = lint(work, stand_in)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "In scripts/bad.sh line 3:" in r.stdout
+    assert "SC2086" in r.stdout
+    assert "scripts/pgwalk/bad.py:4:1: F401 'sys' imported but unused" in \
+        r.stdout
+    assert "good" not in r.stdout
+    assert "lint: clean" not in r.stderr
+
+
+@pytest.mark.tree
+def test_lint_fails_on_a_checkpatch_finding(tmp_path):
+    files = {"reference/good.c": GOOD_C, "scripts/boot/good.c": GOOD_C,
+             "tests/fixtures/x/mm/imitation.c": FIXTURE_C}
+    work = checkout(tmp_path, files)
+    tree = need_real_tree()
+    r = lint(work, tree)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    (work / "reference" / "bad.c").write_text(BAD_C)
+    # The licence line may be missing in fixtures only.
+    (work / "scripts" / "boot" / "nolicence.c").write_text(FIXTURE_C)
+    r = lint(work, tree)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "reference/bad.c:4: WARNING: space prohibited before semicolon" \
+        in r.stdout
+    assert "scripts/boot/nolicence.c:1: WARNING: Missing or malformed " \
+        "SPDX-License-Identifier" in r.stdout
+    assert "good.c" not in r.stdout and "imitation.c" not in r.stdout
