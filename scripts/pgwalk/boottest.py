@@ -342,9 +342,9 @@ def main(argv=None):
                              "auto" % KVM)
         if os.path.exists(outdir) and not os.path.isdir(outdir):
             raise BuildError("%s: --out is not a directory" % outdir)
-        inputs.kernel_tree(tree)
-        inputs.git_tree(tree)
+        inputs.git_kernel_tree(tree)
         ref = inputs.commit(tree, args.ref)
+        inputs.kernel_commit(tree, ref, args.ref)
         base = gitops.git(tree, "merge-base", "HEAD", ref).strip()
         tables, users = tables_at(tree, ref)
         if not tables:

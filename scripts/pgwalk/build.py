@@ -362,14 +362,14 @@ def main(argv=None):
         if args.out and os.path.exists(args.out) and \
                 not os.path.isdir(args.out):
             raise BuildError("%s: --out is not a directory" % args.out)
-        inputs.kernel_tree(tree)
-        inputs.git_tree(tree)
+        inputs.git_kernel_tree(tree)
         rng = args.range or "HEAD..%s" % gitops.SERIES_BRANCH
         if ".." not in rng:
             raise BuildError("%s: not a range (BASE..HEAD)" % rng)
         base_ref, head_ref = rng.split("..", 1)
         base = inputs.commit(tree, base_ref)
         inputs.commit(tree, head_ref or "HEAD")
+        inputs.kernel_commit(tree, base, base_ref)
         commits = gitops.git(tree, "rev-list", "--reverse", rng,
                              check=False).split()
         if not commits:

@@ -19,16 +19,26 @@ def kernel_tree(tree):
     """Refuse what is not a directory or not a kernel source tree."""
     if not os.path.isdir(tree):
         raise InputError("%s: not a directory" % tree)
-    if not (os.path.isfile(os.path.join(tree, "Makefile")) and
-            os.path.isdir(os.path.join(tree, "mm")) and
-            os.path.isfile(os.path.join(tree, "include", "linux", "mm.h"))):
-        raise InputError("%s: not a kernel source tree (no Makefile, mm/ "
-                         "and include/linux/mm.h)" % tree)
+    if not all(os.path.exists(os.path.join(tree, p)) for p in KERNEL_FILES):
+        raise InputError("%s: not a kernel source tree (%s)" % (tree, NO))
 
 
-def git_tree(tree):
-    """Refuse a tree that is not the top of a git work tree: the build and
-    boot checks take commits (apply.sh makes them of a plain tree)."""
+# What every kernel tree has, at the top of its work tree or its commits.
+KERNEL_FILES = ("Makefile", "mm/", "include/linux/mm.h")
+NO = "no Makefile, mm/ and include/linux/mm.h"
+
+
+def git_kernel_tree(tree):
+    """Refuse what is not a kernel tree in git: the top of a git work tree
+    of a kernel, or a bare repository (the build and boot checks take
+    commits; apply.sh makes them of a plain tree)."""
+    if not os.path.isdir(tree):
+        raise InputError("%s: not a directory" % tree)
+    bare = gitops.git(tree, "rev-parse", "--is-bare-repository",
+                      check=False).strip() == "true"
+    if bare:
+        return
+    kernel_tree(tree)
     if not gitops.is_git_toplevel(tree):
         raise InputError("%s: not a git repository (run apply.sh on it "
                          "first: it makes the series as commits)" % tree)
@@ -41,3 +51,13 @@ def commit(tree, ref):
     if not sha:
         raise InputError("%s: not a commit in %s" % (ref, tree))
     return sha
+
+
+def kernel_commit(tree, sha, ref):
+    """Refuse a commit that holds no kernel tree."""
+    asked = "".join("%s:%s\n" % (sha, p.rstrip("/")) for p in KERNEL_FILES)
+    out = gitops.git(tree, "cat-file", "--batch-check", input=asked,
+                     check=False)
+    if "missing" in out or len(out.splitlines()) != len(KERNEL_FILES):
+        raise InputError("%s: not a kernel source tree at %s (%s)" % (
+            tree, ref, NO))
