@@ -21,7 +21,7 @@ import threading
 import time
 
 from pgwalk.errors import PgwalkError, run_main, writing
-from pgwalk import gitops, inputs, series
+from pgwalk import gitops, inputs, runner, series
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -388,6 +388,10 @@ def parse_args(argv):
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     p.add_argument("--no-checkpatch", action="store_true")
     p.add_argument("--quiet", action="store_true")
+    # -v is format-patch's reroll count, as in git; the command lines
+    # every stage runs are --verbose (or PGWALK_VERBOSE=1).
+    p.add_argument("--verbose", action="store_true",
+                   help="show every command line run (git, spatch, perl)")
     p.add_argument("--audit", action="store_true",
                    help="compare the modes the tree declares with the "
                    "analysis (file:line: lines); changes nothing")
@@ -417,6 +421,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    runner.verbose(args.verbose)
     # SIGTERM (a CI timeout, kill) cleans up like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda signum, frame: _interrupt())
     return run_main("apply.sh", lambda: run(args),

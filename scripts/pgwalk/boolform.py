@@ -22,11 +22,10 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import candidates, core, edits
+from pgwalk import candidates, core, edits, runner
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -60,9 +59,8 @@ def twin_name(name):
 
 def calls(tree, files):
     """The boolean-form calls in files: [{file, line, walker, ops, lock}]."""
-    proc = subprocess.run(["spatch", "--very-quiet", "--no-includes",
-                           "--sp-file", FACTS] + files, cwd=tree,
-                          capture_output=True, text=True)
+    proc = runner.run(["spatch", "--very-quiet", "--no-includes",
+                       "--sp-file", FACTS] + files, cwd=tree)
     if proc.returncode != 0:
         raise BoolFormError("spatch failed: %s" % proc.stderr[-300:])
     out = []
@@ -150,11 +148,10 @@ def convert(tree):
         with open(spec, "w") as f:
             json.dump({n: t["twin"] for n, t in decided.items()
                        if t["twin"]}, f)
-        proc = subprocess.run(
+        proc = runner.run(
             ["spatch", "--very-quiet", "--no-includes", "--include-headers",
              "-D", "patch", "--sp-file", CONVERT, "--in-place"] + files,
-            cwd=work, capture_output=True, text=True,
-            env=dict(os.environ, PGWALK_TWINS=spec))
+            cwd=work, env=dict(os.environ, PGWALK_TWINS=spec))
         if proc.returncode != 0:
             raise BoolFormError("bool-to-ops.cocci failed: %s" %
                                 proc.stderr[-300:])
@@ -173,9 +170,7 @@ def convert(tree):
         with open(spec, "w") as f:
             json.dump({n: m for per in modes.values()
                        for n, m in per.items()}, f)
-        edits._spatch(edits.ANNOTATE, [os.path.join(work, r)
-                                       for r in sorted(modes)],
-                      {"PGWALK_MODES": spec})
+        edits.annotate([os.path.join(work, r) for r in sorted(modes)], spec)
         out = {}
         for relpath in files:
             with open(os.path.join(work, relpath)) as f:
@@ -191,7 +186,7 @@ def convert(tree):
             raise BoolFormError("lock_vma is still used in %s after the "
                                 "conversion" % ", ".join(leftover))
         return decided, {r: t for r, t in out.items()
-                         if t != core._read(os.path.join(tree, r))}
+                         if t != core.read_text(os.path.join(tree, r))}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

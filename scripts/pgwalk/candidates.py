@@ -9,8 +9,8 @@ import contextlib
 import fnmatch
 import os
 import re
-import subprocess
 
+from pgwalk import runner
 from pgwalk.memo import Memo, key
 
 # The walkers that read ops->walk_lock, and where their ops argument is.
@@ -163,9 +163,8 @@ def _run_grep(tree, options, pattern, paths):
     args = ["git", "-C", tree, "grep"] + options
     if not _is_git(tree):
         args += ["--no-index", "--no-exclude-standard"]
-    proc = subprocess.run(args + ["-e", pattern, "--"] + list(paths) +
-                          [":(exclude)%s" % d for d in NOT_KERNEL],
-                          capture_output=True, text=True)
+    proc = runner.run(args + ["-e", pattern, "--"] + list(paths) +
+                      [":(exclude)%s" % d for d in NOT_KERNEL])
     if proc.returncode not in (0, 1):
         raise RuntimeError("git grep failed in %s: %s" %
                            (tree, proc.stderr.strip()))
@@ -198,11 +197,10 @@ def _clean_tree_id(tree):
     reads); None otherwise."""
     if not _is_git(tree):
         return None
-    head = subprocess.run(["git", "-C", tree, "rev-parse", "-q", "--verify",
-                           "HEAD^{tree}"], capture_output=True, text=True)
-    status = subprocess.run(["git", "-C", tree, "status", "--porcelain",
-                             "--untracked-files=no"],
-                            capture_output=True, text=True)
+    head = runner.run(["git", "-C", tree, "rev-parse", "-q", "--verify",
+                       "HEAD^{tree}"])
+    status = runner.run(["git", "-C", tree, "status", "--porcelain",
+                         "--untracked-files=no"])
     if head.returncode != 0 or status.returncode != 0 or \
             status.stdout.strip():
         return None
@@ -216,9 +214,8 @@ def _changed(tree, old, new):
     """Paths that differ between two trees (None: old is not in this
     repository); asked once per pair."""
     if (tree, old, new) not in _CHANGED:
-        diff = subprocess.run(["git", "-C", tree, "diff", "--name-only",
-                               "-z", "--no-renames", old, new],
-                              capture_output=True, text=True)
+        diff = runner.run(["git", "-C", tree, "diff", "--name-only",
+                           "-z", "--no-renames", old, new])
         _CHANGED[(tree, old, new)] = None if diff.returncode != 0 else \
             [p for p in diff.stdout.split("\0") if p]
     return _CHANGED[(tree, old, new)]

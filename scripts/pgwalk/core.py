@@ -12,10 +12,10 @@ the VMA half is not inserted: no dead code naming functions the tree lacks.
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
+from pgwalk import runner
 from pgwalk.errors import PgwalkError, run_main
 from pgwalk.memo import Memo, file_digest, key
 
@@ -34,16 +34,16 @@ class CoreError(PgwalkError):
     """The core could not be inserted; names the file and the anchor."""
 
 
-def _read(path):
+def read_text(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read()
 
 
 def detect(tree):
     """What the tree already has: the core, and per-VMA locks."""
-    header = _read(os.path.join(tree, HEADER)) \
+    header = read_text(os.path.join(tree, HEADER)) \
         if os.path.exists(os.path.join(tree, HEADER)) else ""
-    mm_h = _read(os.path.join(tree, "include", "linux", "mm.h"))
+    mm_h = read_text(os.path.join(tree, "include", "linux", "mm.h"))
     return {
         "has_core": "enum page_walk_lock" in header or
                     re.search(r"\bwalk_lock\s*;", header) is not None,
@@ -57,13 +57,13 @@ def reference_blocks():
     """{block name: code} from the "/* pgwalk: NAME... */" markers."""
     blocks = {}
     for name in ("pagewalk.h", "pagewalk.c"):
-        text = _read(os.path.join(REFERENCE, name))
+        text = read_text(os.path.join(REFERENCE, name))
         for m in re.finditer(r"^/\* pgwalk: ([a-z ]+?)(?:,[^*]*)? \*/\n"
                              r"(.*?)^/\* pgwalk: end \*/\n", text,
                              re.M | re.S):
             blocks[m.group(1)] = m.group(2).rstrip("\n")
     m = re.search(r"#define PGWALK_REFERENCE_MEMBER\t(.*)$",
-                  _read(os.path.join(REFERENCE, "pagewalk.h")), re.M)
+                  read_text(os.path.join(REFERENCE, "pagewalk.h")), re.M)
     blocks["member"] = m.group(1).strip() + ";"
     return blocks
 
@@ -139,8 +139,7 @@ def _spatch(cocci, path, per_vma_lock):
             "-D", "patch"]
     if per_vma_lock:
         args += ["-D", "per_vma_lock"]
-    proc = subprocess.run(args + ["--sp-file", cocci, "--in-place", path],
-                          capture_output=True, text=True)
+    proc = runner.run(args + ["--sp-file", cocci, "--in-place", path])
     if proc.returncode != 0:
         raise CoreError("spatch failed on %s: %s" %
                         (path, proc.stderr.strip()[-300:]))
@@ -179,7 +178,7 @@ def _core_edits(tree, per_vma_lock):
             shutil.copyfile(src, copy)
             _spatch(os.path.join(SEMANTIC_PATCHES, template), copy,
                     per_vma_lock)
-            out[relpath] = fill_markers(_read(copy), relpath, per_vma_lock)
+            out[relpath] = fill_markers(read_text(copy), relpath, per_vma_lock)
         out[HEADER] = _document_member(out[HEADER])
         out[WALKER] = _document_locking(out[WALKER], per_vma_lock)
         _verify(out, per_vma_lock)
@@ -242,7 +241,7 @@ def main(argv):
     tree = argv[0]
     found = detect(tree)
     for relpath, text in core_edits(tree, found["per_vma_lock"]).items():
-        old = _read(os.path.join(tree, relpath))
+        old = read_text(os.path.join(tree, relpath))
         sys.stdout.writelines(difflib.unified_diff(
             old.splitlines(True), text.splitlines(True), "a/" + relpath,
             "b/" + relpath))

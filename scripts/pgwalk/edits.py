@@ -12,9 +12,9 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 
+from pgwalk import runner
 from pgwalk.errors import PgwalkError
 from pgwalk.memo import Memo, file_digest, key
 
@@ -30,14 +30,19 @@ class EditError(PgwalkError):
 
 
 def _spatch(cocci, paths, env):
-    proc = subprocess.run(["spatch", "--very-quiet", "--no-includes",
-                           "-D", "patch", "--sp-file", cocci, "--in-place"] +
-                          list(paths), capture_output=True, text=True,
-                          env=dict(os.environ, **env))
+    proc = runner.run(["spatch", "--very-quiet", "--no-includes",
+                       "-D", "patch", "--sp-file", cocci, "--in-place"] +
+                      list(paths), env=dict(os.environ, **env))
     if proc.returncode != 0:
         raise EditError("spatch %s failed on %s: %s" % (
             os.path.basename(cocci), " ".join(paths),
             proc.stderr.strip()[-300:]))
+
+
+def annotate(paths, spec):
+    """Run annotate-ops.cocci in place on paths; spec: a JSON file of
+    {table: mode}."""
+    _spatch(ANNOTATE, paths, {"PGWALK_MODES": spec})
 
 
 def table_block(text, name):
@@ -160,9 +165,9 @@ def _edit(tree, groups):
             # Two spatch processes (one per core) share the files.
             halves = [batch[i::2] for i in range(2)]
             with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                list(pool.map(lambda h: _spatch(
-                    ANNOTATE, [paths[r] for r in h], {"PGWALK_MODES": spec}),
-                    [h for h in halves if h]))
+                list(pool.map(lambda h: annotate([paths[r] for r in h],
+                                                 spec),
+                              [h for h in halves if h]))
         out = {}
         for relpath, path in paths.items():
             with open(path) as f:

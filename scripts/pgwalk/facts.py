@@ -19,11 +19,10 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import lockdata
+from pgwalk import lockdata, runner
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -197,7 +196,7 @@ def run_spatch(tree, relpaths, cocci_path):
            "--allow-inconsistent-paths",
            "--sp-file", cocci_path] + list(relpaths)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tree)
+        proc = runner.run(cmd, cwd=tree)
     except OSError as e:
         raise FactsError("cannot run spatch: %s" % e)
     if proc.returncode != 0:

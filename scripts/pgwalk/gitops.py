@@ -9,9 +9,9 @@ a git repository; it undoes itself when interrupted.
 
 import os
 import shutil
-import subprocess
 import tempfile
 
+from pgwalk import runner
 from pgwalk.errors import PgwalkError
 
 SERIES_BRANCH = "pgwalk/series"
@@ -23,8 +23,9 @@ class GitError(PgwalkError):
     """A git step failed; the message says which and why."""
 
 
-def git(tree, *args, env=None, input=None, check=True):
-    """Run git in `tree` and return its stdout as text."""
+def git_proc(tree, *args, env=None, input=None):
+    """Run git in `tree`; its CompletedProcess (for a caller that reads
+    the exit status and stderr itself)."""
     full_env = dict(os.environ)
     # A user's hooks, pager or colour settings must not leak into output
     # that we parse or into commits we make.
@@ -34,11 +35,15 @@ def git(tree, *args, env=None, input=None, check=True):
         full_env.update(env)
     # gc.auto=0: a fresh base commit leaves ~75,000 loose objects, and an
     # automatic gc would pack them in the background, in the user's tree.
-    proc = subprocess.run(["git", "-C", tree, "-c", "gc.auto=0",
-                           "-c", "core.hooksPath=/dev/null",
-                           "-c", "color.ui=never", *args],
-                          env=full_env, input=input, capture_output=True,
-                          text=True)
+    return runner.run(["git", "-C", tree, "-c", "gc.auto=0",
+                       "-c", "core.hooksPath=/dev/null",
+                       "-c", "color.ui=never", *args],
+                      env=full_env, input=input)
+
+
+def git(tree, *args, env=None, input=None, check=True):
+    """Run git in `tree` and return its stdout as text."""
+    proc = git_proc(tree, *args, env=env, input=input)
     if check and proc.returncode != 0:
         raise GitError("git %s failed in %s: %s" %
                        (args[0], tree, proc.stderr.strip().splitlines()[-1:]

@@ -11,10 +11,9 @@ files it touches.
 import fnmatch
 import os
 import re
-import subprocess
 
 from pgwalk.errors import PgwalkError
-from pgwalk import mail
+from pgwalk import mail, runner
 from pgwalk.memo import Memo, file_digest, key
 
 
@@ -114,9 +113,8 @@ def get_maintainers(tree, patch):
                 ".get_maintainer.conf", ".get_maintainer.ignore")])
     stdout = memo.get(k)
     if stdout is None:
-        proc = subprocess.run(["perl", script] + GET_MAINTAINER_OPTS +
-                              [os.path.abspath(patch)], cwd=tree,
-                              capture_output=True, text=True)
+        proc = runner.run(["perl", script] + GET_MAINTAINER_OPTS +
+                          [os.path.abspath(patch)], cwd=tree)
         if proc.returncode != 0:
             raise MaintainersError("get_maintainer.pl failed on %s: %s" % (
                 os.path.basename(patch), proc.stderr.strip()[-300:]))

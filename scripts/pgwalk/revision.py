@@ -19,11 +19,10 @@ import glob
 import json
 import os
 import re
-import subprocess
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import gitops, mail
+from pgwalk import gitops, mail, runner
 
 
 class RevisionError(PgwalkError):
@@ -74,8 +73,8 @@ def patch_info(text):
     headers, _body = mail.split(text)      # unfolded
     subject = next((re.match(r"^Subject: (?:\[[^]]*\] )?(.*)$", h)
                     for h in headers if h.startswith("Subject: ")), None)
-    pid = subprocess.run(["git", "patch-id", "--stable"], input=text,
-                         capture_output=True, text=True).stdout.split()
+    pid = runner.run(["git", "patch-id", "--stable"],
+                     input=text).stdout.split()
     return {"files": files, "tags": tags, "patch_id": pid[0] if pid else None,
             "subject": subject.group(1) if subject else "?"}
 
@@ -152,14 +151,10 @@ def import_series(tree, prev):
         parent = prev.base
         for path, text in zip(prev.patches[1:], prev.texts[1:]):
             msg, patch = os.path.join(tmp, "msg"), os.path.join(tmp, "patch")
-            info = subprocess.run(["git", "-C", tree, "mailinfo", msg, patch],
-                                  input=text, capture_output=True, text=True,
-                                  check=True).stdout
+            info = gitops.git(tree, "mailinfo", msg, patch, input=text)
             fields = dict(l.split(": ", 1) for l in info.splitlines()
                           if ": " in l)
-            r = subprocess.run(["git", "-C", tree, "apply", "--cached",
-                                patch], env=env, capture_output=True,
-                               text=True)
+            r = gitops.git_proc(tree, "apply", "--cached", patch, env=env)
             if r.returncode != 0:
                 raise RevisionError("%s does not apply to its base: %s" % (
                     os.path.basename(path), r.stderr.strip()[:300]))
@@ -170,11 +165,10 @@ def import_series(tree, prev):
                         GIT_AUTHOR_EMAIL=fields.get("Email", ""),
                         GIT_AUTHOR_DATE=fields.get("Date", ""),
                         GIT_COMMITTER_DATE=fields.get("Date", ""))
-            parent = subprocess.run(
-                ["git", "-C", tree, "commit-tree", tree_id, "-p", parent],
+            parent = gitops.git(
+                tree, "commit-tree", tree_id, "-p", parent,
                 input="%s\n\n%s" % (fields.get("Subject", ""), body),
-                env=cenv, capture_output=True, text=True,
-                check=True).stdout.strip()
+                env=cenv).strip()
     return parent
 
 

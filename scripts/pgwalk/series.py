@@ -11,10 +11,9 @@ import concurrent.futures
 import glob
 import os
 import re
-import subprocess
 
 from pgwalk.errors import PgwalkError
-from pgwalk import gitops, mail, maintainers, messages
+from pgwalk import gitops, mail, maintainers, messages, runner
 from pgwalk.memo import Memo, file_digest, key
 
 
@@ -283,8 +282,8 @@ def checkpatch(tree, patches, jobs):
         [(patch, None, what went wrong)] when checkpatch failed.  One
         perl for several patches (its start-up costs more than a patch);
         checkpatch prints one "total:" line per file, in order."""
-        proc = subprocess.run(["perl", script, "--no-color"] + patches,
-                              cwd=tree, capture_output=True, text=True)
+        proc = runner.run(["perl", script, "--no-color"] + patches,
+                          cwd=tree)
         totals = re.findall(r"^total: (\d+) errors, (\d+) warnings",
                             proc.stdout, re.M)
         if len(totals) != len(patches):

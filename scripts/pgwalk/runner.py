@@ -1,0 +1,43 @@
+"""Every child process (git, spatch, perl, make, qemu) starts here.
+
+One place that logs each command line: `-v` on a script (or
+PGWALK_VERBOSE=1) shows them on stderr, as b4 does, so that a maintainer
+can re-run by hand whatever step surprised them.
+"""
+
+import logging
+import os
+import shlex
+import subprocess
+
+log = logging.getLogger("pgwalk.run")
+
+
+def verbose(on=True):
+    """Show every command line on stderr (the scripts' -v)."""
+    if not on and os.environ.get("PGWALK_VERBOSE") != "1":
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("+ %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+
+
+def _said(argv, cwd):
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("%s%s", "cd %s && " % shlex.quote(cwd) if cwd else "",
+                  shlex.join(str(a) for a in argv))
+
+
+def run(argv, cwd=None, env=None, input=None, text=True, timeout=None):
+    """Run argv to its end; its output captured (a CompletedProcess)."""
+    _said(argv, cwd)
+    return subprocess.run(argv, cwd=cwd, env=env, input=input,
+                          capture_output=True, text=text, timeout=timeout)
+
+
+def start(argv, cwd=None, env=None, **kwargs):
+    """Start argv and return its Popen, for output read as it comes
+    (kbuild's progress, a booting kernel's console)."""
+    _said(argv, cwd)
+    return subprocess.Popen(argv, cwd=cwd, env=env, **kwargs)
