@@ -55,9 +55,15 @@ check: deps
 	@t=$(tree) && n=$$(scripts/fetch-tree.sh linux-source-6.12) && \
 	PGWALK_TREE=$$t PGWALK_TREE_NEW=$$n $(PYTEST) -q tests
 
-# No deps and no tree: nothing here may reach the network.
+# No deps and no tree: nothing here may reach the network.  The scratch
+# directory is private and removed at the end: pytest's own rotation of
+# /tmp/pytest-of-$USER would also delete what earlier runs left there
+# (copies of kernel trees, minutes of work for the disk).
 check-fast:
-	@env -u PGWALK_TREE -u PGWALK_TREE_NEW $(PYTEST) -q -m unit $(XDIST) tests
+	@scratch=$$(mktemp -d) && \
+	env -u PGWALK_TREE -u PGWALK_TREE_NEW $(PYTEST) -q -m unit $(XDIST) \
+		--basetemp "$$scratch" tests; \
+	status=$$?; rm -rf "$$scratch"; exit $$status
 
 lint: deps
 	@scripts/lint.sh
