@@ -132,6 +132,40 @@ def git_identity(tmp_path_factory):
             os.environ[key] = value
 
 
+def snapshot(tree):
+    """Every file under tree with its bytes, to prove nothing changed."""
+    out = {}
+    for root, dirs, files in os.walk(tree):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, tree)] = f.read()
+    return out
+
+
+def git(tree, *args):
+    return subprocess.run(["git", "-C", tree, *args], capture_output=True,
+                          text=True, check=True).stdout
+
+
+@pytest.fixture
+def minitree(tmp_path):
+    """A copy of tests/fixtures/minitree, a tiny imitation of a kernel
+    tree (a few files at kernel paths)."""
+    tree = tmp_path / "mini tree"   # a space: paths are quoted everywhere
+    shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
+    return str(tree)
+
+
+@pytest.fixture
+def minigit(minitree):
+    """The minitree as a git repository with one commit."""
+    git(minitree, "init", "-q")
+    git(minitree, "add", "-A")
+    git(minitree, "commit", "-qm", "base")
+    return minitree
+
+
 def need_real_tree():
     """The 6.1 tree (PGWALK_TREE); skips when it is missing."""
     return _kernel_tree(REAL_TREE, "the real kernel tree (PGWALK_TREE)")
