@@ -783,7 +783,8 @@ def test_boot_ctrl_c(tmp_path, ktree, cache, stage, block):
 
 def test_second_run_waits_for_the_lock(tmp_path, ktree, cache):
     """A verify-build holds the build cache; a second verify-build and a
-    boot-test on it say they wait, and run when it is done."""
+    boot-test on it say they wait, and run when it is done.  A third one
+    stopped by Ctrl-C while it waits leaves the first alone."""
     marker = str(tmp_path / "blocked")
     env = script_env(cache, FAKE_BLOCKED=marker, FAKE_BLOCK_AT="tinyconfig")
     verify = [VERIFY, "--arch", "x86_64", "--config", "tinyconfig", ktree]
@@ -792,9 +793,12 @@ def test_second_run_waits_for_the_lock(tmp_path, ktree, cache):
     second = Running(verify, script_env(cache))
     boot = Running([BOOT, "--no-baseline", "--out", str(tmp_path / "o"),
                     ktree], script_env(cache))
-    second.wait_for("waiting for another verify-build using")
-    boot.wait_for("waiting for another verify-build using")
+    third = Running(verify, script_env(cache))
+    for waiting in (second, boot, third):
+        waiting.wait_for("waiting for another verify-build using")
+    said(third.ctrl_c(), 130, "interrupted")
     time.sleep(1)
+    assert first.proc.poll() is None and os.path.exists(marker)
     assert second.proc.poll() is None and boot.proc.poll() is None
     os.unlink(marker)
     assert first.finish().returncode == 0
