@@ -21,10 +21,8 @@ import threading
 import time
 
 from pgwalk.errors import PgwalkError, run_main, writing
-from pgwalk import gitops, inputs, runner, series
+from pgwalk import REPO, gitops, inputs, runner, series
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 DEFAULT_PINS = os.path.join(REPO, "decisions", "pinned.conf")
 
 

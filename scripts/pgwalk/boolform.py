@@ -25,10 +25,8 @@ import shutil
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import candidates, core, edits, runner
+from pgwalk import REPO, candidates, convention, core, edits, runner
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 FACTS = os.path.join(REPO, "semantic-patches", "bool-facts.cocci")
 CONVERT = os.path.join(REPO, "semantic-patches", "bool-to-ops.cocci")
 HEADER = "include/linux/pagewalk.h"
@@ -49,12 +47,6 @@ def detect(tree):
         text = f.read()
     m = re.search(r"\bint\s+walk_page_range\s*\(([^;]*)\)\s*;", text)
     return bool(m and re.search(r"\bbool\b", m.group(1)))
-
-
-def twin_name(name):
-    base = name[:-len("_walk_ops")] if name.endswith("_walk_ops") else \
-        name[:-len("_ops")] if name.endswith("_ops") else name
-    return base + "_lock_vma_walk_ops"
 
 
 def calls(tree, files):
@@ -97,7 +89,7 @@ def decide(found):
         both = t["locks"] == {"true", "false"}
         out[name] = {"mode": "PGWALK_RDLOCK" if both else
                      MODE_OF[t["locks"].pop()],
-                     "twin": twin_name(name) if both else None,
+                     "twin": convention.twin_name(name) if both else None,
                      "calls": t["calls"]}
     return out
 

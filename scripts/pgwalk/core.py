@@ -15,12 +15,10 @@ import shutil
 import sys
 import tempfile
 
-from pgwalk import runner
+from pgwalk import REPO, runner
 from pgwalk.errors import PgwalkError, run_main
 from pgwalk.memo import Memo, file_digest, key
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 REFERENCE = os.path.join(REPO, "reference")
 SEMANTIC_PATCHES = os.path.join(REPO, "semantic-patches")
 

@@ -27,12 +27,10 @@ import os
 import sys
 
 from pgwalk.errors import PgwalkError, run_main
-from pgwalk import candidates, factindex, gather, lockdata, paths, values
+from pgwalk import (candidates, convention, factindex, gather, lockdata,
+                    paths, values)
 from pgwalk import pins as pinsmod
 from pgwalk.values import Evaluator
-
-DEFAULT_MODES = ("PGWALK_RDLOCK", "PGWALK_WRLOCK", "PGWALK_WRLOCK_VERIFY")
-MODES = DEFAULT_MODES
 
 
 class AnalysisError(PgwalkError):
@@ -42,13 +40,6 @@ class AnalysisError(PgwalkError):
 def split_args(args):
     """The arguments of a printed argument list, as C text."""
     return [values.show(a) for a in factindex.parse_args(args)]
-
-
-def twin_name(name):
-    """Name of the write twin of a split table."""
-    if name.endswith("_walk_ops"):
-        return name[:-len("_walk_ops")] + "_lock_vma_walk_ops"
-    return name + "_lock_vma"
 
 
 # ------------------------------------------------------------------ modes
@@ -134,7 +125,7 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
     names: {(file, fn): shown name}; tree_modes: the modes the tree's enum
     declares (None: the three the inserted core declares)."""
     rows = mode_rows if mode_rows is not None else lockdata.modes()
-    available = tree_modes or list(DEFAULT_MODES)
+    available = tree_modes or list(convention.MODES)
     words = Words(names or {}, fx.prims)
     pa = paths.Paths(fx, callbacks)
     tables = {}         # key -> per-table record of uses
@@ -363,7 +354,7 @@ def _try_split(fx, pa, words, rows, available, entry, use):
         args = split_args(fx.calls[pos]["args"])
         if args[fx.ops_arg[fx.calls[pos]["callee"]]] != "&" + entry["name"]:
             return False
-    twin = twin_name(entry["name"])
+    twin = convention.twin_name(entry["name"])
     if twin in {t for _f, t in fx.tables}:
         return False
     if not fx.is_static(relpath, fn) or fx.passed.get(fn) or \

@@ -14,12 +14,10 @@ import re
 import shutil
 import tempfile
 
-from pgwalk import runner
+from pgwalk import REPO, runner
 from pgwalk.errors import PgwalkError
 from pgwalk.memo import Memo, file_digest, key
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 ANNOTATE = os.path.join(REPO, "semantic-patches", "annotate-ops.cocci")
 SPLIT = os.path.join(REPO, "semantic-patches", "split-ops.cocci")
 TAB = 8

@@ -57,42 +57,48 @@ class Facts:
 
     # ------------------------------------------------------------ loading
 
+    # Facts kept as lists of tuples: kind -> (index, fields of its key,
+    # fields of each tuple).  A one-field key is the field itself.
+    LISTED = {
+        "lock": ("locks", ("file", "function"), ("line", "col", "name")),
+        "branch": ("branches", ("file", "function"),
+                   ("cond", "then", "other")),
+        "case": ("cases", ("file", "line", "col"), ("expr", "label")),
+        "case_return": ("maps", ("file", "function"),
+                        ("expr", "label", "value")),
+        "return": ("returns", ("file", "function"),
+                   ("line", "col", "value")),
+        "member_store": ("member_stores", ("member",), ("file", "table")),
+    }
+
+    def _function(self, f, name):
+        return self.functions.setdefault(
+            (f["file"], name),
+            {"line": f["line"], "static": False, "params": {}})
+
     def add_base(self, relpath, entry):
         self.files.add(relpath)
         self.unparsed[relpath] = set(entry.get("unparsed", ()))
         for f in entry["facts"]:
             kind = f["kind"]
-            key = (f["file"], f["function"])
-            if kind == "function":
-                rec = self.functions.setdefault(
-                    (f["file"], f["name"]),
-                    {"line": f["line"], "static": False, "params": {}})
+            if kind in self.LISTED:
+                index, keys, fields = self.LISTED[kind]
+                key = tuple(f[k] for k in keys)
+                getattr(self, index).setdefault(
+                    key if len(key) > 1 else key[0], []).append(
+                    tuple(f[k] for k in fields))
+            elif kind == "function":
+                rec = self._function(f, f["name"])
                 rec["static"] = rec["static"] or f["static"]
                 # Two definitions under #ifdef/#else: both are kept.
                 rec.setdefault("starts", set()).add(f["line"])
                 self.defined_in.setdefault(f["name"], set()).add(f["file"])
             elif kind == "param":
-                rec = self.functions.setdefault(
-                    (f["file"], f["name"]),
-                    {"line": f["line"], "static": False, "params": {}})
-                rec["params"][f["index"]] = f["param"]
-            elif kind == "lock":
-                self.locks.setdefault(key, []).append(
-                    (f["line"], f["col"], f["name"]))
-            elif kind == "branch":
-                self.branches.setdefault(key, []).append(
-                    (f["cond"], f["then"], f["other"]))
-            elif kind == "case":
-                self.cases.setdefault((f["file"], f["line"], f["col"]),
-                                      []).append((f["expr"], f["label"]))
-            elif kind == "case_return":
-                self.maps.setdefault(key, []).append(
-                    (f["expr"], f["label"], f["value"]))
-            elif kind == "return":
-                self.returns.setdefault(key, []).append(
-                    (f["line"], f["col"], f["value"]))
+                self._function(f, f["name"])["params"][f["index"]] = \
+                    f["param"]
             elif kind == "assign":
-                self.assigns.setdefault(key, {}).setdefault(
+                self.assigns.setdefault((f["file"], f["function"]),
+                                        {}).setdefault(
                     f["var"], []).append(f["value"])
             elif kind == "table":
                 self.tables[(f["file"], f["name"])] = f
@@ -101,9 +107,6 @@ class Facts:
             elif kind == "table_lock_set":
                 self.table_lock_set.setdefault(
                     (f["file"], f["name"]), []).append(f)
-            elif kind == "member_store":
-                self.member_stores.setdefault(f["member"], []).append(
-                    (f["file"], f["table"]))
             elif kind == "callback":
                 self.callbacks.setdefault((f["file"], f["target"]),
                                           []).append(f)

@@ -22,10 +22,8 @@ import re
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import lockdata, runner
+from pgwalk import REPO, lockdata, runner
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 FACTS_COCCI = os.path.join(REPO, "semantic-patches", "facts.cocci")
 SET_RE = re.compile(r"\bPGWALK_SET_(\w+)\b")
 FORMAT = 2      # bump when the shape of a cached entry changes

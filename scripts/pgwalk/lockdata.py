@@ -7,6 +7,7 @@ what the kernel's APIs mean; a new kernel is rows there, not code.
 import os
 import re
 
+from pgwalk import conffile
 from pgwalk.errors import PgwalkError
 
 SCRIPTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,16 +31,12 @@ class DataError(PgwalkError):
 
 def _rows(path, width):
     out = []
-    with open(path, encoding="utf-8") as f:
-        for num, line in enumerate(f, 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            cols = line.split()
-            if len(cols) != width:
-                raise DataError("%s:%d: expected %d columns, found %d" % (
-                    path, num, width, len(cols)))
-            out.append((num, cols))
+    for num, line in conffile.entries(path):
+        cols = line.split()
+        if len(cols) != width:
+            raise DataError("%s:%d: expected %d columns, found %d" % (
+                path, num, width, len(cols)))
+        out.append((num, cols))
     return out
 
 

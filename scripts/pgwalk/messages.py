@@ -16,11 +16,10 @@ throws away.
 
 import textwrap
 
-from pgwalk import maintainers
+from pgwalk import convention, maintainers
 
 WIDTH = 72
 READ_MODE = "PGWALK_RDLOCK"
-WRITE_MODES = ("PGWALK_WRLOCK", "PGWALK_WRLOCK_VERIFY")
 VMA_WALKERS = "walk_page_range(), walk_page_vma() and walk_page_range_vma()"
 
 SUGGESTED_BY = "Suggested-by: Linus Torvalds <torvalds@linux-foundation.org>"
@@ -124,7 +123,8 @@ def all_modes(table):
 
 def changes_behaviour(tables):
     """True when a patch sets a write mode (it adds an assertion)."""
-    return any(m in WRITE_MODES for t in tables for m in all_modes(t))
+    return any(m in convention.WRITE_MODES for t in tables
+               for m in all_modes(t))
 
 
 # -------------------------------------------------------------- subjects --
@@ -304,7 +304,7 @@ def behaviour_paragraph(tables, per_vma_lock):
         for name, mode in [(t["name"], t["mode"])] + (
                 [(t["split"]["write_name"], t["split"]["write_mode"])]
                 if t.get("split") else []):
-            if mode in WRITE_MODES:
+            if mode in convention.WRITE_MODES:
                 written.append((name, mode))
     if per_vma_lock:
         lock = [n for n, m in written if m == "PGWALK_WRLOCK"]

@@ -11,9 +11,9 @@ not exist is an error: a typo must not silently leave a mode unpinned.
 
 import re
 
+from pgwalk import conffile
+from pgwalk.convention import MODES
 from pgwalk.errors import PgwalkError
-
-MODES = ("PGWALK_RDLOCK", "PGWALK_WRLOCK", "PGWALK_WRLOCK_VERIFY")
 
 
 class PinError(PgwalkError):
@@ -23,20 +23,16 @@ class PinError(PgwalkError):
 def load(path):
     """[(lineno, file, table, mode, reason)] from a decisions file."""
     pins = []
-    with open(path, encoding="utf-8") as f:
-        for num, line in enumerate(f, 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            m = re.match(r"^(\S+):(\w+)\s+(\w+)\s+(\S.*)$", line)
-            if not m:
-                raise PinError("%s:%d: expected '<file>:<table> <MODE> "
-                               "<reason>'" % (path, num))
-            relpath, table, mode, reason = m.groups()
-            if mode not in MODES:
-                raise PinError("%s:%d: unknown mode %s (one of %s)" % (
-                    path, num, mode, ", ".join(MODES)))
-            pins.append((path, num, relpath, table, mode, reason.strip()))
+    for num, line in conffile.entries(path):
+        m = re.match(r"^(\S+):(\w+)\s+(\w+)\s+(\S.*)$", line)
+        if not m:
+            raise PinError("%s:%d: expected '<file>:<table> <MODE> "
+                           "<reason>'" % (path, num))
+        relpath, table, mode, reason = m.groups()
+        if mode not in MODES:
+            raise PinError("%s:%d: unknown mode %s (one of %s)" % (
+                path, num, mode, ", ".join(MODES)))
+        pins.append((path, num, relpath, table, mode, reason.strip()))
     return pins
 
 
