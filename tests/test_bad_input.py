@@ -6,11 +6,12 @@ after a Ctrl-C the same command works.
 
 Every test here is unit tier: the trees are tests/fixtures/minitree, and
 for the build and boot checks the minitree with tests/fixtures/kbuildtree
-on top (a top Makefile whose kbuild targets take a second, a fake
-merge_config.sh and checkpatch.pl), so verify-build and boot-test run from
-start to end without compiling a kernel; boot-test boots that "kernel"
-with the real qemu, which refuses it.  Each test has its own
-PGWALK_CACHE.
+on top (a top Makefile whose kbuild targets take a second: a config, a
+dry run naming mm/'s objects, objects and a bzImage that are one line of
+text; a fake merge_config.sh and checkpatch.pl), so verify-build and
+boot-test run from start to end without compiling anything; boot-test
+boots that "kernel" with the real qemu, which refuses it.  Each test has
+its own PGWALK_CACHE.
 
 Case x script, and the test that covers it:
 
@@ -35,7 +36,8 @@ verify-build.sh
   missing compiler as non-root (no apt-get) ... test_missing_compiler_*
   dirty tree (built from commits, the edit
   stays), tree that does not build ............ test_verify_tree_that_*
-  Ctrl-C in config, prepare ................... test_verify_ctrl_c
+  Ctrl-C in config, prepare, the base's and a
+  commit's compile ............................ test_verify_ctrl_c
   disk full in --out .......................... test_disk_full[verify-*]
   second run while one holds the build lock ... test_second_run_waits_*
   n/a: converted tree, pins, unparsable walk (it does not analyse), QEMU
@@ -528,31 +530,32 @@ def test_no_kvm(tmp_path, ktree, cache, monkeypatch):
 # ------------------------------------------- trees that do not build
 
 def test_verify_tree_that_does_not_build(tmp_path, cache):
-    """The base fails in kbuild's prepare: its first error, in one line;
-    the user's uncommitted edit is left alone (builds are of commits, in
-    the cache)."""
+    """The base does not compile: its first error, in one line; the user's
+    uncommitted edit is left alone (builds are of commits, in the
+    cache)."""
     tree = kbuild_tree(str(tmp_path / "k tree"), broken=True)
     with open(os.path.join(tree, "mm", "mprotect.c"), "a") as f:
         f.write("/* work in progress */\n")
     before = state(tree)
     r = run(VERIFY, "--arch", "x86_64", "--config", "tinyconfig", tree,
             cache=cache)
-    line = said(r, 1, "x86_64: make prepare failed: mm/mincore.c:1:1: "
-                "error: planted build failure")
-    assert "make's whole output: " in line
-    log = line.split("make's whole output: ")[1]
-    assert "make[1]: *** [Makefile:1990: mm] Error 2" in open(log).read()
+    said(r, 1, "does not build: mm/mincore.c:1:1: error: planted build "
+         "failure (not the series' fault)")
     assert state(tree) == before
 
 
 def test_boot_tree_that_does_not_build(tmp_path, cache):
+    """kbuild fails: its first error in one line, and where the rest of
+    what make said is."""
     tree = kbuild_tree(str(tmp_path / "k tree"), broken=True)
     with open(os.path.join(tree, "mm", "mprotect.c"), "a") as f:
         f.write("/* work in progress */\n")
     before = state(tree)
     r = run(BOOT, "--out", str(tmp_path / "o"), tree, cache=cache)
-    said(r, 1, "x86_64: make bzImage failed: mm/mincore.c:1:1: error: "
-         "planted build failure")
+    line = said(r, 1, "x86_64: make bzImage failed: mm/mincore.c:1:1: "
+                "error: planted build failure; make's whole output: ")
+    log = line.split("make's whole output: ")[1]
+    assert "make[1]: *** [Makefile:1990: mm] Error 2" in open(log).read()
     assert state(tree) == before
 
 
@@ -735,10 +738,13 @@ def test_apply_ctrl_c(tmp_path, cache, apply_reference, stage, block):
 @pytest.mark.parametrize("stage, target", [
     ("x86_64: tinyconfig in", "tinyconfig"),
     ("x86_64: prepare", "prepare"),
-])
+    ("x86_64: base ", "mm/mincore.o"),
+    ("x86_64 base ", "mm/mincore.o of the series"),
+], ids=["config", "prepare", "base-compile", "commit-compile"])
 def test_verify_ctrl_c(tmp_path, ktree, cache, stage, target):
-    """Ctrl-C while kbuild makes the config or prepares: make is stopped,
-    and the next run redoes the step and ends as a whole run does."""
+    """Ctrl-C while kbuild makes the config, prepares, compiles the base
+    or a commit: make is stopped, and the next run redoes the step and
+    ends as a whole run does."""
     before = state(ktree)
     argv = [VERIFY, "--arch", "x86_64", "--config", "tinyconfig", "--out",
             str(tmp_path / "out"), ktree]
@@ -750,8 +756,8 @@ def test_verify_ctrl_c(tmp_path, ktree, cache, stage, target):
     assert "verify-build: 1 commits x 1 architectures" in r.stderr
     with open(tmp_path / "out" / "build-report.json") as f:
         report = json.load(f)
-    assert [c["cells"]["x86_64"]["status"] for c in report["commits"]] == \
-        ["n/a"]
+    assert [(c["cells"]["x86_64"]["status"], c["cells"]["x86_64"][
+        "objects"]) for c in report["commits"]] == [("OK", ["mm/mincore.c"])]
     assert state(ktree) == before
 
 
