@@ -26,6 +26,7 @@ apply.sh
   Ctrl-C in git-init, analysis, edits, commits, format-patch,
   checkpatch .................................. test_apply_ctrl_c
   disk full in OUTDIR ......................... test_disk_full[apply-*]
+  spatch missing .............................. test_missing_programs
   n/a: not a git repository (it makes one); range, build, QEMU, KVM,
   compiler, build lock (it builds nothing: --prove runs the other two)
 verify-build.sh
@@ -153,6 +154,19 @@ def state(tree):
                    git(tree, "symbolic-ref", "HEAD"),
                    git(tree, "status", "--porcelain", "--ignored",
                        "--untracked-files=all")]
+
+
+def cache_kept(cache, before, may_add):
+    """Every entry of the cache as it was; may_add: new entries of the
+    analysis' caches (facts, memo: keyed by content), each whole."""
+    after = snapshot(str(cache))
+    assert {k: after.get(k) for k in before} == before
+    added = set(after) - set(before)
+    assert may_add or not added, added
+    for name in added:
+        assert name.startswith(("facts" + os.sep, "memo" + os.sep)), name
+        if name.endswith(".json"):
+            json.loads(after[name])
 
 
 def make_git(tree):
@@ -453,16 +467,7 @@ def test_refused(tmp_path, kbuild_template, cache, script, case, setup,
     r = run(script, *argv, cache=cache)
     said(r, 1, text)
     assert state(tree) == before
-    after = snapshot(str(cache))
-    assert {k: after.get(k) for k in cached} == cached
-    added = set(after) - set(cached)
-    if case in ANALYSED:
-        for name in added:
-            assert name.startswith(("facts" + os.sep, "memo" + os.sep)), name
-            if name.endswith(".json"):
-                json.loads(after[name])
-    else:
-        assert not added
+    cache_kept(cache, cached, case in ANALYSED)
     if case not in WRITES_OUTDIR:
         assert snapshot(str(tmp)) == scratch
 
@@ -497,16 +502,23 @@ def test_missing_compiler_as_non_root(tmp_path, ktree, cache):
     assert state(ktree) == before
 
 
-@pytest.mark.parametrize("program, package", [
-    ("qemu-system-x86_64", "qemu-system-x86"), ("gcc", "gcc"),
-    ("make", "make")])
-def test_missing_programs(tmp_path, ktree, cache, program, package):
+@pytest.mark.parametrize("script, program, text", [
+    (BOOT, "qemu-system-x86_64", "no qemu-system-x86_64: apt-get install "
+     "-y qemu-system-x86"),
+    (BOOT, "gcc", "no gcc: apt-get install -y gcc"),
+    (BOOT, "make", "no make: apt-get install -y make"),
+    (APPLY, "spatch", "cannot run spatch: [Errno 2] No such file"),
+], ids=["boot-qemu", "boot-gcc", "boot-make", "apply-spatch"])
+def test_missing_programs(tmp_path, ktree, cache, script, program, text):
+    """boot-test checks its programs before anything; apply.sh says when
+    spatch cannot be run."""
     path = programs_without(tmp_path, [program])
     before = state(ktree)
-    r = run(BOOT, ktree, cache=cache, env={"PATH": path})
-    said(r, 1, "no %s: apt-get install -y %s" % (program, package))
+    out = [str(tmp_path / "out")] if script == APPLY else []
+    r = run(script, ktree, *out, cache=cache, env={"PATH": path})
+    said(r, 1, text)
     assert state(ktree) == before
-    assert os.listdir(cache) == []
+    cache_kept(cache, {}, script == APPLY)
 
 
 NO_KVM = """import os
