@@ -25,7 +25,7 @@ import shutil
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import REPO, candidates, convention, core, edits, runner
+from pgwalk import REPO, candidates, convention, core, edits, runner, table
 
 FACTS = os.path.join(REPO, "semantic-patches", "bool-facts.cocci")
 CONVERT = os.path.join(REPO, "semantic-patches", "bool-to-ops.cocci")
@@ -188,19 +188,17 @@ def decisions_record(tree, decided, per_vma):
     tables = []
     for name, t in sorted(decided.items()):
         calls = t["calls"]
-        tables.append({
-            "name": name, "file": calls[0]["file"], "line": calls[0]["line"],
-            "function": None, "mode": t["mode"],
-            "action": "split" if t["twin"] else "annotate",
-            "reason": "lock_vma was %s" % "/".join(
+        tables.append(table.new(
+            name=name, file=calls[0]["file"], line=calls[0]["line"],
+            mode=t["mode"], action="split" if t["twin"] else "annotate",
+            reason="lock_vma was %s" % "/".join(
                 sorted({c["lock"] for c in calls})),
-            "evidence": ["%s:%d: %s() passes %s" % (
+            evidence=["%s:%d: %s() passes %s" % (
                 c["file"], c["line"], c["function"], c["lock"])
                 for c in calls],
-            "review": [], "pinned": False, "pin_reason": None,
-            "walkers": sorted({c["walker"] for c in calls}),
-            "split": {"write_name": t["twin"], "write_mode": "PGWALK_WRLOCK",
-                      "callers": []} if t["twin"] else None})
+            walkers=sorted({c["walker"] for c in calls}),
+            split={"write_name": t["twin"], "write_mode": convention.WRLOCK,
+                   "callers": []} if t["twin"] else None))
     return {"tree": tree, "has_core": False, "per_vma_lock": per_vma,
             "form": "bool", "tables": tables, "review": []}
 

@@ -28,7 +28,7 @@ import sys
 
 from pgwalk.errors import PgwalkError, run_main
 from pgwalk import (candidates, convention, factindex, gather, lockdata,
-                    paths, values)
+                    paths, table, values)
 from pgwalk import pins as pinsmod
 from pgwalk.values import Evaluator
 
@@ -211,11 +211,8 @@ def _decide_table(fx, pa, words, rows, available, key, use):
     fact = fx.tables[key]
     local = fact["function"] if fact["function"] != name else None
     walkers = sorted(use["walkers"])
-    entry = {"name": name, "file": relpath, "line": fact["line"],
-             "function": local, "walkers": walkers, "action": "none",
-             "mode": None, "reason": "", "evidence": [], "chains": [],
-             "notes": [], "review": [], "vma_changed_by": [],
-             "pinned": False, "pin_reason": None, "split": None}
+    entry = table.new(name=name, file=relpath, line=fact["line"],
+                      function=local, walkers=walkers)
     declared = fx.table_lock.get(key)
     _infer(fx, pa, words, rows, available, entry, use)
     if declared is None:
