@@ -761,7 +761,7 @@ def test_verify_ctrl_c(tmp_path, ktree, cache, stage, target):
     argv = [VERIFY, "--arch", "x86_64", "--config", "tinyconfig", "--out",
             str(tmp_path / "out"), ktree]
     r = interrupted(tmp_path, argv, cache, stage, {"FAKE_BLOCK_AT": target})
-    said(r, 130, "interrupted")
+    said(r, 130, "verify-build.sh: interrupted; x86_64")
     assert state(ktree) == before
     r = run(*argv, cache=cache)
     assert r.returncode == 0, r.stderr
@@ -785,7 +785,7 @@ def test_boot_ctrl_c(tmp_path, ktree, cache, stage, block):
     before = state(ktree)
     argv = [BOOT, "--no-baseline", "--out", str(tmp_path / "out"), ktree]
     r = interrupted(tmp_path, argv, cache, stage, block)
-    said(r, 130, "boot-test: interrupted")
+    said(r, 130, "boot-test.sh: interrupted; the tree is as it was")
     assert state(ktree) == before
     r = run(*argv, cache=cache)
     assert r.returncode == 1 and "boot-test: FAIL: the kernel did not " \

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 
-from pgwalk.errors import PgwalkError, run_main, writing
+from pgwalk.errors import run_main, writing
 from pgwalk import bootkernel, census, gitops, inputs, kbuild
 from pgwalk.kbuild import BuildError
 
@@ -382,12 +382,11 @@ def main(argv=None):
             base_result = judged(tree, base, run_one(
                 kb, base, initramfs, workdir, "base", args, base_users,
                 say), args.strict)
-    except PgwalkError as e:
-        print("boot-test: error: %s" % e, file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
-        print("boot-test: interrupted", file=sys.stderr)
-        return 130
+        # Said by errors.run_main() (boot-test.sh's __main__), with what
+        # was left.
+        raise KeyboardInterrupt("the tree is as it was; the build cache "
+                                "keeps what was built") from None
     with writing(outdir, BuildError):
         print(write_report(outdir, head, base_result, bisect))
     for prob in head["problems"]:

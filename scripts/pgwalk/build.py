@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-from pgwalk.errors import PgwalkError, run_main, writing
+from pgwalk.errors import run_main, writing
 from pgwalk import affected, gitops, inputs, kbuild, selection_check
 from pgwalk.kbuild import BuildError
 from pgwalk.progress import Progress
@@ -383,15 +383,11 @@ def main(argv=None):
         matrix, bases, fulls, checks, fallbacks = verify(
             tree, commits, base, names, args.jobs, say, launcher,
             full=args.full, config=config, check_only=args.check_selection)
-    except PgwalkError as e:
+    except BaseException:
+        # Said by errors.run_main() (verify-build.sh's __main__), once the
+        # progress ticker is stopped.
         say.close()
-        print("verify-build: error: %s" % e, file=sys.stderr)
-        return 1
-    except KeyboardInterrupt as e:
-        say.close()
-        print("verify-build: interrupted%s" % (": %s" % e if str(e) else ""),
-              file=sys.stderr)
-        return 130
+        raise
     say.close()
     print(report(tree, commits, matrix, bases, fulls, checks, fallbacks,
                  names, args.out, launcher, config))
