@@ -36,3 +36,14 @@ def test_the_environment_asks_too(capfd, monkeypatch, quiet_again):
     runner.verbose(False)
     runner.start(["true"]).wait()
     assert capfd.readouterr().err == "+ true\n"
+
+
+def test_spatch_is_told_its_python(capfd, quiet_again):
+    runner.verbose(True)
+    proc = runner.run(["spatch", "--version"])
+    runner.run(["spatch", "--python", "/usr/bin/python3", "--version"])
+    runner.run(["git", "--version"])
+    assert proc.returncode == 0 and "spatch version" in proc.stdout
+    assert capfd.readouterr().err == (
+        "+ spatch --python /usr/bin/python3 --version\n" * 2 +
+        "+ git --version\n")

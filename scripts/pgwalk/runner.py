@@ -12,6 +12,12 @@ import subprocess
 
 log = logging.getLogger("pgwalk.run")
 
+# spatch asks `python3` on PATH where its Python lives: under pyenv or a
+# virtualenv that is a chain of shell scripts (some 80 processes, 2 s of
+# CPU for each spatch run, most of a small file's cost).  Debian's spatch
+# embeds Debian's libpython, whose interpreter is this one.
+SPATCH_PYTHON = "/usr/bin/python3"
+
 
 def verbose(on=True):
     """Show every command line on stderr (the scripts' -v)."""
@@ -29,8 +35,18 @@ def _said(argv, cwd):
                   shlex.join(str(a) for a in argv))
 
 
+def _argv(argv):
+    """argv, with spatch told its Python (see SPATCH_PYTHON)."""
+    argv = list(argv)
+    if argv and argv[0] == "spatch" and "--python" not in argv and \
+            os.path.exists(SPATCH_PYTHON):
+        argv[1:1] = ["--python", SPATCH_PYTHON]
+    return argv
+
+
 def run(argv, cwd=None, env=None, input=None, text=True, timeout=None):
     """Run argv to its end; its output captured (a CompletedProcess)."""
+    argv = _argv(argv)
     _said(argv, cwd)
     return subprocess.run(argv, cwd=cwd, env=env, input=input,
                           capture_output=True, text=text, timeout=timeout)
@@ -39,5 +55,6 @@ def run(argv, cwd=None, env=None, input=None, text=True, timeout=None):
 def start(argv, cwd=None, env=None, **kwargs):
     """Start argv and return its Popen, for output read as it comes
     (kbuild's progress, a booting kernel's console)."""
+    argv = _argv(argv)
     _said(argv, cwd)
     return subprocess.Popen(argv, cwd=cwd, env=env, **kwargs)
