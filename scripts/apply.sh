@@ -4,4 +4,8 @@
 # Turn a kernel tree into the page-walk locking series: see
 # scripts/pgwalk/apply.py for the stages and README.md for the options.
 here=$(cd "$(dirname "$0")" && pwd)
-PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec python3 -m pgwalk.apply "$@"
+# Debian's python3 (install-deps.sh): the one on PATH may be a pyenv
+# shim, seconds of shell scripts before Python starts.
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m pgwalk.apply "$@"
