@@ -4,4 +4,8 @@
 # Compile what each commit of the series can affect, per architecture,
 # and compare its warnings with the base: see scripts/pgwalk/build.py.
 here=$(cd "$(dirname "$0")" && pwd)
-PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec python3 -m pgwalk.build "$@"
+# Debian's python3 (install-deps.sh): the one on PATH may be a pyenv
+# shim, seconds of shell scripts before Python starts.
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m pgwalk.build "$@"
