@@ -6,4 +6,8 @@
 # converted walker, and check the kernel counted each walk and said nothing
 # bad: see scripts/pgwalk/boottest.py.
 here=$(cd "$(dirname "$0")" && pwd)
-PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec python3 -m pgwalk.boottest "$@"
+# Debian's python3 (install-deps.sh): the one on PATH may be a pyenv
+# shim, seconds of shell scripts before Python starts.
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m pgwalk.boottest "$@"
