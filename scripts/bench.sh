@@ -7,8 +7,9 @@
 #   cold      apply.sh with an empty facts cache
 #   warm      apply.sh again (facts cached by blob id)
 #   one file  apply.sh after a commit that changes one file with a table
-#   uncached  apply.sh with the cache off: its patches must be the warm
-#             run's, byte for byte (a cache never changes the output)
+#   uncached  apply.sh with the cache off, on the same tree: its patches
+#             must be the one-file run's, byte for byte (a cache never
+#             changes the output)
 # On a git copy of NEWER_TREE (Debian's 6.12) with every .walk_lock line
 # removed, apply.sh with an empty facts cache (the regenerated series).
 # Then one bare `spatch --dir` pass of the annotation rule over TREE.
@@ -46,6 +47,10 @@ timed() {	# timed NAME OUTDIR [env...]: apply.sh on $work/tree
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
 }
 
+# Figures from a busy machine mean little: the load is printed with them.
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+load_start=$(load)
+
 git_copy "$tree" "$work/tree"
 cold=$(timed cold "$work/out-cold")
 warm=$(timed warm "$work/out-warm")
@@ -82,6 +87,7 @@ t0=$(now)
 "${cmd[@]}" > /dev/null 2> "$work/bare.log"
 bare=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 
+echo "load average (1, 5, 15 min): $load_start at the start, $(load) at the end"
 echo "apply.sh stage times (warm run):"
 sed -n '/^[a-z-]* *[0-9.]* s$/p' "$work/warm.log" | sed 's/^/  /'
 grep '^facts: [0-9]* files' "$work/cold.log" "$work/warm.log" \
@@ -94,7 +100,9 @@ printf "apply.sh, 6.1, cache off:                 %6s s\n" "$uncached"
 printf "apply.sh, 6.12 stripped, cold cache:      %6s s (bound 60 s)\n" \
 	"$newer_cold"
 printf "bare spatch --dir pass (6.1, -j %d):       %6s s\n" "$jobs" "$bare"
-if cmp -s <(cat "$work"/out-warm/*.patch) \
+# The uncached run is on the tree of the one-file run: same base, so the
+# same bytes expected.
+if cmp -s <(cat "$work"/out-one/*.patch) \
 	  <(cat "$work"/out-uncached/*.patch); then
 	echo "cached and uncached series: identical patches"
 else
