@@ -5,7 +5,7 @@
 #                   series into generated/ and build-check it for x86_64
 #   make check      run the tests (every tier: unit, tree, build, boot)
 #   make check-fast run the unit tests only: no kernel tree, no network,
-#                   no kernel build, no QEMU (about 2 minutes)
+#                   no kernel build, no QEMU
 #   make lint       shellcheck, flake8 and the kernel's checkpatch.pl on
 #                   the toolkit's own shell, Python and C (scripts/lint.sh)
 #   make bench      print stage times of apply.sh and the spatch yardstick
