@@ -1,5 +1,5 @@
-"""The test tiers of tests/conftest.py: every test has exactly one, and a
-unit test that reaches for a kernel tree fails, naming itself.
+"""The test tiers of tests/conftest.py: a test without exactly one fails,
+and a unit test that reaches for a kernel tree fails, naming itself.
 
 Each case runs pytest on a scratch directory holding a copy of conftest.py
 and a few mis-marked tests, with PGWALK_TREE pointing at a fake tree (so
@@ -56,7 +56,7 @@ def test_unit_asks_nothing():
 '''
 
 
-def pytest_on(tmp_path, text):
+def pytest_on(tmp_path, text, *options):
     work = tmp_path / "suite"
     work.mkdir()
     shutil.copy(CONFTEST, work / "conftest.py")
@@ -65,8 +65,9 @@ def pytest_on(tmp_path, text):
     (fake / "mm").mkdir(parents=True)
     (fake / "mm" / "pagewalk.c").write_text("")
     env = dict(os.environ, PGWALK_TREE=str(fake), PGWALK_TREE_NEW=str(fake))
+    xdist = [] if "-n" in options else ["-p", "no:xdist"]
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA",
-                           "-p", "no:cacheprovider", "-p", "no:xdist",
+                           "-p", "no:cacheprovider", *xdist, *options,
                            "--basetemp", str(tmp_path / "basetemp"),
                            str(work)], cwd=str(work), env=env,
                           capture_output=True, text=True, timeout=60)
@@ -99,15 +100,21 @@ def test_unit_test_asking_for_a_kernel_tree_fails_loudly(tmp_path):
     assert "Traceback" not in out
 
 
-def test_a_test_without_a_tier_or_with_two_stops_the_run(tmp_path):
+@pytest.mark.parametrize("options", [[], ["-m", "unit"],
+                                     ["-m", "unit", "-n", "2"]],
+                         ids=["all", "check-fast", "xdist"])
+def test_a_test_without_a_tier_or_with_two_fails(tmp_path, options):
     r = pytest_on(tmp_path, "import pytest\n\n\n"
                   "def test_none():\n    pass\n\n\n"
-                  "@pytest.mark.unit\n@pytest.mark.boot\n"
+                  "@pytest.mark.tree\n@pytest.mark.boot\n"
                   "def test_two():\n    pass\n\n\n"
-                  "@pytest.mark.unit\ndef test_one():\n    pass\n")
-    assert r.returncode == 4, r.stdout + r.stderr   # usage error
-    assert "each test needs exactly one tier marker" in r.stderr
-    assert "test_x.py::test_none: no tier" in r.stderr
-    assert "test_x.py::test_two: boot, unit" in r.stderr
-    assert "test_one" not in r.stderr
-    assert "passed" not in r.stdout
+                  "@pytest.mark.unit\ndef test_one():\n    pass\n",
+                  *options)
+    out = r.stdout
+    assert r.returncode == 1, out + r.stderr
+    assert outcome(out, "test_none") == "ERROR", out
+    assert "test_x.py::test_none has no tier: each test needs exactly " \
+        "one tier marker (unit, tree, build, boot)" in out
+    assert outcome(out, "test_two") == "ERROR", out
+    assert "test_x.py::test_two has tiers boot, tree" in out
+    assert outcome(out, "test_one") == "PASSED", out
