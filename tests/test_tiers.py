@@ -104,6 +104,8 @@ def test_unit_test_asking_for_a_kernel_tree_fails_loudly(tmp_path):
                                      ["-m", "unit", "-n", "2"]],
                          ids=["all", "check-fast", "xdist"])
 def test_a_test_without_a_tier_or_with_two_fails(tmp_path, options):
+    if "-n" in options:
+        pytest.importorskip("xdist")
     r = pytest_on(tmp_path, "import pytest\n\n\n"
                   "def test_none():\n    pass\n\n\n"
                   "@pytest.mark.tree\n@pytest.mark.boot\n"
