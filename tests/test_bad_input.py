@@ -95,6 +95,12 @@ NOT_PROGRESS = re.compile(r"error|traceback|exception|interrupt", re.I)
 # The scripts run `python3`: the one running the tests (a pyenv shim
 # takes most of a second to start).
 PATH = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
+# boot-test checks these before anything else: without them every boot-test
+# case here would end in the same "no ..." line.
+needs_boot_tools = pytest.mark.skipif(
+    not (all(shutil.which(p) for p in ("qemu-system-x86_64", "gcc", "make"))
+         and os.path.exists("/bin/busybox")),
+    reason="boot-test's programs are not installed (scripts/install-deps.sh)")
 # Fixed dates: every copy of a fixture tree has the same commits, so a
 # series made from it is byte for byte the reference run's.
 DATES = {"GIT_AUTHOR_DATE": "1700000000 +0000",
@@ -430,7 +436,9 @@ WRITES_OUTDIR = {"no-checkpatch"}
 
 
 @pytest.mark.parametrize(
-    "script, case, setup, args, text", REFUSED,
+    "script, case, setup, args, text",
+    [pytest.param(*r, marks=[needs_boot_tools] if r[0] == BOOT else [])
+     for r in REFUSED],
     ids=["%s-%s" % (os.path.basename(r[0]).split(".")[0], r[1])
          for r in REFUSED])
 def test_refused(tmp_path, kbuild_template, cache, request, script, case,
@@ -505,10 +513,12 @@ def test_missing_compiler_as_non_root(tmp_path, ktree, cache):
 
 
 @pytest.mark.parametrize("script, program, text", [
-    (BOOT, "qemu-system-x86_64", "no qemu-system-x86_64: apt-get install "
-     "-y qemu-system-x86"),
-    (BOOT, "gcc", "no gcc: apt-get install -y gcc"),
-    (BOOT, "make", "no make: apt-get install -y make"),
+    pytest.param(BOOT, "qemu-system-x86_64", "no qemu-system-x86_64: "
+                 "apt-get install -y qemu-system-x86", marks=needs_boot_tools),
+    pytest.param(BOOT, "gcc", "no gcc: apt-get install -y gcc",
+                 marks=needs_boot_tools),
+    pytest.param(BOOT, "make", "no make: apt-get install -y make",
+                 marks=needs_boot_tools),
     (APPLY, "spatch", "cannot run spatch: [Errno 2] No such file"),
 ], ids=["boot-qemu", "boot-gcc", "boot-make", "apply-spatch"])
 def test_missing_programs(tmp_path, ktree, cache, script, program, text):
@@ -529,6 +539,7 @@ os.access = lambda p, m, **kw: False if p == "/dev/kvm" else \\
     _access(p, m, **kw)"""
 
 
+@needs_boot_tools
 def test_no_kvm(tmp_path, ktree, cache, monkeypatch):
     """--accel kvm without a usable /dev/kvm (as boot-test tests it: R/W
     access) is refused before any build; auto falls back to TCG."""
@@ -558,6 +569,7 @@ def test_verify_tree_that_does_not_build(tmp_path, cache):
     assert state(tree) == before
 
 
+@needs_boot_tools
 def test_boot_tree_that_does_not_build(tmp_path, cache):
     """kbuild fails: its first error in one line, and where the rest of
     what make said is."""
@@ -587,8 +599,8 @@ def full(path):
     (APPLY, ["TREE", "OUT"], "decisions.json"),
     (VERIFY, ["--arch", "x86_64", "--config", "tinyconfig", "--out", "OUT",
               "TREE"], "build-report.json"),
-    (BOOT, ["--no-baseline", "--out", "OUT", "TREE"],
-     "work/initramfs.cpio.gz"),
+    pytest.param(BOOT, ["--no-baseline", "--out", "OUT", "TREE"],
+                 "work/initramfs.cpio.gz", marks=needs_boot_tools),
 ], ids=["apply-mbox", "apply-decisions", "verify-report", "boot-initramfs"])
 def test_disk_full(tmp_path, ktree, cache, request, script, args, target):
     """A write into the output directory fails with ENOSPC: the line names
@@ -790,6 +802,7 @@ def test_verify_ctrl_c(tmp_path, ktree, cache, stage, target):
     assert state(ktree) == before
 
 
+@needs_boot_tools
 @pytest.mark.parametrize("stage, block", [
     ("boot: initramfs", {"FAKE_BLOCK_ON": "workload.c"}),
     ("boot: building bzImage", {"FAKE_BLOCK_AT": "bzImage"}),
@@ -816,6 +829,7 @@ def test_boot_ctrl_c(tmp_path, ktree, cache, stage, block):
 
 # --------------------------------------------------- the build lock
 
+@needs_boot_tools
 def test_second_run_waits_for_the_lock(tmp_path, ktree, cache):
     """A verify-build holds the build cache; a second verify-build and a
     boot-test on it say they wait, and run when it is done.  A third one
