@@ -19,10 +19,9 @@ import gzip
 import hashlib
 import os
 import shutil
-import subprocess
 import time
 
-from pgwalk import gitops, kbuild
+from pgwalk import gitops, kbuild, runner
 from pgwalk.kbuild import BuildError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -108,8 +107,7 @@ class Checkout(kbuild.SourceCheckout):
     def _read_tree(self, *args):
         env = dict(os.environ, GIT_WORK_TREE=self.dir,
                    GIT_INDEX_FILE=self.index, **object_env(self.gitdir))
-        return subprocess.run(["git", "read-tree", *args], env=env,
-                              capture_output=True, text=True)
+        return runner.run(["git", "read-tree", *args], env=env)
 
 
 def census_commit(tree, gitdir, ref, version):
@@ -165,8 +163,7 @@ class BootBuild:
     def make(self, *targets):
         args = ["make", "-s", "-C", self.src.dir, "O=" + self.out,
                 "ARCH=x86_64", "-j", str(self.jobs)] + list(targets)
-        proc = subprocess.run(args, capture_output=True, text=True,
-                              env=self.env, errors="replace")
+        proc = runner.run(args, env=self.env, errors="replace")
         if proc.returncode != 0:
             raise BuildError(kbuild.make_failure("x86_64", targets,
                                                  proc.stderr, self.out))
@@ -192,10 +189,9 @@ class BootBuild:
         self.say("boot: tinyconfig + %s" % ", ".join(
             os.path.relpath(p, REPO) for p in self.fragments))
         self.make("tinyconfig")
-        r = subprocess.run([os.path.join(self.src.dir, "scripts", "kconfig",
-                                         "merge_config.sh"), "-m", "-O",
-                            self.out, config] + self.fragments,
-                           capture_output=True, text=True, env=self.env)
+        r = runner.run([os.path.join(self.src.dir, "scripts", "kconfig",
+                                     "merge_config.sh"), "-m", "-O",
+                        self.out, config] + self.fragments, env=self.env)
         if r.returncode != 0:
             raise BuildError("merge_config.sh failed: %s" % r.stderr[-500:])
         self.make("olddefconfig")
@@ -279,9 +275,8 @@ def make_initramfs(workdir):
             raise BuildError("%s is dynamically linked: apt-get install -y "
                              "busybox-static" % busybox)
     workload = os.path.join(workdir, "workload")
-    r = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Werror", "-o",
-                        workload, os.path.join(BOOT, "workload.c")],
-                       capture_output=True, text=True)
+    r = runner.run(["gcc", "-static", "-O2", "-Wall", "-Werror", "-o",
+                    workload, os.path.join(BOOT, "workload.c")])
     if r.returncode != 0:
         raise BuildError("workload.c does not compile: %s" % r.stderr[-800:])
     entries = [(d, 0o40755, b"", (0, 0)) for d in

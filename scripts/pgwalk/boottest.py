@@ -31,7 +31,7 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import bootkernel, census, gitops, inputs, kbuild
+from pgwalk import bootkernel, census, gitops, inputs, kbuild, runner
 from pgwalk.kbuild import BuildError
 
 REPO = bootkernel.REPO
@@ -132,8 +132,8 @@ def boot(kernel, initramfs, log, timeout, accel, say):
             "-display", "none", "-monitor", "none", "-no-reboot",
             "-serial", "file:" + log] + accel_args(accel)
     t0 = time.monotonic()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = runner.start(args, stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT, text=True)
     try:
         out, _ = proc.communicate(timeout=timeout)
         # qemu's last line says why it stopped; its warnings (features

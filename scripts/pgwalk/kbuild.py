@@ -28,7 +28,7 @@ import tempfile
 import time
 
 from pgwalk.errors import PgwalkError
-from pgwalk import gitops
+from pgwalk import gitops, runner
 from pgwalk.progress import Counter
 
 CACHE = os.environ.get("PGWALK_CACHE", os.path.join(
@@ -103,8 +103,7 @@ class SourceCheckout:
     def _read_tree(self, *args):
         env = dict(os.environ, GIT_DIR=self.gitdir,
                    GIT_WORK_TREE=self.dir, GIT_INDEX_FILE=self.index)
-        return subprocess.run(["git", "read-tree", *args], env=env,
-                              capture_output=True, text=True)
+        return runner.run(["git", "read-tree", *args], env=env)
 
     def checkout(self, commit):
         if commit == self.commit:
@@ -275,10 +274,9 @@ class ArchBuild:
         err = open(stderr_path, "w+") if stderr_path else \
             tempfile.TemporaryFile("w+")
         with err, step(self.say, label, counter):
-            proc = subprocess.Popen(self.make_args(*targets, quiet=False),
-                                    stdout=subprocess.PIPE, stderr=err,
-                                    text=True, errors="replace",
-                                    env=self.env)
+            proc = runner.start(self.make_args(*targets, quiet=False),
+                                env=self.env, stdout=subprocess.PIPE,
+                                stderr=err, text=True, errors="replace")
             try:
                 for line in proc.stdout:
                     m = COMPILED.match(line.rstrip("\n"))
@@ -356,9 +354,9 @@ class ArchBuild:
         if werror:
             # allmodconfig turns warnings into errors; a new warning is
             # reported as such (WARN), and an error is a real one (FAIL).
-            subprocess.run([os.path.join(self.src.dir, "scripts", "config"),
-                            "--file", config, "--disable", "WERROR"],
-                           check=True)
+            runner.run([os.path.join(self.src.dir, "scripts", "config"),
+                        "--file", config, "--disable", "WERROR"],
+                       check=True)
             self.make("olddefconfig")
         self.say("%s: prepare" % self.name)
         self.make("prepare", label="%s: prepare" % self.name)
@@ -416,9 +414,8 @@ class ArchBuild:
         counter = Counter()
 
         def run(item):
-            proc = subprocess.run(item[1], shell=True, cwd=self.out,
-                                  env=self.env, capture_output=True,
-                                  text=True, errors="replace")
+            proc = runner.run(item[1], shell=True, cwd=self.out,
+                              env=self.env, errors="replace")
             counter.add()
             return proc
         warnings, errors = set(), []

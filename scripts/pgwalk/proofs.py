@@ -10,11 +10,10 @@ runs both (pgwalk.build and pgwalk.boottest, as their scripts do).
 
 import json
 import os
-import subprocess
 import sys
 
 from pgwalk.errors import PgwalkError
-from pgwalk import gitops
+from pgwalk import gitops, runner
 
 BUILD_REPORT = os.path.join("build", "build-report.json")
 BOOT_REPORT = os.path.join("boot", "boot-report.json")
@@ -98,7 +97,7 @@ def prove(tree, outdir, base, head, arches, jobs, say):
     for name, cmd in (("verify-build", build), ("boot-test", boot)):
         say("prove: %s" % " ".join(cmd[2:]))
         # Their progress goes straight to the user's terminal.
-        r = subprocess.run(cmd, env=env, stdout=sys.stderr)
+        r = runner.run(cmd, env=env, stdout=sys.stderr)
         if r.returncode != 0:
             say("prove: %s exited with %d" % (name, r.returncode))
             ok = False

@@ -32,11 +32,16 @@ def verbose(on=True):
 def _said(argv, cwd):
     if log.isEnabledFor(logging.DEBUG):
         log.debug("%s%s", "cd %s && " % shlex.quote(cwd) if cwd else "",
+                  argv if isinstance(argv, str) else
                   shlex.join(str(a) for a in argv))
 
 
 def _argv(argv):
-    """argv, with spatch told its Python (see SPATCH_PYTHON)."""
+    """argv, with spatch told its Python (see SPATCH_PYTHON).  A string
+    is a shell command line (kbuild's recorded commands) and is left
+    as it is."""
+    if isinstance(argv, str):
+        return argv
     argv = list(argv)
     if argv and argv[0] == "spatch" and "--python" not in argv and \
             os.path.exists(SPATCH_PYTHON):
@@ -44,12 +49,16 @@ def _argv(argv):
     return argv
 
 
-def run(argv, cwd=None, env=None, input=None, text=True, timeout=None):
-    """Run argv to its end; its output captured (a CompletedProcess)."""
+def run(argv, cwd=None, env=None, input=None, **kwargs):
+    """Run argv to its end (a CompletedProcess); its output captured as
+    text unless kwargs send it elsewhere (stdout=..., text=False)."""
     argv = _argv(argv)
     _said(argv, cwd)
-    return subprocess.run(argv, cwd=cwd, env=env, input=input,
-                          capture_output=True, text=text, timeout=timeout)
+    opts = {"text": True}
+    if "stdout" not in kwargs and "stderr" not in kwargs:
+        opts["capture_output"] = True
+    opts.update(kwargs)
+    return subprocess.run(argv, cwd=cwd, env=env, input=input, **opts)
 
 
 def start(argv, cwd=None, env=None, **kwargs):

@@ -15,8 +15,8 @@ own -H trace of the recorded command).
 
 import os
 import shlex
-import subprocess
 
+from pgwalk import runner
 from pgwalk.affected import NOT_KERNEL
 from pgwalk.kbuild import recorded_command
 
@@ -133,8 +133,8 @@ def include_path(out, env, target, source, changed, srcdir):
             skip = True
         elif not a.startswith(("-Wp,-MMD", "-Wp,-MD")):
             args.append(a)
-    proc = subprocess.run(args + ["-E", "-o", "-"], cwd=out, env=env,
-                          capture_output=True, text=True, errors="replace")
+    proc = runner.run(args + ["-E", "-o", "-"], cwd=out, env=env,
+                      errors="replace")
     srcdir = os.path.normpath(srcdir)
 
     def shown(path):
