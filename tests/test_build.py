@@ -701,6 +701,13 @@ def test_check_selection_needs_records_beyond_the_selection(tmp_path):
                               {"c1": {"mm/a.c"}}, True, lines.append)
     assert "nothing to check the selection against" in str(e.value)
     assert "run with --full once" in str(e.value)
+    # Not required (a normal run): said to be unchecked, not complete.
+    build.check_selection(Arch, ["c1"], {"c1": ["include/linux/b.h"]},
+                          {"c1": {"mm/a.c"}}, False, lines.append)
+    assert lines[-1].endswith("(0 objects beyond the selection), not "
+                              "checked: kbuild has compiled nothing beyond "
+                              "the selection here (--full once makes the "
+                              "records)"), lines[-1]
     # Not selected: one object beyond the selection, and it is a miss.
     res = build.check_selection(Arch, ["c1"], {"c1": ["include/linux/b.h"]},
                                 {"c1": set()}, True, lines.append)

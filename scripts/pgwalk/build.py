@@ -163,12 +163,23 @@ def check_selection(ab, commits, changed, selected, required, say):
             "%s: nothing to check the selection against: kbuild has compiled "
             "only the selection in %s; run with --full once, or build there "
             "(make O=%s)" % (ab.name, ab.out, ab.out))
-    total = sum(res["missed"].values())
     say("%s: selection check: %d kbuild records (%d objects beyond the "
         "selection), %s" % (ab.name, res["records"], res["beyond"],
-                            "%d misses" % total if total else
-                            "every commit's selection complete"))
+                            selection_words(res, "every commit's "
+                                            "selection complete")))
     return res
+
+
+def selection_words(chk, complete):
+    """The selection check's outcome; `complete` when it passed.  Records
+    of the selection alone can contain no miss: that is no pass."""
+    total = sum(chk["missed"].values())
+    if total:
+        return "%d objects missed" % total
+    if not chk["beyond"]:
+        return "not checked: kbuild has compiled nothing beyond the " \
+            "selection here (--full once makes the records)"
+    return complete
 
 
 def verify(tree, commits, base, arch_names, jobs, say, launcher,
@@ -275,12 +286,11 @@ def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
     if checks:
         lines = []
         for a, chk in sorted(checks.items()):
-            total = sum(chk["missed"].values())
             lines.append("  %s: %d records, %d objects beyond the "
                          "selection: %s" % (
                              a, chk["records"], chk["beyond"],
-                             "%d objects missed" % total if total else
-                             "every selection complete"))
+                             selection_words(chk,
+                                             "every selection complete")))
             lines += ["    MISS %s: %s depends on %s via %s" % (
                 m["commit"][:12], m["object"], m["file"], m["via"])
                 for m in chk["misses"]]
