@@ -114,6 +114,13 @@ def small_repo(tmp_path):
     return t
 
 
+def edit_walk_c(t, old, new):
+    """Commit lib/walk.c of the small repo with old replaced by new."""
+    path = t / "lib" / "walk.c"
+    path.write_text(path.read_text().replace(old, new))
+    return commit_all(t, "lib/walk.c: " + new)
+
+
 @pytest.mark.unit
 def test_header_change_reaches_indirect_includers(small_repo):
     t = small_repo
@@ -126,10 +133,7 @@ def test_header_change_reaches_indirect_includers(small_repo):
 @pytest.mark.unit
 def test_signature_change_reaches_users_of_the_function(small_repo):
     t = small_repo
-    text = (t / "lib" / "walk.c").read_text()
-    (t / "lib" / "walk.c").write_text(
-        text.replace("int walk_it(int a)", "int walk_it(int a, int b)"))
-    head = commit_all(t, "signature")
+    head = edit_walk_c(t, "int walk_it(int a)", "int walk_it(int a, int b)")
     assert affected.changed_signatures(str(t), head) == ["walk_it"]
     # tools/ is not kernel code: not built.
     assert affected.affected(str(t), head) == ["lib/walk.c", "mm/caller.c"]
@@ -138,10 +142,8 @@ def test_signature_change_reaches_users_of_the_function(small_repo):
 @pytest.mark.unit
 def test_static_signature_change_stays_in_its_file(small_repo):
     t = small_repo
-    text = (t / "lib" / "walk.c").read_text()
-    (t / "lib" / "walk.c").write_text(
-        text.replace("static int helper(int a)", "static int helper(long a)"))
-    head = commit_all(t, "static")
+    head = edit_walk_c(t, "static int helper(int a)",
+                       "static int helper(long a)")
     assert affected.changed_signatures(str(t), head) == []
     assert affected.affected(str(t), head) == ["lib/walk.c"]
 
