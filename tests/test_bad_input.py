@@ -275,13 +275,18 @@ def converted(tree):
                                  "\n};", 1))
 
 
-def pins(text):
+def option_file(option, name, text):
+    """Set-up: TMP/name holds text, passed as `option TMP/name`."""
     def write(tree, tmp):
-        path = os.path.join(tmp, "pins.conf")
+        path = os.path.join(tmp, name)
         with open(path, "w") as f:
             f.write(text)
-        return ["--pins", path]
+        return [option, path]
     return write
+
+
+def pins(text):
+    return option_file("--pins", "pins.conf", text)
 
 
 def in_tree(relpath, text=None, source=None):
@@ -299,12 +304,7 @@ def in_tree(relpath, text=None, source=None):
 
 
 def trailers(text):
-    def write(tree, tmp):
-        path = os.path.join(tmp, "trailers")
-        with open(path, "w") as f:
-            f.write(text)
-        return ["--trailers", path]
-    return write
+    return option_file("--trailers", "trailers", text)
 
 
 def unconvertible_bool_form(tree, tmp):
