@@ -22,7 +22,7 @@ import re
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import REPO, lockdata, runner
+from pgwalk import REPO, lockdata, memo, runner
 
 FACTS_COCCI = os.path.join(REPO, "semantic-patches", "facts.cocci")
 SET_RE = re.compile(r"\bPGWALK_SET_(\w+)\b")
@@ -34,10 +34,7 @@ class FactsError(PgwalkError):
 
 
 def cache_dir():
-    base = os.environ.get("PGWALK_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
-        "pgwalk-series")
-    return os.path.join(base, "facts")
+    return os.path.join(memo.cache_root(), "facts")
 
 
 def blob_id(path):
@@ -285,14 +282,14 @@ class Extractor:
             todo, todo_names = [], set()
             for rel, names in items:
                 entry = self.cache.get(key, self.blob(rel))
+                asked = self.cache.asked(key, rel)
                 if entry is None:
                     # New contents (a file changed since the last run):
                     # the names asked about it then are likely asked
                     # again in later rounds; one spatch answers them all.
                     entry = {"format": FORMAT, "names": {}}
-                    todo_names |= self.cache.asked(key, rel) - names
+                    todo_names |= asked - names
                 have = entry["names"]
-                asked = self.cache.asked(key, rel)
                 if not names <= asked:
                     self.cache.put_asked(key, rel, asked | names)
                 missing = names - set(have)
