@@ -28,12 +28,10 @@ import tempfile
 import time
 
 from pgwalk.errors import PgwalkError
-from pgwalk import gitops, runner
+from pgwalk import gitops, memo, runner
 from pgwalk.progress import Counter
 
-CACHE = os.environ.get("PGWALK_CACHE", os.path.join(
-    os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
-    "pgwalk-series"))
+CACHE = memo.cache_root()
 ROOT = os.path.join(CACHE, "build")
 KEEP_PER_ARCH = 2
 # Configs made by a kbuild target; anything else must be a config file.
