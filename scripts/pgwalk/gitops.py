@@ -198,6 +198,7 @@ class SeriesBuilder:
         self.base = base
         self.head = base
         self._trees = {}        # commit -> its tree, for those made here
+        self._listings = {}     # tree -> {name: [mode, type, id]}
         self.tmp = tempfile.mkdtemp(prefix="pgwalk-blobs-")
         stamp = git(tree, "log", "-1", "--format=%ct", base).strip()
         name, email = identity(tree)
@@ -228,13 +229,7 @@ class SeriesBuilder:
     def _graft(self, tree_id, blobs):
         """Id of tree_id (None: an empty tree) with {relpath: blob id} in
         it; a file keeps its mode, a new one is a regular file."""
-        entries = {}
-        if tree_id:
-            for item in git(self.tree, "ls-tree", "-z",
-                            tree_id).split("\0"):
-                if item:
-                    info, name = item.split("\t", 1)
-                    entries[name] = info.split(" ")
+        entries = dict(self._listing(tree_id)) if tree_id else {}
         below = {}
         for relpath, blob in blobs.items():
             top, _, rest = relpath.partition("/")
@@ -247,9 +242,24 @@ class SeriesBuilder:
             old = entries.get(top)
             entries[top] = ["040000", "tree", self._graft(
                 old[2] if old and old[1] == "tree" else None, inner)]
-        return git(self.tree, "mktree", "-z", input="".join(
+        made = git(self.tree, "mktree", "-z", input="".join(
             "%s %s %s\t%s\0" % (mode, kind, oid, name)
             for name, (mode, kind, oid) in entries.items())).strip()
+        # The next commit grafts onto this tree: its listing is known.
+        self._listings[made] = entries
+        return made
+
+    def _listing(self, tree_id):
+        """{name: [mode, type, id]} of a tree, read once."""
+        if tree_id not in self._listings:
+            entries = {}
+            for item in git(self.tree, "ls-tree", "-z",
+                            tree_id).split("\0"):
+                if item:
+                    info, name = item.split("\t", 1)
+                    entries[name] = info.split(" ")
+            self._listings[tree_id] = entries
+        return self._listings[tree_id]
 
     def head_tree(self):
         if self.head not in self._trees:
