@@ -27,7 +27,7 @@ PROTOTYPE = re.compile(r"\b(\w+)\s*\(([^;{}()]*)\)\s*;")
 # Where the walkers are defined; their own bodies are not callers.
 CORE_FILES = ("mm/pagewalk.c",)
 
-# Userspace and host tools: their mbind() is libc's, not a caller.
+# Userspace and host tools: a system call named there is libc's, not a caller.
 NOT_KERNEL = ("tools/", "scripts/", "samples/", "Documentation/")
 
 

@@ -10,9 +10,9 @@ WRITE_MODES = (WRLOCK, WRLOCK_VERIFY)
 
 
 def twin_name(name):
-    """The write twin of a table used both ways, named as upstream named
-    queue_pages_lock_vma_walk_ops: "_lock_vma" before the table's
-    "_walk_ops" (or "_ops") suffix, or after a name without one."""
+    """The write twin of a table used both ways, named as upstream names
+    such twins: "_lock_vma" before the table's "_walk_ops" (or "_ops")
+    suffix, or after a name without one."""
     for suffix in ("_walk_ops", "_ops"):
         if name.endswith(suffix):
             return name[:-len(suffix)] + "_lock_vma" + suffix

@@ -392,7 +392,7 @@ def _try_split(fx, pa, words, rows, available, entry, use):
 
 def shown_names(fx):
     """{(file, fn): how a reader knows it}: system calls by their macro
-    and name (SYSCALL_DEFINE3(mbind), SYSCALL_DEFINE0(munlockall))."""
+    and name (SYSCALL_DEFINE3(name), SYSCALL_DEFINE0(name))."""
     return dict(fx.entries)
 
 

@@ -11,7 +11,7 @@ ENTRY_MACROS = ("SYSCALL_DEFINE", "COMPAT_SYSCALL_DEFINE")
 
 def entry_macro(text, name):
     """The system call a definition line starts with
-    ("SYSCALL_DEFINE3(mbind, ..." -> "SYSCALL_DEFINE3(mbind)"), or None.
+    ("SYSCALL_DEFINE3(name, ..." -> "SYSCALL_DEFINE3(name)"), or None.
     Coccinelle names such a function after the macro's first argument."""
     head = text.lstrip().split("(", 1)
     if len(head) != 2:
@@ -53,7 +53,7 @@ class Facts:
         self.states = {}        # (file, line, col) -> {(state, by)}
         self.passed = {}        # target name -> [fact]
         self.files = set()
-        self.entries = {}       # (file, fn) -> "SYSCALL_DEFINE3(mbind)"
+        self.entries = {}       # (file, fn) -> "SYSCALL_DEFINE3(name)"
 
     # ------------------------------------------------------------ loading
 
