@@ -17,23 +17,8 @@ from pgwalk import decisions, pins
 ANALYSIS = os.path.join(FIXTURES, "analysis")
 
 
-WALKER_DECLS = """
-int walk_page_range(struct mm_struct *mm, unsigned long start,
-		unsigned long end, const struct mm_walk_ops *ops,
-		void *private);
-int walk_page_range_novma(struct mm_struct *mm, unsigned long start,
-			  unsigned long end, const struct mm_walk_ops *ops,
-			  pgd_t *pgd,
-			  void *private);
-int walk_page_range_vma(struct vm_area_struct *vma, unsigned long start,
-			unsigned long end, const struct mm_walk_ops *ops,
-			void *private);
-int walk_page_vma(struct vm_area_struct *vma, const struct mm_walk_ops *ops,
-		void *private);
-int walk_page_mapping(struct address_space *mapping, pgoff_t first_index,
-		      pgoff_t nr, const struct mm_walk_ops *ops,
-		      void *private);
-"""
+# The walkers as a tree declares them: the analysis reads these.
+WALKERS_H = os.path.join(FIXTURES, "walkers", "pagewalk.h")
 
 
 def make_tree(tmp_path, *names, extra=None):
@@ -41,9 +26,7 @@ def make_tree(tmp_path, *names, extra=None):
     (tree / "mm").mkdir(parents=True)
     (tree / "include" / "linux").mkdir(parents=True)
     (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
-    # The walkers as a tree declares them: the analysis reads these.
-    (tree / "include" / "linux" / "pagewalk.h").write_text(
-        "struct mm_walk_ops { int (*pmd_entry)(void); };\n" + WALKER_DECLS)
+    shutil.copy(WALKERS_H, tree / "include" / "linux" / "pagewalk.h")
     (tree / "mm" / "pagewalk.c").write_text(
         "int walk_page_range(struct mm_struct *mm) { return 0; }\n")
     for name in names:
@@ -62,27 +45,56 @@ def decide(tmp_path, *names, **kw):
     return {t["name"]: t for t in out["tables"]}, out
 
 
-@pytest.mark.unit
-def test_local_read_lock_gives_rdlock(tmp_path):
-    t, _ = decide(tmp_path, "local_read.c")
-    assert t["local_read_ops"]["mode"] == "PGWALK_RDLOCK"
-    assert t["local_read_ops"]["reason"] == \
-        "mmap lock held for read on every path"
-    assert any("takes mmap_read_lock()" in e
-               for e in t["local_read_ops"]["evidence"])
+READ_EVERY_PATH = "mmap lock held for read on every path"
+
+# One fixture, one table: (fixture, table, {field: the value the table's
+# record holds}, {field: a phrase its text, or one of its lines, holds}).
+ONE_TABLE = [
+    pytest.param("local_read.c", "local_read_ops",
+                 {"mode": "PGWALK_RDLOCK", "reason": READ_EVERY_PATH},
+                 {"evidence": "takes mmap_read_lock()"},
+                 id="local_read_lock_gives_rdlock"),
+    pytest.param("whole_mm_write.c", "whole_mm_ops",
+                 {"mode": "PGWALK_WRLOCK"}, {},
+                 id="whole_mm_walk_under_write_lock_gives_wrlock"),
+    pytest.param("vma_changed.c", "changed_vma_ops",
+                 {"mode": "PGWALK_WRLOCK_VERIFY",
+                  "function": "change_and_walk"}, {},
+                 id="vma_changed_before_the_walk_gives_verify"),
+    pytest.param("runtime_mode.c", "runtime_ops",
+                 {"mode": "PGWALK_RDLOCK", "action": "annotate"}, {},
+                 id="runtime_lock_mode_counts_as_read"),
+    # No path holds the lock: the walker would reject every one of them,
+    # so the table keeps the read mode and a human is asked to look.
+    pytest.param("released.c", "released_ops", {"mode": "PGWALK_RDLOCK"},
+                 {"review": "holds the mmap lock"},
+                 id="lock_released_before_the_walk_is_not_held"),
+    pytest.param("downgrade.c", "downgrade_ops", {"mode": "PGWALK_RDLOCK"},
+                 {}, id="downgrade_makes_the_path_read"),
+    pytest.param("trylock.c", "trylock_ops",
+                 {"mode": "PGWALK_RDLOCK", "reason": READ_EVERY_PATH}, {},
+                 id="trylock_success_path_holds_read"),
+    # A seq_file ->show whose iterator has no ->start that returns holding
+    # a lock: the context cannot be seen.
+    pytest.param("fnptr.c", "fnptr_ops", {"mode": "PGWALK_RDLOCK"},
+                 {"review": "seq_operations"},
+                 id="function_pointer_context_is_listed_for_review"),
+    pytest.param("novma.c", "novma_ops", {"action": "none", "mode": None},
+                 {"reason": "walk_page_range_novma()"},
+                 id="novma_only_table_is_left_alone"),
+]
 
 
 @pytest.mark.unit
-def test_whole_mm_walk_under_write_lock_gives_wrlock(tmp_path):
-    t, _ = decide(tmp_path, "whole_mm_write.c")
-    assert t["whole_mm_ops"]["mode"] == "PGWALK_WRLOCK"
-
-
-@pytest.mark.unit
-def test_vma_changed_before_the_walk_gives_verify(tmp_path):
-    t, _ = decide(tmp_path, "vma_changed.c")
-    assert t["changed_vma_ops"]["mode"] == "PGWALK_WRLOCK_VERIFY"
-    assert t["changed_vma_ops"]["function"] == "change_and_walk"
+@pytest.mark.parametrize("fixture, table, equal, phrases", ONE_TABLE)
+def test_one_table(tmp_path, fixture, table, equal, phrases):
+    t, _ = decide(tmp_path, fixture)
+    record = t[table]
+    assert {k: record[k] for k in equal} == equal, record
+    for field, phrase in phrases.items():
+        said = record[field]
+        assert any(phrase in line for line in (
+            [said] if isinstance(said, str) else said)), (field, said)
 
 
 @pytest.mark.unit
@@ -116,54 +128,6 @@ def test_callers_in_different_modes_split_the_table(tmp_path):
 
 
 @pytest.mark.unit
-def test_runtime_lock_mode_counts_as_read(tmp_path):
-    t, _ = decide(tmp_path, "runtime_mode.c")
-    assert t["runtime_ops"]["mode"] == "PGWALK_RDLOCK"
-    assert t["runtime_ops"]["action"] == "annotate"
-
-
-@pytest.mark.unit
-def test_lock_released_before_the_walk_is_not_held(tmp_path):
-    t, _ = decide(tmp_path, "released.c")
-    # No path holds the lock: the walker would reject every one of them,
-    # so the table keeps the read mode and a human is asked to look.
-    assert t["released_ops"]["mode"] == "PGWALK_RDLOCK"
-    assert any("holds the mmap lock" in r
-               for r in t["released_ops"]["review"])
-
-
-@pytest.mark.unit
-def test_downgrade_makes_the_path_read(tmp_path):
-    t, _ = decide(tmp_path, "downgrade.c")
-    assert t["downgrade_ops"]["mode"] == "PGWALK_RDLOCK"
-
-
-@pytest.mark.unit
-def test_trylock_success_path_holds_read(tmp_path):
-    t, _ = decide(tmp_path, "trylock.c")
-    assert t["trylock_ops"]["mode"] == "PGWALK_RDLOCK"
-    assert t["trylock_ops"]["reason"] == \
-        "mmap lock held for read on every path"
-
-
-@pytest.mark.unit
-def test_function_pointer_context_is_listed_for_review(tmp_path):
-    t, _ = decide(tmp_path, "fnptr.c")
-    # A seq_file ->show whose iterator has no ->start that returns holding
-    # a lock: the context cannot be seen.
-    assert t["fnptr_ops"]["mode"] == "PGWALK_RDLOCK"
-    assert any("seq_operations" in r for r in t["fnptr_ops"]["review"])
-
-
-@pytest.mark.unit
-def test_novma_only_table_is_left_alone(tmp_path):
-    t, _ = decide(tmp_path, "novma.c")
-    assert t["novma_ops"]["action"] == "none"
-    assert t["novma_ops"]["mode"] is None
-    assert "walk_page_range_novma()" in t["novma_ops"]["reason"]
-
-
-@pytest.mark.unit
 def test_local_ops_variable_resolves_to_both_tables(tmp_path):
     t, _ = decide(tmp_path, "local_var.c")
     assert t["plain_ops"]["mode"] == t["shmem_ops"]["mode"] == \
@@ -190,12 +154,18 @@ def test_unparsable_function_with_a_walk_is_an_error(tmp_path):
     assert "unparsable()" in str(err.value)
 
 
+def pins_file(tmp_path, text):
+    """tmp_path/pins.conf holding text: a decisions file for --pins."""
+    conf = tmp_path / "pins.conf"
+    conf.write_text(text)
+    return str(conf)
+
+
 @pytest.mark.unit
 def test_pin_overrides_the_analysis_and_is_marked(tmp_path):
-    conf = tmp_path / "pins.conf"
-    conf.write_text("mm/local_read.c:local_read_ops PGWALK_WRLOCK "
-                    "reviewed on the list\n")
-    t, _ = decide(tmp_path, "local_read.c", pins_path=str(conf))
+    conf = pins_file(tmp_path, "mm/local_read.c:local_read_ops "
+                     "PGWALK_WRLOCK reviewed on the list\n")
+    t, _ = decide(tmp_path, "local_read.c", pins_path=conf)
     assert t["local_read_ops"]["mode"] == "PGWALK_WRLOCK"
     assert t["local_read_ops"]["pinned"]
     assert t["local_read_ops"]["pin_reason"] == "reviewed on the list"
@@ -203,20 +173,19 @@ def test_pin_overrides_the_analysis_and_is_marked(tmp_path):
 
 @pytest.mark.unit
 def test_pin_naming_no_table_is_an_error(tmp_path):
-    conf = tmp_path / "pins.conf"
-    conf.write_text("mm/local_read.c:no_such_ops PGWALK_WRLOCK typo\n")
+    conf = pins_file(tmp_path,
+                     "mm/local_read.c:no_such_ops PGWALK_WRLOCK typo\n")
     with pytest.raises(pins.PinError) as err:
-        decide(tmp_path, "local_read.c", pins_path=str(conf))
+        decide(tmp_path, "local_read.c", pins_path=conf)
     assert "pins.conf:1: no struct mm_walk_ops no_such_ops" in str(err.value)
 
 
 @pytest.mark.unit
 def test_pin_naming_no_mode_is_an_error(tmp_path):
-    conf = tmp_path / "pins.conf"
-    conf.write_text("# comment\nmm/local_read.c:local_read_ops "
-                    "PGWALK_WRITE typo\n")
+    conf = pins_file(tmp_path, "# comment\nmm/local_read.c:local_read_ops "
+                     "PGWALK_WRITE typo\n")
     with pytest.raises(pins.PinError) as err:
-        pins.load(str(conf))
+        pins.load(conf)
     assert "pins.conf:2: unknown mode PGWALK_WRITE" in str(err.value)
 
 
@@ -272,8 +241,7 @@ def test_walkers_are_read_from_the_tree(tmp_path):
             "\t\tpgd_t *pgd, void *private);\n")
     tree = make_tree(tmp_path, extra={
         "mm/kernel_walk.c": src,
-        "include/linux/pagewalk.h": "struct mm_walk_ops { int x; };\n" +
-        WALKER_DECLS + decl})
+        "include/linux/pagewalk.h": open(WALKERS_H).read() + decl})
     out = {t["name"]: t for t in decisions.analyze(tree, jobs=2)["tables"]}
     assert out["novma_ops"]["walkers"] == ["walk_kernel_page_table_range"]
     assert "walk_kernel_page_table_range()" in out["novma_ops"]["reason"]

@@ -337,95 +337,89 @@ def file_instead(name):
     return make
 
 
-# (script, id, set-up, arguments, what the line says).  The tree is the
+# (id, set-up, arguments, what the line says) of what every script
+# refuses alike, and what the two that take a git tree with a series
+# branch (verify-build.sh, boot-test.sh) refuse alike.  The tree is the
 # kbuild minitree as a git repository with a series branch; set-up
 # changes it (before its base commit when it is called with a tree that
 # has no .git yet: see test_refused) and may return options.  In the
 # arguments TREE and TMP stand for the tree and a scratch directory.
-REFUSED = [
-    # apply.sh
-    (APPLY, "not-a-directory", None, ["TMP/nowhere"], "not a directory"),
-    (APPLY, "not-a-kernel-tree", None, ["TMP"], "not a kernel source tree"),
-    (APPLY, "no-page-walk-api", in_tree("mm/pagewalk.c"), ["TREE"],
+ANY_TREE = [
+    ("not-a-directory", None, ["TMP/nowhere"], "not a directory"),
+    ("not-a-kernel-tree", None, ["TMP"], "not a kernel source tree"),
+]
+GIT_TREE = ANY_TREE + [
+    ("not-a-git-repository", "plain", ["TREE"], "not a git repository"),
+    ("no-series-branch", "no-series", ["TREE"],
+     "pgwalk/series: not a commit in"),
+    ("out-a-file", file_instead("o"), ["--out", "TMP/o", "TREE"],
+     "--out is not a directory"),
+]
+
+
+def cases(script, common, own):
+    """(script, id, set-up, arguments, text) rows: common's, then own."""
+    return [(script, *row) for row in common + own]
+
+
+REFUSED = cases(APPLY, ANY_TREE, [
+    ("no-page-walk-api", in_tree("mm/pagewalk.c"), ["TREE"],
      "no mm/pagewalk.c"),
-    (APPLY, "dirty-tree", "dirty", ["TREE"],
-     "uncommitted changes (mm/mincore.c)"),
-    (APPLY, "pin-missing-table",
+    ("dirty-tree", "dirty", ["TREE"], "uncommitted changes (mm/mincore.c)"),
+    ("pin-missing-table",
      pins("mm/mincore.c:nosuch_ops PGWALK_RDLOCK typo\n"), ["TREE", "TMP/o"],
      "pins.conf:1: no struct mm_walk_ops nosuch_ops in mm/mincore.c"),
-    (APPLY, "pin-unknown-mode",
+    ("pin-unknown-mode",
      pins("# c\nmm/mincore.c:mincore_walk_ops PGWALK_WRITE typo\n"),
      ["TREE", "TMP/o"], "pins.conf:2: unknown mode PGWALK_WRITE"),
-    (APPLY, "pin-bad-syntax", pins("mm/mincore.c mincore_walk_ops\n"),
+    ("pin-bad-syntax", pins("mm/mincore.c mincore_walk_ops\n"),
      ["TREE", "TMP/o"], "pins.conf:1: expected '<file>:<table> <MODE>"),
-    (APPLY, "pins-file-missing", None, ["--pins", "TMP/none.conf", "TREE"],
+    ("pins-file-missing", None, ["--pins", "TMP/none.conf", "TREE"],
      "decisions file not found"),
-    (APPLY, "unparsable-walk",
+    ("unparsable-walk",
      in_tree("mm/unparsable.c", source=os.path.join(
          FIXTURES, "analysis", "unparsable.c")), ["TREE", "TMP/o"],
      "mm/unparsable.c:10: Coccinelle could not parse unparsable()"),
-    (APPLY, "bool-form-not-constant", unconvertible_bool_form,
+    ("bool-form-not-constant", unconvertible_bool_form,
      ["TREE", "TMP/o"], "walk_page_range(& mincore_walk_ops, lock) in "
      "do_mincore(): the table or lock_vma is not a constant"),
-    (APPLY, "unknown-arch", None, ["--prove", "--arch", "x86_64,vax", "TREE",
-                                   "TMP/o"], "unknown architecture vax"),
-    (APPLY, "arch-without-prove", None, ["--arch", "x86_64", "TREE"],
+    ("unknown-arch", None, ["--prove", "--arch", "x86_64,vax", "TREE",
+                            "TMP/o"], "unknown architecture vax"),
+    ("arch-without-prove", None, ["--arch", "x86_64", "TREE"],
      "--arch x86_64: only --prove builds the series"),
-    (APPLY, "outdir-in-tree", None, ["TREE", "TREE/out"],
-     "OUTDIR inside the tree"),
-    (APPLY, "outdir-a-file", file_instead("o"), ["TREE", "TMP/o"],
+    ("outdir-in-tree", None, ["TREE", "TREE/out"], "OUTDIR inside the tree"),
+    ("outdir-a-file", file_instead("o"), ["TREE", "TMP/o"],
      "OUTDIR is not a directory"),
-    (APPLY, "trailer-not-a-trailer",
+    ("trailer-not-a-trailer",
      trailers("Link: https://example.org/x\nthis is prose\n"),
      ["TREE", "TMP/o"], "trailers:2: not a trailer"),
-    (APPLY, "trailers-file-missing", None, ["--trailers", "TMP/none",
-                                            "TREE"],
+    ("trailers-file-missing", None, ["--trailers", "TMP/none", "TREE"],
      "trailers file not found"),
-    (APPLY, "version-zero", None, ["-v", "0", "TREE"],
-     "version must be 1 or more"),
-    (APPLY, "previous-not-an-outdir", None, ["--previous", "TMP", "TREE",
-                                             "TMP/o"],
+    ("version-zero", None, ["-v", "0", "TREE"], "version must be 1 or more"),
+    ("previous-not-an-outdir", None, ["--previous", "TMP", "TREE", "TMP/o"],
      "not an apply.sh output directory"),
-    (APPLY, "no-checkpatch", in_tree("scripts/checkpatch.pl"),
-     ["TREE", "TMP/o"], "checkpatch.pl not found"),
-    # verify-build.sh
-    (VERIFY, "not-a-directory", None, ["TMP/nowhere"], "not a directory"),
-    (VERIFY, "not-a-kernel-tree", None, ["TMP"], "not a kernel source tree"),
-    (VERIFY, "not-a-git-repository", "plain", ["TREE"],
-     "not a git repository"),
-    (VERIFY, "bare-not-a-kernel", bare_not_a_kernel,
-     ["TMP/bare.git", "HEAD..HEAD"], "not a kernel source tree at HEAD"),
-    (VERIFY, "unknown-arch", None, ["--arch", "x86_64,vax", "TREE"],
-     "unknown architecture vax"),
-    (VERIFY, "unknown-config", None, ["--config", "nosuchconfig", "TREE"],
-     "--config nosuchconfig: neither a config file nor one of"),
-    (VERIFY, "not-a-range", None, ["TREE", "HEAD"],
-     "HEAD: not a range"),
-    (VERIFY, "base-not-a-commit", None, ["TREE", "nosuch..HEAD"],
-     "nosuch: not a commit in"),
-    (VERIFY, "head-not-a-commit", None, ["TREE", "HEAD..nosuch"],
-     "nosuch: not a commit in"),
-    (VERIFY, "no-series-branch", "no-series", ["TREE"],
-     "pgwalk/series: not a commit in"),
-    (VERIFY, "empty-range", None, ["TREE", "HEAD..HEAD"], "empty range"),
-    (VERIFY, "out-a-file", file_instead("o"), ["--out", "TMP/o", "TREE"],
-     "--out is not a directory"),
-    # boot-test.sh
-    (BOOT, "not-a-directory", None, ["TMP/nowhere"], "not a directory"),
-    (BOOT, "not-a-kernel-tree", None, ["TMP"], "not a kernel source tree"),
-    (BOOT, "not-a-git-repository", "plain", ["TREE"],
-     "not a git repository"),
-    (BOOT, "bare-not-a-kernel", bare_not_a_kernel, ["TMP/bare.git", "HEAD"],
+    ("no-checkpatch", in_tree("scripts/checkpatch.pl"), ["TREE", "TMP/o"],
+     "checkpatch.pl not found"),
+]) + cases(VERIFY, GIT_TREE, [
+    ("bare-not-a-kernel", bare_not_a_kernel, ["TMP/bare.git", "HEAD..HEAD"],
      "not a kernel source tree at HEAD"),
-    (BOOT, "ref-not-a-commit", None, ["TREE", "nosuch"],
+    ("unknown-arch", None, ["--arch", "x86_64,vax", "TREE"],
+     "unknown architecture vax"),
+    ("unknown-config", None, ["--config", "nosuchconfig", "TREE"],
+     "--config nosuchconfig: neither a config file nor one of"),
+    ("not-a-range", None, ["TREE", "HEAD"], "HEAD: not a range"),
+    ("base-not-a-commit", None, ["TREE", "nosuch..HEAD"],
      "nosuch: not a commit in"),
-    (BOOT, "no-series-branch", "no-series", ["TREE"],
-     "pgwalk/series: not a commit in"),
-    (BOOT, "no-table-declares-a-mode", None, ["TREE", "HEAD"],
+    ("head-not-a-commit", None, ["TREE", "HEAD..nosuch"],
+     "nosuch: not a commit in"),
+    ("empty-range", None, ["TREE", "HEAD..HEAD"], "empty range"),
+]) + cases(BOOT, GIT_TREE, [
+    ("bare-not-a-kernel", bare_not_a_kernel, ["TMP/bare.git", "HEAD"],
+     "not a kernel source tree at HEAD"),
+    ("ref-not-a-commit", None, ["TREE", "nosuch"], "nosuch: not a commit in"),
+    ("no-table-declares-a-mode", None, ["TREE", "HEAD"],
      "HEAD: no struct mm_walk_ops sets walk_lock"),
-    (BOOT, "out-a-file", file_instead("o"), ["--out", "TMP/o", "TREE"],
-     "--out is not a directory"),
-]
+])
 
 
 # Refused after the analysis has read files (their facts are cached), or

@@ -23,67 +23,53 @@ CONSTRUCTS = os.path.join(FIXTURES, "constructs")
 SEMANTIC_PATCHES = os.path.join(REPO, "semantic-patches")
 DATA = os.path.join(REPO, "scripts")
 
-PAGEWALK_H = """
-struct mm_walk_ops { int (*pmd_entry)(void); };
-int walk_page_range(struct mm_struct *mm, unsigned long start,
-		unsigned long end, const struct mm_walk_ops *ops,
-		void *private);
-int walk_page_vma(struct vm_area_struct *vma, const struct mm_walk_ops *ops,
-		void *private);
-int walk_page_range_vma(struct vm_area_struct *vma, unsigned long start,
-			unsigned long end, const struct mm_walk_ops *ops,
-			void *private);
-"""
-
+# The walkers as a tree declares them: the analysis reads these.
+WALKERS_H = os.path.join(FIXTURES, "walkers", "pagewalk.h")
 # A tree whose enum declares a mode for walks under a per-VMA read lock.
-PAGEWALK_H_VMA_MODE = """
+VMA_MODE_ENUM = """
 enum page_walk_lock {
 	PGWALK_RDLOCK = 0,
 	PGWALK_WRLOCK = 1,
 	PGWALK_WRLOCK_VERIFY = 2,
 	PGWALK_VMA_RDLOCK_VERIFY = 3,
 };
-""" + PAGEWALK_H
+"""
 
-# fixture -> ({table: expected mode}, what breaks it, the table it breaks);
-# what breaks it is rules of a semantic patch (those that depend on one
-# go with it) or a row of a data file.
-CASES = {
-    "getter.c": ({"getter_read_ops": "PGWALK_RDLOCK",
-                  "getter_write_ops": "PGWALK_WRLOCK"},
-                 ("rule", "facts.cocci", "ret_value ret"),
-                 "getter_write_ops"),
-    "wrapper.c": ({"wrapped_read_ops": "PGWALK_RDLOCK",
-                   "wrapped_write_ops": "PGWALK_WRLOCK"},
-                  ("rule", "facts.cocci", "param"), "wrapped_write_ops"),
-    "stack_table.c": ({"stack_read_ops": "PGWALK_RDLOCK",
-                       "stack_write_ops": "PGWALK_WRLOCK"},
-                      ("rule", "facts.cocci",
-                       "table_lock table"), "stack_write_ops"),
-    "bool_choice.c": ({"choice_ops": "PGWALK_RDLOCK",
-                       "choice_lock_ops": "PGWALK_WRLOCK"},
-                      ("rule", "facts.cocci", "pick pick_decl"),
-                      "choice_lock_ops"),
-    "flag_choice.c": ({"flag_ops": "PGWALK_RDLOCK",
-                       "flag_lock_vma_ops": "PGWALK_WRLOCK"},
-                      ("rule", "facts.cocci", "pick pick_decl"),
-                      "flag_lock_vma_ops"),
-    "seqfile.c": ({"seq_show_ops": "PGWALK_RDLOCK"},
-                  ("row", "callbacks.conf", "seq_operations show"),
-                  "seq_show_ops"),
-    "behaviour.c": ({"advice_read_ops": "PGWALK_RDLOCK",
-                     "advice_write_ops": "PGWALK_WRLOCK_VERIFY"},
-                    ("rule", "facts.cocci", "case_call"),
-                    "advice_write_ops"),
-    "fault_callback.c": ({"fault_cb_ops": "PGWALK_RDLOCK"},
-                         ("row", "callbacks.conf",
-                          "dev_pagemap_ops migrate_to_ram"),
-                         "fault_cb_ops"),
-    "lock_helper.c": ({"helper_ops": "PGWALK_WRLOCK"},
-                      ("row", "locks.conf", "mmap_write_lock_killable"),
-                      "helper_ops"),
-    "vma_read.c": ({"vma_read_ops": "PGWALK_VMA_RDLOCK_VERIFY"},
-                   ("rule", "calls.cocci", "vma_read"), "vma_read_ops"),
+RD, WR = "PGWALK_RDLOCK", "PGWALK_WRLOCK"
+# fixture -> {table: the mode it gets}.
+MODES = {
+    "getter.c": {"getter_read_ops": RD, "getter_write_ops": WR},
+    "wrapper.c": {"wrapped_read_ops": RD, "wrapped_write_ops": WR},
+    "stack_table.c": {"stack_read_ops": RD, "stack_write_ops": WR},
+    "bool_choice.c": {"choice_ops": RD, "choice_lock_ops": WR},
+    "flag_choice.c": {"flag_ops": RD, "flag_lock_vma_ops": WR},
+    "seqfile.c": {"seq_show_ops": RD},
+    "behaviour.c": {"advice_read_ops": RD,
+                    "advice_write_ops": "PGWALK_WRLOCK_VERIFY"},
+    "fault_callback.c": {"fault_cb_ops": RD},
+    "lock_helper.c": {"helper_ops": WR},
+    "vma_read.c": {"vma_read_ops": "PGWALK_VMA_RDLOCK_VERIFY"},
+}
+# fixture -> (the table that loses its mode without it, what makes that
+# mode): rules of a semantic patch (those that depend on one go with it)
+# or a row of a data file.
+NEEDS = {
+    "getter.c": ("getter_write_ops", "rule", "facts.cocci", "ret_value ret"),
+    "wrapper.c": ("wrapped_write_ops", "rule", "facts.cocci", "param"),
+    "stack_table.c": ("stack_write_ops", "rule", "facts.cocci",
+                      "table_lock table"),
+    "bool_choice.c": ("choice_lock_ops", "rule", "facts.cocci",
+                      "pick pick_decl"),
+    "flag_choice.c": ("flag_lock_vma_ops", "rule", "facts.cocci",
+                      "pick pick_decl"),
+    "seqfile.c": ("seq_show_ops", "row", "callbacks.conf",
+                  "seq_operations show"),
+    "behaviour.c": ("advice_write_ops", "rule", "facts.cocci", "case_call"),
+    "fault_callback.c": ("fault_cb_ops", "row", "callbacks.conf",
+                         "dev_pagemap_ops migrate_to_ram"),
+    "lock_helper.c": ("helper_ops", "row", "locks.conf",
+                      "mmap_write_lock_killable"),
+    "vma_read.c": ("vma_read_ops", "rule", "calls.cocci", "vma_read"),
 }
 
 
@@ -92,7 +78,9 @@ def make_tree(tmp_path, name):
     (tree / "mm").mkdir(parents=True)
     (tree / "include" / "linux").mkdir(parents=True)
     (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
-    header = PAGEWALK_H_VMA_MODE if name == "vma_read.c" else PAGEWALK_H
+    header = open(WALKERS_H).read()
+    if name == "vma_read.c":
+        header = VMA_MODE_ENUM + header
     (tree / "include" / "linux" / "pagewalk.h").write_text(header)
     (tree / "mm" / "pagewalk.c").write_text(
         "int walk_page_range(struct mm_struct *mm) { return 0; }\n")
@@ -131,9 +119,9 @@ def remove_rule(text, rule):
     return "\n".join(lines[:start] + lines[end:])
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(MODES))
 def test_construct_gives_each_table_its_mode(tmp_path, name):
-    expected, _break, _table = CASES[name]
+    expected = MODES[name]
     tables, out = analyze(tmp_path, name)
     got = {t: tables[t]["mode"] for t in expected}
     assert got == expected, [(t, tables[t]["reason"], tables[t]["notes"])
@@ -145,9 +133,10 @@ def test_construct_gives_each_table_its_mode(tmp_path, name):
     assert not out["review"]
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(NEEDS))
 def test_construct_needs_its_rule(tmp_path, monkeypatch, name):
-    expected, (kind, path, what), table = CASES[name]
+    expected = MODES[name]
+    table, kind, path, what = NEEDS[name]
     if kind == "rule":
         work = tmp_path / "semantic-patches"
         shutil.copytree(SEMANTIC_PATCHES, work)

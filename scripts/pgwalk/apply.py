@@ -9,7 +9,6 @@ tree is a new branch (pgwalk/series) and, for a plain unpacked tree, the
 git repository it first needs.
 """
 
-import argparse
 import concurrent.futures
 import json
 import os
@@ -21,7 +20,7 @@ import threading
 import time
 
 from pgwalk.errors import PgwalkError, run_main, writing
-from pgwalk import REPO, gitops, inputs, runner, series
+from pgwalk import REPO, cli, gitops, inputs, runner, series
 
 DEFAULT_PINS = os.path.join(REPO, "decisions", "pinned.conf")
 
@@ -374,25 +373,23 @@ def _interrupt():
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(
-        prog="apply.sh",
-        description="Generate the page-walk locking series for a kernel "
-                    "tree.")
-    p.add_argument("tree", help="kernel source tree (git or plain)")
+    p = cli.parser("apply.sh", "Generate the page-walk locking series for "
+                   "a kernel tree.", "kernel source tree (git or plain)")
     p.add_argument("outdir", nargs="?",
                    help="where the patches go (default generated/<tree>)")
     p.add_argument("--pins", help="decisions file with pinned modes "
                    "(default decisions/pinned.conf)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    p.add_argument("--no-checkpatch", action="store_true")
-    p.add_argument("--quiet", action="store_true")
     # -v is format-patch's reroll count, as in git; the command lines
     # every stage runs are --verbose (or PGWALK_VERBOSE=1).
-    p.add_argument("--verbose", action="store_true",
-                   help="show every command line run (git, spatch, perl)")
-    p.add_argument("--audit", action="store_true",
-                   help="compare the modes the tree declares with the "
-                   "analysis (file:line: lines); changes nothing")
+    cli.switches(p, {
+        "--no-checkpatch": None,
+        "--quiet": None,
+        "--verbose": "show every command line run (git, spatch, perl)",
+        "--audit": "compare the modes the tree declares with the analysis "
+                   "(file:line: lines); changes nothing",
+        "--prove": "run verify-build.sh and boot-test.sh on the series and "
+                   "put their results in the cover letter",
+    })
     p.add_argument("--previous", metavar="DIR",
                    help="an earlier OUTDIR: say what changed since it, "
                    "write a git range-diff of the two series, and carry "
@@ -408,9 +405,6 @@ def parse_args(argv):
     p.add_argument("--trailers", metavar="FILE",
                    help="trailer lines added to every patch (Link:, "
                    "Suggested-by:, Cc: stable, ...)")
-    p.add_argument("--prove", action="store_true",
-                   help="run verify-build.sh and boot-test.sh on the "
-                   "series and put their results in the cover letter")
     p.add_argument("--arch", metavar="LIST",
                    help="architectures for --prove's build check "
                    "(default: verify-build.sh's)")

@@ -21,7 +21,6 @@ the same way and is reported beside it, without failing the run.
 table, so that the first bad commit is named.
 """
 
-import argparse
 import json
 import os
 import re
@@ -31,7 +30,7 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import bootkernel, census, gitops, inputs, kbuild, runner
+from pgwalk import bootkernel, census, cli, gitops, inputs, kbuild, runner
 from pgwalk.kbuild import BuildError
 
 REPO = bootkernel.REPO
@@ -304,22 +303,20 @@ def mode_changes(tree, base, ref):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="boot-test.sh")
-    p.add_argument("tree")
+    p = cli.parser("boot-test.sh")
     p.add_argument("ref", nargs="?", default=gitops.SERIES_BRANCH)
     p.add_argument("--out")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     # A boot and the workload take a minute or two under TCG: five
     # minutes means the kernel hangs.
     p.add_argument("--timeout", type=int, default=300,
                    help="seconds a boot may take (default 300)")
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="tcg")
-    p.add_argument("--no-baseline", action="store_true")
-    p.add_argument("--strict", action="store_true",
-                   help="an under-declared table fails the run")
-    p.add_argument("--bisect", action="store_true",
-                   help="also boot each commit that changes an x86 "
-                   "table's mode")
+    cli.switches(p, {
+        "--no-baseline": None,
+        "--strict": "an under-declared table fails the run",
+        "--bisect": "also boot each commit that changes an x86 table's "
+                    "mode",
+    })
     args = p.parse_args(argv)
 
     def say(message):
