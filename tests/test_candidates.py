@@ -97,6 +97,20 @@ def test_word_hits_are_the_callers_index(tree):
     assert candidates.word_hits(tree, {"clean_fault"}, only=[]) == {}
 
 
+def test_word_hits_find_a_name_that_extends_another(tree):
+    """A name whose prefix is also asked for: "clean" matches first in
+    "clean_fault(" and is not a word there; clean_fault must still be
+    found (one alternation of both names missed it)."""
+    assert candidates.word_hits(tree, {"clean", "clean_fault"}) == {
+        "mm/mapping.c": {"clean", "clean_fault"}}
+    write(tree, {"mm/other.c": "void g(void)\n{\n\tclean_fault(0);\n}\n"})
+    if os.path.isdir(os.path.join(tree, ".git")):
+        git(tree, "add", "-A")
+        git(tree, "commit", "-qm", "other")
+    assert candidates.word_hits(tree, {"clean", "clean_fault"})[
+        "mm/other.c"] == {"clean_fault"}
+
+
 def test_word_hits_find_names_past_the_first_chunk(tree):
     names = {"unused_%03d" % i for i in range(450)} | {"clean_fault"}
     assert candidates.word_hits(tree, names) == {

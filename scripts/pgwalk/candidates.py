@@ -117,14 +117,17 @@ def word_hits(tree, names, only=None):
     if not names:
         return {}
     out = {}
+    # Fixed strings, one -e each, not one alternation: git checks -w
+    # after a match and then moves on, so in "(f|f_locked)" the match "f"
+    # in "f_locked(" fails -w and f_locked is never tried there.  Each
+    # fixed pattern is tried on its own (and the search is faster too).
     # Chunks keep the command line short for hundreds of names.
     for i in range(0, len(names), 200):
         chunk = names[i:i + 200]
-        pattern = "(%s)" % "|".join(re.escape(n) for n in chunk)
         paths = sorted(only) if only is not None else ["*.c"]
         if not paths:
             return {}
-        for line in _git_grep(tree, ["-o", "-w", "-P", "-I"], pattern,
+        for line in _git_grep(tree, ["-o", "-w", "-F", "-I"], chunk,
                               paths):
             path, rest = line.split(":", 1)
             word = rest.split(":", 1)[-1]
@@ -156,14 +159,19 @@ def _is_git(tree):
         os.path.exists(os.path.join(tree, ".git", "index"))
 
 
-def _run_grep(tree, options, pattern, paths):
+def _run_grep(tree, options, patterns, paths):
     """git grep's output lines (a plain tree is searched on disk with
     --no-index; --no-exclude-standard because Debian's tarballs ignore
-    everything)."""
+    everything).  patterns: one pattern, or a list of them (any may
+    match)."""
     args = ["git", "-C", tree, "grep"] + options
     if not _is_git(tree):
         args += ["--no-index", "--no-exclude-standard"]
-    proc = runner.run(args + ["-e", pattern, "--"] + list(paths) +
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    for p in patterns:
+        args += ["-e", p]
+    proc = runner.run(args + ["--"] + list(paths) +
                       [":(exclude)%s" % d for d in NOT_KERNEL])
     if proc.returncode not in (0, 1):
         raise RuntimeError("git grep failed in %s: %s" %
@@ -227,7 +235,7 @@ def _in_paths(relpath, paths):
         any(fnmatch.fnmatchcase(relpath, p) for p in paths)
 
 
-def _git_grep(tree, options, pattern, paths):
+def _git_grep(tree, options, patterns, paths):
     """git grep's output lines, kept by tree id.
 
     The same search on a tree seen before costs nothing; on a tree that
@@ -236,9 +244,9 @@ def _git_grep(tree, options, pattern, paths):
     dropped and theirs put in its place."""
     tree_id = _SNAPSHOTS.get(tree)
     if tree_id is None:
-        return _run_grep(tree, options, pattern, paths)
+        return _run_grep(tree, options, patterns, paths)
     memo = Memo("grep")
-    k = key(options, pattern, list(paths), NOT_KERNEL)
+    k = key(options, patterns, list(paths), NOT_KERNEL)
     entry = memo.get(k)
     if entry and entry["tree"] == tree_id:
         return entry["lines"]
@@ -251,10 +259,10 @@ def _git_grep(tree, options, pattern, paths):
         again = sorted(p for p in changed
                        if os.path.exists(os.path.join(tree, p)))
         if again:
-            lines += _run_grep(tree, options, pattern, again)
+            lines += _run_grep(tree, options, patterns, again)
         # In git grep's order (by path, then line), as a whole run.
         lines.sort(key=lambda l: l.split(":", 1)[0])
     if lines is None:
-        lines = _run_grep(tree, options, pattern, paths)
+        lines = _run_grep(tree, options, patterns, paths)
     memo.put(k, {"tree": tree_id, "lines": lines})
     return lines
