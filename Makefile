@@ -29,7 +29,7 @@ PYTEST := /usr/bin/python3 -m pytest
 # The unit tests in parallel, one process per core, when pytest-xdist is
 # installed (scripts/install-deps.sh installs it).
 XDIST := $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && \
-	echo "-n auto")
+	echo "-n auto --dist loadgroup")
 # TREE is resolved at run time so that `make check` alone never downloads.
 tree = $${TREE:-$$(scripts/fetch-tree.sh $(PKG))}
 

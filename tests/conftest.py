@@ -45,6 +45,9 @@ TIERS = {
 def pytest_configure(config):
     for name, what in TIERS.items():
         config.addinivalue_line("markers", "%s: %s" % (name, what))
+    # pytest-xdist's, known here too for a run without it.
+    config.addinivalue_line("markers", "xdist_group(name): tests that one "
+                            "worker runs (they share a costly fixture)")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -205,6 +208,16 @@ def real_series(tmp_path_factory):
     patches = sorted(glob.glob(os.path.join(out, "0*.patch")))
     return {"tree": tree, "out": out, "work": work, "stderr": r.stderr,
             "decisions": decided, "patches": patches}
+
+
+@pytest.fixture(scope="session")
+def posted_minitree(tmp_path_factory):
+    """The minitree posted once from an empty cache and once with the
+    caches off (tests/posted.py), for the cache tests to compare with.
+    Its tests are one xdist group (make check-fast runs --dist loadgroup):
+    one worker makes it."""
+    import posted
+    return posted.post(tmp_path_factory.mktemp("posted"))
 
 
 def run_apply(*args, env=None, **kw):

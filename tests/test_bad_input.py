@@ -427,11 +427,16 @@ REFUSED = cases(APPLY, ANY_TREE, [
 ANALYSED = {"pin-missing-table", "unparsable-walk", "bool-form-not-constant",
             "no-checkpatch"}
 WRITES_OUTDIR = {"no-checkpatch"}
+# The tests that start from apply_reference's caches: one xdist worker
+# runs them all (make check-fast runs --dist loadgroup), so that the
+# reference series is made once.
+on_reference = pytest.mark.xdist_group("apply_reference")
 
 
 @pytest.mark.parametrize(
     "script, case, setup, args, text",
-    [pytest.param(*r, marks=[needs_boot_tools] if r[0] == BOOT else [])
+    [pytest.param(*r, marks=[needs_boot_tools] if r[0] == BOOT else
+                  [on_reference] if r[1] in ANALYSED else [])
      for r in REFUSED],
     ids=["%s-%s" % (os.path.basename(r[0]).split(".")[0], r[1])
          for r in REFUSED])
@@ -589,8 +594,9 @@ def full(path):
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 @pytest.mark.parametrize("script, args, target", [
-    (APPLY, ["TREE", "OUT"], "series.mbox"),
-    (APPLY, ["TREE", "OUT"], "decisions.json"),
+    pytest.param(APPLY, ["TREE", "OUT"], "series.mbox", marks=on_reference),
+    pytest.param(APPLY, ["TREE", "OUT"], "decisions.json",
+                 marks=on_reference),
     (VERIFY, ["--arch", "x86_64", "--config", "tinyconfig", "--out", "OUT",
               "TREE"], "build-report.json"),
     pytest.param(BOOT, ["--no-baseline", "--out", "OUT", "TREE"],
@@ -732,6 +738,7 @@ def outputs(out, tree):
     ("==> checkpatch", {"FAKE_BLOCK_AT": "checkpatch"}, ("memo/checkpatch",)),
 ], ids=["git-init", "analysis", "edits", "commits", "format-patch",
         "checkpatch"])
+@on_reference
 def test_apply_ctrl_c(tmp_path, cache, apply_reference, stage, block, cold):
     """Ctrl-C in each stage: 'interrupted; the tree is as it was' (a plain
     tree loses the .git this run made), no series branch, and the same

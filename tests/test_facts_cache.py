@@ -1,34 +1,23 @@
 """The facts cache: keyed by each file's contents, it saves work and never
 changes the output."""
 
-import json
 import os
 import shutil
-import subprocess
 
 import pytest
 
-from conftest import FIXTURES, run_apply
+import posted
+from conftest import snapshot
 from pgwalk import decisions, facts
 
-pytestmark = pytest.mark.unit
-
-MINITREE = os.path.join(FIXTURES, "minitree")
-
-
-def git_tree(tmp_path):
-    tree = tmp_path / "tree"
-    shutil.copytree(MINITREE, tree)
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
-        subprocess.run(["git", "-C", str(tree), *args], check=True,
-                       capture_output=True)
-    return str(tree)
+# The apply.sh run shares the posted minitree (one worker makes it).
+pytestmark = [pytest.mark.unit, pytest.mark.xdist_group("posted_minitree")]
 
 
 def test_second_run_reads_nothing_and_a_change_reads_one_file(
         tmp_path, monkeypatch):
     monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
-    tree = git_tree(tmp_path)
+    tree = posted.git_tree(str(tmp_path / "tree"))
     first = facts.Cache()
     a = decisions.analyze(tree, jobs=2, cache=first)
     assert first.misses and not first.hits
@@ -46,26 +35,19 @@ def test_second_run_reads_nothing_and_a_change_reads_one_file(
     assert third.misses <= 2        # its base facts and its calls
 
 
-def test_cached_and_uncached_series_are_identical(tmp_path, monkeypatch):
-    monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
-    tree = git_tree(tmp_path)
-    outs = []
-    for name, env in (("cold", {}), ("warm", {}),
-                      ("off", {"PGWALK_NO_CACHE": "1"})):
-        out = str(tmp_path / name)
-        r = run_apply("--no-checkpatch", tree, out,
-                      env=dict(os.environ, **env))
-        assert r.returncode == 0, r.stderr[-2000:]
-        outs.append(out)
-    texts = []
-    for out in outs:
-        patches = sorted(p for p in os.listdir(out) if p.endswith(".patch"))
-        assert patches
-        texts.append([open(os.path.join(out, p)).read() for p in patches])
-        with open(os.path.join(out, "decisions.json")) as f:
-            texts[-1].append(json.dumps(json.load(f)["tables"],
-                                        sort_keys=True))
-    assert texts[0] == texts[1] == texts[2]
+def test_cached_facts_give_the_uncached_series(tmp_path, posted_minitree):
+    """A run whose facts all come from the cache (the other caches are
+    empty, so every later stage runs) writes the series a run without
+    any cache writes."""
+    tree, cache = posted.copy(posted_minitree, tmp_path)
+    shutil.rmtree(os.path.join(cache, "memo"))
+    facts_before = snapshot(os.path.join(cache, "facts"))
+    assert facts_before
+    posted.apply(tree, str(tmp_path / "out"), cache, tmp_path / "logs")
+    # Every fact was the cache's: none was added or replaced.
+    assert snapshot(os.path.join(cache, "facts")) == facts_before
+    assert posted.series(tmp_path / "out") == \
+        posted.series(posted_minitree["off"])
 
 
 def test_a_cache_entry_is_relocated_to_the_path_asked_for(tmp_path,
@@ -73,7 +55,7 @@ def test_a_cache_entry_is_relocated_to_the_path_asked_for(tmp_path,
     """The same contents at another path reuse the entry, with the
     facts' file names of the new path."""
     monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
-    tree = git_tree(tmp_path)
+    tree = posted.git_tree(str(tmp_path / "tree"))
     ex = facts.Extractor(tree, {"walk_page_range": 3}, 1)
     first = ex.collect_base(["mm/mincore.c"])
     shutil.copy(os.path.join(tree, "mm", "mincore.c"),
