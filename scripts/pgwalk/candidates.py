@@ -107,15 +107,23 @@ def callers_files(tree, names):
     return sorted(hits)
 
 
+WORD_SEARCH = ["-o", "-w", "-F", "-I"]
+
+
 def word_hits(tree, names, only=None):
     """{relpath: {names}}: the .c files where each name occurs as a word
     (a call, a callback stored in a structure, a function passed as an
     argument).  This is the callers index: git grep reads the whole tree
     in about a second, and Coccinelle then reads only these files.
-    only: restrict to these files."""
+    only: restrict to these files (answered from their words, listed
+    once per file: the analysis asks of the same files round after
+    round)."""
     names = sorted(names)
     if not names:
         return {}
+    if only is not None:
+        return _hits(_git_grep(tree, WORD_SEARCH, names, sorted(only)),
+                     None)
     out = {}
     # Fixed strings, one -e each, not one alternation: git checks -w
     # after a match and then moves on, so in "(f|f_locked)" the match "f"
@@ -123,17 +131,53 @@ def word_hits(tree, names, only=None):
     # fixed pattern is tried on its own (and the search is faster too).
     # Chunks keep the command line short for hundreds of names.
     for i in range(0, len(names), 200):
-        chunk = names[i:i + 200]
-        paths = sorted(only) if only is not None else ["*.c"]
-        if not paths:
-            return {}
-        for line in _git_grep(tree, ["-o", "-w", "-F", "-I"], chunk,
-                              paths):
-            path, rest = line.split(":", 1)
-            word = rest.split(":", 1)[-1]
-            if path in CORE_FILES or not path.endswith(".c"):
-                continue
-            out.setdefault(path, set()).add(word)
+        for path, words in _hits(_git_grep(tree, WORD_SEARCH,
+                                           names[i:i + 200], ["*.c"]),
+                                 None).items():
+            out.setdefault(path, set()).update(words)
+    return out
+
+
+def _hits(lines, wanted):
+    """{relpath: {words}} of `path:word` lines (those in wanted)."""
+    out = {}
+    for line in lines:
+        path, word = line.split(":", 1)
+        if path in CORE_FILES or not path.endswith(".c") or \
+                (wanted is not None and word not in wanted):
+            continue
+        out.setdefault(path, set()).add(word)
+    return out
+
+
+# {(tree, its tree id, relpath): the file's `path:word` lines}, inside
+# searching() only (outside it a file may change between two questions).
+_WORDS = {}
+# Every word git grep -w can match as a whole (a C identifier); git lists
+# them, Python only looks names up in the list.
+ANY_WORD = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+def words_of(tree, paths):
+    """`path:word` lines of every identifier in these files, in git
+    grep's order, as `git grep -o -w` prints them."""
+    tree_id = _SNAPSHOTS.get(tree)
+    todo = sorted(p for p in set(paths) if (tree, tree_id, p) not in _WORDS
+                  and not p.startswith(NOT_KERNEL))
+    got = {}
+    for i in range(0, len(todo), 500):
+        for line in _run_grep(tree, ["-o", "-w", "-I", "-P"], ANY_WORD,
+                              todo[i:i + 500]):
+            got.setdefault(line.split(":", 1)[0], []).append(line)
+    out = []
+    for p in sorted(set(paths)):
+        if p.startswith(NOT_KERNEL):
+            continue
+        lines = got.get(p, []) if p in got or p in todo else \
+            _WORDS[(tree, tree_id, p)]
+        if tree_id is not None:
+            _WORDS[(tree, tree_id, p)] = lines
+        out.extend(lines)
     return out
 
 
@@ -235,6 +279,18 @@ def _in_paths(relpath, paths):
         any(fnmatch.fnmatchcase(relpath, p) for p in paths)
 
 
+def _search(tree, options, patterns, paths):
+    """git grep's output lines.  A word search of named files (not a
+    pathspec with a wildcard) is answered from the files' word lists:
+    the analysis asks of the same few files round after round, with
+    other names each time."""
+    if options == WORD_SEARCH and not any("*" in p for p in paths):
+        wanted = set(patterns)
+        return [w for w in words_of(tree, paths)
+                if w.split(":", 1)[1] in wanted]
+    return _run_grep(tree, options, patterns, paths)
+
+
 def _git_grep(tree, options, patterns, paths):
     """git grep's output lines, kept by tree id.
 
@@ -244,7 +300,7 @@ def _git_grep(tree, options, patterns, paths):
     dropped and theirs put in its place."""
     tree_id = _SNAPSHOTS.get(tree)
     if tree_id is None:
-        return _run_grep(tree, options, patterns, paths)
+        return _search(tree, options, patterns, paths)
     memo = Memo("grep")
     k = key(options, patterns, list(paths), NOT_KERNEL)
     entry = memo.get(k)
@@ -259,10 +315,10 @@ def _git_grep(tree, options, patterns, paths):
         again = sorted(p for p in changed
                        if os.path.exists(os.path.join(tree, p)))
         if again:
-            lines += _run_grep(tree, options, patterns, again)
+            lines += _search(tree, options, patterns, again)
         # In git grep's order (by path, then line), as a whole run.
         lines.sort(key=lambda l: l.split(":", 1)[0])
     if lines is None:
-        lines = _run_grep(tree, options, patterns, paths)
+        lines = _search(tree, options, patterns, paths)
     memo.put(k, {"tree": tree_id, "lines": lines})
     return lines
