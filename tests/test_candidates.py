@@ -168,3 +168,26 @@ def test_a_change_not_yet_committed_is_searched(tmp_path, monkeypatch):
     git(t, "commit", "-qam", "no table")
     with candidates.searching(t):
         assert candidates.table_files(t) == []
+
+
+def test_files_named_are_listed_once_per_tree(tree, monkeypatch):
+    """Questions about named files, round after round with other names,
+    read each file's words once (inside searching(), on a git tree) and
+    answer as git grep -w would."""
+    ran = []
+    real = candidates._run_grep
+
+    def spy(tree_, options, patterns, paths):
+        ran.append(list(paths))
+        return real(tree_, options, patterns, paths)
+    monkeypatch.setattr(candidates, "_run_grep", spy)
+    files = ["mm/madvise.c", "mm/mapping.c"]
+    with candidates.searching(tree):
+        first = candidates.word_hits(tree, {"clean_fault"}, only=files)
+        second = candidates.word_hits(tree, {"cold_pmd_entry", "clean"},
+                                      only=files)
+    assert first == {"mm/mapping.c": {"clean_fault"}}
+    assert second == {"mm/madvise.c": {"cold_pmd_entry"},
+                      "mm/mapping.c": {"clean"}}
+    if os.path.isdir(os.path.join(tree, ".git")):
+        assert ran == [files]
