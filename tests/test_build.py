@@ -51,7 +51,8 @@ def verify(*args):
 def test_arches_are_data():
     arches = build.load_arches()
     assert set(build.DEFAULT_ARCHES.split(",")) <= set(arches)
-    assert arches["s390"] == {"arch": "s390", "cross": "s390x-linux-gnu-",
+    assert arches["s390"] == {"arch": "s390", "srcarch": "s390",
+                              "cross": "s390x-linux-gnu-",
                               "package": "gcc-s390x-linux-gnu"}
     assert arches["x86_64"]["cross"] == ""
     assert arches["openrisc"]["package"] is None
@@ -78,12 +79,13 @@ def test_missing_compiler_as_non_root_names_the_package(monkeypatch):
 def test_arch_files_only_on_their_arch():
     files = ["mm/a.c", "arch/s390/mm/gmap.c", "arch/x86/mm/pat.c",
              "arch/sparc/mm/x.c"]
-    assert affected.for_arch(files, "x86_64") == ["mm/a.c",
-                                                  "arch/x86/mm/pat.c"]
-    assert affected.for_arch(files, "s390") == ["mm/a.c",
-                                                "arch/s390/mm/gmap.c"]
-    assert affected.for_arch(files, "sparc64") == ["mm/a.c",
-                                                   "arch/sparc/mm/x.c"]
+    arches = build.load_arches()
+    assert affected.for_arch(files, arches["x86_64"]["srcarch"]) == [
+        "mm/a.c", "arch/x86/mm/pat.c"]
+    assert affected.for_arch(files, arches["s390"]["srcarch"]) == [
+        "mm/a.c", "arch/s390/mm/gmap.c"]
+    assert affected.for_arch(files, arches["sparc64"]["srcarch"]) == [
+        "mm/a.c", "arch/sparc/mm/x.c"]
 
 
 # ------------------------------------------------- what a commit affects

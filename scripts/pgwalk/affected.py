@@ -26,12 +26,6 @@ _NOT_A_FUNCTION = {"if", "for", "while", "switch", "return", "sizeof",
                    "typeof", "__attribute__", "defined"}
 
 
-def arch_dir(arch):
-    """The arch/<dir> a kbuild ARCH builds from."""
-    return {"x86_64": "x86", "i386": "x86", "sparc64": "sparc",
-            "sparc32": "sparc", "parisc64": "parisc"}.get(arch, arch)
-
-
 def changed_files(tree, commit):
     return gitops.git(tree, "diff", "--no-renames", "--name-only",
                       commit + "^", commit).split()
@@ -114,8 +108,9 @@ def build_files_changed(tree, commit):
                          r"\.(S|lds|sh|pl|py)$|^scripts/", f)]
 
 
-def for_arch(files, arch):
-    """arch/<A>/ files only on A."""
-    mine = "arch/%s/" % arch_dir(arch)
+def for_arch(files, srcarch):
+    """arch/ files only on the architecture whose source directory they
+    are in: srcarch, scripts/arches.conf's SRCARCH column."""
+    mine = "arch/%s/" % srcarch
     return [f for f in files if not f.startswith("arch/") or
             f.startswith(mine)]

@@ -26,7 +26,8 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import affected, gitops, inputs, kbuild, selection_check
+from pgwalk import affected, conffile, gitops, inputs, kbuild, \
+    selection_check
 from pgwalk.kbuild import BuildError
 from pgwalk.progress import Progress
 
@@ -36,18 +37,27 @@ ARCHES = os.path.join(REPO, "scripts", "arches.conf")
 DEFAULT_ARCHES = "x86_64,arm64,powerpc,riscv,s390"
 
 
+# The columns of a scripts/arches.conf row.
+ARCH_COLUMNS = ("name", "kbuild ARCH", "SRCARCH", "CROSS_COMPILE prefix",
+                "Debian compiler package")
+
+
 def load_arches(path=ARCHES):
-    """{name: {"arch", "cross", "package"}} from the data file.  package
-    "-" means Debian has no compiler for it: not covered here."""
+    """{name: {"arch", "srcarch", "cross", "package"}} from the data file.
+    srcarch: the arch/ directory the kbuild ARCH builds from.  package
+    "-" means Debian has no compiler for it: not covered here.  A row
+    without every column is a BuildError naming it."""
     arches = {}
-    with open(path) as f:
-        for line in f:
-            line = line.split("#", 1)[0].split()
-            if len(line) == 4:
-                name, arch, cross, pkg = line
-                arches[name] = {"arch": arch,
-                                "cross": "" if cross == "-" else cross,
-                                "package": None if pkg == "-" else pkg}
+    for num, line in conffile.entries(path):
+        fields = line.split()
+        if len(fields) != len(ARCH_COLUMNS):
+            raise BuildError("%s:%d: %d columns, expected %d (%s): %s" % (
+                path, num, len(fields), len(ARCH_COLUMNS),
+                ", ".join(ARCH_COLUMNS), line))
+        name, arch, srcarch, cross, pkg = fields
+        arches[name] = {"arch": arch, "srcarch": srcarch,
+                        "cross": "" if cross == "-" else cross,
+                        "package": None if pkg == "-" else pkg}
     return arches
 
 
@@ -216,7 +226,7 @@ def verify(tree, commits, base, arch_names, jobs, say, launcher,
         ab.setup(base)
         say("%s: ready in %.0f s (O=%s)" % (
             name, time.monotonic() - t0, ab.out))
-        wanted = {c: affected.for_arch(files[c], spec["arch"])
+        wanted = {c: affected.for_arch(files[c], spec["srcarch"])
                   for c in commits}
         if check_only:
             for c in commits:
