@@ -174,13 +174,19 @@ def kernel_version(tree):
 
 
 def identity(tree):
-    """(name, email) for Signed-off-by, from the tree's git config."""
-    name = git(tree, "config", "user.name", check=False).strip()
-    email = git(tree, "config", "user.email", check=False).strip()
-    if not name or not email:
-        raise GitError("git config user.name and user.email are not set: "
-                       "the patches need a Signed-off-by")
-    return name, email
+    """(name, email) for Signed-off-by, from the tree's git config
+    (asked once per run: several stages sign or address mail)."""
+    if tree not in _IDENTITY:
+        name = git(tree, "config", "user.name", check=False).strip()
+        email = git(tree, "config", "user.email", check=False).strip()
+        if not name or not email:
+            raise GitError("git config user.name and user.email are not "
+                           "set: the patches need a Signed-off-by")
+        _IDENTITY[tree] = (name, email)
+    return _IDENTITY[tree]
+
+
+_IDENTITY = {}
 
 
 class SeriesBuilder:

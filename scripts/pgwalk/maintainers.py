@@ -69,6 +69,22 @@ def section_of(sections, relpath):
     return best or "THE REST"
 
 
+def sections_of(tree, relpaths):
+    """{relpath: title of its most specific section}, kept by the
+    contents of MAINTAINERS (reading it costs about a second: every
+    regeneration would pay it for the same answer)."""
+    relpaths = sorted(set(relpaths))
+    memo = Memo("sections")
+    k = key(file_digest(os.path.join(tree, "MAINTAINERS")), relpaths,
+            file_digest(__file__))
+    got = memo.get(k)
+    if got is None:
+        sections = parse(tree)
+        got = {r: section_of(sections, r) for r in relpaths}
+        memo.put(k, got)
+    return got
+
+
 def subject_prefix(relpath):
     """Kernel-style subject prefix for a file.
 

@@ -45,12 +45,11 @@ def patch_order(tree, files):
     The core lives in MEMORY MANAGEMENT; its other files follow it so the
     mm maintainers' part of the series reads in one go.
     """
-    sections = maintainers.parse(tree)
-    core_section = maintainers.section_of(sections, CORE_FILE)
+    titles = maintainers.sections_of(tree, [CORE_FILE] + list(files))
 
     def key(relpath):
-        section = maintainers.section_of(sections, relpath)
-        return (section != core_section, section, relpath)
+        section = titles[relpath]
+        return (section != titles[CORE_FILE], section, relpath)
     return sorted(files, key=key)
 
 
@@ -77,10 +76,10 @@ def plan(tree, decisions, grouping="subsystem"):
     if grouping == "file":
         return [sorted(by_file[f], key=lambda t: t["line"]) for f in order]
     if grouping == "subsystem":
-        sections = maintainers.parse(tree)
+        titles = maintainers.sections_of(tree, by_file)
         out, seen = [], {}
         for t in tables:
-            title = maintainers.section_of(sections, t["file"])
+            title = titles[t["file"]]
             if title not in seen:
                 seen[title] = len(out)
                 out.append([])
@@ -221,13 +220,20 @@ def format_patches(tree, base, head, outdir, decisions, ctx=None):
     ids = mail.message_ids(head, len(paths) - 1, ctx.get("reroll"), email)
     everyone_to, everyone_cc = [], []
     headers = []
+    # get_maintainer.pl for every patch at once: a perl start-up and a
+    # read of MAINTAINERS each, on a cold cache most of this stage.
+    addrs = [None] * len(paths)
+    if ctx.get("mail", True):
+        with concurrent.futures.ThreadPoolExecutor(
+                max(1, os.cpu_count() or 1)) as pool:
+            addrs[1:] = pool.map(
+                lambda p: maintainers.get_maintainers(tree, p), paths[1:])
     for i, path in enumerate(paths):
         with open(path, encoding="utf-8") as f:
             lines, text = mail.split(f.read())
         if i:
             text = mail.add_below_line(text, notes[i])
-            addr = maintainers.get_maintainers(tree, path) \
-                if ctx.get("mail", True) else None
+            addr = addrs[i]
             if addr:
                 to, cc = addr
                 mail.address(lines, to, cc)
