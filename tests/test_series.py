@@ -348,3 +348,20 @@ def test_mode_grouping_never_repeats_a_subject(minigit):
               "%s..%s" % (head, new)).splitlines()
     assert log == ["mm/mprotect: annotate a_walk_ops with PGWALK_WRLOCK",
                    "mm/mprotect: annotate b_walk_ops with PGWALK_WRLOCK"]
+
+
+@pytest.mark.unit
+def test_index_lines_abbreviate_to_twelve_digits(minigit, tmp_path):
+    """The same series gives the same bytes in any repository: git's
+    default abbreviation grows with the number of objects, 12 does not
+    (a tiny repository gets 7 digits by default)."""
+    base = git(minigit, "rev-parse", "HEAD").strip()
+    head = series.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
+                               {"mm/mincore.c": "x\n"}, lambda m: None)
+    paths = series.format_patches(minigit, base, head, str(tmp_path / "o"),
+                                  {"tables": FOUR[2:3]}, {"mail": False})
+    with open(paths[1]) as f:
+        index = [l for l in f.read().splitlines() if l.startswith("index ")]
+    assert index and all(
+        [len(h) for h in l.split()[1].split("..")] == [12, 12]
+        for l in index), index

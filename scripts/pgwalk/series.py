@@ -198,9 +198,13 @@ def format_patches(tree, base, head, outdir, decisions, ctx=None):
         else "PATCH"
     # --no-signature: the default signature is the local git version,
     # which would make the same series differ from machine to machine.
-    # --base only for a base others have: a private one helps nobody.
+    # --abbrev=12 for the same reason: git's default length grows with
+    # the number of objects in the repository (the kernel's convention
+    # is 12).  --base only for a base others have: a private one helps
+    # nobody.
     gitops.git(tree, "format-patch", "-q", "--cover-letter",
-               "--no-signature", "--subject-prefix=%s" % prefix,
+               "--no-signature", "--abbrev=12",
+               "--subject-prefix=%s" % prefix,
                *(["--base=%s" % base] if public else []), "-o",
                os.path.abspath(outdir), "%s..%s" % (base, head))
     paths = sorted(glob.glob(os.path.join(outdir, PATCH_GLOB)))
