@@ -8,9 +8,10 @@ Every test here is unit tier: the trees are tests/fixtures/minitree, and
 for the build and boot checks the minitree with tests/fixtures/kbuildtree
 on top (a top Makefile whose kbuild targets take a second: a config, a
 dry run naming mm/'s objects, objects and a bzImage that are one line of
-text; a fake merge_config.sh and checkpatch.pl), so verify-build and
-boot-test run from start to end without compiling anything; boot-test
-boots that "kernel" with the real qemu, which refuses it.  Each test has
+text; a fake merge_config.sh and checkpatch.pl, and a usr/gen_init_cpio.c
+that copies its list), so verify-build and boot-test run from start to
+end without compiling any kernel; boot-test boots that "kernel" with the
+real qemu, which refuses it.  Each test has
 its own PGWALK_CACHE.
 
 Case x script, and the test that covers it:

@@ -2,15 +2,16 @@
 tree version, the census commit kept out of the user's repository, and
 --bisect's choice of commits."""
 
+import gzip
 import os
+import shutil
 import subprocess
 
 import pytest
 
-from pgwalk import bootkernel, boottest
+from conftest import FIXTURES, need_real_tree
+from pgwalk import bootkernel, boottest, runner
 from pgwalk.kbuild import BuildError
-
-pytestmark = pytest.mark.unit
 
 
 def git(tree, *args, **kw):
@@ -19,6 +20,7 @@ def git(tree, *args, **kw):
                           **kw).stdout.strip()
 
 
+@pytest.mark.unit
 def test_fragments_follow_the_version_ranges(tmp_path):
     ranges = tmp_path / "ranges.conf"
     ranges.write_text("# fragment first last\nall.config - -\n"
@@ -37,6 +39,7 @@ def test_fragments_follow_the_version_ranges(tmp_path):
         bootkernel.fragments((6, 1), str(ranges))
 
 
+@pytest.mark.unit
 def test_shipped_ranges_give_per_vma_locks_from_6_4():
     def frag(version):
         return [os.path.basename(p) for p in bootkernel.fragments(version)]
@@ -72,6 +75,7 @@ def loose_objects(tree):
                   for f in files)
 
 
+@pytest.mark.unit
 def test_census_commit_is_built_outside_the_users_repository(tiny_repo):
     ref = git(tiny_repo, "rev-parse", "HEAD")
     before = loose_objects(tiny_repo)
@@ -97,10 +101,12 @@ def test_census_commit_is_built_outside_the_users_repository(tiny_repo):
     assert "-DCENSUS_VMA_LOCKS" not in diff
 
 
+@pytest.mark.unit
 def test_version_comes_from_the_commit(tiny_repo):
     assert bootkernel.version_at(str(tiny_repo), "HEAD") == (6, 12)
 
 
+@pytest.mark.unit
 def test_bisect_boots_only_commits_that_change_a_mode(tiny_repo):
     base = git(tiny_repo, "rev-parse", "HEAD")
     src = tiny_repo / "mm" / "pagewalk.c"
@@ -113,3 +119,119 @@ def test_bisect_boots_only_commits_that_change_a_mode(tiny_repo):
     changes = boottest.mode_changes(str(tiny_repo), base, "HEAD")
     assert [(s, t) for _c, s, t in changes] == [("b: write", {"b_ops"}),
                                                 ("a: verify", {"a_ops"})]
+
+
+# ------------------------------------------------------------ initramfs
+
+STAND_IN = os.path.join(FIXTURES, "kbuildtree", "usr", "gen_init_cpio.c")
+
+
+@pytest.mark.unit
+def test_initramfs_list_holds_the_userland_and_a_console():
+    assert bootkernel.initramfs_list().splitlines() == [
+        "dir /bin 0755 0 0",
+        "dir /dev 0755 0 0",
+        "dir /proc 0755 0 0",
+        "dir /sys 0755 0 0",
+        "dir /tmp 0755 0 0",
+        "nod /dev/console 0600 0 0 c 5 1",
+        "file /bin/busybox busybox 0755 0 0",
+        "file /workload workload 0755 0 0",
+        "file /init init.sh 0755 0 0"]
+
+
+@pytest.mark.unit
+def test_gen_init_cpio_is_the_trees_compiled_once(tiny_repo, tmp_path,
+                                                  monkeypatch):
+    """Compiled from the commit's usr/gen_init_cpio.c, kept by its blob:
+    the same source again compiles nothing; a commit without it is one
+    line, as is a source that does not compile."""
+    base = git(tiny_repo, "rev-parse", "HEAD")
+    (tiny_repo / "usr").mkdir()
+    shutil.copy(STAND_IN, tiny_repo / "usr" / "gen_init_cpio.c")
+    git(tiny_repo, "add", "usr")
+    git(tiny_repo, "commit", "-qm", "usr")
+    out = str(tmp_path / "O")
+    compiles = []
+    real = runner.run
+
+    def spy(argv, **kw):
+        compiles.extend(a for a in argv if a == "gcc")
+        return real(argv, **kw)
+    monkeypatch.setattr(runner, "run", spy)
+    program = bootkernel.gen_init_cpio(str(tiny_repo), "HEAD", out)
+    assert os.access(program, os.X_OK) and compiles == ["gcc"]
+    assert bootkernel.gen_init_cpio(str(tiny_repo), "HEAD", out) == program
+    assert compiles == ["gcc"]
+    # It is what the archive is made with (the stand-in copies its list).
+    assert bootkernel.pack(program, str(tmp_path), "dir /x 0755 0 0\n") == \
+        b"dir /x 0755 0 0\n"
+    with pytest.raises(BuildError, match="no usr/gen_init_cpio.c at " +
+                       base):
+        bootkernel.gen_init_cpio(str(tiny_repo), base, out)
+    (tiny_repo / "usr" / "gen_init_cpio.c").write_text("int main(void) {\n")
+    git(tiny_repo, "commit", "-qam", "broken")
+    with pytest.raises(BuildError) as e:
+        bootkernel.gen_init_cpio(str(tiny_repo), "HEAD", out)
+    assert str(e.value).startswith("usr/gen_init_cpio.c of HEAD does not "
+                                   "compile: <stdin>:1:1: error: ")
+    assert "\n" not in str(e.value)
+
+
+def newc_entries(archive):
+    """{name: (mode, (rdev major, minor), data)} of a newc cpio archive,
+    read the way the kernel's initramfs unpacker reads it."""
+    entries, at = {}, 0
+    while True:
+        assert archive[at:at + 6] == b"070701", at
+        fields = [int(archive[at + 6 + 8 * i:at + 14 + 8 * i], 16)
+                  for i in range(13)]
+        mode, size, rmaj, rmin, namesize = (fields[1], fields[6],
+                                            fields[9], fields[10],
+                                            fields[11])
+        name = archive[at + 110:at + 110 + namesize - 1].decode()
+        at += 110 + namesize
+        at += -at % 4
+        if name == "TRAILER!!!":
+            return entries
+        entries[name] = (mode, (rmaj, rmin), archive[at:at + size])
+        at += size
+        at += -at % 4
+
+
+@pytest.mark.tree
+@pytest.mark.skipif(not os.path.exists(bootkernel.BUSYBOX),
+                    reason="no busybox (apt-get install busybox-static)")
+def test_initramfs_made_by_the_trees_gen_init_cpio(tmp_path):
+    """The real tree's gen_init_cpio packs every entry of the list: the
+    directories, the console node, and the three programs byte for
+    byte."""
+    tree = tmp_path / "linux"
+    (tree / "usr").mkdir(parents=True)
+    shutil.copy(os.path.join(need_real_tree(), "usr", "gen_init_cpio.c"),
+                tree / "usr" / "gen_init_cpio.c")
+    git(tree, "init", "-q")
+    git(tree, "add", ".")
+    git(tree, "commit", "-qm", "usr")
+    program = bootkernel.gen_init_cpio(str(tree), "HEAD",
+                                       str(tmp_path / "O"))
+    work = tmp_path / "work"
+    work.mkdir()
+    image = bootkernel.make_initramfs(str(work), program)
+    with gzip.open(image) as f:
+        entries = newc_entries(f.read())
+
+    def data(path):
+        with open(path, "rb") as f:
+            return f.read()
+    assert entries == {
+        "bin": (0o40755, (0, 0), b""),
+        "dev": (0o40755, (0, 0), b""),
+        "proc": (0o40755, (0, 0), b""),
+        "sys": (0o40755, (0, 0), b""),
+        "tmp": (0o40755, (0, 0), b""),
+        "dev/console": (0o20600, (5, 1), b""),
+        "bin/busybox": (0o100755, (0, 0), data(bootkernel.BUSYBOX)),
+        "workload": (0o100755, (0, 0), data(work / "workload")),
+        "init": (0o100755, (0, 0), data(os.path.join(bootkernel.BOOT,
+                                                     "init.sh")))}

@@ -248,27 +248,54 @@ class BootBuild:
         return kept, diff
 
 
-def cpio_newc(entries):
-    """An uncompressed newc cpio archive of (path, mode, data, rdev)."""
-    out = bytearray()
-    ino = 1
-    for path, mode, data, rdev in entries + [("TRAILER!!!", 0, b"", (0, 0))]:
-        name = path.encode() + b"\0"
-        fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1],
-                  len(name), 0]
-        out += b"070701" + b"".join(b"%08X" % v for v in fields) + name
-        out += b"\0" * (-len(out) % 4) + data
-        out += b"\0" * (-len(out) % 4)
-        ino += 1
-    return bytes(out)
+def gen_init_cpio(tree, ref, outdir, env=None):
+    """The tree's own usr/gen_init_cpio (one host C file) at ref, compiled
+    with the host gcc into outdir, where it is kept by the source's blob
+    id: a tree whose file did not change compiles nothing."""
+    blob = gitops.git(tree, "rev-parse", "-q", "--verify",
+                      "%s:usr/gen_init_cpio.c" % ref, check=False).strip()
+    if not blob:
+        raise BuildError("%s: no usr/gen_init_cpio.c at %s: the initramfs "
+                         "is made by the tree's own tool" % (tree, ref))
+    program = os.path.join(outdir, "pgwalk-gen_init_cpio-" + blob[:12])
+    if os.path.exists(program):
+        return program
+    os.makedirs(outdir, exist_ok=True)
+    source = gitops.git(tree, "cat-file", "blob", blob)
+    r = runner.run(["gcc", "-O2", "-o", program + ".new", "-x", "c", "-"],
+                   input=source, env=env)
+    if r.returncode != 0:
+        said = r.stderr.strip().splitlines() or ["gcc failed"]
+        raise BuildError("usr/gen_init_cpio.c of %s does not compile: %s" % (
+            ref, next((l for l in said if "error:" in l), said[-1])))
+    os.replace(program + ".new", program)
+    return program
 
 
 # A static busybox (Debian's busybox-static) is the initramfs' userland.
 BUSYBOX = "/bin/busybox"
+# What the initramfs holds besides its programs: the directories init.sh
+# mounts on or writes to, and the console the kernel opens for /init.
+INITRAMFS_DIRS = ("/bin", "/dev", "/proc", "/sys", "/tmp")
+CONSOLE = "nod /dev/console 0600 0 0 c 5 1"
+# Its programs: (name in the image, file in the work directory).
+INITRAMFS_FILES = (("/bin/busybox", "busybox"), ("/workload", "workload"),
+                   ("/init", "init.sh"))
 
 
-def make_initramfs(workdir):
-    """busybox, scripts/boot/init.sh as /init and the workload."""
+def initramfs_list():
+    """usr/gen_init_cpio's file list (the format its usage text gives) of
+    the initramfs; the files are named relative to the work directory,
+    which gen_init_cpio runs in (it splits its lines at white space, and
+    the work directory's path may hold some)."""
+    lines = ["dir %s 0755 0 0" % d for d in INITRAMFS_DIRS] + [CONSOLE]
+    lines += ["file %s %s 0755 0 0" % f for f in INITRAMFS_FILES]
+    return "\n".join(lines) + "\n"
+
+
+def make_initramfs(workdir, gen_init_cpio):
+    """busybox, scripts/boot/init.sh as /init and the workload, packed by
+    gen_init_cpio (the tree's: gen_init_cpio()) and gzipped."""
     busybox = BUSYBOX
     with open(busybox, "rb") as f:
         if b"ld-linux" in f.read(8192):
@@ -279,14 +306,32 @@ def make_initramfs(workdir):
                     workload, os.path.join(BOOT, "workload.c")])
     if r.returncode != 0:
         raise BuildError("workload.c does not compile: %s" % r.stderr[-800:])
-    entries = [(d, 0o40755, b"", (0, 0)) for d in
-               ("bin", "dev", "proc", "sys", "tmp")]
-    entries.append(("dev/console", 0o20600, b"", (5, 1)))
-    for path, src in (("bin/busybox", busybox), ("workload", workload),
-                      ("init", os.path.join(BOOT, "init.sh"))):
-        with open(src, "rb") as f:
-            entries.append((path, 0o100755, f.read(), (0, 0)))
+    for name, target in (("busybox", busybox),
+                         ("init.sh", os.path.join(BOOT, "init.sh"))):
+        link = os.path.join(workdir, name)
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(target, link)
+    archive = pack(gen_init_cpio, workdir, initramfs_list())
     image = os.path.join(workdir, "initramfs.cpio.gz")
     with gzip.open(image, "wb", compresslevel=1) as f:
-        f.write(cpio_newc(entries))
+        f.write(archive)
     return image
+
+
+def pack(gen_init_cpio, workdir, listing):
+    """The newc archive (uncompressed) gen_init_cpio makes of listing, a
+    file list whose locations are relative to workdir (it is written
+    there as initramfs.list)."""
+    path = os.path.join(workdir, "initramfs.list")
+    with open(path, "w") as f:
+        f.write(listing)
+    # -t 0: directories and nodes dated 1970; only the files' own dates
+    # change from run to run.
+    r = runner.run([gen_init_cpio, "-t", "0", "initramfs.list"],
+                   cwd=workdir, text=False)
+    if r.returncode != 0:
+        said = r.stderr.decode(errors="replace").strip().splitlines()
+        raise BuildError("gen_init_cpio failed on %s: %s" % (
+            path, said[-1] if said else "exit status %d" % r.returncode))
+    return r.stdout

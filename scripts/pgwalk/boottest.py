@@ -350,12 +350,14 @@ def main(argv=None):
         kbuild.lock_cache(say)
         kb = bootkernel.BootBuild(tree, ref, args.jobs, say)
         workdir = os.path.join(outdir, "work")
+        # The tree's own initramfs packer, kept in the build cache.
+        packer = bootkernel.gen_init_cpio(tree, ref, kb.out, kb.env)
         with writing(outdir, BuildError):
             os.makedirs(workdir, exist_ok=True)
             # One initramfs (the workload does not depend on the kernel).
             say("boot: initramfs: busybox and the workload, in %s" %
                 workdir)
-            initramfs = bootkernel.make_initramfs(workdir)
+            initramfs = bootkernel.make_initramfs(workdir, packer)
         run = run_one(kb, ref, initramfs, workdir, "series", args, users,
                       say)
         head = judged(tree, ref, run, args.strict)
