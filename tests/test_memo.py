@@ -4,12 +4,14 @@ with them warm gives the bytes a run without them gives, and a change to
 any input they are keyed by is seen."""
 
 import json
+import logging
 import os
+import shlex
 
 import pytest
 
 import posted
-from pgwalk import candidates, memo
+from pgwalk import candidates, memo, runner
 
 # The apply.sh runs share the posted minitree (one worker makes it).
 pytestmark = [pytest.mark.unit, pytest.mark.xdist_group("posted_minitree")]
@@ -70,8 +72,20 @@ def test_a_changed_checker_is_run_again(tmp_path, posted_minitree):
         posted_minitree["cold-checked"]
 
 
+def greps(caplog):
+    """The paths of each git grep run so far, from the command lines the
+    runner logs."""
+    out = []
+    for record in caplog.records:
+        argv = shlex.split(record.getMessage())
+        if argv[:1] == ["git"] and "grep" in argv:
+            out.append([a for a in argv[argv.index("--") + 1:]
+                        if not a.startswith(":(exclude)")])
+    return out
+
+
 def test_grep_on_a_new_tree_searches_only_what_changed(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
     tree = posted.git_tree(str(tmp_path / "tree"))
     with candidates.searching(tree):
@@ -81,22 +95,16 @@ def test_grep_on_a_new_tree_searches_only_what_changed(
         f.write("int caller(void) { return do_mprotect(0, 0, 0); }\n")
     os.unlink(os.path.join(tree, "mm", "mprotect.c"))
     posted.git(tree, "commit", "-qam", "moved")
-    searched = []
-    real = candidates._run_grep
-
-    def spy(tree_, options, pattern, paths):
-        searched.append(list(paths))
-        return real(tree_, options, pattern, paths)
-    monkeypatch.setattr(candidates, "_run_grep", spy)
+    caplog.set_level(logging.DEBUG, logger=runner.log.name)
     with candidates.searching(tree):
         second = candidates.word_hits(tree, {"do_mincore", "do_mprotect"})
-    assert searched == [["mm/mincore.c"]]
+    assert greps(caplog) == [["mm/mincore.c"]]
     assert second == {"mm/mincore.c": {"do_mincore", "do_mprotect"}}
     # The same answer as a search of the whole tree (outside searching(),
     # nothing is cached).
     assert candidates.word_hits(tree, {"do_mincore", "do_mprotect"}) == \
         second
-    assert searched[-1] == ["*.c"]
+    assert greps(caplog)[-1] == ["*.c"]
 
 
 def test_a_dirty_tree_is_searched_whole(tmp_path, monkeypatch):
