@@ -365,3 +365,33 @@ def test_index_lines_abbreviate_to_twelve_digits(minigit, tmp_path):
     assert index and all(
         [len(h) for h in l.split()[1].split("..")] == [12, 12]
         for l in index), index
+
+
+@pytest.mark.unit
+def test_commits_keep_every_other_entry_as_it_was(minigit):
+    """A commit grafts its files into the parent's tree: an executable,
+    a symbolic link and a nested directory beside them keep their mode
+    and id (the tree is read from git's raw tree objects)."""
+    os.makedirs(os.path.join(minigit, "mm", "deep", "er"))
+    with open(os.path.join(minigit, "mm", "deep", "er", "f.c"), "w") as f:
+        f.write("int f;\n")
+    tool = os.path.join(minigit, "mm", "tool.sh")
+    with open(tool, "w") as f:
+        f.write("#!/bin/sh\n")
+    os.chmod(tool, 0o755)
+    os.symlink("mincore.c", os.path.join(minigit, "mm", "link.c"))
+    git(minigit, "add", "-A")
+    git(minigit, "commit", "-qm", "more")
+    base = git(minigit, "rev-parse", "HEAD").strip()
+    head = series.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
+                               {"mm/mincore.c": "x\n"}, lambda m: None)
+
+    def listing(rev):
+        return {l.split("\t")[1]: l.split("\t")[0] for l in git(
+            minigit, "ls-tree", "-r", "-t", rev).splitlines()}
+    before, after = listing(base), listing(head)
+    changed = {p for p in before if before[p] != after.get(p)}
+    assert changed == {"mm", "mm/mincore.c"}
+    assert after["mm/tool.sh"].startswith("100755 blob")
+    assert after["mm/link.c"].startswith("120000 blob")
+    assert git(minigit, "show", "%s:mm/mincore.c" % head) == "x\n"

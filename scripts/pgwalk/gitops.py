@@ -9,6 +9,7 @@ a git repository; it undoes itself when interrupted.
 
 import os
 import shutil
+import subprocess
 import tempfile
 
 from pgwalk import runner
@@ -23,9 +24,8 @@ class GitError(PgwalkError):
     """A git step failed; the message says which and why."""
 
 
-def git_proc(tree, *args, env=None, input=None):
-    """Run git in `tree`; its CompletedProcess (for a caller that reads
-    the exit status and stderr itself)."""
+def _git_argv(tree, args, env):
+    """git's command line and environment for a command in `tree`."""
     full_env = dict(os.environ)
     # A user's hooks, pager or colour settings must not leak into output
     # that we parse or into commits we make.
@@ -35,10 +35,52 @@ def git_proc(tree, *args, env=None, input=None):
         full_env.update(env)
     # gc.auto=0: a fresh base commit leaves ~75,000 loose objects, and an
     # automatic gc would pack them in the background, in the user's tree.
-    return runner.run(["git", "-C", tree, "-c", "gc.auto=0",
-                       "-c", "core.hooksPath=/dev/null",
-                       "-c", "color.ui=never", *args],
-                      env=full_env, input=input)
+    return ["git", "-C", tree, "-c", "gc.auto=0",
+            "-c", "core.hooksPath=/dev/null",
+            "-c", "color.ui=never", *args], full_env
+
+
+def git_proc(tree, *args, env=None, input=None):
+    """Run git in `tree`; its CompletedProcess (for a caller that reads
+    the exit status and stderr itself)."""
+    argv, full_env = _git_argv(tree, args, env)
+    return runner.run(argv, env=full_env, input=input)
+
+
+class GitBatch:
+    """One git process answering question after question on its stdin
+    (`cat-file --batch`, `mktree --batch`): a commit of the series asks
+    a dozen of them, and a process each cost more than the answers."""
+
+    def __init__(self, tree, *args):
+        self.what = args[0]
+        self.tree = tree
+        argv, env = _git_argv(tree, args, None)
+        self.proc = runner.start(argv, env=env, stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL)
+
+    def ask(self, data):
+        """Write a question; return the first line of the answer."""
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except OSError:
+            line = b""
+        if not line:
+            raise GitError("git %s stopped in %s" % (self.what, self.tree))
+        return line.decode()
+
+    def read(self, size):
+        return self.proc.stdout.read(size)
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        self.proc.wait()
 
 
 def git(tree, *args, env=None, input=None, check=True):
@@ -205,6 +247,7 @@ class SeriesBuilder:
         self.head = base
         self._trees = {}        # commit -> its tree, for those made here
         self._listings = {}     # tree -> {name: [mode, type, id]}
+        self._mktree = self._cat = None     # GitBatch, started when asked
         self.tmp = tempfile.mkdtemp(prefix="pgwalk-blobs-")
         stamp = git(tree, "log", "-1", "--format=%ct", base).strip()
         name, email = identity(tree)
@@ -248,9 +291,13 @@ class SeriesBuilder:
             old = entries.get(top)
             entries[top] = ["040000", "tree", self._graft(
                 old[2] if old and old[1] == "tree" else None, inner)]
-        made = git(self.tree, "mktree", "-z", input="".join(
+        if self._mktree is None:
+            self._mktree = GitBatch(self.tree, "mktree", "-z", "--batch")
+        # Each tree's entries end with an empty one (--batch).
+        made = self._mktree.ask("".join(
             "%s %s %s\t%s\0" % (mode, kind, oid, name)
-            for name, (mode, kind, oid) in entries.items())).strip()
+            for name, (mode, kind, oid) in entries.items()).encode(
+                "utf-8", "surrogateescape") + b"\0").strip()
         # The next commit grafts onto this tree: its listing is known.
         self._listings[made] = entries
         return made
@@ -258,13 +305,14 @@ class SeriesBuilder:
     def _listing(self, tree_id):
         """{name: [mode, type, id]} of a tree, read once."""
         if tree_id not in self._listings:
-            entries = {}
-            for item in git(self.tree, "ls-tree", "-z",
-                            tree_id).split("\0"):
-                if item:
-                    info, name = item.split("\t", 1)
-                    entries[name] = info.split(" ")
-            self._listings[tree_id] = entries
+            if self._cat is None:
+                self._cat = GitBatch(self.tree, "cat-file", "--batch")
+            header = self._cat.ask(("%s\n" % tree_id).encode()).split()
+            if len(header) != 3 or header[1] != "tree":
+                raise GitError("%s is not a tree in %s" % (
+                    tree_id, self.tree))
+            raw = self._cat.read(int(header[2]) + 1)[:-1]
+            self._listings[tree_id] = _tree_entries(raw)
         return self._listings[tree_id]
 
     def head_tree(self):
@@ -282,4 +330,23 @@ class SeriesBuilder:
         return self.head
 
     def close(self):
+        for batch in (self._mktree, self._cat):
+            if batch is not None:
+                batch.close()
+        self._mktree = self._cat = None
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _tree_entries(raw):
+    """{name: [mode, type, id]} of a tree object's raw bytes (what
+    ls-tree prints): entries of `mode SP name NUL 20-byte id`."""
+    entries, i = {}, 0
+    while i < len(raw):
+        sp = raw.index(b" ", i)
+        nul = raw.index(b"\0", sp)
+        mode = raw[i:sp].decode().rjust(6, "0")
+        kind = {"040000": "tree", "160000": "commit"}.get(mode, "blob")
+        name = raw[sp + 1:nul].decode("utf-8", "surrogateescape")
+        entries[name] = [mode, kind, raw[nul + 1:nul + 21].hex()]
+        i = nul + 21
+    return entries
