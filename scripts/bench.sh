@@ -28,6 +28,9 @@ git_copy() {
 	mkdir -p "$2"
 	tar -C "$1" --exclude=./.git -cf - . | tar -C "$2" -xf -
 	git -C "$2" init -q
+	# No automatic gc: after the base commit it would pack 75,000 loose
+	# objects in the background, during the timed runs.
+	git -C "$2" config gc.auto 0
 	git -C "$2" add -f -A
 	git -C "$2" -c user.name=bench -c user.email=bench@localhost \
 		commit -qm base
