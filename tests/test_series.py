@@ -395,3 +395,24 @@ def test_commits_keep_every_other_entry_as_it_was(minigit):
     assert after["mm/tool.sh"].startswith("100755 blob")
     assert after["mm/link.c"].startswith("120000 blob")
     assert git(minigit, "show", "%s:mm/mincore.c" % head) == "x\n"
+
+
+@pytest.mark.unit
+def test_a_change_away_from_the_hunks_keeps_the_verdict(tmp_path,
+                                                        posted_minitree):
+    """A new rc changes a patched file below its hunks: the patch differs
+    only in its index line's blob ids, which checkpatch.pl never reads,
+    so its verdict is kept; the series is the one a run without cache
+    makes."""
+    import posted
+    tree, cache = posted.copy(posted_minitree, tmp_path)
+    with open(os.path.join(tree, "mm", "mincore.c"), "a") as f:
+        f.write("/* a new rc */\n")
+    posted.git(tree, "commit", "-qam", "a new rc")
+    logs = tmp_path / "logs"
+    posted.apply(tree, str(tmp_path / "after"), cache, logs)
+    assert posted.runs(logs, "checkpatch.pl") == 0
+    posted.apply(tree, str(tmp_path / "off"), tmp_path / "no-cache",
+                 tmp_path / "logs-off", PGWALK_NO_CACHE="1")
+    assert posted.series(tmp_path / "after") == \
+        posted.series(tmp_path / "off")

@@ -338,12 +338,18 @@ CHECKPATCH_INPUTS = ("scripts/checkpatch.pl", "scripts/spelling.txt",
                      "scripts/const_structs.checkpatch", ".checkpatch.conf")
 
 
+INDEX_IDS = re.compile(r"^index [0-9a-f]+\.\.[0-9a-f]+", re.M)
+
+
 def _checkpatch_key(tree, patch):
     """The verdict's key: checkpatch's inputs, and the patch's content
     (mail.content(): its commit id and date change with the base; the
-    verdict and the line numbers it reports do not)."""
+    verdict and the line numbers it reports do not).  Nor do the blob ids
+    of its `index` lines, which checkpatch.pl never reads: a file that
+    changed away from the hunks (a new rc) keeps its verdict."""
     with open(patch, encoding="utf-8", errors="surrogateescape") as f:
         text = f.read()
+    text = INDEX_IDS.sub("index", text)
     return key(mail.content(text),
                *[file_digest(os.path.join(tree, f))
                  for f in CHECKPATCH_INPUTS])
