@@ -7,10 +7,10 @@ what the kernel's APIs mean; a new kernel is rows there, not code.
 import os
 import re
 
-from pgwalk import conffile
+from pgwalk import REPO, conffile
 from pgwalk.errors import PgwalkError
 
-SCRIPTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = os.path.join(REPO, "scripts")
 
 
 def data_path(name):

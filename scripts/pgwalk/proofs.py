@@ -13,11 +13,11 @@ import os
 import sys
 
 from pgwalk.errors import PgwalkError
-from pgwalk import gitops, runner
+from pgwalk import REPO, gitops, runner
 
 BUILD_REPORT = os.path.join("build", "build-report.json")
 BOOT_REPORT = os.path.join("boot", "boot-report.json")
-SCRIPTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = os.path.join(REPO, "scripts")
 
 
 class ProofError(PgwalkError):
