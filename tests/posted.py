@@ -120,3 +120,17 @@ def copy(posted, where):
     shutil.copytree(posted["tree"], tree, symlinks=True)
     shutil.copytree(posted["cache"], cache, symlinks=True)
     return tree, cache
+
+
+def changed(posted, where, relpath, edit, message):
+    """(tree, cache): copies as copy() gives, relpath of the tree changed
+    by edit (its text in, the new text out) and committed as message:
+    a new base the warm cache has not seen."""
+    tree, cache = copy(posted, where)
+    path = os.path.join(tree, relpath)
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(edit(text))
+    git(tree, "commit", "-qam", message)
+    return tree, cache

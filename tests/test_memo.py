@@ -37,13 +37,10 @@ def test_a_new_base_is_seen_by_every_cache(tmp_path, posted_minitree):
     """One file changes in a way that changes its table's mode: the warm
     run on the new base gives the new mode, byte for byte what a run
     without cache gives; the unchanged patches are not checked again."""
-    tree, cache = posted.copy(posted_minitree, tmp_path)
-    path = os.path.join(tree, "mm", "mincore.c")
-    with open(path) as f:
-        text = f.read()
-    with open(path, "w") as f:
-        f.write(text.replace("mmap_read_", "mmap_write_"))
-    posted.git(tree, "commit", "-qam", "mincore: under the write lock")
+    tree, cache = posted.changed(
+        posted_minitree, tmp_path, "mm/mincore.c",
+        lambda text: text.replace("mmap_read_", "mmap_write_"),
+        "mincore: under the write lock")
     logs = tmp_path / "logs"
     posted.apply(tree, str(tmp_path / "after"), cache, logs)
     modes = {t["name"]: t["mode"] for t in json.load(open(
@@ -62,10 +59,9 @@ def test_a_new_base_is_seen_by_every_cache(tmp_path, posted_minitree):
 
 def test_a_changed_checker_is_run_again(tmp_path, posted_minitree):
     """checkpatch.pl is part of its verdict's key."""
-    tree, cache = posted.copy(posted_minitree, tmp_path)
-    with open(os.path.join(tree, "scripts", "checkpatch.pl"), "a") as f:
-        f.write("# a newer checkpatch\n")
-    posted.git(tree, "commit", "-qam", "newer checkpatch")
+    tree, cache = posted.changed(
+        posted_minitree, tmp_path, "scripts/checkpatch.pl",
+        lambda text: text + "# a newer checkpatch\n", "newer checkpatch")
     logs = tmp_path / "logs"
     posted.apply(tree, str(tmp_path / "two"), cache, logs)
     assert posted.runs(logs, "checkpatch.pl") == \
