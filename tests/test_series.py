@@ -68,8 +68,7 @@ def test_commits_leave_worktree_index_and_branch_alone(minigit):
                                 "PGWALK_RDLOCK")], "per_vma_lock": False}
     new = series.make_commits(minigit, head, decided,
                               {"mm/pagewalk.c": "/* core */\n"},
-                              {"mm/mincore.c": "/* edited */\n"},
-                              lambda m: None)
+                              {"mm/mincore.c": "/* edited */\n"})
     assert git(minigit, "rev-parse", "HEAD").strip() == head
     assert git(minigit, "status", "--porcelain") == ""
     log = git(minigit, "log", "--format=%s", "%s..%s" % (head, new))
@@ -84,8 +83,7 @@ def test_commits_are_identical_when_made_again(minigit):
     head = git(minigit, "rev-parse", "HEAD").strip()
     decided = {"tables": [table("mincore_walk_ops", "mm/mincore.c",
                                 "PGWALK_RDLOCK")]}
-    args = (minigit, head, decided, {}, {"mm/mincore.c": "x\n"},
-            lambda m: None)
+    args = (minigit, head, decided, {}, {"mm/mincore.c": "x\n"})
     assert series.make_commits(*args) == series.make_commits(*args)
 
 
@@ -134,7 +132,7 @@ def test_mode_grouping_commits_each_file_state_in_turn(minigit):
                 for f, ts in groups.items()}
     final = {"mm/mprotect.c": "/* all */\n", "mm/mincore.c": "/* m */\n"}
     new = series.make_commits(minigit, head, decided, {}, final,
-                              lambda m: None, "mode", partial_edit=partial)
+                              "mode", partial_edit=partial)
     commits = git(minigit, "rev-list", "--reverse",
                   "%s..%s" % (head, new)).split()
     assert len(commits) == 2
@@ -156,7 +154,7 @@ def test_trailers_and_carried_tags_in_every_message(minigit):
     built = series.Built(None)
     new = series.make_commits(
         minigit, head, decided, {"mm/pagewalk.c": "/* core */\n"},
-        {"mm/mincore.c": "x\n"}, lambda m: None,
+        {"mm/mincore.c": "x\n"},
         trailers=["Link: https://example.org/1"], carry=carry, built=built)
     for c in git(minigit, "rev-list", "%s..%s" % (head, new)).split():
         body = git(minigit, "log", "-1", "--format=%B", c).rstrip()
@@ -279,7 +277,7 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
     from pgwalk import proofs
     base = git(minigit, "rev-parse", "HEAD").strip()
     head = series.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
-                               {"mm/mincore.c": "x\n"}, lambda m: None)
+                               {"mm/mincore.c": "x\n"})
     out = tmp_path / "out"
     (out / "build").mkdir(parents=True)
     (out / "boot").mkdir()
@@ -341,7 +339,7 @@ def test_mode_grouping_never_repeats_a_subject(minigit):
     two = [table("a_walk_ops", "mm/mprotect.c", "PGWALK_WRLOCK", line=1),
            table("b_walk_ops", "mm/mprotect.c", "PGWALK_WRLOCK", line=2)]
     new = series.make_commits(minigit, head, {"tables": two}, {},
-                              {"mm/mprotect.c": "x\n"}, lambda m: None,
+                              {"mm/mprotect.c": "x\n"},
                               "mode", partial_edit=lambda t, g: {
                                   f: "y\n" for f in g})
     log = git(minigit, "log", "--reverse", "--format=%s",
@@ -357,7 +355,7 @@ def test_index_lines_abbreviate_to_twelve_digits(minigit, tmp_path):
     (a tiny repository gets 7 digits by default)."""
     base = git(minigit, "rev-parse", "HEAD").strip()
     head = series.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
-                               {"mm/mincore.c": "x\n"}, lambda m: None)
+                               {"mm/mincore.c": "x\n"})
     paths = series.format_patches(minigit, base, head, str(tmp_path / "o"),
                                   {"tables": FOUR[2:3]}, {"mail": False})
     with open(paths[1]) as f:
@@ -384,7 +382,7 @@ def test_commits_keep_every_other_entry_as_it_was(minigit):
     git(minigit, "commit", "-qm", "more")
     base = git(minigit, "rev-parse", "HEAD").strip()
     head = series.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
-                               {"mm/mincore.c": "x\n"}, lambda m: None)
+                               {"mm/mincore.c": "x\n"})
 
     def listing(rev):
         return {l.split("\t")[1]: l.split("\t")[0] for l in git(

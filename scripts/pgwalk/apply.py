@@ -20,7 +20,7 @@ import threading
 import time
 
 from pgwalk.errors import PgwalkError, run_main, writing
-from pgwalk import REPO, cli, gitops, inputs, runner, series
+from pgwalk import REPO, cli, gitops, inputs, logs, runner, series
 
 DEFAULT_PINS = os.path.join(REPO, "decisions", "pinned.conf")
 
@@ -143,7 +143,7 @@ class BaseCommit(threading.Thread):
     def run(self):
         t0 = time.monotonic()
         try:
-            gitops.make_base_commit(self.tree, progress=self.stages.say)
+            gitops.make_base_commit(self.tree)
         except BaseException as e:      # re-raised in the main thread
             self.error = e
         self.seconds = time.monotonic() - t0
@@ -200,12 +200,19 @@ def run(args):
         previous = revision.Previous(args.previous)
     args.previous_series = previous
     stages = Stages(args.quiet)
+    # What the stages log (facts rounds, commits) reads between the
+    # stage lines.
+    with logs.shown(stages.say):
+        return make(args, tree, outdir, pins, stages)
+
+
+def make(args, tree, outdir, pins, stages):
+    """The series (or the audit) of a checked tree."""
     if args.audit:
         # Reads the tree only: no git repository is made, nothing written.
         from pgwalk import audit, decisions as analysis
         decided = stages.run("analysis", analysis.analyze, tree,
-                             pins_path=pins, jobs=args.jobs,
-                             progress=stages.say)
+                             pins_path=pins, jobs=args.jobs)
         return audit.run(tree, decided)
     base_commit = None
     if check_git(tree):
@@ -236,7 +243,7 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
         return 0
     from pgwalk import decisions as analysis
     decided = stages.run("analysis", analysis.analyze, tree, pins_path=pins,
-                         jobs=args.jobs, progress=stages.say)
+                         jobs=args.jobs)
     todo = series.group_by_file(decided)
     if decided.get("has_core") and not todo:
         print("%s: nothing to do: every table the analysis found already "
@@ -253,7 +260,7 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
         carry = revision.carry_tags(prev)
     built = series.Built(None)
     head = stages.run("commits", series.make_commits, tree, base, decided,
-                      core_files, texts, stages.say, args.group,
+                      core_files, texts, args.group,
                       args.trailer_lines, carry, None, built)
     changes = None
     if prev:

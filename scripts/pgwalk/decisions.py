@@ -29,7 +29,7 @@ import sys
 from pgwalk.errors import PgwalkError, run_main
 from pgwalk import (candidates, convention, factindex, gather, lockdata,
                     paths, table, values)
-from pgwalk import pins as pinsmod
+from pgwalk import logs, pins as pinsmod
 from pgwalk.values import Evaluator
 
 
@@ -396,13 +396,13 @@ def shown_names(fx):
     return dict(fx.entries)
 
 
-def analyze(tree, pins_path=None, jobs=2, progress=None, cache=None):
+def analyze(tree, pins_path=None, jobs=2, cache=None):
     """Facts, then decisions, for a kernel tree."""
     from pgwalk import core
     found = core.detect(tree)
     pins = pinsmod.load(pins_path) if pins_path else []
     try:
-        fx = gather.Gatherer(tree, jobs, progress, cache).run()
+        fx = gather.Gatherer(tree, jobs, cache).run()
     except (gather.GatherError, RuntimeError) as e:
         raise AnalysisError(str(e))
     declared = lockdata.tree_modes(tree)
@@ -419,8 +419,8 @@ def main(argv=None):
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = p.parse_args(argv)
     try:
-        decided = analyze(args.tree, args.pins, args.jobs,
-                          lambda m: print(m, file=sys.stderr))
+        with logs.shown(lambda m: print(m, file=sys.stderr)):
+            decided = analyze(args.tree, args.pins, args.jobs)
     except PgwalkError as e:
         print("error: %s" % e, file=sys.stderr)
         return 1

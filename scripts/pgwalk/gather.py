@@ -8,12 +8,14 @@ changed).  No file is read twice: facts.cocci's per-file facts do not
 depend on the question, and calls.cocci's are cached per file and name.
 """
 
+import logging
 import os
 
 from pgwalk.errors import PgwalkError
 from pgwalk import candidates, factindex, values, facts as factsmod
 
 MAX_ROUNDS = 16
+log = logging.getLogger(__name__)
 
 
 class GatherError(PgwalkError):
@@ -21,9 +23,8 @@ class GatherError(PgwalkError):
 
 
 class Gatherer:
-    def __init__(self, tree, jobs=2, progress=None, cache=None):
+    def __init__(self, tree, jobs=2, cache=None):
         self.tree = tree
-        self.say = progress or (lambda msg: None)
         self.walkers = candidates.walkers(tree)
         self.fx = factindex.Facts(self.walkers)
         self.ex = factsmod.Extractor(tree, self.walkers, jobs, cache)
@@ -41,7 +42,7 @@ class Gatherer:
         walk_calls = candidates.walk_calls(self.tree, self.walkers)
         files = sorted({c[0] for c in walk_calls} |
                        set(candidates.table_files(self.tree)))
-        self.say("facts: %d files with walks or ops tables" % len(files))
+        log.info("facts: %d files with walks or ops tables" % len(files))
         self._base(files)
         self._calls({f: set(self.walkers) for f in files})
         self._check_walks(walk_calls)
@@ -52,14 +53,14 @@ class Gatherer:
             self.looked_up |= need
             hits = candidates.word_hits(self.tree, need)
             new = sorted(set(hits) - self.fx.files)
-            self.say("facts: round %d: %d functions, %d files (%d new)" % (
+            log.info("facts: round %d: %d functions, %d files (%d new)" % (
                 rnd, len(need), len(hits), len(new)))
             if os.environ.get("PGWALK_DEBUG"):
-                self.say("  " + " ".join(sorted(need)))
+                log.info("  " + " ".join(sorted(need)))
             self._base(new)
             self._calls(hits)
             self._refresh_helpers()
-        self.say("facts: %d files, %d from the cache, %d read by spatch" % (
+        log.info("facts: %d files, %d from the cache, %d read by spatch" % (
             len(self.fx.files), self.ex.cache.hits, self.ex.spatch_files))
         return self.fx
 

@@ -7,6 +7,7 @@ change a tree is `make_base_commit()`, which turns a plain unpacked tree into
 a git repository; it undoes itself when interrupted.
 """
 
+import logging
 import os
 import shutil
 import subprocess
@@ -14,6 +15,8 @@ import tempfile
 
 from pgwalk import runner
 from pgwalk.errors import PgwalkError
+
+log = logging.getLogger(__name__)
 
 SERIES_BRANCH = "pgwalk/series"
 # Author of the base commit made for a plain tree: it is nobody's commit.
@@ -125,7 +128,7 @@ def tree_epoch(tree):
     return newest or 0
 
 
-def make_base_commit(tree, progress=print):
+def make_base_commit(tree):
     """Turn a plain kernel tree into a git repo with one base commit.
 
     Debian's kernel tarballs carry a top-level .gitignore that ignores
@@ -139,7 +142,7 @@ def make_base_commit(tree, progress=print):
            "GIT_COMMITTER_NAME": "pgwalk",
            "GIT_COMMITTER_EMAIL": "pgwalk@localhost"}
     try:
-        progress("making a git repository of %s (one base commit)" % tree)
+        log.info("making a git repository of %s (one base commit)" % tree)
         git(tree, "init", "-q")
         # Level 0: the loose objects are written once and read a few times;
         # zlib at the default level would double the time of this step.

@@ -9,12 +9,15 @@ the tree's own checkpatch.pl on every patch.
 
 import concurrent.futures
 import glob
+import logging
 import os
 import re
 
 from pgwalk.errors import PgwalkError
 from pgwalk import gitops, mail, maintainers, messages, runner
 from pgwalk.memo import Memo, file_digest, key
+
+log = logging.getLogger(__name__)
 
 
 class SeriesError(PgwalkError):
@@ -133,7 +136,7 @@ def _texts_per_patch(tree, groups, file_texts, partial_edit):
     return out
 
 
-def make_commits(tree, base, decisions, core_files, file_texts, progress,
+def make_commits(tree, base, decisions, core_files, file_texts,
                  grouping="subsystem", trailers=(), carry=None,
                  partial_edit=None, built=None):
     """Commit the core (if any) and the annotation patches; return the head.
@@ -162,7 +165,7 @@ def make_commits(tree, base, decisions, core_files, file_texts, progress,
                                              list(trailers), tags, twice)))
     try:
         for files, tables, message in steps:
-            progress("commit %s" % ", ".join(sorted(files)))
+            log.info("commit %s" % ", ".join(sorted(files)))
             before = builder.head_tree()
             tree_id = builder.stage(files)
             tags, dropped = [], []
