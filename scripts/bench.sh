@@ -94,7 +94,7 @@ fi
 
 mapfile -t cmd < <(PYTHONPATH="$here" /usr/bin/python3 -c '
 import sys
-from pgwalk import edits
+from pgwalk.series import edits
 for a in edits.bare_annotate_cmd(sys.argv[1], sys.argv[2]):
     print(a)' "$tree" "$work/out-warm/decisions.json")
 t0=$(now)

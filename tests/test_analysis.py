@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, copy_plain_tree, need_real_tree
-from pgwalk import decisions, pins
+from pgwalk.analysis import decisions, pins
 
 ANALYSIS = os.path.join(FIXTURES, "analysis")
 

@@ -14,7 +14,8 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, run_apply
-from pgwalk import boolform, core
+from pgwalk.forms import boolform
+from pgwalk.series import core
 from test_core import build, expected
 
 pytestmark = pytest.mark.unit

@@ -1,5 +1,5 @@
-"""Candidates (scripts/pgwalk/candidates.py): which files of a tree can
-matter, found with git grep, on a small tree of C files
+"""Candidates (scripts/pgwalk/analysis/candidates.py): which files of a
+tree can matter, found with git grep, on a small tree of C files
 (tests/fixtures/candidates), as a git checkout and as a plain tree.
 
 The grep cache across trees is tested in test_memo.py.
@@ -13,7 +13,8 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES
-from pgwalk import candidates, runner
+from pgwalk import runner
+from pgwalk.analysis import candidates
 
 pytestmark = pytest.mark.unit
 

@@ -299,7 +299,8 @@ def reported(tmp_path, rows, problems, findings, run):
 def test_cover_letter_reads_the_boot_report_as_written(tmp_path):
     """apply.sh --prove words the report boot-test.sh writes: the tables
     the census saw walked, and a failure as a failure."""
-    from pgwalk import messages, proofs
+    from pgwalk import proofs
+    from pgwalk.series import messages
     report = reported(tmp_path, *judge(console(GOOD)))
     b = proofs.boot_summary(report)
     assert (b["ok"], b["reached"], b["walks"], b["skipped"]) == \

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, REPO
-from pgwalk import decisions
+from pgwalk.analysis import decisions
 
 pytestmark = pytest.mark.unit
 

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, REPO, checkpatch_of, need_real_tree
-from pgwalk import core
+from pgwalk.series import core
 
 HARNESS = os.path.join(REPO, "tests", "harness")
 MINITREE = os.path.join(FIXTURES, "minitree")

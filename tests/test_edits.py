@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, checkpatch_of, need_real_tree
-from pgwalk import edits
+from pgwalk.series import edits
 
 EDITS = os.path.join(FIXTURES, "edits")
 

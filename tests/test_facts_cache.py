@@ -8,7 +8,7 @@ import pytest
 
 import posted
 from conftest import snapshot
-from pgwalk import decisions, facts
+from pgwalk.analysis import decisions, facts
 
 # The apply.sh run shares the posted minitree (one worker makes it).
 pytestmark = [pytest.mark.unit, pytest.mark.xdist_group("posted_minitree")]

@@ -11,7 +11,8 @@ import shlex
 import pytest
 
 import posted
-from pgwalk import candidates, memo, runner
+from pgwalk import memo, runner
+from pgwalk.analysis import candidates
 
 # The apply.sh runs share the posted minitree (one worker makes it).
 pytestmark = [pytest.mark.unit, pytest.mark.xdist_group("posted_minitree")]

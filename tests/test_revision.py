@@ -1,4 +1,4 @@
-"""Regenerations (scripts/pgwalk/revision.py): apply.sh --previous DIR
+"""Regenerations (scripts/pgwalk/series/revision.py): apply.sh --previous DIR
 compares the new series with an earlier posting of it, on the minitree
 posted once (v1) as test_audit.py posts it."""
 

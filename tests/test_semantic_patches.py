@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, REPO
-from pgwalk import facts
+from pgwalk.analysis import facts
 
 pytestmark = pytest.mark.unit
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, need_real_tree
-from pgwalk import maintainers, messages, series
+from pgwalk.series import commits, maintainers, messages, posting
 
 
 def git(tree, *args):
@@ -57,7 +57,7 @@ def test_subject_prefixes_follow_kernel_style():
 
 @pytest.mark.unit
 def test_patches_follow_the_core_section_first(minigit):
-    order = series.patch_order(minigit, ["mm/mincore.c", "mm/mprotect.c"])
+    order = commits.patch_order(minigit, ["mm/mincore.c", "mm/mprotect.c"])
     assert order == ["mm/mprotect.c", "mm/mincore.c"]
 
 
@@ -66,9 +66,9 @@ def test_commits_leave_worktree_index_and_branch_alone(minigit):
     head = git(minigit, "rev-parse", "HEAD").strip()
     decided = {"tables": [table("mincore_walk_ops", "mm/mincore.c",
                                 "PGWALK_RDLOCK")], "per_vma_lock": False}
-    new = series.make_commits(minigit, head, decided,
-                              {"mm/pagewalk.c": "/* core */\n"},
-                              {"mm/mincore.c": "/* edited */\n"})
+    new = commits.make_commits(minigit, head, decided,
+                               {"mm/pagewalk.c": "/* core */\n"},
+                               {"mm/mincore.c": "/* edited */\n"})
     assert git(minigit, "rev-parse", "HEAD").strip() == head
     assert git(minigit, "status", "--porcelain") == ""
     log = git(minigit, "log", "--format=%s", "%s..%s" % (head, new))
@@ -84,7 +84,7 @@ def test_commits_are_identical_when_made_again(minigit):
     decided = {"tables": [table("mincore_walk_ops", "mm/mincore.c",
                                 "PGWALK_RDLOCK")]}
     args = (minigit, head, decided, {}, {"mm/mincore.c": "x\n"})
-    assert series.make_commits(*args) == series.make_commits(*args)
+    assert commits.make_commits(*args) == commits.make_commits(*args)
 
 
 FOUR = [table("prot_none_walk_ops", "mm/mprotect.c", "PGWALK_WRLOCK",
@@ -102,22 +102,22 @@ def names_of(groups):
 @pytest.mark.unit
 def test_groupings(minigit):
     decided = {"tables": FOUR}
-    assert names_of(series.plan(minigit, decided, "file")) == [
+    assert names_of(commits.plan(minigit, decided, "file")) == [
         ["prot_none_walk_ops", "prot_read_walk_ops"], ["other_walk_ops"],
         ["mincore_walk_ops"]]
     # MEMORY MANAGEMENT (the core's section) first, then MINCORE.
-    assert names_of(series.plan(minigit, decided, "subsystem")) == [
+    assert names_of(commits.plan(minigit, decided, "subsystem")) == [
         ["prot_none_walk_ops", "prot_read_walk_ops", "other_walk_ops"],
         ["mincore_walk_ops"]]
     # No functional change together, each behaviour change alone.
-    assert names_of(series.plan(minigit, decided, "mode")) == [
+    assert names_of(commits.plan(minigit, decided, "mode")) == [
         ["prot_read_walk_ops", "mincore_walk_ops"], ["prot_none_walk_ops"],
         ["other_walk_ops"]]
-    assert names_of(series.plan(minigit, decided, "single")) == [
+    assert names_of(commits.plan(minigit, decided, "single")) == [
         ["prot_none_walk_ops", "prot_read_walk_ops", "other_walk_ops",
          "mincore_walk_ops"]]
-    with pytest.raises(series.SeriesError):
-        series.plan(minigit, decided, "bogus")
+    with pytest.raises(commits.SeriesError):
+        commits.plan(minigit, decided, "bogus")
 
 
 @pytest.mark.unit
@@ -131,14 +131,14 @@ def test_mode_grouping_commits_each_file_state_in_turn(minigit):
         return {f: "/* %s */\n" % " ".join(t["name"] for t in ts)
                 for f, ts in groups.items()}
     final = {"mm/mprotect.c": "/* all */\n", "mm/mincore.c": "/* m */\n"}
-    new = series.make_commits(minigit, head, decided, {}, final,
-                              "mode", partial_edit=partial)
-    commits = git(minigit, "rev-list", "--reverse",
-                  "%s..%s" % (head, new)).split()
-    assert len(commits) == 2
-    assert git(minigit, "show", "%s:mm/mprotect.c" % commits[0]) == \
+    new = commits.make_commits(minigit, head, decided, {}, final,
+                               "mode", partial_edit=partial)
+    made = git(minigit, "rev-list", "--reverse",
+               "%s..%s" % (head, new)).split()
+    assert len(made) == 2
+    assert git(minigit, "show", "%s:mm/mprotect.c" % made[0]) == \
         "/* prot_read_walk_ops */\n"
-    assert git(minigit, "show", "%s:mm/mprotect.c" % commits[1]) == \
+    assert git(minigit, "show", "%s:mm/mprotect.c" % made[1]) == \
         "/* all */\n"
 
 
@@ -151,8 +151,8 @@ def test_trailers_and_carried_tags_in_every_message(minigit):
     def carry(patch_id, files):
         seen.append((patch_id, files))
         return ["Reviewed-by: R <r@example.org>"], []
-    built = series.Built(None)
-    new = series.make_commits(
+    built = commits.Built(None)
+    new = commits.make_commits(
         minigit, head, decided, {"mm/pagewalk.c": "/* core */\n"},
         {"mm/mincore.c": "x\n"},
         trailers=["Link: https://example.org/1"], carry=carry, built=built)
@@ -265,7 +265,7 @@ def test_checkpatch_catches_a_bad_patch(tmp_path):
     bad = tmp_path / "0002-bad.patch"
     bad.write_text(good_body % "int x ;   ")
     for jobs in (1, 2):     # one checkpatch for both, and one each
-        problems = series.checkpatch(tree, [str(good), str(bad)], jobs)
+        problems = posting.checkpatch(tree, [str(good), str(bad)], jobs)
         assert list(problems) == [str(bad)]
 
 
@@ -276,8 +276,8 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
     import json
     from pgwalk import proofs
     base = git(minigit, "rev-parse", "HEAD").strip()
-    head = series.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
-                               {"mm/mincore.c": "x\n"})
+    head = commits.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
+                                {"mm/mincore.c": "x\n"})
     out = tmp_path / "out"
     (out / "build").mkdir(parents=True)
     (out / "boot").mkdir()
@@ -315,7 +315,7 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
 
 @pytest.mark.unit
 def test_base_commit_only_when_others_can_have_it(minigit, tmp_path):
-    from pgwalk import gitops
+    from pgwalk.series import gitops
     head = git(minigit, "rev-parse", "HEAD").strip()
     assert not gitops.base_is_public(minigit, head)
     git(minigit, "tag", "v0.1")
@@ -338,9 +338,9 @@ def test_mode_grouping_never_repeats_a_subject(minigit):
     head = git(minigit, "rev-parse", "HEAD").strip()
     two = [table("a_walk_ops", "mm/mprotect.c", "PGWALK_WRLOCK", line=1),
            table("b_walk_ops", "mm/mprotect.c", "PGWALK_WRLOCK", line=2)]
-    new = series.make_commits(minigit, head, {"tables": two}, {},
-                              {"mm/mprotect.c": "x\n"},
-                              "mode", partial_edit=lambda t, g: {
+    new = commits.make_commits(minigit, head, {"tables": two}, {},
+                               {"mm/mprotect.c": "x\n"},
+                               "mode", partial_edit=lambda t, g: {
                                   f: "y\n" for f in g})
     log = git(minigit, "log", "--reverse", "--format=%s",
               "%s..%s" % (head, new)).splitlines()
@@ -354,10 +354,10 @@ def test_index_lines_abbreviate_to_twelve_digits(minigit, tmp_path):
     default abbreviation grows with the number of objects, 12 does not
     (a tiny repository gets 7 digits by default)."""
     base = git(minigit, "rev-parse", "HEAD").strip()
-    head = series.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
-                               {"mm/mincore.c": "x\n"})
-    paths = series.format_patches(minigit, base, head, str(tmp_path / "o"),
-                                  {"tables": FOUR[2:3]}, {"mail": False})
+    head = commits.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
+                                {"mm/mincore.c": "x\n"})
+    paths = posting.format_patches(minigit, base, head, str(tmp_path / "o"),
+                                   {"tables": FOUR[2:3]}, {"mail": False})
     with open(paths[1]) as f:
         index = [l for l in f.read().splitlines() if l.startswith("index ")]
     assert index and all(
@@ -381,8 +381,8 @@ def test_commits_keep_every_other_entry_as_it_was(minigit):
     git(minigit, "add", "-A")
     git(minigit, "commit", "-qm", "more")
     base = git(minigit, "rev-parse", "HEAD").strip()
-    head = series.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
-                               {"mm/mincore.c": "x\n"})
+    head = commits.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
+                                {"mm/mincore.c": "x\n"})
 
     def listing(rev):
         return {l.split("\t")[1]: l.split("\t")[0] for l in git(

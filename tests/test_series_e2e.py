@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from conftest import run_apply
-from pgwalk import mail, textcheck
+from pgwalk.series import mail, textcheck
 
 pytestmark = pytest.mark.tree
 
@@ -152,7 +152,7 @@ def test_cover_letter_lists_every_table(run):
 def test_series_text_reads_as_a_maintainer_would_send_it(run):
     """No tool word, review note or file:line in a changelog, no VMA
     locking described on a tree without it, "No functional change" on
-    every read-only patch (pgwalk.textcheck, whose rules are tested on
+    every read-only patch (pgwalk.series.textcheck, whose rules are tested on
     purpose-made defects in test_textcheck.py)."""
     per_vma = run["decisions"].get("per_vma_lock", False)
     assert textcheck.check_series(run["patches"], per_vma) == []

@@ -20,7 +20,8 @@ import threading
 import time
 
 from pgwalk.errors import PgwalkError, run_main, writing
-from pgwalk import REPO, cli, gitops, inputs, logs, runner, series
+from pgwalk import cli, inputs, logs, REPO, runner
+from pgwalk.series import commits, gitops, posting
 
 DEFAULT_PINS = os.path.join(REPO, "decisions", "pinned.conf")
 
@@ -76,7 +77,7 @@ def already_converted(tree):
     with open(header, encoding="utf-8", errors="replace") as f:
         if "enum page_walk_lock" not in f.read():
             return False
-    from pgwalk import candidates
+    from pgwalk.analysis import candidates
     for relpath in candidates.grep(tree, "mm_walk_ops", words=True):
         with open(os.path.join(tree, relpath), encoding="utf-8",
                   errors="replace") as f:
@@ -158,13 +159,13 @@ class BaseCommit(threading.Thread):
 
 def make_edits(tree, decisions):
     """(core files, {file: new text}) for the series."""
-    from pgwalk import core, edits
+    from pgwalk.series import core, edits
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         core_files = pool.submit(
             core.core_edits, tree, decisions.get("per_vma_lock", False)) \
             if not decisions.get("has_core") else None
         texts = pool.submit(edits.edit_files, tree,
-                            series.group_by_file(decisions))
+                            commits.group_by_file(decisions))
         return (core_files.result() if core_files else {}), texts.result()
 
 
@@ -195,7 +196,7 @@ def run(args):
                          args.reroll_count)
     previous = None
     if args.previous:
-        from pgwalk import revision
+        from pgwalk.series import revision
         # Read now: OUTDIR may be the same directory, rewritten below.
         previous = revision.Previous(args.previous)
     args.previous_series = previous
@@ -210,7 +211,7 @@ def make(args, tree, outdir, pins, stages):
     """The series (or the audit) of a checked tree."""
     if args.audit:
         # Reads the tree only: no git repository is made, nothing written.
-        from pgwalk import audit, decisions as analysis
+        from pgwalk.analysis import audit, decisions as analysis
         decided = stages.run("analysis", analysis.analyze, tree,
                              pins_path=pins, jobs=args.jobs)
         return audit.run(tree, decided)
@@ -234,17 +235,17 @@ def make(args, tree, outdir, pins, stages):
 
 def build_series(args, tree, outdir, pins, stages, base_commit, base):
     """The stages after the checks; base_commit is still running, or None."""
-    from pgwalk import boolform
+    from pgwalk.forms import boolform
     if boolform.detect(tree):
         return bool_series(args, tree, outdir, stages, base_commit, base)
     if already_converted(tree):
         print("%s: already converted: the core is present and every "
               "struct mm_walk_ops sets walk_lock; no series to make" % tree)
         return 0
-    from pgwalk import decisions as analysis
+    from pgwalk.analysis import decisions as analysis
     decided = stages.run("analysis", analysis.analyze, tree, pins_path=pins,
                          jobs=args.jobs)
-    todo = series.group_by_file(decided)
+    todo = commits.group_by_file(decided)
     if decided.get("has_core") and not todo:
         print("%s: nothing to do: every table the analysis found already "
               "has the right walk_lock" % tree)
@@ -256,10 +257,10 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
     prev = args.previous_series
     carry = None
     if prev:
-        from pgwalk import revision
+        from pgwalk.series import revision
         carry = revision.carry_tags(prev)
-    built = series.Built(None)
-    head = stages.run("commits", series.make_commits, tree, base, decided,
+    built = commits.Built(None)
+    head = stages.run("commits", commits.make_commits, tree, base, decided,
                       core_files, texts, args.group,
                       args.trailer_lines, carry, None, built)
     changes = None
@@ -283,7 +284,7 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
     if built:
         ctx["dropped"] = [d for p in built.patches for d in p["dropped"]]
     if prev:
-        from pgwalk import revision
+        from pgwalk.series import revision
         os.makedirs(outdir, exist_ok=True)
         same, ctx["range_diff"] = stages.run(
             "range-diff", revision.range_diff, tree, prev, base, head, outdir)
@@ -294,7 +295,7 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
     patches = write_outdir(args, tree, outdir, stages, base, head, decided,
                            ctx)
     if not args.no_checkpatch:
-        problems = stages.run("checkpatch", series.checkpatch, tree,
+        problems = stages.run("checkpatch", posting.checkpatch, tree,
                               patches, args.jobs)
         if "(tree)" in problems:
             raise ApplyError("%s: %s (--no-checkpatch skips the check); "
@@ -308,7 +309,7 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
             raise ApplyError("checkpatch found problems in %d patch(es); "
                              "the series in %s is not ready to send" %
                              (len(problems), outdir))
-    from pgwalk import textcheck
+    from pgwalk.series import textcheck
     for defect in textcheck.check_series(patches, decided.get(
             "per_vma_lock", False)):
         print("apply.sh: warning: %s" % defect, file=sys.stderr)
@@ -322,7 +323,7 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
         ok = stages.run("prove", proofs.prove, tree, outdir, base, head,
                         args.arch, args.jobs, stages.say)
         ctx["proof"] = proofs.find(tree, outdir, base, head)
-        patches = stages.run("cover-letter", series.format_patches, tree,
+        patches = stages.run("cover-letter", posting.format_patches, tree,
                              base, head, outdir, decided, ctx)
         if not ok:
             print("apply.sh: the build or boot test failed: see %s/build "
@@ -337,9 +338,9 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
 def write_outdir(args, tree, outdir, stages, base, head, decided, ctx):
     """The patches, series.mbox, decisions.json and series.json in outdir;
     a full disk names outdir and leaves the series branch alone."""
-    from pgwalk import revision
+    from pgwalk.series import revision
     with writing(outdir, ApplyError):
-        patches = stages.run("format-patch", series.format_patches, tree,
+        patches = stages.run("format-patch", posting.format_patches, tree,
                              base, head, outdir, decided, ctx)
         with open(os.path.join(outdir, "decisions.json"), "w") as f:
             json.dump(decided, f, indent=1, sort_keys=True)
@@ -354,8 +355,9 @@ def write_outdir(args, tree, outdir, stages, base, head, decided, ctx):
 
 def bool_series(args, tree, outdir, stages, base_commit, base):
     """A tree with the first posting's lock_vma argument: one patch that
-    moves the rule into the tables (pgwalk/boolform.py)."""
-    from pgwalk import boolform, core
+    moves the rule into the tables (pgwalk/forms/boolform.py)."""
+    from pgwalk.forms import boolform
+    from pgwalk.series import core
     stages.say("the walkers take a bool lock_vma: converting that form")
     decided, texts = stages.run("bool-form", boolform.convert, tree)
     if base_commit:
@@ -369,7 +371,7 @@ def bool_series(args, tree, outdir, stages, base_commit, base):
     finally:
         builder.close()
     record = boolform.decisions_record(tree, decided, per_vma)
-    built = series.Built(head)
+    built = commits.Built(head)
     built.patches.append({"tables": [], "carried": [], "dropped": []})
     return publish(args, tree, outdir, stages, base, head, record,
                    built=built)
@@ -401,7 +403,7 @@ def parse_args(argv):
                    help="an earlier OUTDIR: say what changed since it, "
                    "write a git range-diff of the two series, and carry "
                    "the review tags of unchanged patches")
-    p.add_argument("--group", choices=series.GROUPINGS,
+    p.add_argument("--group", choices=commits.GROUPINGS,
                    default="subsystem",
                    help="patches after the core: one per MAINTAINERS "
                    "subsystem (default), per file, by mode (one patch "

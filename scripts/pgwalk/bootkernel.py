@@ -21,7 +21,8 @@ import os
 import shutil
 import time
 
-from pgwalk import gitops, kbuild, runner
+from pgwalk import kbuild, runner
+from pgwalk.series import gitops
 from pgwalk.kbuild import BuildError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(

@@ -30,7 +30,8 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import bootkernel, census, cli, gitops, inputs, kbuild, runner
+from pgwalk import bootkernel, census, cli, inputs, kbuild, runner
+from pgwalk.series import gitops
 from pgwalk.kbuild import BuildError
 
 REPO = bootkernel.REPO

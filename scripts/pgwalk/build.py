@@ -26,8 +26,8 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import affected, conffile, gitops, inputs, kbuild, \
-    selection_check
+from pgwalk import affected, conffile, inputs, kbuild, selection_check
+from pgwalk.series import gitops
 from pgwalk.kbuild import BuildError
 from pgwalk.progress import Progress
 

@@ -8,7 +8,7 @@ words, before anything is built or written.
 import os
 
 from pgwalk.errors import PgwalkError
-from pgwalk import gitops
+from pgwalk.series import gitops
 
 
 class InputError(PgwalkError):

@@ -28,7 +28,8 @@ import tempfile
 import time
 
 from pgwalk.errors import PgwalkError
-from pgwalk import gitops, memo, runner
+from pgwalk import memo, runner
+from pgwalk.series import gitops
 from pgwalk.progress import Counter
 
 CACHE = memo.cache_root()

@@ -13,7 +13,8 @@ import os
 import sys
 
 from pgwalk.errors import PgwalkError
-from pgwalk import REPO, gitops, runner
+from pgwalk import REPO, runner
+from pgwalk.series import gitops
 
 BUILD_REPORT = os.path.join("build", "build-report.json")
 BOOT_REPORT = os.path.join("boot", "boot-report.json")

@@ -25,7 +25,9 @@ import shutil
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import REPO, candidates, convention, core, edits, runner, table
+from pgwalk import convention, REPO, runner, table
+from pgwalk.analysis import candidates
+from pgwalk.series import core, edits
 
 FACTS = os.path.join(REPO, "semantic-patches", "bool-facts.cocci")
 CONVERT = os.path.join(REPO, "semantic-patches", "bool-to-ops.cocci")
@@ -205,7 +207,7 @@ def decisions_record(tree, decided, per_vma):
 
 def message(identity, decided, per_vma):
     """Commit message of the one conversion patch."""
-    from pgwalk import messages
+    from pgwalk.series import messages
     lines = []
     for name, t in sorted(decided.items()):
         asked = sorted({c["lock"] for c in t["calls"]})

@@ -11,8 +11,8 @@ tables its walk is given.  Pure functions of the facts: no file is read.
 
 import collections
 
-from pgwalk import factindex, lockdata, values
-from pgwalk.values import Evaluator, parse
+from pgwalk.analysis import factindex, lockdata, values
+from pgwalk.analysis.values import Evaluator, parse
 
 MAX_DEPTH = 24
 # Call paths into a chain's first function tried for its values.

@@ -22,7 +22,8 @@ import re
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import REPO, lockdata, memo, runner
+from pgwalk import memo, REPO, runner
+from pgwalk.analysis import lockdata
 
 FACTS_COCCI = os.path.join(REPO, "semantic-patches", "facts.cocci")
 SET_RE = re.compile(r"\bPGWALK_SET_(\w+)\b")

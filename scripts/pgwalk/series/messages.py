@@ -16,7 +16,8 @@ throws away.
 
 import textwrap
 
-from pgwalk import convention, maintainers
+from pgwalk import convention
+from pgwalk.series import maintainers
 
 WIDTH = 72
 READ_MODE = "PGWALK_RDLOCK"

@@ -1,6 +1,6 @@
 """Decisions: which locking mode each ops table needs, with its evidence.
 
-    python3 -m pgwalk.decisions TREE [--pins FILE] [--json OUT]
+    python3 -m pgwalk.analysis.decisions TREE [--pins FILE] [--json OUT]
 
 analyze() gathers the facts (gather.py), then decide() -- a pure function
 of the facts, the tree's modes and the pins -- gives every table a mode:
@@ -27,10 +27,12 @@ import os
 import sys
 
 from pgwalk.errors import PgwalkError, run_main
-from pgwalk import (candidates, convention, factindex, gather, lockdata,
-                    paths, table, values)
-from pgwalk import logs, pins as pinsmod
-from pgwalk.values import Evaluator
+from pgwalk import convention, table
+from pgwalk.analysis import (candidates, factindex, gather, lockdata, paths,
+                             values)
+from pgwalk import logs
+from pgwalk.analysis import pins as pinsmod
+from pgwalk.analysis.values import Evaluator
 
 
 class AnalysisError(PgwalkError):
@@ -398,7 +400,7 @@ def shown_names(fx):
 
 def analyze(tree, pins_path=None, jobs=2, cache=None):
     """Facts, then decisions, for a kernel tree."""
-    from pgwalk import core
+    from pgwalk.series import core
     found = core.detect(tree)
     pins = pinsmod.load(pins_path) if pins_path else []
     try:
@@ -412,7 +414,7 @@ def analyze(tree, pins_path=None, jobs=2, cache=None):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python3 -m pgwalk.decisions")
+    p = argparse.ArgumentParser(prog="python3 -m pgwalk.analysis.decisions")
     p.add_argument("tree")
     p.add_argument("--pins")
     p.add_argument("--json")
@@ -440,4 +442,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run_main("pgwalk.decisions", main))
+    sys.exit(run_main("pgwalk.analysis.decisions", main))

@@ -7,7 +7,7 @@ what the kernel's APIs mean; a new kernel is rows there, not code.
 import os
 import re
 
-from pgwalk import REPO, conffile
+from pgwalk import conffile, REPO
 from pgwalk.errors import PgwalkError
 
 SCRIPTS = os.path.join(REPO, "scripts")

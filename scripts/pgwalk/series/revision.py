@@ -22,7 +22,8 @@ import re
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import gitops, mail, runner
+from pgwalk import runner
+from pgwalk.series import gitops, mail
 
 
 class RevisionError(PgwalkError):

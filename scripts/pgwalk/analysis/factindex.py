@@ -2,7 +2,7 @@
 and calls.cocci): what the path analysis asks, answered without reading
 any file."""
 
-from pgwalk import lockdata, values
+from pgwalk.analysis import lockdata, values
 
 # Functions the kernel defines with a macro that names the entry point:
 # Coccinelle reports the macro's name as the function's.

@@ -1,6 +1,6 @@
 """Read a series the way a reviewer does and list its text defects.
 
-    python3 -m pgwalk.textcheck [--no-per-vma-lock] PATCH...
+    python3 -m pgwalk.series.textcheck [--no-per-vma-lock] PATCH...
 
 A changelog (subject and body, above the `---` line) must not carry
 words about the tool or notes for the reviewer ("left for review",
@@ -17,7 +17,7 @@ apply.sh prints what this finds as warnings; the tests fail on it.
 import re
 import sys
 
-from pgwalk import mail
+from pgwalk.series import mail
 
 TOOL_WORDS = re.compile(r"left for review|coccinelle|spatch|\bpinned\b",
                         re.I)
@@ -126,7 +126,7 @@ def main(argv):
     per_vma = "--no-per-vma-lock" not in argv
     paths = [a for a in argv if not a.startswith("--")]
     if not paths:
-        print("usage: python3 -m pgwalk.textcheck [--no-per-vma-lock] "
+        print("usage: python3 -m pgwalk.series.textcheck [--no-per-vma-lock] "
               "PATCH...", file=sys.stderr)
         return 2
     defects = check_series(paths, per_vma)

@@ -12,7 +12,7 @@ import logging
 import os
 
 from pgwalk.errors import PgwalkError
-from pgwalk import candidates, factindex, values, facts as factsmod
+from pgwalk.analysis import candidates, factindex, facts as factsmod, values
 
 MAX_ROUNDS = 16
 log = logging.getLogger(__name__)

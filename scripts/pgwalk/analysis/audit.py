@@ -21,7 +21,7 @@ Exit status 1 when a table disagrees or is missing a mode.
 
 import re
 
-from pgwalk import lockdata
+from pgwalk.analysis import lockdata
 
 
 def known_modes():

@@ -13,7 +13,8 @@ import os
 import re
 
 from pgwalk.errors import PgwalkError
-from pgwalk import mail, runner
+from pgwalk import runner
+from pgwalk.series import mail
 from pgwalk.memo import Memo, file_digest, key
 
 

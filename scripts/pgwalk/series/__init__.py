@@ -1,0 +1,2 @@
+"""From decisions to a posting: the edits (Coccinelle), the core, the commits,
+their messages and the mail."""
