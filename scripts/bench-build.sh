@@ -88,7 +88,7 @@ warm=$(run warm --arch "$arches")
 echo "bench-build: counting what --full compiles (kbuild dry run)" >&2
 PYTHONPATH="$here" python3 - "$work/cold/build-report.json" "$tree" <<'EOF'
 import json, sys
-from pgwalk import build, kbuild
+from pgwalk.proofs import build, kbuild
 from pgwalk.series import gitops
 report = json.load(open(sys.argv[1]))
 tree = sys.argv[2]

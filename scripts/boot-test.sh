@@ -4,10 +4,10 @@
 #
 # Boot REF (default: the series branch) with lockdep under QEMU, drive every
 # converted walker, and check the kernel counted each walk and said nothing
-# bad: see scripts/pgwalk/boottest.py.
+# bad: see scripts/pgwalk/proofs/boottest.py.
 here=$(cd "$(dirname "$0")" && pwd)
 # Debian's python3 (install-deps.sh): the one on PATH may be a pyenv
 # shim, seconds of shell scripts before Python starts.
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
-PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m pgwalk.boottest "$@"
+PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m pgwalk.proofs.boottest "$@"

@@ -2,10 +2,10 @@
 # verify-build.sh [--arch LIST] [--jobs N] [--out DIR] [--full] TREE [RANGE]
 #
 # Compile what each commit of the series can affect, per architecture,
-# and compare its warnings with the base: see scripts/pgwalk/build.py.
+# and compare its warnings with the base: see scripts/pgwalk/proofs/build.py.
 here=$(cd "$(dirname "$0")" && pwd)
 # Debian's python3 (install-deps.sh): the one on PATH may be a pyenv
 # shim, seconds of shell scripts before Python starts.
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
-PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m pgwalk.build "$@"
+PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m pgwalk.proofs.build "$@"

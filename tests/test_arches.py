@@ -7,7 +7,8 @@ import os
 import pytest
 
 from conftest import need_real_tree
-from pgwalk import affected, build, errors
+from pgwalk import errors
+from pgwalk.proofs import affected, build
 
 SHIPPED = build.load_arches()
 FILES = ["mm/a.c", "arch/s390/mm/gmap.c", "arch/x86/mm/pat.c",

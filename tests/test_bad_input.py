@@ -127,8 +127,8 @@ def run(script, *args, cache, env=None, patch=None):
     full = script_env(cache, **(env or {}))
     argv = [script, *args]
     if patch:
-        module = {APPLY: "pgwalk.apply", VERIFY: "pgwalk.build",
-                  BOOT: "pgwalk.boottest"}[script]
+        module = {APPLY: "pgwalk.apply", VERIFY: "pgwalk.proofs.build",
+                  BOOT: "pgwalk.proofs.boottest"}[script]
         full["PYTHONPATH"] = SCRIPTS
         argv = [sys.executable, "-c", "%s\nimport runpy\nrunpy.run_module("
                 "%r, run_name='__main__', alter_sys=True)" % (patch, module),
@@ -547,7 +547,7 @@ def test_no_kvm(tmp_path, ktree, cache, monkeypatch):
             cache=cache, patch=NO_KVM)
     said(r, 1, "--accel kvm: /dev/kvm is missing or not usable")
     assert os.listdir(cache) == [] and not (tmp_path / "o").exists()
-    from pgwalk import boottest
+    from pgwalk.proofs import boottest
     monkeypatch.setattr(boottest, "KVM", str(tmp_path / "no-kvm"))
     assert boottest.accel_args("auto")[:2] == ["-accel", "tcg,thread=multi"]
 

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from conftest import REPO, run_apply
-from pgwalk import bootkernel, boottest, census
+from pgwalk.proofs import bootkernel, boottest, census
 
 BOOT_TEST = os.path.join(REPO, "scripts", "boot-test.sh")
 
@@ -80,7 +80,7 @@ def test_hung_kernel_is_a_timeout_not_a_hang(tmp_path):
     """A guest that never finishes is killed at the timeout and reported,
     with its console, as a failure."""
     import glob
-    from pgwalk import kbuild
+    from pgwalk.proofs import kbuild
     kernels = glob.glob(os.path.join(kbuild.ROOT, "boot-x86_64-*", "arch",
                                      "x86", "boot", "bzImage"))
     packers = glob.glob(os.path.join(kbuild.ROOT, "boot-x86_64-*",

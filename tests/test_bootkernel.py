@@ -10,8 +10,9 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, need_real_tree
-from pgwalk import bootkernel, boottest, runner
-from pgwalk.kbuild import BuildError
+from pgwalk import runner
+from pgwalk.proofs import bootkernel, boottest
+from pgwalk.proofs.kbuild import BuildError
 
 
 def git(tree, *args, **kw):

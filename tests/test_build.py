@@ -21,7 +21,7 @@ import time
 import pytest
 
 from conftest import REPO, need_real_tree
-from pgwalk import affected, build, kbuild, selection_check
+from pgwalk.proofs import affected, build, kbuild, selection_check
 
 VERIFY = os.path.join(REPO, "scripts", "verify-build.sh")
 DATES = {"GIT_AUTHOR_DATE": "1700000000 +0000",

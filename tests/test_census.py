@@ -1,14 +1,14 @@
 """The lock census read from a console log, and its verdict per table.
 
-These feed pgwalk.census and pgwalk.boottest.parse_console console logs
-shaped like the kernel's (the census lines come from pgwalk_census.c's
-format), each made to show one verdict.  The real kernels are booted in
-test_boot.py and test_boot_612.py.
+These feed pgwalk.proofs.census and pgwalk.proofs.boottest.parse_console
+console logs shaped like the kernel's (the census lines come from
+pgwalk_census.c's format), each made to show one verdict.  The real
+kernels are booted in test_boot.py and test_boot_612.py.
 """
 
 import pytest
 
-from pgwalk import boottest, census
+from pgwalk.proofs import boottest, census
 
 pytestmark = pytest.mark.unit
 
@@ -299,7 +299,7 @@ def reported(tmp_path, rows, problems, findings, run):
 def test_cover_letter_reads_the_boot_report_as_written(tmp_path):
     """apply.sh --prove words the report boot-test.sh writes: the tables
     the census saw walked, and a failure as a failure."""
-    from pgwalk import proofs
+    from pgwalk.proofs import proofs
     from pgwalk.series import messages
     report = reported(tmp_path, *judge(console(GOOD)))
     b = proofs.boot_summary(report)

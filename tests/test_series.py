@@ -274,7 +274,7 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
     """proofs.find() takes a build report only when it lists exactly the
     series' commits, a boot report only when it booted the head."""
     import json
-    from pgwalk import proofs
+    from pgwalk.proofs import proofs
     base = git(minigit, "rev-parse", "HEAD").strip()
     head = commits.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
                                 {"mm/mincore.c": "x\n"})

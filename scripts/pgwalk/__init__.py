@@ -5,10 +5,11 @@ The pipeline flows one way (see README.md):
     analysis/: candidates, facts, gather, paths, values, decisions
     series/:   edits and the core, commits, the posting and its words
     forms/:    trees in another form (the walkers' bool lock_vma)
-and the proofs of the result (builds, the boot test).  This directory
-holds what every stage shares (errors, runner, memo, logs, the data files'
-reader) and the scripts' entry points.  Everything after `facts` is a
-pure function of its inputs, so the same tree gives the same series.
+    proofs/:   builds per commit and architecture, the boot test
+This directory holds what every stage shares (errors, runner, memo, logs,
+the data files' reader) and apply.sh's entry point.  Everything after
+`facts` is a pure function of its inputs, so the same tree gives the same
+series.
 """
 
 import os

@@ -187,7 +187,7 @@ def run(args):
                          args.arch)
     if args.arch:
         # Checked now, not after the series is made.
-        from pgwalk import build
+        from pgwalk.proofs import build
         build.arch_list(args.arch)
     args.trailer_lines = read_trailers(args.trailers) if args.trailers \
         else []
@@ -275,7 +275,7 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
     """Write the series base..head to outdir with decisions.json, compare
     it with a previous posting, check it, and only then point the series
     branch at it."""
-    from pgwalk import proofs
+    from pgwalk.proofs import proofs
     stale = os.path.join(outdir, "range-diff.txt")
     if not prev and os.path.exists(stale):
         os.unlink(stale)    # from an earlier run with --previous

@@ -1,9 +1,9 @@
 """Check verify-build's object selection against kbuild's own records.
 
-The per-commit check compiles only the objects pgwalk/affected.py finds by
-reading #include lines.  kbuild knows better: after compiling an object,
-fixdep writes into its .cmd file every file the compiler actually read
-(deps_<object>), including headers reached through a -include on the
+The per-commit check compiles only the objects pgwalk/proofs/affected.py
+finds by reading #include lines.  kbuild knows better: after compiling an
+object, fixdep writes into its .cmd file every file the compiler actually
+read (deps_<object>), including headers reached through a -include on the
 command line, a generated header, an #include built from a macro or an
 arch header found through asm/.  Wherever kbuild has compiled more than
 the selection (a --full build, or the user's own build in the same O=
@@ -17,8 +17,8 @@ import os
 import shlex
 
 from pgwalk import runner
-from pgwalk.affected import NOT_KERNEL
-from pgwalk.kbuild import recorded_command
+from pgwalk.proofs.affected import NOT_KERNEL
+from pgwalk.proofs.kbuild import recorded_command
 
 # How many misses per commit and architecture get their include path
 # traced (one preprocessor run each); the rest are counted.

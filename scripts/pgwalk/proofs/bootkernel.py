@@ -21,12 +21,11 @@ import os
 import shutil
 import time
 
-from pgwalk import kbuild, runner
+from pgwalk import REPO, runner
+from pgwalk.proofs import kbuild
 from pgwalk.series import gitops
-from pgwalk.kbuild import BuildError
+from pgwalk.proofs.kbuild import BuildError
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 BOOT = os.path.join(REPO, "scripts", "boot")
 CONFIG_DIR = os.path.join(BOOT, "config")
 CENSUS_SRC = os.path.join(BOOT, "census", "pgwalk_census.c")

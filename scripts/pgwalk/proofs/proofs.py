@@ -5,7 +5,8 @@ architecture matrix), boot-test.sh OUTDIR/boot/boot-report.json (the
 tables the booted kernel walked, with lockdep on).  A report counts only
 when it is about this very series: the build report lists exactly the
 commits base..head, the boot report booted head.  `apply.sh --prove`
-runs both (pgwalk.build and pgwalk.boottest, as their scripts do).
+runs both (pgwalk.proofs.build and pgwalk.proofs.boottest, as their
+scripts do).
 """
 
 import json
@@ -51,7 +52,7 @@ def build_summary(report):
 
 def boot_summary(report):
     """The figures of a boot report (messages.py words them): the series'
-    verdict per table as pgwalk.boottest writes it; a table counts as
+    verdict per table as pgwalk.proofs.boottest writes it; a table counts as
     reached when the census saw it walked."""
     series = report.get("series") or {}
     rows = series.get("rows") or []
@@ -87,13 +88,14 @@ def prove(tree, outdir, base, head, arches, jobs, say):
     env = dict(os.environ, PYTHONPATH=SCRIPTS + (
         os.pathsep + os.environ["PYTHONPATH"]
         if os.environ.get("PYTHONPATH") else ""))
-    build = [sys.executable, "-m", "pgwalk.build", "--jobs", str(jobs),
+    build = [sys.executable, "-m", "pgwalk.proofs.build", "--jobs", str(jobs),
              "--out", os.path.join(outdir, "build"), tree,
              "%s..%s" % (base, head)]
     if arches:
         build[5:5] = ["--arch", arches]
-    boot = [sys.executable, "-m", "pgwalk.boottest", "--jobs", str(jobs),
-            "--out", os.path.join(outdir, "boot"), tree, head]
+    boot = [sys.executable, "-m", "pgwalk.proofs.boottest",
+            "--jobs", str(jobs), "--out", os.path.join(outdir, "boot"),
+            tree, head]
     ok = True
     for name, cmd in (("verify-build", build), ("boot-test", boot)):
         say("prove: %s" % " ".join(cmd[2:]))

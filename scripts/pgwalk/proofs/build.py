@@ -6,15 +6,15 @@
 
 RANGE defaults to the series branch apply.sh made (HEAD..pgwalk/series).
 For each architecture (scripts/arches.conf) an O= directory of the config
-(default allmodconfig) is made once and reused (pgwalk/kbuild.py).  At the
-base, every object any commit can affect (pgwalk/affected.py) is compiled
-with kbuild, which records each compile command; then, commit by commit,
-the objects that commit can affect are compiled again with those recorded
-commands (kbuild itself when the commit changes a Makefile, Kconfig or
+(default allmodconfig) is made once and reused (pgwalk/proofs/kbuild.py).
+At the base, every object any commit can affect (pgwalk/proofs/affected.py)
+is compiled with kbuild, which records each compile command; then, commit by
+commit, the objects that commit can affect are compiled again with those
+recorded commands (kbuild itself when the commit changes a Makefile, Kconfig or
 script) and their warnings compared with the base's.  --full adds the
 complete build of the config at the series head.  Last, each commit's
 selection is checked against the dependencies kbuild recorded in the O=
-directory (pgwalk/selection_check.py): an object that depends on a file
+directory (pgwalk/proofs/selection_check.py): an object that depends on a file
 the commit changes but was not compiled for it fails the run.
 """
 
@@ -26,13 +26,12 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import affected, conffile, inputs, kbuild, selection_check
+from pgwalk import REPO, conffile, inputs
+from pgwalk.proofs import affected, kbuild, selection_check
 from pgwalk.series import gitops
-from pgwalk.kbuild import BuildError
+from pgwalk.proofs.kbuild import BuildError
 from pgwalk.progress import Progress
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 ARCHES = os.path.join(REPO, "scripts", "arches.conf")
 DEFAULT_ARCHES = "x86_64,arm64,powerpc,riscv,s390"
 

@@ -7,11 +7,11 @@ each walk's real lock context against its table's declared mode.
 REF (default: the series branch) is built for x86_64 from `tinyconfig` plus
 the fragments scripts/boot/config/ranges.conf gives its kernel version
 (lockdep, DEBUG_VM, per-VMA locks from 6.4, the walkers' features), with
-the lock census on top (pgwalk.bootkernel, pgwalk.census).  It boots under
-qemu-system-x86_64 with an initramfs of busybox, scripts/boot/init.sh and
-scripts/boot/workload.c.
+the lock census on top (pgwalk.proofs.bootkernel, pgwalk.proofs.census).
+It boots under qemu-system-x86_64 with an initramfs of busybox,
+scripts/boot/init.sh and scripts/boot/workload.c.
 
-Verdict per table (pgwalk.census): consistent, over-declared,
+Verdict per table (pgwalk.proofs.census): consistent, over-declared,
 under-declared, not exercised (with the reason), not reached.  Exit
 status 1 on an over-declared table, a splat or panic, a table not
 reached, or a kernel that did not finish; under-declared is a finding,
@@ -30,9 +30,10 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import bootkernel, census, cli, inputs, kbuild, runner
+from pgwalk import cli, inputs, runner
+from pgwalk.proofs import bootkernel, census, kbuild
 from pgwalk.series import gitops
-from pgwalk.kbuild import BuildError
+from pgwalk.proofs.kbuild import BuildError
 
 REPO = bootkernel.REPO
 NOT_EXERCISED = os.path.join(bootkernel.BOOT, "not-exercised.conf")
