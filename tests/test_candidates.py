@@ -190,3 +190,25 @@ def test_files_named_are_listed_once_per_tree(tree, caplog):
              if " grep " in r.getMessage()]
     if os.path.isdir(os.path.join(tree, ".git")):
         assert len(greps) == 1 and all(f in greps[0] for f in files)
+
+
+def test_a_tree_known_clean_is_not_asked_again(tree, caplog):
+    """apply.sh has just seen git status say the tree is clean: its
+    analysis (a searching() block inside the caller's) asks no second
+    git status, and still answers from the grep cache by tree id."""
+    caplog.set_level(logging.DEBUG, logger=runner.log.name)
+    with candidates.searching(tree, clean=True):
+        with candidates.searching(tree):
+            first = candidates.word_hits(tree, {"clean_fault"})
+            again = candidates.word_hits(tree, {"clean_fault"})
+    said = [r.getMessage() for r in caplog.records]
+    assert not [m for m in said if " status " in m]
+    assert first == again == {"mm/mapping.c": {"clean_fault"}}
+    if os.path.isdir(os.path.join(tree, ".git")):
+        # The second question came from the cache kept by tree id.
+        assert len([m for m in said if " grep " in m]) == 1
+    # Without clean=True the block asks.
+    with candidates.searching(tree):
+        pass
+    if os.path.isdir(os.path.join(tree, ".git")):
+        assert " status " in caplog.records[-1].getMessage()

@@ -242,9 +242,12 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
         print("%s: already converted: the core is present and every "
               "struct mm_walk_ops sets walk_lock; no series to make" % tree)
         return 0
-    from pgwalk.analysis import decisions as analysis
-    decided = stages.run("analysis", analysis.analyze, tree, pins_path=pins,
-                         jobs=args.jobs)
+    from pgwalk.analysis import candidates, decisions as analysis
+    # A git tree was found clean by check_git() a moment ago: the grep
+    # cache need not ask git status again.
+    with candidates.searching(tree, clean=base_commit is None):
+        decided = stages.run("analysis", analysis.analyze, tree,
+                             pins_path=pins, jobs=args.jobs)
     todo = commits.group_by_file(decided)
     if decided.get("has_core") and not todo:
         print("%s: nothing to do: every table the analysis found already "

@@ -229,21 +229,27 @@ _SNAPSHOTS = {}
 
 
 @contextlib.contextmanager
-def searching(tree):
+def searching(tree, clean=False):
     """Searches of tree in this block may use the grep cache.
 
     Keyed by tree id, which says what is on disk only for a clean work
-    tree: that is asked once here (git status reads every file's stat),
-    and the answer holds for the block (an analysis, which changes no
-    file).  Outside such a block every search reads the tree."""
-    _SNAPSHOTS[tree] = _clean_tree_id(tree)
+    tree: that is asked once here (git status reads every file's stat,
+    half a second on a kernel tree), and the answer holds for the block
+    (an analysis, which changes no file).  clean: the caller has just
+    seen `git status` say so, and nothing has changed the tree since.
+    A block inside another for the same tree uses the outer one's
+    answer.  Outside such a block every search reads the tree."""
+    if tree in _SNAPSHOTS:
+        yield
+        return
+    _SNAPSHOTS[tree] = _clean_tree_id(tree, clean)
     try:
         yield
     finally:
         _SNAPSHOTS.pop(tree, None)
 
 
-def _clean_tree_id(tree):
+def _clean_tree_id(tree, clean=False):
     """The id of HEAD's tree when tree is a clean git work tree (its
     tracked files are then exactly that tree, which is what git grep
     reads); None otherwise."""
@@ -251,11 +257,13 @@ def _clean_tree_id(tree):
         return None
     head = runner.run(["git", "-C", tree, "rev-parse", "-q", "--verify",
                        "HEAD^{tree}"])
-    status = runner.run(["git", "-C", tree, "status", "--porcelain",
-                         "--untracked-files=no"])
-    if head.returncode != 0 or status.returncode != 0 or \
-            status.stdout.strip():
+    if head.returncode != 0:
         return None
+    if not clean:
+        status = runner.run(["git", "-C", tree, "status", "--porcelain",
+                             "--untracked-files=no"])
+        if status.returncode != 0 or status.stdout.strip():
+            return None
     return head.stdout.strip()
 
 
