@@ -73,7 +73,7 @@ if [[ " $parts " == *" tiny "* ]]; then
 		esac
 	done
 	grep -h "selection check:" "$work/tiny-full-cold.log" | sed 's/^/  /'
-	grep -h "full build: [0-9]* objects" "$work/tiny-full-cold.log" |
+	grep -h "full build: [0-9]* objects compiled" "$work/tiny-full-cold.log" |
 		sed 's/^/  /'
 fi
 [[ " $parts " == *" arches "* ]] || {
