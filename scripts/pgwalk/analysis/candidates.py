@@ -122,8 +122,7 @@ def word_hits(tree, names, only=None):
     if not names:
         return {}
     if only is not None:
-        return _hits(_git_grep(tree, WORD_SEARCH, names, sorted(only)),
-                     None)
+        return _hits(_git_grep(tree, WORD_SEARCH, names, sorted(only)))
     out = {}
     # Fixed strings, one -e each, not one alternation: git checks -w
     # after a match and then moves on, so in "(f|f_locked)" the match "f"
@@ -132,19 +131,18 @@ def word_hits(tree, names, only=None):
     # Chunks keep the command line short for hundreds of names.
     for i in range(0, len(names), 200):
         for path, words in _hits(_git_grep(tree, WORD_SEARCH,
-                                           names[i:i + 200], ["*.c"]),
-                                 None).items():
+                                           names[i:i + 200],
+                                           ["*.c"])).items():
             out.setdefault(path, set()).update(words)
     return out
 
 
-def _hits(lines, wanted):
-    """{relpath: {words}} of `path:word` lines (those in wanted)."""
+def _hits(lines):
+    """{relpath: {words}} of `path:word` lines."""
     out = {}
     for line in lines:
         path, word = line.split(":", 1)
-        if path in CORE_FILES or not path.endswith(".c") or \
-                (wanted is not None and word not in wanted):
+        if path in CORE_FILES or not path.endswith(".c"):
             continue
         out.setdefault(path, set()).add(word)
     return out
@@ -173,8 +171,7 @@ def words_of(tree, paths):
     for p in sorted(set(paths)):
         if p.startswith(NOT_KERNEL):
             continue
-        lines = got.get(p, []) if p in got or p in todo else \
-            _WORDS[(tree, tree_id, p)]
+        lines = got.get(p, []) if p in todo else _WORDS[(tree, tree_id, p)]
         if tree_id is not None:
             _WORDS[(tree, tree_id, p)] = lines
         out.extend(lines)
