@@ -42,8 +42,15 @@ def patch_order(tree, files):
     The core lives in MEMORY MANAGEMENT; its other files follow it so the
     mm maintainers' part of the series reads in one go.
     """
-    titles = maintainers.sections_of(tree, [CORE_FILE] + list(files))
+    return _ordered(files, _titles(tree, files))
 
+
+def _titles(tree, files):
+    """{relpath: MAINTAINERS section} of the files and of the core."""
+    return maintainers.sections_of(tree, [CORE_FILE] + list(files))
+
+
+def _ordered(files, titles):
     def key(relpath):
         section = titles[relpath]
         return (section != titles[CORE_FILE], section, relpath)
@@ -63,7 +70,10 @@ def plan(tree, decisions, grouping="subsystem"):
         raise SeriesError("unknown grouping %r (one of %s)" % (
             grouping, ", ".join(GROUPINGS)))
     by_file = group_by_file(decisions)
-    order = patch_order(tree, by_file)
+    # One answer for the order and the grouping: the sections are kept by
+    # the set of files asked about.
+    titles = _titles(tree, by_file)
+    order = _ordered(by_file, titles)
     tables = [t for f in order
               for t in sorted(by_file[f], key=lambda t: t["line"])]
     if not tables:
@@ -73,7 +83,6 @@ def plan(tree, decisions, grouping="subsystem"):
     if grouping == "file":
         return [sorted(by_file[f], key=lambda t: t["line"]) for f in order]
     if grouping == "subsystem":
-        titles = maintainers.sections_of(tree, by_file)
         out, seen = [], {}
         for t in tables:
             title = titles[t["file"]]
