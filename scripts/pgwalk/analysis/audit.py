@@ -6,7 +6,7 @@ For a tree that already carries walk_lock (Linux 6.4 and later), one line
 per struct mm_walk_ops table, in Coccinelle's report format (one line,
 wrapped here):
 
-    mm/mlock.c:371: mlock_walk_ops: declared PGWALK_WRLOCK_VERIFY,
+    mm/foo.c:371: foo_walk_ops: declared PGWALK_WRLOCK_VERIFY,
         inferred PGWALK_WRLOCK_VERIFY: agree
 
 Verdicts: agree, disagree (with the analysis' reason), missing (walked by
