@@ -44,7 +44,7 @@ cold=$(run cold)
 echo "bench-boot: warm run" >&2
 warm=$(run warm)
 for r in cold warm; do
-	grep -E "^boot: (bzImage in|series:|base:)|^boot-test:" "$work/$r.log" |
+	grep -E "(^|] )boot: (bzImage in|series:|base:)|^boot-test:" "$work/$r.log" |
 		sed "s/^/  $r: /"
 done
 printf "boot-test of %s, cold (config, build, boot, workload; series + base): %4d s (bound 480 s)\n" \

@@ -97,8 +97,7 @@ def test_hung_kernel_is_a_timeout_not_a_hang(tmp_path):
             "file /bin/busybox %s 0755 0 0" % bootkernel.BUSYBOX,
             "file /init init 0755 0 0"))))
     log = tmp_path / "console.log"
-    status, secs = boottest.boot(kernel, str(image), str(log), 20, "tcg",
-                                 print)
+    status, secs = boottest.boot(kernel, str(image), str(log), 20, "tcg")
     assert status == "timeout after 20 s" and secs < 40
     res = boottest.parse_console(log.read_text(errors="replace"), {})
     res["status"] = status

@@ -21,6 +21,7 @@ import time
 import pytest
 
 from conftest import REPO, need_real_tree
+from pgwalk import logs
 from pgwalk.proofs import affected, build, kbuild, selection_check
 
 VERIFY = os.path.join(REPO, "scripts", "verify-build.sh")
@@ -217,35 +218,11 @@ def test_build_directory_is_per_config(tmp_path, monkeypatch):
     monkeypatch.setattr(kbuild, "ROOT", str(tmp_path))
     spec = build.load_arches()["x86_64"]
     dirs = {kbuild.ArchBuild(None, "ab" * 20, "x86_64", spec, 1,
-                             kbuild.Launcher(False), print,
+                             kbuild.Launcher(False),
                              config=kbuild.config_spec(c)).out
             for c in ("allmodconfig", "tinyconfig")}
     assert sorted(os.path.basename(d) for d in dirs) == [
         "x86_64-allmodconfig-abababababab", "x86_64-tinyconfig-abababababab"]
-
-
-@pytest.mark.unit
-def test_progress_speaks_during_a_silent_step():
-    import io
-    from pgwalk.progress import Counter, Progress
-    out = io.StringIO()
-    say = Progress(out, interval=0.4)
-    counter = Counter()
-    say("start")
-    with say.step("x86_64: full build", counter):
-        for _ in range(10):
-            time.sleep(0.2)
-            counter.add(3)
-    say("done")
-    say.close()
-    lines = out.getvalue().splitlines()
-    ticks = [l for l in lines if "x86_64: full build:" in l]
-    assert len(ticks) >= 2, lines
-    assert ticks[-1].endswith("objects done")
-    assert lines[0].startswith("[ 0:00] start")
-    # Outside a step nothing is added.
-    time.sleep(0.6)
-    assert out.getvalue().splitlines() == lines
 
 
 @pytest.mark.unit
@@ -263,7 +240,7 @@ def test_make_failures_name_the_object():
 def test_distcc_fallbacks_are_counted_per_host():
     ab = kbuild.ArchBuild(None, "ab" * 20, "x86_64",
                           build.load_arches()["x86_64"], 1,
-                          kbuild.Launcher(False), print)
+                          kbuild.Launcher(False))
     ab.distcc_notes(
         "distcc[1] ERROR: nonblocking connect to 127.0.0.1:9 failed\n"
         "distcc[1] Warning: failed to distribute mm/a.c to 127.0.0.1:9/1, "
@@ -700,23 +677,25 @@ def test_check_selection_needs_records_beyond_the_selection(tmp_path):
         class src:
             dir = str(tmp_path / "src")
     lines = []
-    with pytest.raises(kbuild.BuildError) as e:
+    with logs.shown(lines.append):
+        with pytest.raises(kbuild.BuildError) as e:
+            build.check_selection(Arch, ["c1"], {"c1": ["include/linux/b.h"]},
+                                  {"c1": {"mm/a.c"}}, True)
+        assert "nothing to check the selection against" in str(e.value)
+        assert "run with --full once" in str(e.value)
+        # Not required (a normal run): said to be unchecked, not complete.
         build.check_selection(Arch, ["c1"], {"c1": ["include/linux/b.h"]},
-                              {"c1": {"mm/a.c"}}, True, lines.append)
-    assert "nothing to check the selection against" in str(e.value)
-    assert "run with --full once" in str(e.value)
-    # Not required (a normal run): said to be unchecked, not complete.
-    build.check_selection(Arch, ["c1"], {"c1": ["include/linux/b.h"]},
-                          {"c1": {"mm/a.c"}}, False, lines.append)
-    assert lines[-1].endswith("(0 objects beyond the selection), not "
-                              "checked: kbuild has compiled nothing beyond "
-                              "the selection here (--full once makes the "
-                              "records)"), lines[-1]
-    # Not selected: one object beyond the selection, and it is a miss.
-    res = build.check_selection(Arch, ["c1"], {"c1": ["include/linux/b.h"]},
-                                {"c1": set()}, True, lines.append)
-    assert res["beyond"] == 1 and res["missed"] == {"c1": 1}
-    assert res["misses"][0]["object"] == "mm/a.o"
+                              {"c1": {"mm/a.c"}}, False)
+        assert lines[-1].endswith(
+            "(0 objects beyond the selection), not checked: kbuild has "
+            "compiled nothing beyond the selection here (--full once makes "
+            "the records)"), lines[-1]
+        # Not selected: one object beyond the selection, and it is a miss.
+        res = build.check_selection(Arch, ["c1"],
+                                    {"c1": ["include/linux/b.h"]},
+                                    {"c1": set()}, True)
+        assert res["beyond"] == 1 and res["missed"] == {"c1": 1}
+        assert res["misses"][0]["object"] == "mm/a.o"
 
 
 @pytest.mark.build

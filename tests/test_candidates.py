@@ -177,7 +177,7 @@ def test_files_named_are_listed_once_per_tree(tree, caplog):
     read each file's words once (inside searching(), on a git tree) and
     answer as git grep -w would.  The searches are counted from the
     command lines the runner logs."""
-    caplog.set_level(logging.DEBUG, logger=runner.log.name)
+    caplog.set_level(logging.DEBUG, logger=runner.LOG.name)
     files = ["mm/madvise.c", "mm/mapping.c"]
     with candidates.searching(tree):
         first = candidates.word_hits(tree, {"clean_fault"}, only=files)
@@ -196,7 +196,7 @@ def test_a_tree_known_clean_is_not_asked_again(tree, caplog):
     """apply.sh has just seen git status say the tree is clean: its
     analysis (a searching() block inside the caller's) asks no second
     git status, and still answers from the grep cache by tree id."""
-    caplog.set_level(logging.DEBUG, logger=runner.log.name)
+    caplog.set_level(logging.DEBUG, logger=runner.LOG.name)
     with candidates.searching(tree, clean=True):
         with candidates.searching(tree):
             first = candidates.word_hits(tree, {"clean_fault"})

@@ -28,3 +28,10 @@ def test_two_sinks_each_get_the_messages_of_their_block():
         with logs.shown(second.append):
             stage.info("two")
     assert first == ["one", "two"] and second == ["two"]
+
+
+def test_the_level_is_put_back_after_the_block():
+    before = logs.LOG.level
+    with logs.shown(lambda m: None):
+        assert logs.LOG.level == logging.INFO
+    assert logs.LOG.level == before

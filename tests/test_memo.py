@@ -92,7 +92,7 @@ def test_grep_on_a_new_tree_searches_only_what_changed(
         f.write("int caller(void) { return do_mprotect(0, 0, 0); }\n")
     os.unlink(os.path.join(tree, "mm", "mprotect.c"))
     posted.git(tree, "commit", "-qam", "moved")
-    caplog.set_level(logging.DEBUG, logger=runner.log.name)
+    caplog.set_level(logging.DEBUG, logger=runner.LOG.name)
     with candidates.searching(tree):
         second = candidates.word_hits(tree, {"do_mincore", "do_mprotect"})
     assert greps(caplog) == [["mm/mincore.c"]]

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.unit
 @pytest.fixture
 def quiet_again():
     yield
-    runner.log.handlers.clear()
-    runner.log.setLevel(logging.NOTSET)
+    runner.LOG.handlers.clear()
+    runner.LOG.setLevel(logging.NOTSET)
 
 
 def test_verbose_shows_each_command_line(capfd, quiet_again):

@@ -324,7 +324,7 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
     status = 0
     if args.prove:
         ok = stages.run("prove", proofs.prove, tree, outdir, base, head,
-                        args.arch, args.jobs, stages.say)
+                        args.arch, args.jobs)
         ctx["proof"] = proofs.find(tree, outdir, base, head)
         patches = stages.run("cover-letter", posting.format_patches, tree,
                              base, head, outdir, decided, ctx)

@@ -30,9 +30,11 @@ def shown(sink):
     """While the block runs, progress messages go to sink(message)."""
     handler = Lines(sink)
     LOG.addHandler(handler)
-    if LOG.level == logging.NOTSET or LOG.level > logging.INFO:
+    level = LOG.level
+    if level == logging.NOTSET or level > logging.INFO:
         LOG.setLevel(logging.INFO)
     try:
         yield
     finally:
         LOG.removeHandler(handler)
+        LOG.setLevel(level)

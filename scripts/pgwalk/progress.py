@@ -5,6 +5,11 @@ step is running (a kbuild prepare, a full build, a batch of compiles), a
 background thread prints the step's status whenever nothing else has been
 said for INTERVAL seconds, so the gap between two lines stays under 30 s
 however long the step takes.
+
+The stages do not hold a Progress: they log (logs.py) and wrap their long
+steps in step(), which reaches the Progress the entry point made active
+with `with Progress().shown():`.  Without one (a test, a library caller)
+step() does nothing.
 """
 
 import contextlib
@@ -13,8 +18,20 @@ import sys
 import threading
 import time
 
+from pgwalk import logs
+
 # Seconds of silence before the status of the running step is printed.
 INTERVAL = float(os.environ.get("PGWALK_PROGRESS_SECONDS", "25"))
+
+# The Progress of the running entry point (Progress.shown()), or None.
+_active = None
+
+
+def step(label, counter=None):
+    """The active Progress's step(label, counter); nothing without one."""
+    if _active is None:
+        return contextlib.nullcontext()
+    return _active.step(label, counter)
 
 
 class Progress:
@@ -68,6 +85,19 @@ class Progress:
 
     def close(self):
         self.stop.set()
+
+    @contextlib.contextmanager
+    def shown(self):
+        """While the block runs, the stages' log lines are printed here
+        with their time, and step() ticks here; the ticker stops after."""
+        global _active
+        previous, _active = _active, self
+        try:
+            with logs.shown(self):
+                yield self
+        finally:
+            _active = previous
+            self.close()
 
 
 class Counter:

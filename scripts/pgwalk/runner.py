@@ -10,7 +10,7 @@ import os
 import shlex
 import subprocess
 
-log = logging.getLogger("pgwalk.run")
+LOG = logging.getLogger("pgwalk.run")
 
 # spatch asks `python3` on PATH where its Python lives: under pyenv or a
 # virtualenv that is a chain of shell scripts (some 80 processes, 2 s of
@@ -25,13 +25,13 @@ def verbose(on=True):
         return
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("+ %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.DEBUG)
+    LOG.addHandler(handler)
+    LOG.setLevel(logging.DEBUG)
 
 
 def _said(argv, cwd):
-    if log.isEnabledFor(logging.DEBUG):
-        log.debug("%s%s", "cd %s && " % shlex.quote(cwd) if cwd else "",
+    if LOG.isEnabledFor(logging.DEBUG):
+        LOG.debug("%s%s", "cd %s && " % shlex.quote(cwd) if cwd else "",
                   argv if isinstance(argv, str) else
                   shlex.join(str(a) for a in argv))
 

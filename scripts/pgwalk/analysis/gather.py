@@ -15,7 +15,7 @@ from pgwalk.errors import PgwalkError
 from pgwalk.analysis import candidates, factindex, facts as factsmod, values
 
 MAX_ROUNDS = 16
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 
 
 class GatherError(PgwalkError):
@@ -42,7 +42,7 @@ class Gatherer:
         walk_calls = candidates.walk_calls(self.tree, self.walkers)
         files = sorted({c[0] for c in walk_calls} |
                        set(candidates.table_files(self.tree)))
-        log.info("facts: %d files with walks or ops tables" % len(files))
+        LOG.info("facts: %d files with walks or ops tables" % len(files))
         self._base(files)
         self._calls({f: set(self.walkers) for f in files})
         self._check_walks(walk_calls)
@@ -53,14 +53,14 @@ class Gatherer:
             self.looked_up |= need
             hits = candidates.word_hits(self.tree, need)
             new = sorted(set(hits) - self.fx.files)
-            log.info("facts: round %d: %d functions, %d files (%d new)" % (
+            LOG.info("facts: round %d: %d functions, %d files (%d new)" % (
                 rnd, len(need), len(hits), len(new)))
             if os.environ.get("PGWALK_DEBUG"):
-                log.info("  " + " ".join(sorted(need)))
+                LOG.info("  " + " ".join(sorted(need)))
             self._base(new)
             self._calls(hits)
             self._refresh_helpers()
-        log.info("facts: %d files, %d from the cache, %d read by spatch" % (
+        LOG.info("facts: %d files, %d from the cache, %d read by spatch" % (
             len(self.fx.files), self.ex.cache.hits, self.ex.spatch_files))
         return self.fx
 

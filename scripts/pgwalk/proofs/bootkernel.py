@@ -17,6 +17,7 @@ and booted, never part of the series or of the user's repository.
 
 import gzip
 import hashlib
+import logging
 import os
 import shutil
 import time
@@ -25,6 +26,7 @@ from pgwalk import REPO, runner
 from pgwalk.proofs import kbuild
 from pgwalk.series import gitops
 from pgwalk.proofs.kbuild import BuildError
+from pgwalk.progress import step
 
 BOOT = os.path.join(REPO, "scripts", "boot")
 CONFIG_DIR = os.path.join(BOOT, "config")
@@ -35,6 +37,7 @@ KEEP_IMAGES = 4
 # Trees whose per-VMA lock layout the census reads (pgwalk_census.c).
 CENSUS_VMA_LOCKS = ((6, 4), (6, 12))
 OBJECTS = os.path.join(kbuild.ROOT, "boot-objects")
+LOG = logging.getLogger(__name__)
 # Fixed identity and date: the same commit under test gives the same
 # census commit, so a rerun checks out (and builds) nothing new.
 CENSUS_ENV = {"GIT_AUTHOR_NAME": "pgwalk boot test",
@@ -146,8 +149,8 @@ def census_commit(tree, gitdir, ref, version):
 class BootBuild:
     """x86_64 tinyconfig + fragments, in the O= directory of a tree base."""
 
-    def __init__(self, tree, ref_for_version, jobs, say):
-        self.tree, self.jobs, self.say = tree, jobs, say
+    def __init__(self, tree, ref_for_version, jobs):
+        self.tree, self.jobs = tree, jobs
         self.version = version_at(tree, ref_for_version)
         self.key = "%d.%d" % self.version
         self.gitdir = gitops.git(tree, "rev-parse",
@@ -186,7 +189,7 @@ class BootBuild:
                 open(stamp).read() == stamp_text:
             return
         os.makedirs(self.out, exist_ok=True)
-        self.say("boot: tinyconfig + %s" % ", ".join(
+        LOG.info("boot: tinyconfig + %s", ", ".join(
             os.path.relpath(p, REPO) for p in self.fragments))
         self.make("tinyconfig")
         r = runner.run([os.path.join(self.src.dir, "scripts", "kconfig",
@@ -227,16 +230,17 @@ class BootBuild:
             (commit + self.fragment_stamp()).encode()).hexdigest()[:16])
         if os.path.exists(kept):
             os.utime(kept)
-            self.say("boot: bzImage of %s + census: built before, kept" %
+            LOG.info("boot: bzImage of %s + census: built before, kept",
                      ref[:12])
             return kept, diff
         self.src.checkout(commit)
         self.configure()
         t0 = time.monotonic()
-        self.say("boot: building bzImage of %s + census in %s" % (
-            ref[:12], self.out))
-        self.make("bzImage")
-        self.say("boot: bzImage in %.0f s" % (time.monotonic() - t0))
+        LOG.info("boot: building bzImage of %s + census in %s", ref[:12],
+                 self.out)
+        with step("boot: bzImage of %s" % ref[:12]):
+            self.make("bzImage")
+        LOG.info("boot: bzImage in %.0f s", time.monotonic() - t0)
         os.makedirs(images, exist_ok=True)
         shutil.copyfile(os.path.join(self.out, "arch", "x86", "boot",
                                      "bzImage"), kept + ".new")

@@ -22,6 +22,7 @@ table, so that the first bad commit is named.
 """
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -34,10 +35,14 @@ from pgwalk import cli, inputs, runner
 from pgwalk.proofs import bootkernel, census, kbuild
 from pgwalk.series import gitops
 from pgwalk.proofs.kbuild import BuildError
+from pgwalk.progress import Progress, step
 
 REPO = bootkernel.REPO
 NOT_EXERCISED = os.path.join(bootkernel.BOOT, "not-exercised.conf")
 KVM = "/dev/kvm"
+# Named by the spec: run as verify-build.sh/boot-test.sh (python -m), the
+# module is __main__, which is outside the pgwalk loggers the script shows.
+LOG = logging.getLogger(__spec__.name)
 # Programs the test runs, and the Debian package of each.  busybox is
 # taken from /bin (make_initramfs), the others from PATH.
 TOOLS = (("qemu-system-x86_64", "qemu-system-x86"), ("gcc", "gcc"),
@@ -126,7 +131,7 @@ def accel_args(accel):
     return ["-accel", "tcg,thread=multi", "-cpu", "Skylake-Client-v1"]
 
 
-def boot(kernel, initramfs, log, timeout, accel, say):
+def boot(kernel, initramfs, log, timeout, accel):
     """Run the guest; its console goes to log.  (status, seconds)."""
     args = ["qemu-system-x86_64", "-m", "2048", "-smp", "2",
             "-kernel", kernel, "-initrd", initramfs, "-append", CMDLINE,
@@ -182,14 +187,16 @@ def parse_console(text, users):
             "workload": sorted(set(failed_steps))}
 
 
-def run_one(kb, ref, initramfs, workdir, label, args, users, say):
+def run_one(kb, ref, initramfs, workdir, label, args, users):
     kernel, diff = kb.build(ref)
     with writing(workdir, BuildError), \
             open(os.path.join(workdir, "census-%s.patch" % label), "w") as f:
         f.write(diff)
     log = os.path.join(workdir, "console-%s.log" % label)
-    say("boot: booting %s (%s)" % (label, ref[:12]))
-    status, secs = boot(kernel, initramfs, log, args.timeout, args.accel, say)
+    LOG.info("boot: booting %s (%s)", label, ref[:12])
+    with step("boot: %s: booting and running the workload" % label):
+        status, secs = boot(kernel, initramfs, log, args.timeout,
+                            args.accel)
     with open(log, encoding="utf-8", errors="replace") as f:
         text = f.read()
     result = parse_console(text, users)
@@ -199,9 +206,9 @@ def run_one(kb, ref, initramfs, workdir, label, args, users, say):
         result["tail"] = "\n".join([l for l in text.splitlines()
                                     if "pgwalk-census" not in l][-30:])
     walked = {s["ops"] for s in (result["census"] or {}).get("slots", ())}
-    say("boot: %s: %s in %.0f s, %d tables walked%s" % (
-        label, status, secs, len(walked),
-        ", splat: " + result["splat"]["line"] if result["splat"] else ""))
+    LOG.info("boot: %s: %s in %.0f s, %d tables walked%s", label, status,
+             secs, len(walked),
+             ", splat: " + result["splat"]["line"] if result["splat"] else "")
     return result
 
 
@@ -304,6 +311,66 @@ def mode_changes(tree, base, ref):
     return out
 
 
+def boot_all(args, tree, outdir):
+    """Check the programs and the inputs, build and boot REF (and its
+    bisect commits, and its base).  (head, base, bisect) verdicts."""
+    base_result, bisect = None, None
+    for tool, pkg in TOOLS:
+        if not shutil.which(tool):
+            raise BuildError("no %s: apt-get install -y %s" % (tool, pkg))
+    if not os.path.exists(bootkernel.BUSYBOX):
+        raise BuildError("no %s: apt-get install -y busybox-static" %
+                         bootkernel.BUSYBOX)
+    if args.accel == "kvm" and not kvm_usable():
+        raise BuildError("--accel kvm: %s is missing or not usable by "
+                         "this user (no KVM here?); use --accel tcg or "
+                         "auto" % KVM)
+    if os.path.exists(outdir) and not os.path.isdir(outdir):
+        raise BuildError("%s: --out is not a directory" % outdir)
+    inputs.git_kernel_tree(tree)
+    ref = inputs.commit(tree, args.ref)
+    inputs.kernel_commit(tree, ref, args.ref)
+    base = gitops.git(tree, "merge-base", "HEAD", ref).strip()
+    tables, users = tables_at(tree, ref)
+    if not tables:
+        raise BuildError("%s: no struct mm_walk_ops sets walk_lock: "
+                         "nothing to prove" % args.ref)
+    kbuild.lock_cache()
+    kb = bootkernel.BootBuild(tree, ref, args.jobs)
+    workdir = os.path.join(outdir, "work")
+    # The tree's own initramfs packer, kept in the build cache.
+    packer = bootkernel.gen_init_cpio(tree, ref, kb.out, kb.env)
+    with writing(outdir, BuildError):
+        os.makedirs(workdir, exist_ok=True)
+        # One initramfs (the workload does not depend on the kernel).
+        LOG.info("boot: initramfs: busybox and the workload, in %s",
+                 workdir)
+        initramfs = bootkernel.make_initramfs(workdir, packer)
+    run = run_one(kb, ref, initramfs, workdir, "series", args, users)
+    head = judged(tree, ref, run, args.strict)
+    if args.bisect:
+        bisect = []
+        for c, subject, changed in mode_changes(tree, base, ref):
+            if c == ref:
+                r = head
+            else:
+                _t, u = tables_at(tree, c)
+                r = judged(tree, c, run_one(
+                    kb, c, initramfs, workdir, "commit-" + c[:12],
+                    args, u), args.strict)
+            bisect.append({"ref": c, "subject": subject,
+                           "tables": sorted(changed),
+                           "problems": r["problems"]})
+            LOG.info("boot: bisect %s %s: %s", c[:12], subject,
+                     bisect_word(bisect[-1]))
+    if not args.no_baseline and base != ref:
+        _t, base_users = tables_at(tree, base)
+        base_result = judged(tree, base, run_one(
+            kb, base, initramfs, workdir, "base", args, base_users),
+            args.strict)
+    return head, base_result, bisect
+
+
 def main(argv=None):
     p = cli.parser("boot-test.sh")
     p.add_argument("ref", nargs="?", default=gitops.SERIES_BRANCH)
@@ -320,74 +387,19 @@ def main(argv=None):
                     "mode",
     })
     args = p.parse_args(argv)
-
-    def say(message):
-        print(message, file=sys.stderr, flush=True)
     tree = os.path.abspath(args.tree)
     outdir = os.path.abspath(args.out or os.path.join(
         REPO, "generated", os.path.basename(tree.rstrip("/")), "boot"))
     t0 = time.monotonic()
-    base_result, bisect = None, None
     try:
-        for tool, pkg in TOOLS:
-            if not shutil.which(tool):
-                raise BuildError("no %s: apt-get install -y %s" % (tool, pkg))
-        if not os.path.exists(bootkernel.BUSYBOX):
-            raise BuildError("no %s: apt-get install -y busybox-static" %
-                             bootkernel.BUSYBOX)
-        if args.accel == "kvm" and not kvm_usable():
-            raise BuildError("--accel kvm: %s is missing or not usable by "
-                             "this user (no KVM here?); use --accel tcg or "
-                             "auto" % KVM)
-        if os.path.exists(outdir) and not os.path.isdir(outdir):
-            raise BuildError("%s: --out is not a directory" % outdir)
-        inputs.git_kernel_tree(tree)
-        ref = inputs.commit(tree, args.ref)
-        inputs.kernel_commit(tree, ref, args.ref)
-        base = gitops.git(tree, "merge-base", "HEAD", ref).strip()
-        tables, users = tables_at(tree, ref)
-        if not tables:
-            raise BuildError("%s: no struct mm_walk_ops sets walk_lock: "
-                             "nothing to prove" % args.ref)
-        kbuild.lock_cache(say)
-        kb = bootkernel.BootBuild(tree, ref, args.jobs, say)
-        workdir = os.path.join(outdir, "work")
-        # The tree's own initramfs packer, kept in the build cache.
-        packer = bootkernel.gen_init_cpio(tree, ref, kb.out, kb.env)
-        with writing(outdir, BuildError):
-            os.makedirs(workdir, exist_ok=True)
-            # One initramfs (the workload does not depend on the kernel).
-            say("boot: initramfs: busybox and the workload, in %s" %
-                workdir)
-            initramfs = bootkernel.make_initramfs(workdir, packer)
-        run = run_one(kb, ref, initramfs, workdir, "series", args, users,
-                      say)
-        head = judged(tree, ref, run, args.strict)
-        if args.bisect:
-            bisect = []
-            for c, subject, changed in mode_changes(tree, base, ref):
-                if c == ref:
-                    r = head
-                else:
-                    _t, u = tables_at(tree, c)
-                    r = judged(tree, c, run_one(
-                        kb, c, initramfs, workdir, "commit-" + c[:12],
-                        args, u, say), args.strict)
-                bisect.append({"ref": c, "subject": subject,
-                               "tables": sorted(changed),
-                               "problems": r["problems"]})
-                say("boot: bisect %s %s: %s" % (
-                    c[:12], subject, bisect_word(bisect[-1])))
-        if not args.no_baseline and base != ref:
-            _t, base_users = tables_at(tree, base)
-            base_result = judged(tree, base, run_one(
-                kb, base, initramfs, workdir, "base", args, base_users,
-                say), args.strict)
+        with Progress().shown():
+            head, base_result, bisect = boot_all(args, tree, outdir)
     except KeyboardInterrupt:
         # Said by errors.run_main() (boot-test.sh's __main__), with what
         # was left.
         raise KeyboardInterrupt("the tree is as it was; the build cache "
                                 "keeps what was built") from None
+    run = head["run"]
     with writing(outdir, BuildError):
         print(write_report(outdir, head, base_result, bisect))
     for prob in head["problems"]:

@@ -20,6 +20,7 @@ the commit changes but was not compiled for it fails the run.
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import sys
@@ -30,10 +31,13 @@ from pgwalk import REPO, conffile, inputs
 from pgwalk.proofs import affected, kbuild, selection_check
 from pgwalk.series import gitops
 from pgwalk.proofs.kbuild import BuildError
-from pgwalk.progress import Progress
+from pgwalk.progress import Progress, step
 
 ARCHES = os.path.join(REPO, "scripts", "arches.conf")
 DEFAULT_ARCHES = "x86_64,arm64,powerpc,riscv,s390"
+# Named by the spec: run as verify-build.sh/boot-test.sh (python -m), the
+# module is __main__, which is outside the pgwalk loggers the script shows.
+LOG = logging.getLogger(__spec__.name)
 
 
 # The columns of a scripts/arches.conf row.
@@ -99,16 +103,16 @@ def cell_of(objs, warns, base_warn, errors, seconds):
     return cell
 
 
-def verify_arch(tree, ab, base, commits, wanted, by_kbuild, say):
+def verify_arch(tree, ab, base, commits, wanted, by_kbuild):
     """({commit: cell}, base compile figures) for one architecture."""
     every = sorted({f for files in wanted.values() for f in files})
     ab.src.checkout(base)
     at_base = set(gitops.git(tree, "ls-tree", "-r", "--name-only", base,
                              "--", *every).split()) if every else set()
     built = set(ab.configured(sorted(at_base)))
-    say("%s: base %s: %d objects (%d of the %d affected are not in this "
-        "config)" % (ab.name, base[:12], len(built),
-                     len(at_base) - len(built), len(every)))
+    LOG.info("%s: base %s: %d objects (%d of the %d affected are not in "
+             "this config)", ab.name, base[:12], len(built),
+             len(at_base) - len(built), len(every))
     base_warn, errors, secs = ab.compile(
         sorted(built), kbuild_only=True,
         label="%s: base %s: compiling %d objects" % (ab.name, base[:12],
@@ -118,8 +122,8 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild, say):
     if errors:
         raise BuildError("%s: the base %s does not build: %s (not the "
                          "series' fault)" % (ab.name, base[:12], errors[0]))
-    say("%s base %s: %d objects, %.1f s, OK" % (ab.name, base[:12],
-                                                len(built), secs))
+    LOG.info("%s base %s: %d objects, %.1f s, OK", ab.name, base[:12],
+             len(built), secs)
     cells = {}
     for i, c in enumerate(commits, 1):
         ab.src.checkout(c)
@@ -132,15 +136,16 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild, say):
             objs, kbuild_only=by_kbuild[c] or bool(new),
             label="%s: compiling %d objects" % (name, len(objs)))
         cells[c] = cell_of(objs, warns, base_warn, errors, secs)
-        say("%s: %d objects, %.1f s, %s%s" % (
+        LOG.info("%s: %d objects, %.1f s, %s%s" % (
             name, len(objs), secs, cells[c]["status"],
             cell_detail(cells[c])))
     return cells, base_info
 
 
-def full_build(ab, head, say):
+def full_build(ab, head):
     """The --full result of this architecture at the series head."""
-    say("%s: full %s build of %s" % (ab.name, ab.config["name"], head[:12]))
+    LOG.info("%s: full %s build of %s", ab.name, ab.config["name"],
+             head[:12])
     t0 = time.monotonic()
     ab.src.checkout(head)
     res = ab.full()
@@ -152,30 +157,28 @@ def full_build(ab, head, say):
         full["object"] = (res["failed"] or
                           [res["errors"][0].split(":", 1)[0]])[0]
         full["failed"] = res["failed"]
-    say("%s full build: %d objects compiled (%d kept from before), "
-        "%.0f s, %s" % (ab.name, full["compiled"], full["already"],
-                        full["seconds"], full["status"] +
-                        (" %s: %s" % (full["object"], full["error"])
-                         if res["errors"] else "")))
+    LOG.info("%s full build: %d objects compiled (%d kept from before), "
+             "%.0f s, %s", ab.name, full["compiled"], full["already"],
+             full["seconds"], full["status"] +
+             (" %s: %s" % (full["object"], full["error"])
+              if res["errors"] else ""))
     return full
 
 
-def check_selection(ab, commits, changed, selected, required, say):
+def check_selection(ab, commits, changed, selected, required):
     """The selection check of one architecture (pgwalk/selection_check);
     BuildError when `required` and kbuild has compiled nothing beyond the
     selection here."""
-    with kbuild.step(say, "%s: reading kbuild's dependency records" %
-                     ab.name):
-        res = selection_check.check(ab, commits, changed, selected, say)
+    with step("%s: reading kbuild's dependency records" % ab.name):
+        res = selection_check.check(ab, commits, changed, selected)
     if required and not res["beyond"]:
         raise BuildError(
             "%s: nothing to check the selection against: kbuild has compiled "
             "only the selection in %s; run with --full once, or build there "
             "(make O=%s)" % (ab.name, ab.out, ab.out))
-    say("%s: selection check: %d kbuild records (%d objects beyond the "
-        "selection), %s" % (ab.name, res["records"], res["beyond"],
-                            selection_words(res, "every commit's "
-                                            "selection complete")))
+    LOG.info("%s: selection check: %d kbuild records (%d objects beyond "
+             "the selection), %s", ab.name, res["records"], res["beyond"],
+             selection_words(res, "every commit's selection complete"))
     return res
 
 
@@ -191,7 +194,7 @@ def selection_words(chk, complete):
     return complete
 
 
-def verify(tree, commits, base, arch_names, jobs, say, launcher,
+def verify(tree, commits, base, arch_names, jobs, launcher,
            full=False, config=None, check_only=False):
     """The matrix {commit: {arch: cell}}, {arch: base compile},
     {arch: full-build result}, {arch: selection check} and
@@ -203,8 +206,8 @@ def verify(tree, commits, base, arch_names, jobs, say, launcher,
     src = kbuild.SourceCheckout(tree)
     base_tree = gitops.git(tree, "rev-parse", base + "^{tree}").strip()
     files, changed = {}, {}
-    with kbuild.step(say, "verify-build: finding what each of %d commits "
-                     "can affect" % len(commits)):
+    with step("verify-build: finding what each of %d commits can affect" %
+              len(commits)):
         for c in commits:
             files[c] = affected.affected(tree, c)
             changed[c] = affected.changed_files(tree, c)
@@ -221,9 +224,9 @@ def verify(tree, commits, base, arch_names, jobs, say, launcher,
             continue
         t0 = time.monotonic()
         ab = kbuild.ArchBuild(src, base_tree, name, spec, jobs, launcher,
-                              say, config=config)
+                              config=config)
         ab.setup(base)
-        say("%s: ready in %.0f s (O=%s)" % (
+        LOG.info("%s: ready in %.0f s (O=%s)" % (
             name, time.monotonic() - t0, ab.out))
         wanted = {c: affected.for_arch(files[c], spec["srcarch"])
                   for c in commits}
@@ -234,14 +237,14 @@ def verify(tree, commits, base, arch_names, jobs, say, launcher,
             selected = {c: set(wanted[c]) for c in commits}
         else:
             cells, bases[name] = verify_arch(tree, ab, base, commits,
-                                             wanted, by_kbuild, say)
+                                             wanted, by_kbuild)
             for c, cell in cells.items():
                 matrix[c][name] = cell
             selected = {c: set(cells[c]["objects"]) for c in commits}
         if full:
-            fulls[name] = full_build(ab, commits[-1], say)
+            fulls[name] = full_build(ab, commits[-1])
         checks[name] = check_selection(ab, commits, changed, selected,
-                                       check_only and not full, say)
+                                       check_only and not full)
         checks[name]["outdir"] = ab.out
         if ab.distcc_fallbacks:
             fallbacks[name] = ab.distcc_fallbacks
@@ -364,8 +367,9 @@ def main(argv=None):
     p.add_argument("--no-ccache", action="store_true")
     args = p.parse_args(argv)
     tree = os.path.abspath(args.tree)
-    say = Progress()
-    try:
+    # Progress lines until the report; run_main() (verify-build.sh's
+    # __main__) says what went wrong once the ticker has stopped.
+    with Progress().shown():
         names = arch_list(args.arch)
         config = kbuild.config_spec(args.config)
         if args.out and os.path.exists(args.out) and \
@@ -384,20 +388,14 @@ def main(argv=None):
         if not commits:
             raise BuildError("%s: empty range" % rng)
         launcher = kbuild.Launcher(not args.no_ccache, args.distcc)
-        kbuild.lock_cache(say)
-        say("verify-build: %d commits on %s, config %s, compilers: %s" % (
-            len(commits), ", ".join(names), config["name"],
-            launcher.describe()))
+        kbuild.lock_cache()
+        LOG.info("verify-build: %d commits on %s, config %s, compilers: %s",
+                 len(commits), ", ".join(names), config["name"],
+                 launcher.describe())
         t0 = time.monotonic()
         matrix, bases, fulls, checks, fallbacks = verify(
-            tree, commits, base, names, args.jobs, say, launcher,
+            tree, commits, base, names, args.jobs, launcher,
             full=args.full, config=config, check_only=args.check_selection)
-    except BaseException:
-        # Said by errors.run_main() (verify-build.sh's __main__), once the
-        # progress ticker is stopped.
-        say.close()
-        raise
-    say.close()
     print(report(tree, commits, matrix, bases, fulls, checks, fallbacks,
                  names, args.out, launcher, config))
     bad = [(c, a) for c in commits for a in names

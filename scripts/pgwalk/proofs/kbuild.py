@@ -15,9 +15,9 @@ Everything lives under CACHE/build/ (CACHE: $PGWALK_CACHE, default
 """
 
 import concurrent.futures
-import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -30,11 +30,12 @@ import time
 from pgwalk.errors import PgwalkError
 from pgwalk import memo, runner
 from pgwalk.series import gitops
-from pgwalk.progress import Counter
+from pgwalk.progress import Counter, step
 
 CACHE = memo.cache_root()
 ROOT = os.path.join(CACHE, "build")
 KEEP_PER_ARCH = 2
+LOG = logging.getLogger(__name__)
 # Configs made by a kbuild target; anything else must be a config file.
 CONFIG_TARGETS = ("allmodconfig", "allyesconfig", "allnoconfig",
                   "defconfig", "tinyconfig")
@@ -69,20 +70,20 @@ def config_spec(value):
         value, ", ".join(CONFIG_TARGETS)))
 
 
-def lock_cache(say):
+def lock_cache():
     """Hold the cache for this process (released when it exits)."""
     os.makedirs(ROOT, exist_ok=True)
     fd = os.open(os.path.join(ROOT, "lock"), os.O_CREAT | os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        say("waiting for another verify-build using %s" % ROOT)
-        with step(say, "waiting for another verify-build"):
+        LOG.info("waiting for another verify-build using %s", ROOT)
+        with step("waiting for another verify-build"):
             fcntl.flock(fd, fcntl.LOCK_EX)
     # Earlier versions kept one clone per base commit: src-<commit>.
     for old in os.listdir(ROOT):
         if old.startswith("src-"):
-            say("removing %s (left by an earlier version)" % old)
+            LOG.info("removing %s (left by an earlier version)", old)
             shutil.rmtree(os.path.join(ROOT, old), ignore_errors=True)
     return fd
 
@@ -232,20 +233,13 @@ def make_failure(name, targets, stderr, out):
                                          where)
 
 
-def step(say, label, counter=None):
-    """say.step(...) when say is a Progress, else nothing."""
-    if hasattr(say, "step"):
-        return say.step(label, counter)
-    return contextlib.nullcontext()
-
-
 class ArchBuild:
     """One architecture's O= directory for one config."""
 
-    def __init__(self, src, base_tree, name, spec, jobs, launcher, say,
+    def __init__(self, src, base_tree, name, spec, jobs, launcher,
                  out=None, config=None):
         self.src, self.name, self.spec = src, name, spec
-        self.jobs, self.say = jobs, say
+        self.jobs = jobs
         self.config = config or config_spec("allmodconfig")
         self.out = out or os.path.join(ROOT, "%s-%s-%s" % (
             name, self.config["tag"], base_tree[:12]))
@@ -272,7 +266,7 @@ class ArchBuild:
         counter, compiled, kept = Counter(), [], []
         err = open(stderr_path, "w+") if stderr_path else \
             tempfile.TemporaryFile("w+")
-        with err, step(self.say, label, counter):
+        with err, step(label, counter):
             proc = runner.start(self.make_args(*targets, quiet=False),
                                 env=self.env, stdout=subprocess.PIPE,
                                 stderr=err, text=True, errors="replace")
@@ -323,18 +317,18 @@ class ArchBuild:
                 os.path.join(ROOT, d) != self.out]
         mine.sort(key=os.path.getmtime, reverse=True)
         for old in mine[KEEP_PER_ARCH - 1:]:
-            self.say("%s: removing old build directory %s" % (
+            LOG.info("%s: removing old build directory %s" % (
                 self.name, old))
             shutil.rmtree(old, ignore_errors=True)
 
     def setup(self, base):
         """The config (WERROR off) and prepare, at the base commit."""
-        with step(self.say, "%s: checking out %s" % (self.name, base[:12])):
+        with step("%s: checking out %s" % (self.name, base[:12])):
             self.src.checkout(base)
         config = os.path.join(self.out, ".config")
         if not os.path.exists(config):
             self.evict_old()
-            self.say("%s: %s in %s" % (self.name, self.config["name"],
+            LOG.info("%s: %s in %s" % (self.name, self.config["name"],
                                        self.out))
             os.makedirs(self.out, exist_ok=True)
             if self.config["target"]:
@@ -357,7 +351,7 @@ class ArchBuild:
                         "--file", config, "--disable", "WERROR"],
                        check=True)
             self.make("olddefconfig")
-        self.say("%s: prepare" % self.name)
+        LOG.info("%s: prepare" % self.name)
         self.make("prepare", label="%s: prepare" % self.name)
 
     def configured(self, cfiles):
@@ -420,7 +414,7 @@ class ArchBuild:
         warnings, errors = set(), []
         pool = concurrent.futures.ThreadPoolExecutor(self.jobs)
         try:
-            with step(self.say, label, counter):
+            with step(label, counter):
                 for (f, _cmd), proc in zip(todo, pool.map(run, todo)):
                     w, e = parse_diagnostics(proc.stderr, self.src.dir)
                     warnings |= w
@@ -485,7 +479,7 @@ class ArchBuild:
         (failed targets)}."""
         already = self.built_objects()
         if already:
-            self.say("%s: full build: %d objects already built here "
+            LOG.info("%s: full build: %d objects already built here "
                      "(kept from an earlier run)" % (self.name, already))
         errlog = os.path.join(self.out, ".pgwalk-full-stderr")
         try:

@@ -10,6 +10,7 @@ scripts do).
 """
 
 import json
+import logging
 import os
 import sys
 
@@ -20,6 +21,7 @@ from pgwalk.series import gitops
 BUILD_REPORT = os.path.join("build", "build-report.json")
 BOOT_REPORT = os.path.join("boot", "boot-report.json")
 SCRIPTS = os.path.join(REPO, "scripts")
+LOG = logging.getLogger(__name__)
 
 
 class ProofError(PgwalkError):
@@ -83,7 +85,7 @@ def find(tree, outdir, base, head):
     return proof
 
 
-def prove(tree, outdir, base, head, arches, jobs, say):
+def prove(tree, outdir, base, head, arches, jobs):
     """Run the build check and the boot test; True when both pass."""
     env = dict(os.environ, PYTHONPATH=SCRIPTS + (
         os.pathsep + os.environ["PYTHONPATH"]
@@ -98,10 +100,10 @@ def prove(tree, outdir, base, head, arches, jobs, say):
             tree, head]
     ok = True
     for name, cmd in (("verify-build", build), ("boot-test", boot)):
-        say("prove: %s" % " ".join(cmd[2:]))
+        LOG.info("prove: %s", " ".join(cmd[2:]))
         # Their progress goes straight to the user's terminal.
         r = runner.run(cmd, env=env, stdout=sys.stderr)
         if r.returncode != 0:
-            say("prove: %s exited with %d" % (name, r.returncode))
+            LOG.info("prove: %s exited with %d", name, r.returncode)
             ok = False
     return ok

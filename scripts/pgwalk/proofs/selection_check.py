@@ -13,6 +13,7 @@ object, the changed file and the include path (from the preprocessor's
 own -H trace of the recorded command).
 """
 
+import logging
 import os
 import shlex
 
@@ -23,6 +24,7 @@ from pgwalk.proofs.kbuild import recorded_command
 # How many misses per commit and architecture get their include path
 # traced (one preprocessor run each); the rest are counted.
 TRACED = 5
+LOG = logging.getLogger(__name__)
 
 
 def parse_record(text):
@@ -182,7 +184,7 @@ def beyond(records, selected):
                source not in every and not source.startswith(NOT_KERNEL))
 
 
-def check(ab, commits, changed, selected, say):
+def check(ab, commits, changed, selected):
     """Misses of every commit on this architecture, with their include
     paths: {"records": N, "beyond": M, "misses": [{commit, object,
     source, file, via}], "missed": {commit: count}}."""
@@ -199,7 +201,7 @@ def check(ab, commits, changed, selected, say):
                 "commit": c, "object": target, "source": source, "file": f,
                 "via": via or "include path not traced"})
         if found:
-            say("%s: selection check: %s: %d objects depend on files it "
-                "changes but were not compiled, e.g. %s (%s)" % (
-                    ab.name, c[:12], len(found), found[0][0], found[0][2]))
+            LOG.info("%s: selection check: %s: %d objects depend on files "
+                     "it changes but were not compiled, e.g. %s (%s)",
+                     ab.name, c[:12], len(found), found[0][0], found[0][2])
     return result

@@ -12,7 +12,7 @@ import logging
 from pgwalk.errors import PgwalkError
 from pgwalk.series import gitops, maintainers, messages
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 
 
 class SeriesError(PgwalkError):
@@ -168,7 +168,7 @@ def make_commits(tree, base, decisions, core_files, file_texts,
                                              list(trailers), tags, twice)))
     try:
         for files, tables, message in steps:
-            log.info("commit %s" % ", ".join(sorted(files)))
+            LOG.info("commit %s" % ", ".join(sorted(files)))
             before = builder.head_tree()
             tree_id = builder.stage(files)
             tags, dropped = [], []

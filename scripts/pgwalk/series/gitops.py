@@ -16,7 +16,7 @@ import tempfile
 from pgwalk import runner
 from pgwalk.errors import PgwalkError
 
-log = logging.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 
 SERIES_BRANCH = "pgwalk/series"
 # Author of the base commit made for a plain tree: it is nobody's commit.
@@ -142,7 +142,7 @@ def make_base_commit(tree):
            "GIT_COMMITTER_NAME": "pgwalk",
            "GIT_COMMITTER_EMAIL": "pgwalk@localhost"}
     try:
-        log.info("making a git repository of %s (one base commit)" % tree)
+        LOG.info("making a git repository of %s (one base commit)" % tree)
         git(tree, "init", "-q")
         # Level 0: the loose objects are written once and read a few times;
         # zlib at the default level would double the time of this step.
