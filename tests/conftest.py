@@ -16,6 +16,7 @@ included); a unit test that asks for a kernel tree fails, naming itself.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ sys.path.insert(0, os.path.join(REPO, "scripts"))
 
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
 APPLY = os.path.join(REPO, "scripts", "apply.sh")
+STRIP_WALK_LOCK = os.path.join(REPO, "tests", "cocci", "strip-walk-lock.cocci")
 REAL_TREE = os.environ.get(
     "PGWALK_TREE",
     os.path.expanduser("~/.cache/pgwalk-series/linux-source-6.1"))
@@ -188,6 +190,56 @@ def copy_plain_tree(src, dst):
     subprocess.run("tar -C '%s' --exclude=./.git -cf - . | tar -C '%s' -xf -"
                    % (src, dst), shell=True, check=True)
     return dst
+
+
+# The C text of a table and of its walk_lock initializer.  Tests only:
+# they set up a tree as it was before the conversion, and count what it
+# declares independently of the analysis under test.
+WALK_LOCK = re.compile(r"^[ \t]*\.walk_lock[ \t]*=[ \t]*([^,\n]+),?[ \t]*\n",
+                       re.M)
+TABLE = re.compile(r"^[ \t]*(?:static\s+)?(?:const\s+)?struct\s+mm_walk_ops"
+                   r"\s+(\w+)\s*=\s*\{(.*?)^[ \t]*\};", re.M | re.S)
+
+
+def declared_modes(tree):
+    """{(file, table): mode or None} straight from the source text."""
+    out = {}
+    for root, dirs, files in os.walk(tree):
+        rel = os.path.relpath(root, tree)
+        if rel.split(os.sep)[0] in (".git", "tools", "scripts", "samples",
+                                    "Documentation"):
+            dirs[:] = []
+            continue
+        for name in files:
+            if not name.endswith(".c"):
+                continue
+            path = os.path.join(root, name)
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            if "mm_walk_ops" not in text:
+                continue
+            for m in TABLE.finditer(text):
+                mode = WALK_LOCK.search(m.group(2))
+                out[(os.path.normpath(os.path.join(rel, name)),
+                     m.group(1))] = mode and mode.group(1).strip()
+    return out
+
+
+def strip_walk_locks(tree, files):
+    """Remove every `.walk_lock = ...` initializer of files (paths in
+    tree) with tests/cocci/strip-walk-lock.cocci: the tree as it was
+    before the conversion.  Returns how many went."""
+    files = sorted(files)
+    before = sum(count_walk_locks(tree, f) for f in files)
+    subprocess.run(["spatch", "--very-quiet", "-D", "patch", "--sp-file",
+                    STRIP_WALK_LOCK, "--in-place", *files], cwd=tree,
+                   check=True, stdout=subprocess.DEVNULL)
+    return before - sum(count_walk_locks(tree, f) for f in files)
+
+
+def count_walk_locks(tree, relpath):
+    with open(os.path.join(tree, relpath), encoding="utf-8") as f:
+        return f.read().count(".walk_lock")
 
 
 @pytest.fixture(scope="session")

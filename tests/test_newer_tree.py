@@ -14,38 +14,10 @@ import re
 
 import pytest
 
-from conftest import copy_plain_tree, need_new_tree, run_apply
+from conftest import (copy_plain_tree, declared_modes, need_new_tree,
+                      run_apply, strip_walk_locks)
 
 pytestmark = pytest.mark.tree
-
-WALK_LOCK = re.compile(r"^[ \t]*\.walk_lock[ \t]*=[ \t]*([^,\n]+),?[ \t]*\n",
-                       re.M)
-TABLE = re.compile(r"^[ \t]*(?:static\s+)?(?:const\s+)?struct\s+mm_walk_ops"
-                   r"\s+(\w+)\s*=\s*\{(.*?)^[ \t]*\};", re.M | re.S)
-
-
-def declared_modes(tree):
-    """{(file, table): mode or None} straight from the source text."""
-    out = {}
-    for root, dirs, files in os.walk(tree):
-        rel = os.path.relpath(root, tree)
-        if rel.split(os.sep)[0] in (".git", "tools", "scripts", "samples",
-                                    "Documentation"):
-            dirs[:] = []
-            continue
-        for name in files:
-            if not name.endswith(".c"):
-                continue
-            path = os.path.join(root, name)
-            with open(path, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-            if "mm_walk_ops" not in text:
-                continue
-            for m in TABLE.finditer(text):
-                mode = WALK_LOCK.search(m.group(2))
-                out[(os.path.normpath(os.path.join(rel, name)),
-                     m.group(1))] = mode and mode.group(1).strip()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +51,8 @@ def test_stripped_tree_gets_its_modes_back(audited, tmp_path_factory):
     declared = {k: v for k, v in declared_modes(tree).items() if v}
     work = tmp_path_factory.mktemp("stripped")
     stripped = copy_plain_tree(tree, str(work / "linux"))
-    removed = 0
-    for relpath in sorted({f for f, _t in declared}):
-        path = os.path.join(stripped, relpath)
-        text = open(path, encoding="utf-8").read()
-        new, n = WALK_LOCK.subn("", text)
-        removed += n
-        open(path, "w", encoding="utf-8").write(new)
-    assert removed >= len(declared)
+    assert strip_walk_locks(stripped, {f for f, _t in declared}) >= \
+        len(declared)
     out = str(work / "series")
     a = run_apply(stripped, out)
     assert a.returncode == 0, a.stderr[-3000:]

@@ -233,8 +233,10 @@ class BootBuild:
             LOG.info("boot: bzImage of %s + census: built before, kept",
                      ref[:12])
             return kept, diff
-        self.src.checkout(commit)
-        self.configure()
+        with step("boot: checking out %s + census" % ref[:12]):
+            self.src.checkout(commit)
+        with step("boot: configuring %s" % self.out):
+            self.configure()
         t0 = time.monotonic()
         LOG.info("boot: building bzImage of %s + census in %s", ref[:12],
                  self.out)

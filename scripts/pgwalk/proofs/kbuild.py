@@ -176,7 +176,13 @@ class Launcher:
 
 def recorded_command(out, obj):
     """The compile command kbuild last ran for obj, from its .cmd file
-    (cmd_ in 6.1, savedcmd_ since 6.3), or None."""
+    (cmd_ in 6.1, savedcmd_ since 6.3), or None.
+
+    Not from compile_commands.json: kbuild writes that file from these
+    same .cmd files only when asked (a walk of the whole O= directory
+    after each build), and without the deps_ lists the selection check
+    reads from the .cmd files anyway; it would add a step, not remove
+    one."""
     d, name = os.path.split(obj)
     path = os.path.join(out, d, "." + name + ".cmd")
     try:
