@@ -299,10 +299,10 @@ def reported(tmp_path, rows, problems, findings, run):
 def test_cover_letter_reads_the_boot_report_as_written(tmp_path):
     """apply.sh --prove words the report boot-test.sh writes: the tables
     the census saw walked, and a failure as a failure."""
-    from pgwalk.proofs import proofs
+    from pgwalk.proofs import reports
     from pgwalk.series import messages
     report = reported(tmp_path, *judge(console(GOOD)))
-    b = proofs.boot_summary(report)
+    b = reports.boot_summary(report)
     assert (b["ok"], b["reached"], b["walks"], b["skipped"]) == \
         (True, 4, 22, 1)
     assert messages.boot_words(b).startswith(
@@ -312,7 +312,7 @@ def test_cover_letter_reads_the_boot_report_as_written(tmp_path):
                        "PGWALK_WRLOCK_VERIFY")
     report = reported(tmp_path, *judge(console(GOOD, before=WARNING),
                                        tables=tables))
-    b = proofs.boot_summary(report)
+    b = reports.boot_summary(report)
     assert not b["ok"]
     assert messages.boot_words(b).startswith(
         "FAIL: pagemap_ops: over-declared: WARNING: CPU: 1 PID: 91")

@@ -271,10 +271,10 @@ def test_checkpatch_catches_a_bad_patch(tmp_path):
 
 @pytest.mark.unit
 def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
-    """proofs.find() takes a build report only when it lists exactly the
+    """reports.find() takes a build report only when it lists exactly the
     series' commits, a boot report only when it booted the head."""
     import json
-    from pgwalk.proofs import proofs
+    from pgwalk.proofs import reports
     base = git(minigit, "rev-parse", "HEAD").strip()
     head = commits.make_commits(minigit, base, {"tables": FOUR[2:3]}, {},
                                 {"mm/mincore.c": "x\n"})
@@ -289,7 +289,7 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
                        "rows": [{"table": "mincore_walk_ops",
                                  "status": "consistent", "walks": 12}]}}
     (out / "boot" / "boot-report.json").write_text(json.dumps(boot))
-    proof = proofs.find(minigit, str(out), base, head)
+    proof = reports.find(minigit, str(out), base, head)
     assert proof["build"]["ok"] and proof["boot"]["ok"]
     text = " ".join(messages.testing_section(proof).split())
     assert "(one commit x x86_64): no error and no new warning" in text
@@ -299,16 +299,16 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
     (out / "boot" / "boot-report.json").write_text(json.dumps(stale))
     build["commits"][0]["commit"] = base
     (out / "build" / "build-report.json").write_text(json.dumps(build))
-    assert proofs.find(minigit, str(out), base, head) == {}
+    assert reports.find(minigit, str(out), base, head) == {}
     assert "untested" in messages.testing_section({})
     # A failing cell and a splat are said, not hidden.
-    fail = proofs.build_summary(dict(build, commits=[{
+    fail = reports.build_summary(dict(build, commits=[{
         "commit": head,
         "cells": {"x86_64": {"status": "FAIL", "objects": []}}}]))
     assert not fail["ok"]
     assert "1 of 1 cells failed" in messages.build_words(fail)
-    splat = proofs.boot_summary({"series": dict(boot["series"],
-                                                problems=["lockdep: x"])})
+    splat = reports.boot_summary({"series": dict(boot["series"],
+                                                 problems=["lockdep: x"])})
     assert not splat["ok"]
     assert messages.boot_words(splat).startswith("FAIL: lockdep")
 

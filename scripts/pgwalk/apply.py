@@ -278,7 +278,7 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
     """Write the series base..head to outdir with decisions.json, compare
     it with a previous posting, check it, and only then point the series
     branch at it."""
-    from pgwalk.proofs import proofs
+    from pgwalk.proofs import reports
     stale = os.path.join(outdir, "range-diff.txt")
     if not prev and os.path.exists(stale):
         os.unlink(stale)    # from an earlier run with --previous
@@ -294,7 +294,7 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
         print("changes since %s: %s; range-diff: %s" % (
             prev.path, "; ".join(changes) if changes else "no changes",
             "every patch unchanged" if same else "see range-diff.txt"))
-    ctx["proof"] = proofs.find(tree, outdir, base, head)
+    ctx["proof"] = reports.find(tree, outdir, base, head)
     patches = write_outdir(args, tree, outdir, stages, base, head, decided,
                            ctx)
     if not args.no_checkpatch:
@@ -323,9 +323,9 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
         gitops.SERIES_BRANCH, len(patches) - 1, base[:12]))
     status = 0
     if args.prove:
-        ok = stages.run("prove", proofs.prove, tree, outdir, base, head,
+        ok = stages.run("prove", reports.prove, tree, outdir, base, head,
                         args.arch, args.jobs)
-        ctx["proof"] = proofs.find(tree, outdir, base, head)
+        ctx["proof"] = reports.find(tree, outdir, base, head)
         patches = stages.run("cover-letter", posting.format_patches, tree,
                              base, head, outdir, decided, ctx)
         if not ok:

@@ -504,7 +504,7 @@ def base_paragraph(base_desc):
 
 
 def build_words(b):
-    """One line on a build report's figures (pgwalk.proofs.proofs)."""
+    """One line on a build report's figures (pgwalk.proofs.reports)."""
     if b["bad"]:
         text = "%d of %d cells failed or added a warning" % (b["bad"],
                                                              b["cells"])
@@ -521,7 +521,7 @@ def build_words(b):
 
 
 def boot_words(b):
-    """One line on a boot report's figures (pgwalk.proofs.proofs)."""
+    """One line on a boot report's figures (pgwalk.proofs.reports)."""
     if b["problems"]:
         return "FAIL: %s" % "; ".join(b["problems"][:3])
     text = ("%s that x86 can reach %s walked (%s), with no lockdep "
@@ -537,7 +537,7 @@ def boot_words(b):
 
 
 def testing_section(proof):
-    """How the series was tested (proof: see pgwalk.proofs.proofs), or not."""
+    """How the series was tested (proof: see pgwalk.proofs.reports), or not."""
     if not proof or not (proof.get("build") or proof.get("boot")):
         return wrap("Testing: untested.  No build or boot report of this "
                     "series was found (scripts/verify-build.sh and "
