@@ -66,6 +66,18 @@ def rows(report):
     return {r["table"]: r for r in report["series"]["rows"]}
 
 
+def every_x86_table_consistent(r, report, named):
+    """The run passed, without a splat; every table x86 can reach was
+    walked and is consistent, the tables named among them."""
+    assert r.returncode == 0, r.stderr[-4000:]
+    status = {n: t["status"] for n, t in rows(report).items()}
+    x86 = {n: s for n, s in status.items() if s != "not exercised"}
+    assert set(x86.values()) == {"consistent"}, x86
+    for name in named:
+        assert status[name] == "consistent", name
+    assert report["series"]["run"]["splat"] is None
+
+
 @pytest.fixture(scope="session")
 def as_is(tree612, tmp_path_factory):
     out = tmp_path_factory.mktemp("boot612")
@@ -74,15 +86,10 @@ def as_is(tree612, tmp_path_factory):
 
 def test_debian_612_as_is_passes_every_table_consistent(as_is):
     r, report = as_is
-    assert r.returncode == 0, r.stderr[-4000:]
-    status = {n: t["status"] for n, t in rows(report).items()}
-    x86 = {n: s for n, s in status.items() if s != "not exercised"}
-    assert set(x86.values()) == {"consistent"}, x86
     # The walkers 6.1 does not have: PAGEMAP_SCAN, and the mempolicy pair.
-    for name in ("pagemap_scan_ops", "queue_pages_walk_ops",
-                 "queue_pages_lock_vma_walk_ops", "mlock_walk_ops"):
-        assert status[name] == "consistent", name
-    assert report["series"]["run"]["splat"] is None
+    every_x86_table_consistent(r, report, (
+        "pagemap_scan_ops", "queue_pages_walk_ops",
+        "queue_pages_lock_vma_walk_ops", "mlock_walk_ops"))
     # Per-VMA locks: the census saw the VMA lock state.
     mlock = rows(report)["mlock_walk_ops"]["contexts"]
     assert {c["vma_write_locked"] for c in mlock} == {"yes"}
@@ -102,14 +109,9 @@ def test_stripped_612_regenerated_passes_every_table_consistent(tmp_path):
     a = run_apply("--no-checkpatch", tree, str(tmp_path / "series"))
     assert a.returncode == 0, a.stderr[-3000:]
     r, report = boot(tree, tmp_path / "boot", "--no-baseline")
-    assert r.returncode == 0, r.stderr[-4000:]
-    status = {n: t["status"] for n, t in rows(report).items()}
-    x86 = {n: s for n, s in status.items() if s != "not exercised"}
-    assert set(x86.values()) == {"consistent"}, x86
-    for name in ("pagemap_scan_ops", "queue_pages_walk_ops",
-                 "queue_pages_lock_vma_walk_ops", "clear_refs_walk_ops"):
-        assert status[name] == "consistent", name
-    assert report["series"]["run"]["splat"] is None
+    every_x86_table_consistent(r, report, (
+        "pagemap_scan_ops", "queue_pages_walk_ops",
+        "queue_pages_lock_vma_walk_ops", "clear_refs_walk_ops"))
 
 
 def control(tree612, tmp_path, path, table, mode):
