@@ -217,6 +217,7 @@ expression c, R1, R2;
 identifier t;
 constant C;
 position p;
+symbol true, false;
 @@
 (
 return@p &t;
