@@ -152,6 +152,28 @@ def test_static_signature_change_stays_in_its_file(small_repo):
 
 
 @pytest.mark.unit
+def test_what_commits_affect_is_kept_by_commit_id(small_repo, tmp_path,
+                                                  monkeypatch):
+    t = small_repo
+    (t / "include" / "linux" / "pagewalk.h").write_text("int b;\n")
+    head = commit_all(t, "change")
+    monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
+    first = affected.of_commits(str(t), [head])
+    assert first[head] == {"affected": ["mm/direct.c", "mm/indirect.c"],
+                           "changed": ["include/linux/pagewalk.h"],
+                           "build_files": []}
+
+    def asked(*args):
+        raise AssertionError("git asked again for a commit it answered")
+    monkeypatch.setattr(affected, "affected", asked)
+    assert affected.of_commits(str(t), [head]) == first
+    # With the cache off, the work is done again.
+    monkeypatch.setenv("PGWALK_NO_CACHE", "1")
+    with pytest.raises(AssertionError, match="asked again"):
+        affected.of_commits(str(t), [head])
+
+
+@pytest.mark.unit
 def test_build_files_force_kbuild(small_repo):
     t = small_repo
     (t / "mm" / "Makefile").write_text("obj-y += direct.o\n")

@@ -13,6 +13,7 @@ A commit can change the object code of:
 import os
 import re
 
+from pgwalk import memo
 from pgwalk.series import gitops
 
 # Directories whose .c files are not part of a kernel build.
@@ -100,10 +101,36 @@ def affected(tree, commit):
                   not f.startswith(NOT_KERNEL))
 
 
+def of_commits(tree, commits):
+    """{commit: {"affected", "changed", "build_files"}}: affected(),
+    changed_files() and build_files_changed() of each commit.  A commit id
+    names its whole tree and its parent, so the answer is kept by the id
+    and this file's source: a rerun of the same series (the second
+    architecture, the next verify-build) asks git nothing."""
+    cache = memo.Memo("affected")
+    code = memo.file_digest(__file__)
+    out = {}
+    for c in commits:
+        k = memo.key(c, code)
+        value = cache.get(k)
+        if value is None:
+            changed = changed_files(tree, c)
+            value = {"affected": affected(tree, c), "changed": changed,
+                     "build_files": build_files(changed)}
+            cache.put(k, value)
+        out[c] = value
+    return out
+
+
 def build_files_changed(tree, commit):
     """Files of the commit that change how objects are built, not what
     they contain: with one of these, only kbuild itself may compile."""
-    return [f for f in changed_files(tree, commit)
+    return build_files(changed_files(tree, commit))
+
+
+def build_files(paths):
+    """The paths of build rules and scripts among paths."""
+    return [f for f in paths
             if re.search(r"(^|/)(Makefile|Kbuild|Kconfig)[^/]*$|"
                          r"\.(S|lds|sh|pl|py)$|^scripts/", f)]
 

@@ -205,15 +205,13 @@ def verify(tree, commits, base, arch_names, jobs, launcher,
     fulls, bases, checks, fallbacks = {}, {}, {}, {}
     src = kbuild.SourceCheckout(tree)
     base_tree = gitops.git(tree, "rev-parse", base + "^{tree}").strip()
-    files, changed = {}, {}
     with step("verify-build: finding what each of %d commits can affect" %
               len(commits)):
-        for c in commits:
-            files[c] = affected.affected(tree, c)
-            changed[c] = affected.changed_files(tree, c)
+        found = affected.of_commits(tree, commits)
+    files = {c: found[c]["affected"] for c in commits}
+    changed = {c: found[c]["changed"] for c in commits}
     # Commits whose build rules change are compiled by kbuild itself.
-    by_kbuild = {c: bool(affected.build_files_changed(tree, c))
-                 for c in commits}
+    by_kbuild = {c: bool(found[c]["build_files"]) for c in commits}
     for name in arch_names:
         spec = arches[name]
         why = ensure_compiler(name, spec)
