@@ -178,7 +178,8 @@ def test_build_files_force_kbuild(small_repo):
     t = small_repo
     (t / "mm" / "Makefile").write_text("obj-y += direct.o\n")
     head = commit_all(t, "makefile")
-    assert affected.build_files_changed(str(t), head) == ["mm/Makefile"]
+    assert affected.build_files(affected.changed_files(str(t), head)) == \
+        ["mm/Makefile"]
 
 
 # ------------------------------------------------------- kbuild plumbing

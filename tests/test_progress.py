@@ -39,7 +39,7 @@ def test_a_step_ticks_on_the_progress_that_is_shown():
     stage = logging.getLogger("pgwalk.proofs.some")
     with progress.step("nobody shows this"):
         time.sleep(0.05)
-    with progress.Progress(out, interval=0.2).shown():
+    with Progress(out, interval=0.2).shown():
         stage.info("start")
         with progress.step("x86_64: make", lambda: 7):
             time.sleep(0.7)

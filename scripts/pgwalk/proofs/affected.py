@@ -103,10 +103,10 @@ def affected(tree, commit):
 
 def of_commits(tree, commits):
     """{commit: {"affected", "changed", "build_files"}}: affected(),
-    changed_files() and build_files_changed() of each commit.  A commit id
-    names its whole tree and its parent, so the answer is kept by the id
-    and this file's source: a rerun of the same series (the second
-    architecture, the next verify-build) asks git nothing."""
+    changed_files() and the build_files() among those of each commit.  A
+    commit id names its whole tree and its parent, so the answer is kept
+    by the id and this file's source: the next verify-build of the same
+    series (other architectures, --full, a warm bench) asks git nothing."""
     cache = memo.Memo("affected")
     code = memo.file_digest(__file__)
     out = {}
@@ -122,14 +122,10 @@ def of_commits(tree, commits):
     return out
 
 
-def build_files_changed(tree, commit):
-    """Files of the commit that change how objects are built, not what
-    they contain: with one of these, only kbuild itself may compile."""
-    return build_files(changed_files(tree, commit))
-
-
 def build_files(paths):
-    """The paths of build rules and scripts among paths."""
+    """The paths among paths that change how objects are built, not what
+    they contain: when a commit changes one of these, only kbuild itself
+    may compile."""
     return [f for f in paths
             if re.search(r"(^|/)(Makefile|Kbuild|Kconfig)[^/]*$|"
                          r"\.(S|lds|sh|pl|py)$|^scripts/", f)]
