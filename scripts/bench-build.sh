@@ -89,7 +89,7 @@ echo "bench-build: counting what --full compiles (kbuild dry run)" >&2
 PYTHONPATH="$here" python3 - "$work/cold/build-report.json" "$tree" <<'EOF'
 import json, sys
 from pgwalk.proofs import build, kbuild
-from pgwalk.series import gitops
+from pgwalk import gitops
 report = json.load(open(sys.argv[1]))
 tree = sys.argv[2]
 arches = build.load_arches()

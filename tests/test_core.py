@@ -15,6 +15,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, REPO, checkpatch_of, need_real_tree
+from pgwalk import treefeatures
 from pgwalk.series import core
 
 HARNESS = os.path.join(REPO, "tests", "harness")
@@ -168,13 +169,13 @@ def test_insertion_that_does_not_apply_is_an_error(tmp_path):
 
 @pytest.mark.unit
 def test_detect_per_vma_locks():
-    assert core.detect(MINITREE) == {"has_core": False,
-                                     "per_vma_lock": False}
+    assert treefeatures.detect(MINITREE) == {"has_core": False,
+                                             "per_vma_lock": False}
 
 
 @pytest.mark.tree
 def test_core_patch_on_the_real_tree_passes_checkpatch(tmp_path):
     src = need_real_tree()
-    out = core.core_edits(src, core.detect(src)["per_vma_lock"])
+    out = core.core_edits(src, treefeatures.detect(src)["per_vma_lock"])
     report = checkpatch_of(src, out, tmp_path)
     assert "total: 0 errors, 0 warnings" in report, report[-2000:]

@@ -315,7 +315,7 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
 
 @pytest.mark.unit
 def test_base_commit_only_when_others_can_have_it(minigit, tmp_path):
-    from pgwalk.series import gitops
+    from pgwalk import gitops
     head = git(minigit, "rev-parse", "HEAD").strip()
     assert not gitops.base_is_public(minigit, head)
     git(minigit, "tag", "v0.1")

@@ -20,8 +20,12 @@ import threading
 import time
 
 from pgwalk.errors import PgwalkError, run_main, writing
-from pgwalk import cli, inputs, logs, REPO, runner
-from pgwalk.series import commits, gitops, posting
+from pgwalk import cli, gitops, inputs, logs, REPO, runner, treefeatures
+from pgwalk.analysis import audit, candidates, decisions as analysis
+from pgwalk.forms import boolform
+from pgwalk.proofs import build, reports
+from pgwalk.series import (commits, core, edits, posting, revision,
+                           textcheck)
 
 DEFAULT_PINS = os.path.join(REPO, "decisions", "pinned.conf")
 
@@ -77,7 +81,6 @@ def already_converted(tree):
     with open(header, encoding="utf-8", errors="replace") as f:
         if "enum page_walk_lock" not in f.read():
             return False
-    from pgwalk.analysis import candidates
     for relpath in candidates.grep(tree, "mm_walk_ops", words=True):
         with open(os.path.join(tree, relpath), encoding="utf-8",
                   errors="replace") as f:
@@ -159,7 +162,6 @@ class BaseCommit(threading.Thread):
 
 def make_edits(tree, decisions):
     """(core files, {file: new text}) for the series."""
-    from pgwalk.series import core, edits
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         core_files = pool.submit(
             core.core_edits, tree, decisions.get("per_vma_lock", False)) \
@@ -187,7 +189,6 @@ def run(args):
                          args.arch)
     if args.arch:
         # Checked now, not after the series is made.
-        from pgwalk.proofs import build
         build.arch_list(args.arch)
     args.trailer_lines = read_trailers(args.trailers) if args.trailers \
         else []
@@ -196,7 +197,6 @@ def run(args):
                          args.reroll_count)
     previous = None
     if args.previous:
-        from pgwalk.series import revision
         # Read now: OUTDIR may be the same directory, rewritten below.
         previous = revision.Previous(args.previous)
     args.previous_series = previous
@@ -211,7 +211,6 @@ def make(args, tree, outdir, pins, stages):
     """The series (or the audit) of a checked tree."""
     if args.audit:
         # Reads the tree only: no git repository is made, nothing written.
-        from pgwalk.analysis import audit, decisions as analysis
         decided = stages.run("analysis", analysis.analyze, tree,
                              pins_path=pins, jobs=args.jobs)
         return audit.run(tree, decided)
@@ -235,14 +234,12 @@ def make(args, tree, outdir, pins, stages):
 
 def build_series(args, tree, outdir, pins, stages, base_commit, base):
     """The stages after the checks; base_commit is still running, or None."""
-    from pgwalk.forms import boolform
     if boolform.detect(tree):
         return bool_series(args, tree, outdir, stages, base_commit, base)
     if already_converted(tree):
         print("%s: already converted: the core is present and every "
               "struct mm_walk_ops sets walk_lock; no series to make" % tree)
         return 0
-    from pgwalk.analysis import candidates, decisions as analysis
     # A git tree was found clean by check_git() a moment ago: the grep
     # cache need not ask git status again.
     with candidates.searching(tree, clean=base_commit is None):
@@ -260,7 +257,6 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
     prev = args.previous_series
     carry = None
     if prev:
-        from pgwalk.series import revision
         carry = revision.carry_tags(prev)
     built = commits.Built(None)
     head = stages.run("commits", commits.make_commits, tree, base, decided,
@@ -278,7 +274,6 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
     """Write the series base..head to outdir with decisions.json, compare
     it with a previous posting, check it, and only then point the series
     branch at it."""
-    from pgwalk.proofs import reports
     stale = os.path.join(outdir, "range-diff.txt")
     if not prev and os.path.exists(stale):
         os.unlink(stale)    # from an earlier run with --previous
@@ -287,7 +282,6 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
     if built:
         ctx["dropped"] = [d for p in built.patches for d in p["dropped"]]
     if prev:
-        from pgwalk.series import revision
         os.makedirs(outdir, exist_ok=True)
         same, ctx["range_diff"] = stages.run(
             "range-diff", revision.range_diff, tree, prev, base, head, outdir)
@@ -312,7 +306,6 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
             raise ApplyError("checkpatch found problems in %d patch(es); "
                              "the series in %s is not ready to send" %
                              (len(problems), outdir))
-    from pgwalk.series import textcheck
     for defect in textcheck.check_series(patches, decided.get(
             "per_vma_lock", False)):
         print("apply.sh: warning: %s" % defect, file=sys.stderr)
@@ -341,7 +334,6 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
 def write_outdir(args, tree, outdir, stages, base, head, decided, ctx):
     """The patches, series.mbox, decisions.json and series.json in outdir;
     a full disk names outdir and leaves the series branch alone."""
-    from pgwalk.series import revision
     with writing(outdir, ApplyError):
         patches = stages.run("format-patch", posting.format_patches, tree,
                              base, head, outdir, decided, ctx)
@@ -359,13 +351,11 @@ def write_outdir(args, tree, outdir, stages, base, head, decided, ctx):
 def bool_series(args, tree, outdir, stages, base_commit, base):
     """A tree with the first posting's lock_vma argument: one patch that
     moves the rule into the tables (pgwalk/forms/boolform.py)."""
-    from pgwalk.forms import boolform
-    from pgwalk.series import core
     stages.say("the walkers take a bool lock_vma: converting that form")
     decided, texts = stages.run("bool-form", boolform.convert, tree)
     if base_commit:
         base = stages.run("wait-git-init", base_commit.result)
-    per_vma = core.detect(tree).get("per_vma_lock", False)
+    per_vma = treefeatures.detect(tree).get("per_vma_lock", False)
     builder = gitops.SeriesBuilder(tree, base)
     try:
         builder.commit(texts, boolform.message(gitops.identity(tree),

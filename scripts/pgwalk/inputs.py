@@ -8,7 +8,7 @@ words, before anything is built or written.
 import os
 
 from pgwalk.errors import PgwalkError
-from pgwalk.series import gitops
+from pgwalk import gitops
 
 
 class InputError(PgwalkError):

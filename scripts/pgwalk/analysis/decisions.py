@@ -27,7 +27,7 @@ import os
 import sys
 
 from pgwalk.errors import PgwalkError, run_main
-from pgwalk import convention, table
+from pgwalk import convention, table, treefeatures
 from pgwalk.analysis import (candidates, factindex, gather, lockdata, paths,
                              values)
 from pgwalk import logs
@@ -400,8 +400,7 @@ def shown_names(fx):
 
 def analyze(tree, pins_path=None, jobs=2, cache=None):
     """Facts, then decisions, for a kernel tree."""
-    from pgwalk.series import core
-    found = core.detect(tree)
+    found = treefeatures.detect(tree)
     pins = pinsmod.load(pins_path) if pins_path else []
     try:
         fx = gather.Gatherer(tree, jobs, cache).run()

@@ -25,7 +25,7 @@ import shutil
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import convention, REPO, runner, table
+from pgwalk import convention, REPO, runner, table, treefeatures
 from pgwalk.analysis import candidates
 from pgwalk.series import core, edits
 
@@ -129,7 +129,7 @@ def convert(tree):
                      {WALKER})
     decided = decide(calls(tree, callers))
     where = table_files(tree, decided)
-    per_vma = core.detect(tree).get("per_vma_lock", False)
+    per_vma = treefeatures.detect(tree).get("per_vma_lock", False)
     work = tempfile.mkdtemp(prefix="pgwalk-bool-")
     try:
         files = sorted(set(callers) | set(where.values()) | {HEADER})

@@ -13,8 +13,7 @@ A commit can change the object code of:
 import os
 import re
 
-from pgwalk import memo
-from pgwalk.series import gitops
+from pgwalk import gitops, memo
 
 # Directories whose .c files are not part of a kernel build.
 NOT_KERNEL = ("tools/", "scripts/", "samples/", "Documentation/", "usr/")

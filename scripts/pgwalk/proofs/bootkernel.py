@@ -22,9 +22,8 @@ import os
 import shutil
 import time
 
-from pgwalk import REPO, runner
+from pgwalk import REPO, gitops, runner
 from pgwalk.proofs import kbuild
-from pgwalk.series import gitops
 from pgwalk.proofs.kbuild import BuildError
 from pgwalk.progress import step
 

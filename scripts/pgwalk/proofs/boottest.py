@@ -31,9 +31,8 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import cli, inputs, runner
+from pgwalk import cli, gitops, inputs, runner
 from pgwalk.proofs import bootkernel, census, kbuild
-from pgwalk.series import gitops
 from pgwalk.proofs.kbuild import BuildError
 from pgwalk.progress import Progress, step
 

@@ -27,9 +27,8 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import REPO, conffile, inputs
+from pgwalk import REPO, conffile, gitops, inputs
 from pgwalk.proofs import affected, kbuild, selection_check
-from pgwalk.series import gitops
 from pgwalk.proofs.kbuild import BuildError
 from pgwalk.progress import Progress, step
 

@@ -28,8 +28,7 @@ import tempfile
 import time
 
 from pgwalk.errors import PgwalkError
-from pgwalk import memo, runner
-from pgwalk.series import gitops
+from pgwalk import gitops, memo, runner
 from pgwalk.progress import Counter, step
 
 CACHE = memo.cache_root()

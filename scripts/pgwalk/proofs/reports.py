@@ -15,8 +15,7 @@ import os
 import sys
 
 from pgwalk.errors import PgwalkError
-from pgwalk import REPO, runner
-from pgwalk.series import gitops
+from pgwalk import REPO, gitops, runner
 
 BUILD_REPORT = os.path.join("build", "build-report.json")
 BOOT_REPORT = os.path.join("boot", "boot-report.json")

@@ -4,13 +4,14 @@ order, and the commits themselves.
 `plan()` groups the tables (per file, per MAINTAINERS section, per mode,
 or all in one) and orders the patches by the tree's MAINTAINERS;
 `make_commits()` commits the core and each patch on top of the base
-without touching the user's work tree or index (series/gitops.py).
+without touching the user's work tree or index (gitops.py).
 """
 
 import logging
 
 from pgwalk.errors import PgwalkError
-from pgwalk.series import gitops, maintainers, messages
+from pgwalk import gitops
+from pgwalk.series import maintainers, messages
 
 LOG = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ import sys
 import tempfile
 
 from pgwalk import REPO, runner
+from pgwalk.treefeatures import HEADER, detect
 from pgwalk.errors import PgwalkError, run_main
 from pgwalk.memo import Memo, file_digest, key
 
 REFERENCE = os.path.join(REPO, "reference")
 SEMANTIC_PATCHES = os.path.join(REPO, "semantic-patches")
 
-HEADER = "include/linux/pagewalk.h"
 WALKER = "mm/pagewalk.c"
 MEMBER_DOC = (" * @walk_lock:\t\tlocking rule of the walk, "
               "see enum page_walk_lock")
@@ -35,20 +35,6 @@ class CoreError(PgwalkError):
 def read_text(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read()
-
-
-def detect(tree):
-    """What the tree already has: the core, and per-VMA locks."""
-    header = read_text(os.path.join(tree, HEADER)) \
-        if os.path.exists(os.path.join(tree, HEADER)) else ""
-    mm_h = read_text(os.path.join(tree, "include", "linux", "mm.h"))
-    return {
-        "has_core": "enum page_walk_lock" in header or
-                    re.search(r"\bwalk_lock\s*;", header) is not None,
-        # 6.4 added per-VMA locks; their writer side is vma_start_write().
-        "per_vma_lock":
-            re.search(r"\bvma_start_write\s*\(", mm_h) is not None,
-    }
 
 
 def reference_blocks():

@@ -11,8 +11,8 @@ import glob
 import os
 import re
 
-from pgwalk import runner
-from pgwalk.series import gitops, mail, maintainers, messages
+from pgwalk import gitops, runner
+from pgwalk.series import mail, maintainers, messages
 from pgwalk.memo import Memo, file_digest, key
 
 PATCH_GLOB = "[0-9][0-9][0-9][0-9]-*.patch"

@@ -22,8 +22,8 @@ import re
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import runner
-from pgwalk.series import gitops, mail
+from pgwalk import gitops, runner
+from pgwalk.series import mail
 
 
 class RevisionError(PgwalkError):
