@@ -31,6 +31,12 @@ def changed_files(tree, commit):
                       commit + "^", commit).split()
 
 
+def changed_files_between(tree, base, head):
+    """The files that differ between two commits."""
+    return gitops.git(tree, "diff", "--no-renames", "--name-only", base,
+                      head).split()
+
+
 def includers(tree, commit, headers):
     """.c files including any of `headers`, directly or through headers."""
     found_c, seen = set(), set()

@@ -2,7 +2,8 @@
 
     verify-build.sh [--arch LIST] [--config NAME|FILE] [--jobs N]
                     [--out DIR] [--full] [--check-selection]
-                    [--distcc HOSTS] [--no-ccache] TREE [RANGE]
+                    [--no-extra-checks] [--distcc HOSTS] [--no-ccache]
+                    TREE [RANGE]
 
 RANGE defaults to the series branch apply.sh made (HEAD..pgwalk/series).
 For each architecture (scripts/arches.conf) an O= directory of the config
@@ -11,7 +12,10 @@ At the base, every object any commit can affect (pgwalk/proofs/affected.py)
 is compiled with kbuild, which records each compile command; then, commit by
 commit, the objects that commit can affect are compiled again with those
 recorded commands (kbuild itself when the commit changes a Makefile, Kconfig or
-script) and their warnings compared with the base's.  --full adds the
+script).  Compiles are at W=1 with sparse (C=1) unless --no-extra-checks:
+what a commit's compile prints beyond what its parent's printed for the same
+objects (new warnings, new sparse diagnostics) fails the commit, quoted with
+file:line, architecture and configuration.  --full adds the
 complete build of the config at the series head.  Last, each commit's
 selection is checked against the dependencies kbuild recorded in the O=
 directory (pgwalk/proofs/selection_check.py): an object that depends on a file
@@ -28,7 +32,7 @@ import time
 
 from pgwalk.errors import run_main, writing
 from pgwalk import REPO, conffile, gitops, inputs
-from pgwalk.proofs import affected, kbuild, selection_check
+from pgwalk.proofs import affected, kbuild, selection_check, sweep
 from pgwalk.proofs.kbuild import BuildError
 from pgwalk.progress import Progress, step
 
@@ -90,19 +94,59 @@ def ensure_compiler(name, spec):
                      % (name, cc, spec["package"]))
 
 
-def cell_of(objs, warns, base_warn, errors, seconds):
+def merged(per_file, files):
+    """{key: line} of the diagnostics of these files."""
+    out = {}
+    for f in files:
+        out.update(per_file.get(f, {}))
+    return out
+
+
+def added(res, state, objs):
+    """What a compile adds to its parent's: (new compiler warnings, new
+    sparse diagnostics), each the sorted lines as printed (file:line).
+    state holds, per file, what its last compile (base or an earlier
+    commit) printed: a file no earlier commit compiled is as the base has
+    it, since those commits cannot affect it (the selection check says
+    so)."""
+    new = []
+    for kind in ("warnings", "sparse"):
+        parent = merged(state[kind], objs)
+        new.append(sorted(line for key, line in
+                          merged(res[kind], objs).items()
+                          if key not in parent))
+    return new
+
+
+def cell_of(objs, res, state, where):
+    """One cell: the commit's compile of objs, against its parent's."""
+    new_warnings, new_sparse = added(res, state, objs)
     cell = {"status": "OK" if objs else "n/a", "objects": objs,
-            "new_warnings": sorted(warns - base_warn),
-            "seconds": round(seconds, 1)}
-    if errors:
-        bad = errors[0].split(":", 1)[0]
-        cell.update(status="FAIL", error=errors[0], object=bad)
-    elif cell["new_warnings"]:
+            "new_warnings": new_warnings, "new_sparse": new_sparse,
+            "where": where, "seconds": round(res["seconds"], 1)}
+    if res["errors"]:
+        bad = res["errors"][0].split(":", 1)[0]
+        cell.update(status="FAIL", error=res["errors"][0], object=bad)
+    elif new_warnings or new_sparse:
         cell["status"] = "WARN"
     return cell
 
 
-def verify_arch(tree, ab, base, commits, wanted, by_kbuild):
+def remember(state, res, objs):
+    """The diagnostics of this compile become the parent's of the next."""
+    for kind in ("warnings", "sparse"):
+        for f in objs:
+            state[kind][f] = res[kind].get(f, {})
+
+
+def where_of(ab, extra):
+    """The configuration a cell was compiled in, as its findings are
+    quoted: "x86_64 allmodconfig W=1 sparse"."""
+    return "%s %s%s" % (ab.name, os.path.basename(ab.config["name"]),
+                        " W=1 sparse" if extra else "")
+
+
+def verify_arch(tree, ab, base, commits, wanted, by_kbuild, extra=True):
     """({commit: cell}, base compile figures) for one architecture."""
     every = sorted({f for files in wanted.values() for f in files})
     ab.src.checkout(base)
@@ -112,17 +156,27 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild):
     LOG.info("%s: base %s: %d objects (%d of the %d affected are not in "
              "this config)", ab.name, base[:12], len(built),
              len(at_base) - len(built), len(every))
-    base_warn, errors, secs = ab.compile(
+    res = ab.compile(
         sorted(built), kbuild_only=True,
         label="%s: base %s: compiling %d objects" % (ab.name, base[:12],
                                                      len(built)))
-    base_info = {"objects": len(built), "seconds": round(secs, 1),
-                 "not_configured": sorted(at_base - built)}
-    if errors:
+    base_info = {"objects": len(built), "seconds": round(res["seconds"], 1),
+                 "not_configured": sorted(at_base - built),
+                 "warnings": len(merged(res["warnings"], built)),
+                 "sparse": len(merged(res["sparse"], built))}
+    if res["errors"]:
         raise BuildError("%s: the base %s does not build: %s (not the "
-                         "series' fault)" % (ab.name, base[:12], errors[0]))
-    LOG.info("%s base %s: %d objects, %.1f s, OK", ab.name, base[:12],
-             len(built), secs)
+                         "series' fault)" % (ab.name, base[:12],
+                                             res["errors"][0]))
+    LOG.info("%s base %s: %d objects, %.1f s, OK%s", ab.name, base[:12],
+             len(built), res["seconds"],
+             " (W=1: %d warnings, sparse: %d diagnostics, the commits' "
+             "are compared with these)" % (base_info["warnings"],
+                                           base_info["sparse"])
+             if extra else "")
+    state = {"warnings": {}, "sparse": {}}
+    remember(state, res, sorted(built))
+    where = where_of(ab, extra)
     cells = {}
     for i, c in enumerate(commits, 1):
         ab.src.checkout(c)
@@ -131,12 +185,13 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild):
         objs = sorted({f for f in wanted[c] if f in built} |
                       set(ab.configured(new)))
         name = "%s %d/%d %s" % (ab.name, i, len(commits), c[:12])
-        warns, errors, secs = ab.compile(
+        res = ab.compile(
             objs, kbuild_only=by_kbuild[c] or bool(new),
             label="%s: compiling %d objects" % (name, len(objs)))
-        cells[c] = cell_of(objs, warns, base_warn, errors, secs)
+        cells[c] = cell_of(objs, res, state, where)
+        remember(state, res, objs)
         LOG.info("%s: %d objects, %.1f s, %s%s" % (
-            name, len(objs), secs, cells[c]["status"],
+            name, len(objs), res["seconds"], cells[c]["status"],
             cell_detail(cells[c])))
     return cells, base_info
 
@@ -194,14 +249,17 @@ def selection_words(chk, complete):
 
 
 def verify(tree, commits, base, arch_names, jobs, launcher,
-           full=False, config=None, check_only=False):
+           full=False, config=None, check_only=False, extra_checks=True,
+           sweep_on=False):
     """The matrix {commit: {arch: cell}}, {arch: base compile},
-    {arch: full-build result}, {arch: selection check} and
-    {arch: distcc fallbacks}."""
+    {arch: full-build result}, {arch: selection check},
+    {arch: distcc fallbacks} and the configuration sweep (None when not
+    asked for)."""
     config = config or kbuild.config_spec("allmodconfig")
     arches = load_arches()
     matrix = {c: {} for c in commits}
     fulls, bases, checks, fallbacks = {}, {}, {}, {}
+    swept = None
     src = kbuild.SourceCheckout(tree)
     base_tree = gitops.git(tree, "rev-parse", base + "^{tree}").strip()
     with step("verify-build: finding what each of %d commits can affect" %
@@ -221,7 +279,7 @@ def verify(tree, commits, base, arch_names, jobs, launcher,
             continue
         t0 = time.monotonic()
         ab = kbuild.ArchBuild(src, base_tree, name, spec, jobs, launcher,
-                              config=config)
+                              config=config, extra_checks=extra_checks)
         ab.setup(base)
         LOG.info("%s: ready in %.0f s (O=%s)" % (
             name, time.monotonic() - t0, ab.out))
@@ -234,7 +292,7 @@ def verify(tree, commits, base, arch_names, jobs, launcher,
             selected = {c: set(wanted[c]) for c in commits}
         else:
             cells, bases[name] = verify_arch(tree, ab, base, commits,
-                                             wanted, by_kbuild)
+                                             wanted, by_kbuild, extra_checks)
             for c, cell in cells.items():
                 matrix[c][name] = cell
             selected = {c: set(cells[c]["objects"]) for c in commits}
@@ -243,16 +301,42 @@ def verify(tree, commits, base, arch_names, jobs, launcher,
         checks[name] = check_selection(ab, commits, changed, selected,
                                        check_only and not full)
         checks[name]["outdir"] = ab.out
+        if sweep_on and swept is None:
+            swept = sweep_series(tree, ab, base, commits[-1], spec)
         if ab.distcc_fallbacks:
             fallbacks[name] = ab.distcc_fallbacks
-    return matrix, bases, fulls, checks, fallbacks
+    return matrix, bases, fulls, checks, fallbacks, swept
+
+
+def sweep_series(tree, ab, base, head, spec):
+    """The configuration sweep of the .c files the series changes, on the
+    first architecture of the run (pgwalk/proofs/sweep.py)."""
+    changed = affected.changed_files_between(tree, base, head)
+    present = set(gitops.git(tree, "ls-tree", "-r", "--name-only", base,
+                             "--", *changed).split()) if changed else set()
+    paths = [f for f in affected.for_arch(changed, spec["srcarch"])
+             if f.endswith(".c") and f in present and
+             not f.startswith(affected.NOT_KERNEL)]
+    res = sweep.sweep(tree, ab, base, head, paths)
+    tried = [c for c in res["configs"] if c["status"] != "skipped"]
+    LOG.info("%s: sweep: %d configurations built, %d skipped, %.0f s",
+             ab.name, len(tried), len(res["configs"]) - len(tried),
+             res["seconds"])
+    return res
+
+
+def first_finding(cell):
+    """The first new warning or sparse diagnostic of a cell, and where."""
+    if cell["new_warnings"]:
+        return "%s (%s)" % (cell["new_warnings"][0], cell["where"])
+    return "sparse: %s (%s)" % (cell["new_sparse"][0], cell["where"])
 
 
 def cell_detail(cell):
     if cell["status"] == "FAIL":
         return " %s: %s" % (cell["object"], cell["error"])
     if cell["status"] == "WARN":
-        return " " + cell["new_warnings"][0]
+        return " " + first_finding(cell)
     if cell["status"] == "not covered":
         return " " + cell["why"]
     return ""
@@ -271,11 +355,15 @@ def cell_text(cell):
 
 
 def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
-           arch_names, outdir, launcher, config):
+           arch_names, outdir, launcher, config, swept=None):
     subjects = {c: gitops.git(tree, "log", "-1", "--format=%s", c).strip()
                 for c in commits}
-    rows = ["Config: %s.  Compilers: %s." % (
-        config["name"], launcher.describe()), "",
+    where = next((matrix[c][a]["where"] for c in commits
+                  for a in arch_names if "where" in matrix[c][a]), "")
+    rows = ["Config: %s%s.  Compilers: %s." % (
+        config["name"], " with W=1 and sparse (what each commit adds to "
+        "its parent's fails it)" if "W=1" in where else "",
+        launcher.describe()), "",
             "| commit | " + " | ".join(arch_names) + " |",
             "|---|" + "---|" * len(arch_names)]
     for c in commits:
@@ -305,6 +393,8 @@ def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
                 for m in chk["misses"]]
         table += "\n\nSelection checked against kbuild's dependency " \
             "records:\n" + "\n".join(lines)
+    if swept:
+        table += "\n\n" + sweep_text(swept)
     if fallbacks:
         table += "\n\ndistcc hosts that failed (the run went on: distcc " \
             "tried another host or compiled here):\n" + "\n".join(
@@ -314,12 +404,31 @@ def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
         with writing(outdir, BuildError):
             write_report(outdir, commits, subjects, matrix, bases, fulls,
                          checks, fallbacks, arch_names, launcher, config,
-                         table)
+                         table, swept)
     return table
 
 
+def sweep_text(swept):
+    """The configuration sweep's part of the report."""
+    lines = ["Configuration sweep on %s (each symbol that decides whether "
+             "a changed line, or a use of a symbol it changes, is compiled; "
+             "flipped from %s with olddefconfig; W=1 and sparse at the base "
+             "and at the series head; %ss):" % (
+                 swept["arch"], swept["config"], swept["seconds"])]
+    for path, f in sorted(swept["files"].items()):
+        if "skipped" in f:
+            lines.append("  %s: %s" % (path, f["skipped"]))
+        else:
+            lines.append("  %s: decided by %s" % (path, ", ".join(
+                "CONFIG_%s (%s)" % (s, v) for s, v in
+                sorted(f["decided"].items())) or "no symbol"))
+    lines += ["  " + sweep.config_text(c) for c in swept["configs"]]
+    return "\n".join(lines)
+
+
 def write_report(outdir, commits, subjects, matrix, bases, fulls, checks,
-                 fallbacks, arch_names, launcher, config, table):
+                 fallbacks, arch_names, launcher, config, table,
+                 swept=None):
     """build-report.{json,md} in outdir."""
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "build-report.json"), "w") as f:
@@ -328,7 +437,7 @@ def write_report(outdir, commits, subjects, matrix, bases, fulls, checks,
                    "commits": [{"commit": c, "subject": subjects[c],
                                 "cells": matrix[c]} for c in commits],
                    "full": fulls, "selection_check": checks,
-                   "distcc_fallbacks": fallbacks},
+                   "distcc_fallbacks": fallbacks, "sweep": swept},
                   f, indent=1, sort_keys=True)
         f.write("\n")
     with open(os.path.join(outdir, "build-report.md"), "w") as f:
@@ -362,6 +471,15 @@ def main(argv=None):
     p.add_argument("--distcc", metavar="HOSTS",
                    help="compile through distcc on these DISTCC_HOSTS")
     p.add_argument("--no-ccache", action="store_true")
+    p.add_argument("--no-sweep", action="store_true",
+                   help="no configuration sweep (by default each symbol "
+                   "that decides whether the series' changes are compiled "
+                   "is flipped and the changed objects built at W=1, on the "
+                   "first architecture)")
+    p.add_argument("--no-extra-checks", action="store_true",
+                   help="compile without W=1 and without sparse (C=1); by "
+                   "default what a commit adds to its parent's W=1 "
+                   "warnings and sparse diagnostics fails it")
     args = p.parse_args(argv)
     tree = os.path.abspath(args.tree)
     # Progress lines until the report; run_main() (verify-build.sh's
@@ -384,24 +502,39 @@ def main(argv=None):
                              check=False).split()
         if not commits:
             raise BuildError("%s: empty range" % rng)
+        if not args.no_extra_checks and not shutil.which("sparse"):
+            raise BuildError("sparse not found: install it (Debian package "
+                             "sparse, scripts/install-deps.sh), or run with "
+                             "--no-extra-checks")
         launcher = kbuild.Launcher(not args.no_ccache, args.distcc)
         kbuild.lock_cache()
         LOG.info("verify-build: %d commits on %s, config %s, compilers: %s",
                  len(commits), ", ".join(names), config["name"],
                  launcher.describe())
         t0 = time.monotonic()
-        matrix, bases, fulls, checks, fallbacks = verify(
+        matrix, bases, fulls, checks, fallbacks, swept = verify(
             tree, commits, base, names, args.jobs, launcher,
-            full=args.full, config=config, check_only=args.check_selection)
+            full=args.full, config=config, check_only=args.check_selection,
+            extra_checks=not args.no_extra_checks,
+            # The sweep builds at W=1: not without the extra checks.
+            sweep_on=not (args.no_sweep or args.no_extra_checks or
+                          args.check_selection))
     print(report(tree, commits, matrix, bases, fulls, checks, fallbacks,
-                 names, args.out, launcher, config))
+                 names, args.out, launcher, config, swept))
     bad = [(c, a) for c in commits for a in names
            if matrix[c][a]["status"] in ("FAIL", "WARN")]
     for c, a in bad:
         cell = matrix[c][a]
-        print("verify-build: %s %s on %s: %s" % (
-            cell["status"], c[:12], a,
-            cell.get("error") or cell["new_warnings"][0]), file=sys.stderr)
+        if cell["status"] == "FAIL":
+            print("verify-build: FAIL %s on %s: %s" % (c[:12], a,
+                                                       cell["error"]),
+                  file=sys.stderr)
+            continue
+        for kind, lines in (("", cell["new_warnings"]),
+                            ("sparse: ", cell["new_sparse"])):
+            for line in lines:
+                print("verify-build: WARN %s on %s: new %s%s (%s)" % (
+                    c[:12], a, kind, line, cell["where"]), file=sys.stderr)
     for a, f in sorted(fulls.items()):
         if f["status"] == "FAIL":
             bad.append((None, a))
@@ -424,6 +557,15 @@ def main(argv=None):
                           "%s: %d" % (c[:12], n)
                           for c, n in chk["missed"].items() if n)),
                       file=sys.stderr)
+    for c in (swept or {}).get("configs", []):
+        if c["status"] in ("WARN", "FAIL"):
+            bad.append((None, swept["arch"]))
+            print("verify-build: %s sweep on %s (%s): %s" % (
+                c["status"], swept["arch"], swept["config"],
+                sweep.config_text(c)), file=sys.stderr)
+    if swept:
+        print("verify-build: sweep: %d configurations in %.0f s" % (
+            len(swept["configs"]), swept["seconds"]), file=sys.stderr)
     for a, f in sorted(fallbacks.items()):
         print("verify-build: distcc on %s: %s" % (a, distcc_text(f)),
               file=sys.stderr)

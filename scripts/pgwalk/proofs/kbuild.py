@@ -10,7 +10,8 @@ Everything lives under CACHE/build/ (CACHE: $PGWALK_CACHE, default
                 reused across runs; the two most recent per architecture
                 and config are kept
   launch/       gcc wrappers that put ccache and/or distcc in front of the
-                real compiler without changing the command kbuild records
+                real compiler without changing the command kbuild records,
+                and the sparse wrapper kbuild runs as CHECK (C=1)
   lock          one verify-build at a time per cache
 """
 
@@ -34,6 +35,8 @@ from pgwalk.progress import Counter, step
 CACHE = memo.cache_root()
 ROOT = os.path.join(CACHE, "build")
 KEEP_PER_ARCH = 2
+# The configuration sweep's copy of an O= directory (pgwalk/proofs/sweep).
+SWEEP_SUFFIX = "-sweep"
 LOG = logging.getLogger(__name__)
 # Configs made by a kbuild target; anything else must be a config file.
 CONFIG_TARGETS = ("allmodconfig", "allyesconfig", "allnoconfig",
@@ -120,6 +123,17 @@ class SourceCheckout:
         self.commit = commit
 
 
+def write_script(path, text):
+    """An executable file of text, rewritten only when it differs (kbuild
+    would see a new mtime)."""
+    old = open(path).read() if os.path.exists(path) else None
+    if old != text:
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR |
+                 stat.S_IXGRP | stat.S_IXOTH)
+
+
 class Launcher:
     """Compiler wrappers named like the compilers they wrap (gcc,
     aarch64-linux-gnu-gcc, ...), so the command kbuild records is the same
@@ -139,6 +153,13 @@ class Launcher:
             (["distcc (%s)" % self.distcc_hosts] if self.distcc_hosts
              else [])
         return " + ".join(parts) or "plain compiler"
+
+    def sparse_wrapper(self):
+        """The path of SPARSE_WRAPPER, written when it changed."""
+        os.makedirs(self.dir, exist_ok=True)
+        path = os.path.join(self.dir, "pgwalk-sparse")
+        write_script(path, SPARSE_WRAPPER)
+        return path
 
     def env(self, compilers):
         """Environment for make and for recorded compile commands."""
@@ -163,12 +184,7 @@ class Launcher:
             # ccache and distcc find the real compiler, not this script.
             text = "#!/bin/sh\nPATH='%s'\nexport PATH\nexec %s %s \"$@\"\n" \
                 % (self.path, front, cc)
-            old = open(path).read() if os.path.exists(path) else None
-            if old != text:
-                with open(path, "w") as f:
-                    f.write(text)
-                os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR |
-                         stat.S_IXGRP | stat.S_IXOTH)
+            write_script(path, text)
         env["PATH"] = self.dir + os.pathsep + self.path
         return env
 
@@ -199,13 +215,61 @@ def recorded_command(out, obj):
 
 def parse_diagnostics(text, src):
     """({warning}, [errors]) of compiler output, paths as in the tree."""
+    found, errors = diagnostics(text, src)
+    return set(found), errors
+
+
+def diagnostics(text, src):
+    """({key: line}, [errors]) of compiler or sparse output, paths as in
+    the tree.  The key is the line without its line and column numbers:
+    a warning is the same warning when only its line number moved; the
+    line keeps them, to be quoted as file:line."""
     lines = [l.replace(src + os.sep, "") for l in text.splitlines()]
-    # A warning is the same warning when only its line number moved.
-    warnings = {re.sub(r":\d+:\d+:", ":", l) for l in lines
-                if ": warning:" in l}
+    found = {re.sub(r":\d+:\d+:", ":", l): l for l in lines
+             if ": warning:" in l}
     errors = [l for l in lines if ": error:" in l or
               ": fatal error:" in l]
-    return warnings, errors
+    return found, errors
+
+
+def by_object(found, cfiles):
+    """{file: {key: line}}: each diagnostic of one make run over cfiles
+    given to the file it is in, and one in any other file (a header) to
+    every file of the run: make's output does not say which compile
+    printed it."""
+    mine = {f: {} for f in cfiles}
+    for key, line in found.items():
+        where = line.split(":", 1)[0]
+        for f in ([where] if where in mine else cfiles):
+            mine[f][key] = line
+    return mine
+
+
+def sparse_record(out, obj):
+    """Where the sparse wrapper keeps obj's diagnostics (and, with
+    ".args", the arguments kbuild gave it)."""
+    d, name = os.path.split(obj)
+    return os.path.join(out, d, "." + name + ".pgwalk-sparse")
+
+
+# kbuild's C=1 runs $(CHECK) $(CHECKFLAGS) $(c_flags) source after each
+# compile.  This wrapper runs sparse with its diagnostics kept per object,
+# in a file named after the dependency file c_flags names
+# (-Wp,-MMD,mm/.x.o.d), so that they never mix with the compiler's on
+# make's stderr; it saves its arguments there too, for a compile that
+# replays kbuild's recorded command instead of running kbuild.  Sparse's
+# findings are diagnostics, compared with the parent's: never a failed
+# make.
+SPARSE_WRAPPER = """#!/bin/sh
+rec=
+for a in "$@"; do
+    case $a in -Wp,-MMD,*|-Wp,-MD,*) rec=${a#-Wp,-M*D,} ;; esac
+done
+rec=${rec%.d}.pgwalk-sparse
+printf '%s\\n' "$@" > "$rec.args"
+sparse "$@" 2> "$rec" > /dev/null
+exit 0
+"""
 
 
 def failed_objects(stderr):
@@ -242,15 +306,22 @@ class ArchBuild:
     """One architecture's O= directory for one config."""
 
     def __init__(self, src, base_tree, name, spec, jobs, launcher,
-                 out=None, config=None):
+                 out=None, config=None, extra_checks=False):
         self.src, self.name, self.spec = src, name, spec
         self.jobs = jobs
         self.config = config or config_spec("allmodconfig")
+        # W=1 changes every recorded command: a directory of its own, so
+        # that runs with and without it do not rebuild each other's.
+        self.tag = self.config["tag"] + ("+W1" if extra_checks else "")
         self.out = out or os.path.join(ROOT, "%s-%s-%s" % (
-            name, self.config["tag"], base_tree[:12]))
+            name, self.tag, base_tree[:12]))
         compilers = ["gcc"] + ([spec["cross"] + "gcc"] if spec["cross"]
                                else [])
         self.env = launcher.env(compilers)
+        # W=1 and sparse (C=1): kbuild's extra warnings, and sparse's
+        # diagnostics kept per object by the wrapper.
+        self.extra = ["W=1", "C=1", "CHECK=" + launcher.sparse_wrapper()] \
+            if extra_checks else []
 
     def make_args(self, *targets, quiet=True):
         """argv of kbuild for this architecture and O= directory."""
@@ -259,7 +330,7 @@ class ArchBuild:
             "-j", str(self.jobs)]
         if self.spec["cross"]:
             args.append("CROSS_COMPILE=" + self.spec["cross"])
-        return args + list(targets)
+        return args + self.extra + list(targets)
 
     def run_make(self, *targets, label=None, keep_stdout=False,
                  stderr_path=None):
@@ -316,15 +387,18 @@ class ArchBuild:
         and config (and drop those named without a config, by earlier
         versions)."""
         mine = [os.path.join(ROOT, d) for d in os.listdir(ROOT)
-                if (d.startswith("%s-%s-" % (self.name, self.config["tag"]))
+                if (d.startswith("%s-%s-" % (self.name, self.tag))
                     or re.fullmatch(re.escape(self.name) + r"-[0-9a-f]{12}",
                                     d)) and
-                os.path.join(ROOT, d) != self.out]
+                os.path.join(ROOT, d) != self.out and
+                not d.endswith(SWEEP_SUFFIX)]
         mine.sort(key=os.path.getmtime, reverse=True)
         for old in mine[KEEP_PER_ARCH - 1:]:
             LOG.info("%s: removing old build directory %s" % (
                 self.name, old))
             shutil.rmtree(old, ignore_errors=True)
+            # The configuration sweep's copy of it (pgwalk/proofs/sweep).
+            shutil.rmtree(old + SWEEP_SUFFIX, ignore_errors=True)
 
     def setup(self, base):
         """The config (WERROR off) and prepare, at the base commit."""
@@ -388,41 +462,50 @@ class ArchBuild:
                 os.unlink(path)
 
     def kbuild_compile(self, cfiles, label):
-        """Build these objects afresh in one make: ({warning}, [errors]).
-        The callers ask only for objects configured() found."""
+        """Build these objects afresh in one make: ({file: {key:
+        warning}}, [errors]).  The callers ask only for objects
+        configured() found."""
         if not cfiles:
-            return set(), []
+            return {}, []
         self.remove_objects(cfiles)
         rc, _out, stderr, _compiled = self.run_make(
             "-k", *[f[:-2] + ".o" for f in cfiles], label=label)
-        warnings, errors = parse_diagnostics(stderr, self.src.dir)
+        found, errors = diagnostics(stderr, self.src.dir)
         if rc != 0 and not errors:
             errors = [l for l in stderr.splitlines() if l.strip()][-1:]
-        return warnings, errors
+        return by_object(found, cfiles), errors
 
     def direct_compile(self, cfiles, label):
         """Run kbuild's recorded compile command of each object, jobs at a
         time: the same compiler invocation kbuild would make, without
-        kbuild's seconds of start-up per make.  Returns ({warning},
-        [errors], [files without a recorded command])."""
+        kbuild's seconds of start-up per make; with W=1 and sparse, sparse
+        too, with the arguments kbuild gave it for that object.  Returns
+        ({file: {key: warning}}, [errors], [files without a recorded
+        command])."""
         todo, missing = [], []
         for f in cfiles:
-            cmd = recorded_command(self.out, f[:-2] + ".o")
+            obj = f[:-2] + ".o"
+            cmd = recorded_command(self.out, obj)
+            args = sparse_record(self.out, obj) + ".args"
+            if self.extra and not os.path.exists(args):
+                cmd = None
             (todo if cmd else missing).append((f, cmd))
         counter = Counter()
 
         def run(item):
             proc = runner.run(item[1], shell=True, cwd=self.out,
                               env=self.env, errors="replace")
+            if proc.returncode == 0 and self.extra:
+                self.replay_sparse(item[0][:-2] + ".o")
             counter.add()
             return proc
-        warnings, errors = set(), []
+        warnings, errors = {}, []
         pool = concurrent.futures.ThreadPoolExecutor(self.jobs)
         try:
             with step(label, counter):
                 for (f, _cmd), proc in zip(todo, pool.map(run, todo)):
-                    w, e = parse_diagnostics(proc.stderr, self.src.dir)
-                    warnings |= w
+                    w, e = diagnostics(proc.stderr, self.src.dir)
+                    warnings[f] = w
                     if proc.returncode != 0 and not e:
                         e = ["%s: compiler exit status %d" % (
                             f, proc.returncode)]
@@ -435,16 +518,57 @@ class ArchBuild:
         pool.shutdown()
         return warnings, errors, [f for f, _c in missing]
 
+    def replay_sparse(self, obj):
+        """Sparse on obj's source with the arguments kbuild last gave it
+        (saved by the wrapper), its diagnostics where the wrapper keeps
+        them."""
+        rec = sparse_record(self.out, obj)
+        with open(rec + ".args") as f:
+            args = f.read().splitlines()
+        with open(rec, "w") as f:
+            runner.run(["sparse", *args], cwd=self.out, env=self.env,
+                       stdout=subprocess.DEVNULL, stderr=f)
+
+    def sparse_of(self, cfiles):
+        """{file: {key: sparse diagnostic}} of the last sparse run on each
+        file's object (none: sparse did not run, the compile failed)."""
+        found = {}
+        for f in cfiles:
+            try:
+                with open(sparse_record(self.out, f[:-2] + ".o"),
+                          encoding="utf-8", errors="replace") as rec:
+                    text = rec.read()
+            except OSError:
+                continue
+            # Sparse says "error:" of code it cannot follow; a finding,
+            # not a failed compile.
+            lines = [l.replace(self.src.dir + os.sep, "")
+                     for l in text.splitlines()
+                     if ": warning:" in l or ": error:" in l]
+            found[f] = {re.sub(r":\d+:\d+:", ":", l): l for l in lines}
+        return found
+
     def compile(self, cfiles, kbuild_only=False, label=None):
-        """({warning}, [errors], seconds) for these files."""
+        """{"warnings": {file: {key: warning}}, "sparse": {file: {key:
+        diagnostic}} (W=1 and sparse only), "errors": [...], "seconds"}
+        for these files."""
         label = label or "%s: compiling %d objects" % (self.name,
                                                        len(cfiles))
         t0 = time.monotonic()
-        warnings, errors, rest = set(), [], list(cfiles)
+        # A compile that fails leaves no sparse run: none may be left
+        # from before.
+        for f in cfiles:
+            rec = sparse_record(self.out, f[:-2] + ".o")
+            if os.path.exists(rec):
+                os.unlink(rec)
+        warnings, errors, rest = {}, [], list(cfiles)
         if not kbuild_only:
             warnings, errors, rest = self.direct_compile(cfiles, label)
         w, e = self.kbuild_compile(rest, label)
-        return warnings | w, errors + e, time.monotonic() - t0
+        warnings.update(w)
+        return {"warnings": warnings, "errors": errors + e,
+                "sparse": self.sparse_of(cfiles) if self.extra else {},
+                "seconds": time.monotonic() - t0}
 
     # distcc says on stderr when it cannot reach a host (it then tries
     # another) and when it gives up and compiles here.  Without a host

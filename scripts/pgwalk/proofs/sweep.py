@@ -1,0 +1,395 @@
+"""The configuration sweep: each object the series changes, built with each
+Kconfig symbol that decides whether its changes are compiled flipped.
+
+allmodconfig turns every option on, so the off side of an option is never
+built: a table the series leaves used only under one #ifdef is an unused
+static const there, and W=1 says so only where that #ifdef is off.  For each
+.c file the series changes:
+  - the lines that matter: the changed lines, and the places the file uses
+    the file-scope symbols those lines define or redefine (a table, a
+    function's signature): semantic-patches/changed-symbols.cocci;
+  - the symbols that decide them: the CONFIG_ macros the preprocessor
+    tests or expands in the file (gcc -E -dU on kbuild's recorded command),
+    each one flipped on the preprocessor's command line (-include of a file
+    that #undefs or #defines it, after kbuild's autoconf.h): when the text
+    of a line that matters comes out different (gone, or another
+    IS_ENABLED() value), the symbol decides it; and the symbol of the
+    object's own obj-$(CONFIG_...) line in its directory's Makefile;
+  - each such symbol flipped in the base configuration (scripts/config, then
+    olddefconfig; when Kconfig selects it back on, the symbols that select
+    it are turned off too, and said; when Kconfig still forbids the flip it
+    is skipped, and said), the object compiled at the base and at the series
+    head in that configuration at W=1 with sparse, and what the head adds
+    reported.
+The builds happen in one O= directory per architecture beside the base's,
+copied from it once (host tools, objtool), so a flip costs kbuild's
+incremental rebuild of what depends on the flipped options.
+"""
+
+import json
+import logging
+import os
+import re
+import shlex
+import shutil
+import tempfile
+import time
+
+from pgwalk import REPO, runner
+from pgwalk.proofs.kbuild import SWEEP_SUFFIX, BuildError, recorded_command
+from pgwalk.progress import step
+from pgwalk import gitops
+
+COCCI = os.path.join(REPO, "semantic-patches", "changed-symbols.cocci")
+LOG = logging.getLogger(__name__)
+# How many rounds of "turn off what selects it" a flip to n may take.
+SELECT_ROUNDS = 3
+
+
+def changed_lines(tree, base, head, path):
+    """The line numbers of path at head that the series adds or changes
+    (from the hunk headers of git's diff)."""
+    diff = gitops.git(tree, "diff", "--no-renames", "-U0", base, head,
+                      "--", path)
+    lines = set()
+    for m in re.finditer(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@", diff, re.M):
+        first, count = int(m.group(1)), int(m.group(2) or 1)
+        lines.update(range(first, first + count))
+    return lines
+
+
+def symbols_and_uses(srcdir, path, lines):
+    """({changed symbol: (first line, last line)}, {line of a use}) of
+    path in the checkout srcdir, from changed-symbols.cocci."""
+    env = dict(os.environ, PGWALK_LINES=",".join(map(str, sorted(lines))))
+    proc = runner.run(["spatch", "--quiet", "--no-includes",
+                       "--sp-file", COCCI, path], cwd=srcdir, env=env)
+    if proc.returncode != 0:
+        raise BuildError("spatch failed on %s: %s" % (
+            path, proc.stderr.strip().splitlines()[-1:]))
+    symbols, uses = {}, set()
+    for line in proc.stdout.splitlines():
+        if not line.startswith("PGWALK "):
+            continue
+        fact = json.loads(line[len("PGWALK "):])
+        if fact["kind"] == "use":
+            uses.add(fact["line"])
+        else:
+            symbols[fact["name"]] = (fact["line"], fact["end"])
+    return symbols, uses
+
+
+def preprocessor_argv(out, obj):
+    """kbuild's recorded compile command of obj as an argv that writes
+    nothing (no -o, no dependency file), or None."""
+    cmd = recorded_command(out, obj)
+    if not cmd:
+        return None
+    lexer = shlex.shlex(cmd, posix=True, punctuation_chars=";&|")
+    lexer.whitespace_split = True
+    argv, skip = [], False
+    for tok in lexer:
+        if tok in (";", "&&", "||", "|", "&"):
+            break
+        if skip:
+            skip = False
+        elif tok == "-o":
+            skip = True
+        elif tok != "-c" and not tok.startswith(("-Wp,-MMD", "-Wp,-MD")):
+            argv.append(tok)
+    return argv
+
+
+def preprocessed(argv, out, env, source, extra=()):
+    """({line: text} of source's own lines in the preprocessor's output,
+    stdout) for argv plus extra options."""
+    proc = runner.run(argv + list(extra) + ["-E", "-o", "-"], cwd=out,
+                      env=env, errors="replace")
+    if proc.returncode != 0:
+        raise BuildError("the preprocessor failed on %s: %s" % (
+            source, (proc.stderr.strip().splitlines() or ["?"])[-1]))
+    text, current, num = {}, None, 0
+    for line in proc.stdout.splitlines():
+        # '# N "file" flags': the next line is line N of file.
+        if line.startswith("# ") and '"' in line:
+            parts = line.split('"')
+            try:
+                num = int(parts[0][2:].strip())
+            except ValueError:
+                continue
+            current = parts[1]
+            continue
+        if current is not None and os.path.abspath(
+                os.path.join(out, current)) == source:
+            if line.strip():
+                text[num] = text.get(num, "") + line.strip()
+        num += 1
+    return text, proc.stdout
+
+
+def tested_symbols(stdout, out, source):
+    """The CONFIG_ symbols the preprocessor tested or expanded in source
+    itself: -dU's #define/#undef lines, at their place in the output."""
+    found, current = set(), None
+    for line in stdout.splitlines():
+        if line.startswith("# ") and '"' in line:
+            current = line.split('"')[1]
+            continue
+        if not line.startswith(("#define CONFIG_", "#undef CONFIG_")):
+            continue
+        if current is None or os.path.abspath(
+                os.path.join(out, current)) != source:
+            continue
+        name = line.split()[1][len("CONFIG_"):]
+        if name.endswith("_MODULE"):
+            name = name[:-len("_MODULE")]
+        found.add(name)
+    return found
+
+
+def deciding_symbols(ab, path, lines):
+    """{symbol: "on"/"off" in the base} of the CONFIG_ symbols whose flip
+    changes the preprocessed text of any of lines in path."""
+    obj = path[:-2] + ".o"
+    argv = preprocessor_argv(ab.out, obj)
+    if not argv:
+        raise BuildError("%s: no recorded command for %s in %s" % (
+            ab.name, obj, ab.out))
+    source = os.path.join(ab.src.dir, path)
+    base_text, _ = preprocessed(argv, ab.out, ab.env, source)
+    _, dumped = preprocessed(argv, ab.out, ab.env, source, ["-dU"])
+    decided = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        flip = os.path.join(tmp, "flip.h")
+        for name in sorted(tested_symbols(dumped, ab.out, source)):
+            on = ("#define CONFIG_%s " % name) in dumped or \
+                ("#define CONFIG_%s_MODULE " % name) in dumped
+            with open(flip, "w") as f:
+                if on:
+                    f.write("#undef CONFIG_%s\n#undef CONFIG_%s_MODULE\n" %
+                            (name, name))
+                else:
+                    f.write("#define CONFIG_%s 1\n" % name)
+            text, _ = preprocessed(argv, ab.out, ab.env, source,
+                                   ["-include", flip])
+            if any(text.get(n) != base_text.get(n) for n in lines):
+                decided[name] = "on" if on else "off"
+    return decided
+
+
+def object_symbol(srcdir, path):
+    """The symbol of the obj-$(CONFIG_X) line of path's directory Makefile
+    that names its object, or None (obj-y, or not found)."""
+    d, name = os.path.split(path)
+    obj = name[:-2] + ".o"
+    try:
+        with open(os.path.join(srcdir, d, "Makefile")) as f:
+            text = f.read().replace("\\\n", " ")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        m = re.match(r"\s*obj-\$\(CONFIG_(\w+)\)\s*[+:]?=(.*)", line)
+        if m and obj in m.group(2).split():
+            return m.group(1)
+    return None
+
+
+def config_value(config, name):
+    """y, m or n: the value of CONFIG_name in a .config file."""
+    with open(config) as f:
+        for line in f:
+            if line.startswith("CONFIG_%s=" % name):
+                return line.strip().split("=", 1)[1]
+    return "n"
+
+
+def selectors(tree, commit, srcdir, name):
+    """The symbols whose Kconfig entry has "select name" (srcdir: the
+    checkout of commit)."""
+    out = gitops.git(tree, "grep", "-n", "-E",
+                     r"^\s*select\s+%s(\s|$)" % re.escape(name), commit,
+                     "--", "*Kconfig*", check=False)
+    found = set()
+    for hit in out.splitlines():
+        _commit, path, num = hit.split(":")[:3]
+        with open(os.path.join(srcdir, path)) as f:
+            head = f.readlines()[:int(num)]
+        for line in reversed(head):
+            m = re.match(r"(?:menu)?config\s+(\w+)", line)
+            if m:
+                found.add(m.group(1))
+                break
+    return found
+
+
+class Sweep:
+    """The sweep's O= directory of one architecture: the base's, copied."""
+
+    def __init__(self, tree, base, ab):
+        self.tree, self.base, self.ab = tree, base, ab
+        self.base_config = os.path.join(ab.out, ".config")
+        self.out = ab.out + SWEEP_SUFFIX
+
+    def prepare(self):
+        if not os.path.isdir(self.out):
+            with step("%s: sweep: copying %s" % (self.ab.name, self.ab.out)):
+                shutil.copytree(self.ab.out, self.out + ".new",
+                                symlinks=True)
+                os.replace(self.out + ".new", self.out)
+
+    def flip(self, name, to):
+        """Set CONFIG_name to `to` (y or n) from the base config; (True,
+        what else changed) or (False, why not)."""
+        ab = self.ab
+        config = os.path.join(self.out, ".config")
+        shutil.copy(self.base_config, config)
+        tool = os.path.join(ab.src.dir, "scripts", "config")
+        off, also = [name], []
+        for _round in range(SELECT_ROUNDS + 1):
+            args = [tool, "--file", config]
+            for s in off:
+                args += ["--enable" if to == "y" else "--disable", s]
+            runner.run(args, check=True)
+            self.make("olddefconfig")
+            if config_value(config, name) == to or \
+                    (to == "y" and config_value(config, name) == "m"):
+                return True, also
+            if to == "y":
+                return False, "Kconfig does not allow CONFIG_%s=y here " \
+                    "(a dependency is off)" % name
+            # Kconfig turned it back on: what selects it must go too.
+            on = sorted(s for s in set().union(*(
+                selectors(self.tree, self.base, ab.src.dir, o)
+                for o in off))
+                if config_value(config, s) in ("y", "m") and s not in off)
+            if not on:
+                break
+            also += on
+            off += on
+        return False, "Kconfig keeps CONFIG_%s=%s (it cannot be turned " \
+            "off from this configuration)" % (name,
+                                              config_value(config, name))
+
+    def make(self, *targets, check=True):
+        saved = self.ab.out
+        self.ab.out = self.out
+        try:
+            return self.ab.make(*targets, check=check)
+        finally:
+            self.ab.out = saved
+
+    def compile(self, path):
+        saved = self.ab.out
+        self.ab.out = self.out
+        try:
+            if not self.ab.configured([path]):
+                return None
+            return self.ab.compile([path], kbuild_only=True)
+        finally:
+            self.ab.out = saved
+
+
+def findings(res, path):
+    """{key: line} of the W=1 warnings and sparse diagnostics of a sweep
+    compile, the sparse ones marked."""
+    found = dict(res["warnings"].get(path, {}))
+    found.update({"sparse: " + k: "sparse: " + v
+                  for k, v in res["sparse"].get(path, {}).items()})
+    return found
+
+
+def sweep(tree, ab, base, head, paths):
+    """{"files": {path: {"lines", "symbols", "uses", "decided"}},
+    "configs": [{"symbol", "to", "also", "status", "findings", ...}],
+    "seconds"} of the sweep of these .c files on ab's architecture."""
+    t0 = time.monotonic()
+    ab.src.checkout(head)
+    files, wanted = {}, {}
+    with step("%s: sweep: finding the symbols that decide %d changed "
+              "files" % (ab.name, len(paths))):
+        for path in paths:
+            obj = path[:-2] + ".o"
+            if not recorded_command(ab.out, obj):
+                files[path] = {"skipped": "not built in %s on %s" % (
+                    os.path.basename(ab.config["name"]), ab.name)}
+                continue
+            lines = changed_lines(tree, base, head, path)
+            symbols, uses = symbols_and_uses(ab.src.dir, path, lines)
+            decided = deciding_symbols(ab, path, lines | uses)
+            own = object_symbol(ab.src.dir, path)
+            if own:
+                decided.setdefault(own, "on")
+            files[path] = {"lines": len(lines), "symbols": sorted(symbols),
+                           "uses": sorted(uses), "decided": decided}
+            for name, state in decided.items():
+                wanted.setdefault((name, "n" if state == "on" else "y"),
+                                  []).append(path)
+    LOG.info("%s: sweep: %d configurations to try (%s)", ab.name,
+             len(wanted), ", ".join("%s=%s" % k for k in sorted(wanted)))
+    sw = Sweep(tree, base, ab)
+    configs = []
+    if wanted:
+        sw.prepare()
+    for (name, to), paths_of in sorted(wanted.items()):
+        t1 = time.monotonic()
+        entry = {"symbol": name, "to": to, "files": sorted(paths_of),
+                 "also": [], "findings": [], "not_built": []}
+        configs.append(entry)
+        ab.src.checkout(base)
+        with step("%s: sweep: CONFIG_%s=%s" % (ab.name, name, to)):
+            ok, also = sw.flip(name, to)
+            if not ok:
+                entry.update(status="skipped", why=also,
+                             seconds=round(time.monotonic() - t1, 1))
+                LOG.info("%s: sweep: CONFIG_%s=%s skipped: %s", ab.name,
+                         name, to, also)
+                continue
+            entry["also"] = also
+            sw.make("prepare")
+            before = {}
+            for path in sorted(paths_of):
+                res = sw.compile(path)
+                if res is None:
+                    entry["not_built"].append(path)
+                elif res["errors"]:
+                    raise BuildError(
+                        "%s: sweep: the base %s does not build with "
+                        "CONFIG_%s=%s: %s (not the series' fault)" % (
+                            ab.name, base[:12], name, to, res["errors"][0]))
+                else:
+                    before[path] = findings(res, path)
+            ab.src.checkout(head)
+            errors = []
+            for path in sorted(before):
+                res = sw.compile(path)
+                errors += res["errors"]
+                entry["findings"] += sorted(
+                    line for key, line in findings(res, path).items()
+                    if key not in before[path])
+        entry["status"] = "FAIL" if errors else \
+            "WARN" if entry["findings"] else "OK"
+        if errors:
+            entry["error"] = errors[0]
+        entry["seconds"] = round(time.monotonic() - t1, 1)
+        LOG.info("%s: sweep: %s", ab.name, config_text(entry))
+    return {"arch": ab.name, "config": os.path.basename(ab.config["name"]),
+            "files": files, "configs": configs,
+            "seconds": round(time.monotonic() - t0, 1)}
+
+
+def config_text(entry):
+    """One line for a configuration the sweep tried."""
+    what = "CONFIG_%s=%s" % (entry["symbol"], entry["to"])
+    if entry["also"]:
+        what += " (with %s off: they select it)" % ", ".join(
+            "CONFIG_" + s for s in entry["also"])
+    if entry["status"] == "skipped":
+        return "%s: skipped: %s" % (what, entry["why"])
+    done = "%s: %s, %ss" % (what, entry["status"], entry["seconds"])
+    if entry["not_built"]:
+        done += "; not built there: " + ", ".join(entry["not_built"])
+    if entry.get("error"):
+        done += "; " + entry["error"]
+    for line in entry["findings"]:
+        done += "; new: " + line
+    return done
