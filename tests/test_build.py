@@ -246,6 +246,13 @@ def test_build_directory_is_per_config(tmp_path, monkeypatch):
             for c in ("allmodconfig", "tinyconfig")}
     assert sorted(os.path.basename(d) for d in dirs) == [
         "x86_64-allmodconfig-abababababab", "x86_64-tinyconfig-abababababab"]
+    # W=1 records other commands: a directory of its own.
+    w1 = kbuild.ArchBuild(None, "ab" * 20, "x86_64", spec, 1,
+                          kbuild.Launcher(False), extra_checks=True)
+    assert os.path.basename(w1.out) == "x86_64-allmodconfig+W1-abababababab"
+    assert w1.extra[:2] == ["W=1", "C=1"]
+    assert w1.extra[2] == "CHECK=" + os.path.join(str(tmp_path), "launch",
+                                                  "pgwalk-sparse")
 
 
 @pytest.mark.unit
@@ -557,7 +564,8 @@ def tiny_full(real_series, tmp_path_factory):
     rng = "%s..%s" % (planted, head)
     # A cold build directory: the interruption needs objects to build.
     base_tree = git(repo, "rev-parse", planted + "^{tree}").strip()
-    outdir = os.path.join(kbuild.ROOT, "x86_64-tinyconfig-" + base_tree[:12])
+    outdir = os.path.join(kbuild.ROOT,
+                          "x86_64-tinyconfig+W1-" + base_tree[:12])
     shutil.rmtree(outdir, ignore_errors=True)
     args = ["--full", "--config", "tinyconfig", "--arch", "x86_64"]
     state = {"full_from": None}

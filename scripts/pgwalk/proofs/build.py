@@ -31,7 +31,7 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import REPO, conffile, gitops, inputs
+from pgwalk import REPO, conffile, gitops, inputs, memo
 from pgwalk.proofs import affected, kbuild, selection_check, sweep
 from pgwalk.proofs.kbuild import BuildError
 from pgwalk.progress import Progress, step
@@ -146,22 +146,46 @@ def where_of(ab, extra):
                         " W=1 sparse" if extra else "")
 
 
+def kbuild_reasons(ab, commits, changed, build_files):
+    """{commit: why kbuild itself must compile it, or None}: it changes a
+    file that says how objects are built (a Makefile, Kconfig, a script),
+    or a header a file kbuild generates depends on (asm-offsets.h,
+    bounds.h, ...: its recorded dependencies say which), which the
+    recorded compile commands would not regenerate."""
+    generated = selection_check.generated_inputs(ab.out, ab.src.dir)
+    why = {}
+    for c in commits:
+        if build_files[c]:
+            why[c] = "it changes %s" % ", ".join(build_files[c][:3])
+            continue
+        hit = sorted(f for f in changed[c] if f in generated)
+        why[c] = "it changes %s, which %s depends on" % (
+            hit[0], generated[hit[0]]) if hit else None
+    return why
+
+
 def verify_arch(tree, ab, base, commits, wanted, by_kbuild, extra=True):
-    """({commit: cell}, base compile figures) for one architecture."""
+    """({commit: cell}, base compile figures) for one architecture.
+    by_kbuild: {commit: why kbuild must compile it, or None}."""
     every = sorted({f for files in wanted.values() for f in files})
     ab.src.checkout(base)
     at_base = set(gitops.git(tree, "ls-tree", "-r", "--name-only", base,
                              "--", *every).split()) if every else set()
-    built = set(ab.configured(sorted(at_base)))
+    built = set(ab.configured_at_base(sorted(at_base)))
+    # Warm: kbuild compiled this base here and nothing but recorded
+    # commands ran since: they compile it again (ccache answers).
+    warm = ab.base_ready(base)
     LOG.info("%s: base %s: %d objects (%d of the %d affected are not in "
              "this config)", ab.name, base[:12], len(built),
              len(at_base) - len(built), len(every))
     res = ab.compile(
-        sorted(built), kbuild_only=True,
-        label="%s: base %s: compiling %d objects" % (ab.name, base[:12],
-                                                     len(built)))
+        sorted(built), kbuild_only=not warm,
+        label="%s: base %s: compiling %d objects%s" % (
+            ab.name, base[:12], len(built),
+            " (recorded commands)" if warm else ""))
     base_info = {"objects": len(built), "seconds": round(res["seconds"], 1),
                  "not_configured": sorted(at_base - built),
+                 "compiled_by": "recorded commands" if warm else "kbuild",
                  "warnings": len(merged(res["warnings"], built)),
                  "sparse": len(merged(res["sparse"], built))}
     if res["errors"]:
@@ -174,6 +198,7 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild, extra=True):
              "are compared with these)" % (base_info["warnings"],
                                            base_info["sparse"])
              if extra else "")
+    ab.mark_base(base)
     state = {"warnings": {}, "sparse": {}}
     remember(state, res, sorted(built))
     where = where_of(ab, extra)
@@ -185,10 +210,15 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild, extra=True):
         objs = sorted({f for f in wanted[c] if f in built} |
                       set(ab.configured(new)))
         name = "%s %d/%d %s" % (ab.name, i, len(commits), c[:12])
+        why = by_kbuild[c] or ("it adds %s" % new[0] if new else None)
+        if why:
+            LOG.info("%s: kbuild compiles it: %s", name, why)
         res = ab.compile(
-            objs, kbuild_only=by_kbuild[c] or bool(new),
+            objs, kbuild_only=bool(why),
             label="%s: compiling %d objects" % (name, len(objs)))
         cells[c] = cell_of(objs, res, state, where)
+        cells[c]["compiled_by"] = "kbuild (%s)" % why if why else \
+            "recorded commands"
         remember(state, res, objs)
         LOG.info("%s: %d objects, %.1f s, %s%s" % (
             name, len(objs), res["seconds"], cells[c]["status"],
@@ -267,8 +297,6 @@ def verify(tree, commits, base, arch_names, jobs, launcher,
         found = affected.of_commits(tree, commits)
     files = {c: found[c]["affected"] for c in commits}
     changed = {c: found[c]["changed"] for c in commits}
-    # Commits whose build rules change are compiled by kbuild itself.
-    by_kbuild = {c: bool(found[c]["build_files"]) for c in commits}
     for name in arch_names:
         spec = arches[name]
         why = ensure_compiler(name, spec)
@@ -285,6 +313,9 @@ def verify(tree, commits, base, arch_names, jobs, launcher,
             name, time.monotonic() - t0, ab.out))
         wanted = {c: affected.for_arch(files[c], spec["srcarch"])
                   for c in commits}
+        # Commits whose build rules change are compiled by kbuild itself.
+        by_kbuild = kbuild_reasons(ab, commits, changed, {
+            c: found[c]["build_files"] for c in commits})
         if check_only:
             for c in commits:
                 matrix[c][name] = {"status": "not compiled", "seconds": 0,
@@ -317,7 +348,24 @@ def sweep_series(tree, ab, base, head, spec):
     paths = [f for f in affected.for_arch(changed, spec["srcarch"])
              if f.endswith(".c") and f in present and
              not f.startswith(affected.NOT_KERNEL)]
+    # The commits name every file, the O= directory's tag the config and
+    # the checks: with the same code and compilers the sweep would build
+    # the same configurations and find the same (the next architectures'
+    # run, a warm bench, asks nothing).
+    cache = memo.Memo("sweep")
+    k = memo.key(base, head, ab.name, ab.tag, paths, sweep.versions(ab),
+                 *[memo.file_digest(f) for f in (
+                     sweep.__file__, sweep.COCCI, kbuild.__file__,
+                     __file__)])
+    res = cache.get(k)
+    if res is not None:
+        LOG.info("%s: sweep: kept from an earlier run of the same commits, "
+                 "config and compilers (%.0f s then)", ab.name,
+                 res["seconds"])
+        res["kept"] = True
+        return res
     res = sweep.sweep(tree, ab, base, head, paths)
+    cache.put(k, res)
     tried = [c for c in res["configs"] if c["status"] != "skipped"]
     LOG.info("%s: sweep: %d configurations built, %d skipped, %.0f s",
              ab.name, len(tried), len(res["configs"]) - len(tried),
@@ -413,8 +461,10 @@ def sweep_text(swept):
     lines = ["Configuration sweep on %s (each symbol that decides whether "
              "a changed line, or a use of a symbol it changes, is compiled; "
              "flipped from %s with olddefconfig; W=1 and sparse at the base "
-             "and at the series head; %ss):" % (
-                 swept["arch"], swept["config"], swept["seconds"])]
+             "and at the series head; %s):" % (
+                 swept["arch"], swept["config"], "%s s%s" % (
+                     swept["seconds"], ", kept from an earlier run of the "
+                     "same commits" if swept.get("kept") else ""))]
     for path, f in sorted(swept["files"].items()):
         if "skipped" in f:
             lines.append("  %s: %s" % (path, f["skipped"]))

@@ -18,6 +18,7 @@ Everything lives under CACHE/build/ (CACHE: $PGWALK_CACHE, default
 import concurrent.futures
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import re
@@ -421,6 +422,14 @@ class ArchBuild:
                     os.unlink(config)
                     raise
         os.utime(self.out)
+        self.base = base
+        if self.base_ready(base):
+            # Nothing but recorded compiles ran here since kbuild last
+            # prepared this base: its whole-tree steps would decide again
+            # what they decided then.
+            LOG.info("%s: prepare: kept from the last run at %s" % (
+                self.name, base[:12]))
+            return
         with open(config) as f:
             werror = "CONFIG_WERROR=y" in f.read()
         if werror:
@@ -432,6 +441,51 @@ class ArchBuild:
             self.make("olddefconfig")
         LOG.info("%s: prepare" % self.name)
         self.make("prepare", label="%s: prepare" % self.name)
+
+    # In the O= directory: the base commit whose kbuild steps (prepare, the
+    # base's compiles) are current there, and kbuild's answers about which
+    # files that base's config builds.
+    BASE_STAMP = ".pgwalk-base"
+    CONFIGURED = ".pgwalk-configured.json"
+    base = None
+
+    def base_ready(self, base):
+        """Whether kbuild's steps at base are still what the O= directory
+        holds: no kbuild run at another commit since (it could have
+        regenerated headers, or recorded other commands)."""
+        try:
+            with open(os.path.join(self.out, self.BASE_STAMP)) as f:
+                return f.read().strip() == base
+        except OSError:
+            return False
+
+    def mark_base(self, base):
+        with open(os.path.join(self.out, self.BASE_STAMP), "w") as f:
+            f.write(base + "\n")
+
+    def unmark_base(self):
+        path = os.path.join(self.out, self.BASE_STAMP)
+        if os.path.exists(path):
+            os.unlink(path)
+
+    def configured_at_base(self, cfiles):
+        """configured() of files at the base commit, kbuild's answers kept
+        in the O= directory (its name holds the base tree and the config,
+        which decide them)."""
+        path = os.path.join(self.out, self.CONFIGURED)
+        try:
+            with open(path) as f:
+                known = json.load(f)
+        except (OSError, ValueError):
+            known = {}
+        ask = [f for f in cfiles if f not in known]
+        if ask:
+            found = set(self.configured(ask))
+            known.update({f: f in found for f in ask})
+            with open(path + ".new", "w") as f:
+                json.dump(known, f, sort_keys=True)
+            os.replace(path + ".new", path)
+        return [f for f in cfiles if known[f]]
 
     def configured(self, cfiles):
         """The files of cfiles this config builds.
@@ -467,6 +521,8 @@ class ArchBuild:
         configured() found."""
         if not cfiles:
             return {}, []
+        if self.src.commit != self.base:
+            self.unmark_base()
         self.remove_objects(cfiles)
         rc, _out, stderr, _compiled = self.run_make(
             "-k", *[f[:-2] + ".o" for f in cfiles], label=label)

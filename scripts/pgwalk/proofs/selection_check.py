@@ -73,14 +73,17 @@ def tree_path(path, srcdir, out):
     return path
 
 
-def read_records(out, srcdir):
+def read_records(out, srcdir, wanted=None):
     """{target: (source tree path or None, {dependency tree paths},
-    kernel)} of every .cmd file under the O= directory."""
+    kernel)} of every .cmd file under the O= directory (or of those whose
+    name wanted(name) accepts)."""
     srcdir = os.path.normpath(srcdir)
     records = {}
     for d, _subdirs, files in os.walk(out):
         for name in files:
             if not (name.startswith(".") and name.endswith(".cmd")):
+                continue
+            if wanted and not wanted(name):
                 continue
             try:
                 with open(os.path.join(d, name), encoding="utf-8",
@@ -96,6 +99,23 @@ def read_records(out, srcdir):
             src = tree_path(source, srcdir, out) if source else None
             records[target] = (src, deps, kernel)
     return records
+
+
+# Files kbuild generates by compiling: asm-offsets.s, bounds.s, linker
+# scripts.  Their .cmd files name the headers they were made from.
+GENERATED_CMD = (".s.cmd", ".lds.cmd", ".h.cmd", ".i.cmd")
+
+
+def generated_inputs(out, srcdir):
+    """{tree path: the generated file it is an input of} from kbuild's
+    records of the files it generates (not objects) in the O= directory."""
+    found = {}
+    records = read_records(out, srcdir,
+                           lambda name: name.endswith(GENERATED_CMD))
+    for target, (_source, deps, _kernel) in sorted(records.items()):
+        for dep in deps:
+            found.setdefault(dep, target)
+    return found
 
 
 def misses(records, changed, selected):

@@ -46,6 +46,18 @@ LOG = logging.getLogger(__name__)
 SELECT_ROUNDS = 3
 
 
+def versions(ab):
+    """The versions of the compiler and of sparse the sweep runs."""
+    found = []
+    for argv in ([(ab.spec["cross"] or "") + "gcc", "-dumpfullversion"],
+                 ["sparse", "--version"]):
+        try:
+            found.append(runner.run(argv).stdout.strip())
+        except OSError:
+            found.append(None)
+    return found
+
+
 def changed_lines(tree, base, head, path):
     """The line numbers of path at head that the series adds or changes
     (from the hunk headers of git's diff)."""
