@@ -161,7 +161,14 @@ def tested_symbols(stdout, out, source):
 
 def deciding_symbols(ab, path, lines):
     """{symbol: "on"/"off" in the base} of the CONFIG_ symbols whose flip
-    changes the preprocessed text of any of lines in path."""
+    changes the preprocessed text of any of lines in path.
+
+    The symbols are flipped in groups, halved only where the text changes:
+    a file tests dozens and few decide, so this costs a few preprocessor
+    runs per deciding symbol, not one per tested symbol.  A group whose
+    flip changes the text while neither half's does (#if A || B) decides
+    through no single symbol: the sweep flips one symbol at a time, so it
+    is left out."""
     obj = path[:-2] + ".o"
     argv = preprocessor_argv(ab.out, obj)
     if not argv:
@@ -170,23 +177,39 @@ def deciding_symbols(ab, path, lines):
     source = os.path.join(ab.src.dir, path)
     base_text, _ = preprocessed(argv, ab.out, ab.env, source)
     _, dumped = preprocessed(argv, ab.out, ab.env, source, ["-dU"])
-    decided = {}
+    state = {}
+    for name in tested_symbols(dumped, ab.out, source):
+        state[name] = "on" if ("#define CONFIG_%s " % name) in dumped or \
+            ("#define CONFIG_%s_MODULE " % name) in dumped else "off"
+
     with tempfile.TemporaryDirectory() as tmp:
         flip = os.path.join(tmp, "flip.h")
-        for name in sorted(tested_symbols(dumped, ab.out, source)):
-            on = ("#define CONFIG_%s " % name) in dumped or \
-                ("#define CONFIG_%s_MODULE " % name) in dumped
+
+        def changes(group):
             with open(flip, "w") as f:
-                if on:
-                    f.write("#undef CONFIG_%s\n#undef CONFIG_%s_MODULE\n" %
-                            (name, name))
-                else:
-                    f.write("#define CONFIG_%s 1\n" % name)
-            text, _ = preprocessed(argv, ab.out, ab.env, source,
-                                   ["-include", flip])
-            if any(text.get(n) != base_text.get(n) for n in lines):
-                decided[name] = "on" if on else "off"
-    return decided
+                for name in group:
+                    if state[name] == "on":
+                        f.write("#undef CONFIG_%s\n#undef CONFIG_%s_MODULE\n"
+                                % (name, name))
+                    else:
+                        f.write("#define CONFIG_%s 1\n" % name)
+            try:
+                text, _ = preprocessed(argv, ab.out, ab.env, source,
+                                       ["-include", flip])
+            except BuildError:
+                # An #error for a combination no config has: look closer;
+                # one symbol alone that does so decides nothing it shows.
+                return len(group) > 1
+            return any(text.get(n) != base_text.get(n) for n in lines)
+
+        def search(group):
+            if not group or not changes(group):
+                return []
+            if len(group) == 1:
+                return group
+            half = len(group) // 2
+            return search(group[:half]) + search(group[half:])
+        return {name: state[name] for name in search(sorted(state))}
 
 
 def object_symbol(srcdir, path):
