@@ -327,3 +327,28 @@ def test_warm_run_compiles_the_base_from_recorded_commands(repo, tmp_path):
     assert report["base"]["x86_64"]["compiled_by"] == "recorded commands"
     assert again.returncode == 1
     assert cells(report)[bad]["status"] == "WARN"
+
+
+def test_cover_lists_the_configurations_swept(repo, tmp_path):
+    """The testing section of the cover letter says which configurations
+    the sweep built and what each found, from the build report."""
+    from pgwalk.proofs import reports
+    from pgwalk.series import messages
+    bad = repo.commit({"mm/mempolicy.c": split}, "split")
+    _p, report = repo.verify(tmp_path, repo.base, bad, sweep=True)
+    summary = reports.build_summary(report)
+    assert not summary["ok"]
+    text = " ".join(messages.testing_section({"build": summary}).split())
+    assert "flipped from allmodconfig on x86_64 and built at W=1 with " \
+        "sparse: CONFIG_MIGRATION=n (with CONFIG_COMPACTION off, which " \
+        "select it): one new warning; CONFIG_NUMA=n: mm/mempolicy.c not " \
+        "built there" in text, text
+    good = repo.commit({"mm/mempolicy.c": fixed}, "fixed", parent=repo.base)
+    _p, report = repo.verify(tmp_path, repo.base, good, sweep=True)
+    summary = reports.build_summary(report)
+    assert summary["ok"]
+    text = " ".join(messages.testing_section({"build": summary}).split())
+    assert "no error and no new warning against the parent, at W=1 and " \
+        "with sparse" in text
+    assert "CONFIG_MIGRATION=n (with CONFIG_COMPACTION off, which select " \
+        "it): OK" in text, text

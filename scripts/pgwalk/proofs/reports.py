@@ -47,8 +47,24 @@ def build_summary(report):
             "objects": sum(len(c.get("objects") or []) for c in cells),
             "full": {a: f["status"] for a, f in
                      sorted((report.get("full") or {}).items())},
+            "extra_checks": any("W=1" in c.get("where", "") for c in cells),
+            "sweep": sweep_summary(report.get("sweep")),
             "ok": not bad and all(f["status"] != "FAIL" for f in
-                                  (report.get("full") or {}).values())}
+                                  (report.get("full") or {}).values()) and
+            all(c["status"] in ("OK", "skipped") for c in
+                (report.get("sweep") or {}).get("configs", []))}
+
+
+def sweep_summary(sweep):
+    """The configurations the sweep tried (None: no sweep ran)."""
+    if not sweep:
+        return None
+    return {"arch": sweep["arch"], "config": sweep["config"],
+            "configs": [{"symbol": c["symbol"], "to": c["to"],
+                         "also": c["also"], "status": c["status"],
+                         "not_built": c.get("not_built") or [],
+                         "findings": len(c.get("findings") or [])}
+                        for c in sweep["configs"]]}
 
 
 def boot_summary(report):

@@ -509,15 +509,37 @@ def build_words(b):
         text = "%d of %d cells failed or added a warning" % (b["bad"],
                                                              b["cells"])
     else:
-        text = ("no error and no new warning against the base: %s of "
+        text = ("no error and no new warning against %s: %s of "
                 "the files each commit can affect, in %d of %d cells (the "
                 "others had nothing to build there)" % (
+                    "the parent, at W=1 and with sparse"
+                    if b.get("extra_checks") else "the base",
                     "%d compile%s" % (b["objects"], "" if b["objects"] == 1
                                       else "s"), b["built"], b["cells"]))
     if b.get("full"):
         text += "; a full build of the head: %s" % ", ".join(
             "%s %s" % item for item in b["full"].items())
     return text
+
+
+def sweep_words(s):
+    """One line on the configuration sweep (pgwalk.proofs.reports)."""
+    def one(c):
+        what = "CONFIG_%s=%s" % (c["symbol"], c["to"])
+        if c["also"]:
+            what += " (with %s off, which select it)" % ", ".join(
+                "CONFIG_" + a for a in c["also"])
+        if c["status"] == "skipped":
+            return what + ": not possible in Kconfig"
+        if c["not_built"] and c["status"] == "OK":
+            return what + ": %s not built there" % ", ".join(c["not_built"])
+        if c["findings"]:
+            return what + ": %s" % count(c["findings"], "new warning")
+        return what + ": " + c["status"]
+    return "each option that decides whether the changed lines are " \
+        "compiled, flipped from %s on %s and built at W=1 with sparse: %s" % (
+            s["config"], s["arch"],
+            "; ".join(one(c) for c in s["configs"]) or "none found")
 
 
 def boot_words(b):
@@ -549,6 +571,8 @@ def testing_section(proof):
             "built commit by commit (%s x %s): %s" % (
                 count(build["commits"], "commit"),
                 names(build["arches"]), build_words(build))]))
+        if build.get("sweep"):
+            out.append(bullets([sweep_words(build["sweep"])]))
     else:
         out.append(bullets(["not build-tested"]))
     boot = proof.get("boot")
