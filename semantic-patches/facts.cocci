@@ -121,6 +121,26 @@ lk << lock.lk;
 FOCUS.add(q[0].current_element)
 emit("lock", q, name=lk)
 
+// A lock recorded in a local flag: `mmap_write_lock(mm); locked = true;`.
+// A later `if (locked) mmap_write_downgrade(mm);` is then taken on every
+// path from that lock (facts.py drops the paths that skip it).
+@lock_flag@
+identifier lk = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
+identifier x;
+expression C;
+position q;
+@@
+lk@q(...);
+x = C;
+
+@script:python@
+q << lock_flag.q;
+lk << lock_flag.lk;
+x << lock_flag.x;
+C << lock_flag.C;
+@@
+emit("lock_flag", q, name=lk, var=x, value=str(C))
+
 // A function that may return with a lock held is a lock primitive for its
 // callers (a seq_file ->start, a lock-and-look-up helper).
 @held_return exists@

@@ -40,6 +40,8 @@ class Facts:
         self.maps = {}          # (file, fn) -> [(expr, label, value)]
         self.returns = {}       # (file, fn) -> [value]
         self.assigns = {}       # (file, fn) -> {var: [value]}
+        self.assign_at = {}     # (file, fn) -> {var: [(line, col, value)]}
+        self.lock_flags = {}    # (file, fn) -> [(line, col, lock, var, value)]
         self.tables = {}        # (file, name) -> table fact
         self.table_lock = {}    # (file, name) -> mode expression
         self.table_lock_set = {}    # (file, name) -> [fact]
@@ -69,6 +71,8 @@ class Facts:
         "return": ("returns", ("file", "function"),
                    ("line", "col", "value")),
         "member_store": ("member_stores", ("member",), ("file", "table")),
+        "lock_flag": ("lock_flags", ("file", "function"),
+                      ("line", "col", "name", "var", "value")),
     }
 
     def _function(self, f, name):
@@ -100,6 +104,9 @@ class Facts:
                 self.assigns.setdefault((f["file"], f["function"]),
                                         {}).setdefault(
                     f["var"], []).append(f["value"])
+                self.assign_at.setdefault((f["file"], f["function"]),
+                                          {}).setdefault(
+                    f["var"], []).append((f["line"], f["col"], f["value"]))
             elif kind == "table":
                 self.tables[(f["file"], f["name"])] = f
             elif kind == "table_lock":
@@ -176,7 +183,39 @@ class Facts:
             # `if (mmap_read_trylock(mm)) walk(...);` holds the lock on
             # every path; Coccinelle's loop paths can say otherwise.
             states = states - {("inherit", None)}
-        return states
+        return {(s, by) for s, by in states
+                if not (s == "write" and by and
+                        self.downgraded_after(pos, by))}
+
+    def downgraded_after(self, pos, by):
+        """Is the write lock taken at `by` downgraded on every path from
+        it to the call at pos?  The lock is recorded in a local flag
+        (`mmap_write_lock(mm); locked = true;`), the downgrade sits in a
+        branch on that flag (`if (locked) mmap_write_downgrade(mm);`)
+        that the call is reached from, and the flag gets no other value
+        after the lock: the paths Coccinelle gives from the lock that
+        skip the downgrade's branch cannot happen."""
+        rel, fn = pos[0], self.calls[pos]["function"]
+        states = self.states.get(pos, set())
+        for line, col, _lk, var, value in self.lock_flags.get((rel, fn),
+                                                               ()):
+            if (line, col) != tuple(by):
+                continue
+            later = [v for l2, c2, v in self.assign_at.get(
+                (rel, fn), {}).get(var, ()) if (l2, c2) > (line, col)]
+            if any(v != value for v in later):
+                continue
+            flag = values.Evaluator({}).value(values.parse(value))
+            ev = values.Evaluator({var: flag})
+            for l2, c2, name in self.locks.get((rel, fn), ()):
+                if self.prims.get(name, ("", "", ""))[2] != "downgrade" or \
+                        ("read", (l2, c2)) not in states:
+                    continue
+                guards = self.guards(rel, fn, l2, c2)
+                if guards and all(ev.truth(values.parse(c)) == then
+                                  for c, then in guards):
+                    return True
+        return False
 
     def _under_trylock(self, pos, fn):
         for cond, then in self.guards(pos[0], fn, pos[1], pos[2]):
