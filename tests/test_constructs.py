@@ -169,3 +169,40 @@ def test_member_table_is_named_for_review(tmp_path):
     # Safe for every path it may be walked on, and the member is named.
     assert t["mode"] == "PGWALK_RDLOCK"
     assert any(".ops" in n for n in t["review"]), t["review"]
+
+
+def _locks(table):
+    return sorted({c["lock"] for c in table["chains"]})
+
+
+def test_downgrade_recorded_in_a_flag_counts_as_read(tmp_path):
+    tables, out = analyze(tmp_path, "downgrade_flag.c")
+    t = tables["restore_ops"]
+    assert t["mode"] == RD
+    # The path through the write lock is downgraded before the walk: no
+    # path is said to hold the lock for write.
+    assert _locks(t) == ["read"], t["chains"]
+    assert any("downgrades" in c["steps"][0] for c in t["chains"])
+    assert not t["review"] and not out["review"]
+
+
+def test_downgrade_flag_needs_its_rule(tmp_path, monkeypatch):
+    work = tmp_path / "semantic-patches"
+    shutil.copytree(SEMANTIC_PATCHES, work)
+    text = remove_rule((work / "facts.cocci").read_text(), "lock_flag")
+    (work / "facts.cocci").write_text(text)
+    monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
+    tables, _out = analyze(tmp_path, "downgrade_flag.c")
+    assert "write" in _locks(tables["restore_ops"])
+
+
+def test_table_passed_by_address_is_never_said_unwalked(tmp_path):
+    tables, out = analyze(tmp_path, "vma_range_direct.c")
+    t = tables["direct_ops"]
+    assert t["walkers"] == ["walk_page_range_vma"]
+    assert "not passed" not in t["reason"] and t["action"] != "none", t
+    assert t["review"], t
+    # The walk site is named with its function and what stopped the flow.
+    assert any("vma_range_direct.c" in r and "walk_one()" in r and
+               "walk_page_range_vma()" in r for r in out["review"]), \
+        out["review"]

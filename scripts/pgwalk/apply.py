@@ -24,8 +24,8 @@ from pgwalk import cli, gitops, inputs, logs, REPO, runner, treefeatures
 from pgwalk.analysis import audit, candidates, decisions as analysis
 from pgwalk.forms import boolform
 from pgwalk.proofs import build, reports
-from pgwalk.series import (commits, core, edits, posting, revision,
-                           textcheck)
+from pgwalk.series import (claims, commits, core, edits, posting,
+                           revision, textcheck)
 
 DEFAULT_PINS = os.path.join(REPO, "decisions", "pinned.conf")
 
@@ -307,7 +307,7 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
                              "the series in %s is not ready to send" %
                              (len(problems), outdir))
     for defect in textcheck.check_series(patches, decided.get(
-            "per_vma_lock", False)):
+            "per_vma_lock", False)) + claims.check_series(decided, patches):
         print("apply.sh: warning: %s" % defect, file=sys.stderr)
     # Only now, with a good series, point the branch at it.
     gitops.git(tree, "update-ref", "refs/heads/" + gitops.SERIES_BRANCH,

@@ -136,20 +136,26 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
     for pos in sorted(p for p, c in fx.calls.items()
                       if c["callee"] in fx.ops_arg):
         call = fx.calls[pos]
+        # A table whose address is the walk's argument, or flows into it
+        # within the function, is passed to that walker whatever the
+        # paths to the walk turn out to be.
+        for name in _static_tables(pa, pos):
+            key = _find_table(fx, pos[0], name, call["function"])
+            if key:
+                tables.setdefault(key, _uses()).setdefault(
+                    "walkers", set()).add(call["callee"])
         if call["callee"] not in vma_walkers:
-            for name in _static_tables(pa, pos):
-                key = _find_table(fx, pos[0], name, call["function"])
-                if key:
-                    tables.setdefault(key, _uses()).setdefault(
-                        "walkers", set()).add(call["callee"])
             continue
+        where = "%s:%d: %s(): %s()" % (pos[0], pos[1], call["function"],
+                                       call["callee"])
+        followed = False
         for ch in pa.chains(pos):
             feasible, chosen, notes = pa.evaluate(ch)
             if not feasible:
                 continue
+            followed = True
             if chosen is None:
-                review.append("%s:%d: %s" % (pos[0], pos[1], "; ".join(
-                    notes)))
+                review.append("%s: %s" % (where, "; ".join(notes)))
                 continue
             for name in sorted(chosen):
                 key = _find_table(fx, pos[0], name, call["function"])
@@ -158,14 +164,19 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
                 use = tables.setdefault(key, _uses())
                 use["walkers"].add(call["callee"])
                 use["chains"].append((ch, pos, notes))
+        if not followed:
+            review.append("%s: no path to the walk can happen as the "
+                          "analysis follows it" % where)
     decided = []
     for key in sorted(fx.tables, key=lambda k: (k[0], fx.tables[k]["line"])):
         decided.append(_decide_table(fx, pa, words, rows, available, key,
-                                     tables.get(key, _uses())))
+                                     tables.get(key, _uses()), vma_walkers))
     if pins:
         pinsmod.apply(pins, decided)
+    walkers = {w: w in vma_walkers for w in sorted(fx.ops_arg)}
     return {"tree": tree, "has_core": has_core,
             "per_vma_lock": per_vma_lock, "modes": available,
+            "walkers": walkers,
             "tables": decided, "review": sorted(set(review))}
 
 
@@ -208,7 +219,8 @@ def _changes_vma(fx, walk_pos):
     return bool(args) and args[0][0] == "member" and args[0][3] == "vm_mm"
 
 
-def _decide_table(fx, pa, words, rows, available, key, use):
+def _decide_table(fx, pa, words, rows, available, key, use,
+                  vma_walkers=()):
     relpath, name = key
     fact = fx.tables[key]
     local = fact["function"] if fact["function"] != name else None
@@ -216,7 +228,7 @@ def _decide_table(fx, pa, words, rows, available, key, use):
     entry = table.new(name=name, file=relpath, line=fact["line"],
                       function=local, walkers=walkers)
     declared = fx.table_lock.get(key)
-    _infer(fx, pa, words, rows, available, entry, use)
+    _infer(fx, pa, words, rows, available, entry, use, vma_walkers)
     if declared is None:
         return entry
     # The tree already chose: the series leaves the table alone, and the
@@ -228,8 +240,20 @@ def _decide_table(fx, pa, words, rows, available, key, use):
     return entry
 
 
-def _infer(fx, pa, words, rows, available, entry, use):
+def _infer(fx, pa, words, rows, available, entry, use, vma_walkers=()):
     chains = use["chains"]
+    honouring = [w for w in entry["walkers"] if w in vma_walkers]
+    if not chains and honouring:
+        # Passed to a walker that reads walk_lock, on no path followed:
+        # never "left as it is".
+        entry["action"] = "annotate"
+        entry["mode"] = mode_for(("read", "none"), rows, available)
+        entry["reason"] = ("passed to %s, but no path to the walk could be "
+                           "followed" % ", ".join("%s()" % w
+                                                  for w in honouring))
+        entry["notes"] = [entry["reason"]]
+        entry["review"] = list(entry["notes"])
+        return
     if not chains:
         walkers = entry["walkers"]
         if walkers:

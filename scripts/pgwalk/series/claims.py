@@ -1,0 +1,313 @@
+"""Every claim of a series' words, checked against decisions.json.
+
+    python3 -m pgwalk.series.claims DECISIONS.json PATCH...
+
+The changelogs and the cover letter say things about the tables: which
+mode a table gets, how many paths to its walk hold which lock, the call
+chains that show it, which walkers a table is passed to and that they do
+not use walk_lock, why a table is left as it is.  Each of those is a fact
+of decisions.json (the analysis' output, which the words were written
+from); this module reads the words back, finds the claims, and says which
+ones the decisions do not support.  It is keyed on the facts, not on the
+exact sentences: a claim is recognised by the table it names, the mode
+names, the counted paths and the lock words near them.
+
+What is checked, per paragraph that names a table (the last table named
+stays the subject of the paragraphs after it, as a changelog's chain
+lines and verdict follow its table's paragraph):
+- a mode named (PGWALK_*) is the table's mode or its write twin's;
+- "every path ... holds L": every chain of the table holds L;
+- "N paths ... hold L": the table has N chains holding L ("N more
+  paths" counts the chains not printed: at most the chains holding L);
+- a call chain line (a -> b -> c) is one of the table's chains, and the
+  lock its first step names (takes/asserts/downgrades/holds) is the one
+  the decisions give that chain;
+and in the cover letter: each table row's mode; the tables said to be
+"left as they are" are the ones the series does not touch, and a walker
+said not to use walk_lock is one the decisions say ignores it.
+
+The decisions themselves are held to the lock model: a chain that starts
+at a downgrade holds the mmap lock for read.
+"""
+
+import json
+import os
+import re
+import sys
+
+from pgwalk.analysis import lockdata
+from pgwalk.series import mail
+
+MODE = re.compile(r"\bPGWALK_[A-Z_]+\b")
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six",
+                "seven", "eight", "nine", "ten")
+COUNTED = re.compile(r"\b(every|all|%s|\d+) (more )?paths?\b"
+                     % "|".join(NUMBER_WORDS), re.I)
+CLAUSE_END = re.compile(r"[.;:()]")
+CALL_ARROW = " -> "
+WALKER_IGNORES = re.compile(
+    r"((?:\w+\(\)(?:, | and )?)+),? which (?:does|do) not use walk_lock|"
+    r"((?:\w+\(\)(?:, | and )?)+),? which ignores? walk_lock")
+
+
+def lock_of(words):
+    """The lock state a clause says is held (the chain words of
+    decisions.json: write, read, vma_read, none), or None."""
+    w = words.lower()
+    if "per-vma read lock" in w:
+        return "vma_read"
+    if "no mmap lock" in w or "not hold the mmap lock" in w or \
+            "without the mmap lock" in w:
+        return "none"
+    if "for write" in w:
+        return "write"
+    if "for read" in w or "downgrade" in w:
+        return "read"
+    return None
+
+
+def _number(word):
+    word = word.lower()
+    if word in ("every", "all"):
+        return None
+    return NUMBER_WORDS.index(word) if word in NUMBER_WORDS else int(word)
+
+
+class Checker:
+    def __init__(self, decisions):
+        self.d = decisions
+        self.tables = {}
+        for t in decisions["tables"]:
+            self.tables[t["name"]] = t
+            if t.get("split"):
+                self.tables[t["split"]["write_name"]] = t
+        names = sorted(self.tables, key=len, reverse=True)
+        self.name_re = re.compile(r"\b(%s)\b" % "|".join(
+            re.escape(n) for n in names)) if names else None
+        self.honours = decisions.get("walkers") or {}
+        self.prims = lockdata.primitives()
+
+    # ------------------------------------------------------- the model
+
+    def check_model(self):
+        out = []
+        for t in self.d["tables"]:
+            for c in t.get("chains") or []:
+                first = c["steps"][0] if c["steps"] else ""
+                if " downgrades " in first and c["lock"] != "read":
+                    out.append("decisions: %s: a chain from a downgrade "
+                               "is counted as %s: %s" % (
+                                   t["name"], c["lock"], first))
+        return out
+
+    # ------------------------------------------------------ paragraphs
+
+    def named(self, para):
+        return self.name_re.findall(para) if self.name_re else []
+
+    def check_paragraphs(self, text, where):
+        out = []
+        subject = None
+        for para in re.split(r"\n\s*\n", text):
+            names = self.named(para)
+            if names:
+                subject = names[-1]
+            flat = " ".join(para.split())
+            out += self._check_left(flat, where)
+            if len(set(names)) > 1:
+                out += self._check_rows(para, where)
+                continue
+            if subject is None:
+                continue
+            t = self.tables[subject]
+            out += self._check_modes(t, subject, flat, where)
+            out += self._check_counts(t, subject, flat, where)
+            out += self._check_chains(t, subject, para, where)
+        return out
+
+    def _modes_of(self, t):
+        modes = {t["mode"]}
+        if t.get("split"):
+            modes.add(t["split"]["write_mode"])
+        if t.get("declared"):
+            modes.add(t["declared"])
+        return modes
+
+    def _check_modes(self, t, subject, flat, where):
+        out = []
+        for mode in MODE.findall(flat):
+            if mode not in self._modes_of(t):
+                out.append("%s: says %s of %s, whose mode is %s" % (
+                    where, mode, subject, t["mode"]))
+        return out
+
+    def _check_counts(self, t, subject, flat, where):
+        out = []
+        chains = t.get("chains") or []
+        found = list(COUNTED.finditer(flat))
+        for i, m in enumerate(found):
+            # The clause a count heads: up to the next count or stop.
+            end = found[i + 1].start() if i + 1 < len(found) else len(flat)
+            clause = CLAUSE_END.split(flat[m.end():end])[0]
+            lock = lock_of(clause)
+            if lock is None:
+                continue
+            n = _number(m.group(1))
+            have = sum(1 for c in chains if c["lock"] == lock)
+            if n is None:
+                if not chains or have != len(chains):
+                    out.append("%s: says every path to the walk of %s "
+                               "holds %s; the decisions have %d of %d" % (
+                                   where, subject, lock, have, len(chains)))
+            elif m.group(2):
+                if n > have:
+                    out.append("%s: says %d more paths of %s hold %s; the "
+                               "decisions have %d" % (where, n, subject,
+                                                      lock, have))
+            elif n != have:
+                out.append("%s: says %d paths of %s hold %s; the decisions "
+                           "have %d" % (where, n, subject, lock, have))
+        return out
+
+    def _check_chains(self, t, subject, para, where):
+        out = []
+        known = {" -> ".join(c["steps"]): c["lock"]
+                 for c in t.get("chains") or []}
+        for line in _chain_lines(para):
+            if line not in known:
+                out.append("%s: a call chain of %s the decisions do not "
+                           "have: %s" % (where, subject, line))
+                continue
+            said = self._origin_lock(line.split(CALL_ARROW)[0])
+            if said and said != known[line]:
+                out.append("%s: the chain %s is said to hold %s, the "
+                           "decisions say %s" % (where, line, said,
+                                                 known[line]))
+        return out
+
+    def _origin_lock(self, step):
+        """The lock a chain's first step says it holds: a lock primitive
+        it takes, asserts or downgrades with (scripts/locks.conf), or the
+        words of a callback's context."""
+        for word in re.findall(r"(\w+)\(\)", step):
+            prim = self.prims.get(word)
+            if not prim:
+                continue
+            lock, strength, action = prim
+            if action == "downgrade":
+                return "read"
+            if action in ("take", "assert"):
+                return strength if lock == "mmap" else "vma_" + strength
+        return lock_of(step)
+
+    # ----------------------------------------------------------- cover
+
+    def _check_rows(self, para, where):
+        """A list of tables: a row names one table and its mode."""
+        out = []
+        for line in para.split("\n"):
+            names = self.named(line)
+            modes = MODE.findall(line)
+            if len(set(names)) == 1 and modes:
+                t = self.tables[names[0]]
+                for mode in modes:
+                    if mode not in self._modes_of(t):
+                        out.append("%s: lists %s with %s, whose mode is "
+                                   "%s" % (where, names[0], mode,
+                                           t["mode"]))
+        return out
+
+    def _check_left(self, flat, where):
+        """Tables said to be left as they are, and walkers said not to
+        use walk_lock."""
+        out = []
+        if "left as" in flat:
+            for name in set(self.named(flat)):
+                t = self.tables[name]
+                if t["action"] != "none":
+                    out.append("%s: says %s is left as it is; the series "
+                               "gives it %s" % (where, name, t["mode"]))
+                elif "only passed to" in flat and not t.get("walkers"):
+                    out.append("%s: says %s is passed to a walker; the "
+                               "decisions find no walk of it (%s)" % (
+                                   where, name, t.get("reason")))
+        for m in WALKER_IGNORES.finditer(flat):
+            listed = m.group(1) or m.group(2)
+            for w in re.findall(r"(\w+)\(\)", listed):
+                if self.honours.get(w):
+                    out.append("%s: says %s() does not use walk_lock; the "
+                               "decisions say it does" % (where, w))
+        return out
+
+
+def _chain_lines(para):
+    """Call chains printed in a paragraph (indented lines with arrows,
+    their continuation lines joined)."""
+    out, cur = [], None
+    for line in para.split("\n"):
+        if line.startswith("  ") and not line.startswith("      ") and \
+                CALL_ARROW in line:
+            if cur:
+                out.append(cur)
+            cur = line.strip()
+        elif cur is not None and line.startswith("      "):
+            cur += " " + line.strip()
+        else:
+            if cur:
+                out.append(cur)
+            cur = None
+    if cur:
+        out.append(cur)
+    return [" ".join(c.split()) for c in out]
+
+
+def changelog(text):
+    """Subject and changelog of a patch mail (above the --- line)."""
+    lines, body = mail.split(text)
+    subject = next((l[len("Subject: "):] for l in lines
+                    if l.startswith("Subject: ")), "")
+    return subject + "\n\n" + body.partition("\n---\n")[0]
+
+
+def cover(text):
+    lines, body = mail.split(text)
+    for stop in ("\nRange-diff against", "\nbase-commit: "):
+        if stop in body:
+            body = body[:body.index(stop)]
+    return body
+
+
+def check_series(decisions, paths):
+    """Claims of the series at paths the decisions do not support."""
+    c = Checker(decisions)
+    out = c.check_model()
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        name = os.path.basename(path)
+        if name.startswith("0000-") or "-0000-" in name:
+            out += c.check_paragraphs(cover(text), name)
+        else:
+            out += c.check_paragraphs(changelog(text), name)
+    return out
+
+
+def main(argv):
+    if len(argv) < 2:
+        print("usage: python3 -m pgwalk.series.claims DECISIONS.json "
+              "PATCH...", file=sys.stderr)
+        return 2
+    try:
+        with open(argv[0]) as f:
+            decisions = json.load(f)
+    except (OSError, ValueError) as e:
+        print("error: %s: %s" % (argv[0], e), file=sys.stderr)
+        return 2
+    defects = check_series(decisions, argv[1:])
+    for d in defects:
+        print(d)
+    return 1 if defects else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

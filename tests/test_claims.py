@@ -1,0 +1,127 @@
+"""Every claim the series' words make is checked against decisions.json:
+messages.py writes changelogs and a cover letter from hand-made decisions,
+the checker finds nothing to say, and each kind of false claim, put in on
+purpose (in the words or in the decisions), is caught."""
+
+import json
+
+import pytest
+
+from pgwalk.series import claims, messages
+from test_textcheck import ME, MINCORE, MLOCK, patch
+
+pytestmark = pytest.mark.unit
+
+MIGRATE = dict(
+    MINCORE, name="migrate_ops", file="mm/migrate.c", mode="PGWALK_RDLOCK",
+    reason="some paths hold the mmap lock only for read",
+    chains=[
+        {"lock": "read", "steps": [
+            "restore() downgrades the mmap lock to read with "
+            "mmap_write_downgrade()", "migrate_setup()", "walk_page_range()"],
+         "sites": ["mm/a.c:1"]},
+        {"lock": "read", "steps": [
+            "fault() takes mmap_read_lock()", "migrate_setup()",
+            "walk_page_range()"], "sites": ["mm/a.c:2"]},
+        {"lock": "write", "steps": [
+            "bind() takes mmap_write_lock()", "migrate_setup()",
+            "walk_page_range()"], "sites": ["mm/a.c:3"]}])
+PTDUMP = {"name": "dump_ops", "file": "mm/dump.c", "line": 1,
+          "function": None, "walkers": ["walk_page_range_novma"],
+          "action": "none", "mode": None, "chains": [], "review": [],
+          "notes": [], "split": None, "pinned": False,
+          "reason": "used only with walk_page_range_novma(), which ignores "
+                    "walk_lock"}
+TABLES = [MLOCK, MINCORE, MIGRATE, PTDUMP]
+WALKERS = {"walk_page_range": True, "walk_page_vma": True,
+           "walk_page_range_vma": True, "walk_page_range_novma": False}
+
+
+def decisions(tables=TABLES):
+    return {"tables": json.loads(json.dumps(tables)), "per_vma_lock": False,
+            "walkers": dict(WALKERS), "review": []}
+
+
+def series(tmp_path, d, edit=lambda name, text: text):
+    """The cover letter and one patch per table, as files."""
+    changed = [t for t in d["tables"] if t["action"] != "none"]
+    subject, body = messages.cover_letter(d, {
+        "patches": [(None, [t]) for t in changed], "group": "file"})
+    texts = {"0000-cover-letter.patch":
+             "From x\nSubject: [PATCH 0/4] %s\n\n%s\n" % (subject, body)}
+    for i, t in enumerate(changed, 1):
+        texts["%04d-%s.patch" % (i, t["name"])] = patch([t])
+    paths = []
+    for name, text in sorted(texts.items()):
+        p = tmp_path / name
+        p.write_text(edit(name, text))
+        paths.append(str(p))
+    return paths
+
+
+def found(tmp_path, d=None, edit=lambda name, text: text, words=None):
+    d = d or decisions()
+    return claims.check_series(words or d, series(tmp_path, d, edit))
+
+
+def test_true_words_pass(tmp_path):
+    assert found(tmp_path) == []
+    # The mixed table's changelog counts its paths by lock.
+    text = " ".join(patch([MIGRATE]).split())
+    assert "two paths hold the mmap lock for read" in text, text
+
+
+def test_false_count_is_caught(tmp_path):
+    got = found(tmp_path, edit=lambda n, t: t.replace(
+        "two paths hold the mmap lock for read",
+        "three paths hold the mmap lock for read"))
+    assert any("says 3 paths of migrate_ops hold read" in g for g in got), got
+
+
+def test_downgrade_counted_as_write_is_caught(tmp_path):
+    bad = decisions()
+    bad["tables"][2]["chains"][0]["lock"] = "write"
+    got = claims.check_series(bad, series(tmp_path, decisions()))
+    assert any("downgrade is counted as write" in g for g in got), got
+    # and the words, written from the true decisions, disagree with it
+    assert any("migrate_ops hold read" in g for g in got), got
+
+
+def test_false_mode_is_caught(tmp_path):
+    wrong = decisions()
+    wrong["tables"][0]["mode"] = "PGWALK_WRLOCK"
+    got = claims.check_series(wrong, series(tmp_path, decisions()))
+    assert any("PGWALK_WRLOCK_VERIFY of mlock_walk_ops" in g for g in got), \
+        got
+
+
+def test_invented_chain_is_caught(tmp_path):
+    got = found(tmp_path, edit=lambda n, t: t.replace(
+        "mincore() takes mmap_read_lock()", "madvise() takes mmap_read_lock()"))
+    assert any("call chain of mincore_walk_ops" in g for g in got), got
+
+
+def test_chain_said_to_hold_another_lock_is_caught(tmp_path):
+    wrong = decisions()
+    wrong["tables"][1]["chains"][0]["lock"] = "write"
+    got = claims.check_series(wrong, series(tmp_path, decisions()))
+    assert any("said to hold read" in g for g in got), got
+
+
+def test_left_alone_claims_are_checked(tmp_path):
+    # A table the series changes, said to be left as it is.
+    d = decisions()
+    d["tables"][3] = dict(PTDUMP, action="annotate", mode="PGWALK_RDLOCK")
+    got = claims.check_series(d, series(tmp_path, decisions()))
+    assert any("dump_ops is left as it is" in g for g in got), got
+    # A table no walker gets, said to be passed to one.
+    d = decisions()
+    d["tables"][3]["walkers"] = []
+    got = claims.check_series(d, series(tmp_path, decisions()))
+    assert any("find no walk of it" in g for g in got), got
+    # A walker that honours walk_lock, said not to use it.
+    d = decisions()
+    d["walkers"]["walk_page_range_novma"] = True
+    got = claims.check_series(d, series(tmp_path, decisions()))
+    assert any("walk_page_range_novma() does not use walk_lock" in g
+               for g in got), got
