@@ -101,8 +101,9 @@ total_checked = total_full = 0
 for name in report["arches"]:
     checked = report["base"][name]["objects"] + sum(
         len(c["cells"][name]["objects"]) for c in report["commits"])
+    # The O= directory verify-build used: W=1 and sparse are on by default.
     ab = kbuild.ArchBuild(src, base, name, arches[name], 1, launcher,
-                          lambda m: None)
+                          extra_checks=True)
     full = ab.full_count()
     total_checked += checked
     total_full += full

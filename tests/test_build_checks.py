@@ -352,3 +352,39 @@ def test_cover_lists_the_configurations_swept(repo, tmp_path):
         "with sparse" in text
     assert "CONFIG_MIGRATION=n (with CONFIG_COMPACTION off, which select " \
         "it): OK" in text, text
+
+
+def test_a_header_generated_files_are_made_of_sends_the_commit_to_kbuild(
+        tmp_path):
+    """asm-offsets.h is made by compiling asm-offsets.c: a commit changing
+    a header that file includes must go through kbuild, which makes it
+    again; recorded compile commands would use the old one."""
+    from types import SimpleNamespace
+    from pgwalk.proofs import build
+    out, src = tmp_path / "out", str(tmp_path / "src")
+    (out / "arch/x86/kernel").mkdir(parents=True)
+    (out / "mm").mkdir()
+    (out / "arch/x86/kernel/.asm-offsets.s.cmd").write_text(
+        "savedcmd_arch/x86/kernel/asm-offsets.s := gcc -D__KERNEL__ -S\n\n"
+        "source_arch/x86/kernel/asm-offsets.s := %s/arch/x86/kernel/"
+        "asm-offsets.c\n\n"
+        "deps_arch/x86/kernel/asm-offsets.s := \\\n"
+        "  %s/include/linux/sched.h \\\n"
+        "  $(wildcard include/config/SMP) \\\n\n" % (src, src))
+    # An object's record is no generated file's.
+    (out / "mm/.mincore.o.cmd").write_text(
+        "savedcmd_mm/mincore.o := gcc -D__KERNEL__ -c\n\n"
+        "source_mm/mincore.o := %s/mm/mincore.c\n\n"
+        "deps_mm/mincore.o := \\\n  %s/include/linux/pagewalk.h \\\n\n"
+        % (src, src))
+    ab = SimpleNamespace(out=str(out), src=SimpleNamespace(dir=src))
+    changed = {"a": ["include/linux/sched.h"],
+               "b": ["include/linux/pagewalk.h", "mm/mincore.c"],
+               "c": ["mm/Makefile", "mm/mincore.c"]}
+    why = build.kbuild_reasons(ab, list(changed), changed, {
+        "a": [], "b": [], "c": ["mm/Makefile"]})
+    assert why == {
+        "a": "it changes include/linux/sched.h, which "
+             "arch/x86/kernel/asm-offsets.s depends on",
+        "b": None,
+        "c": "it changes mm/Makefile"}
