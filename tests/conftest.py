@@ -127,7 +127,7 @@ def git_identity(tmp_path_factory):
     """
     cfg = tmp_path_factory.getbasetemp() / "gitconfig"
     cfg.write_text("[user]\n\tname = Test Maintainer\n"
-                   "\temail = maintainer@example.org\n")
+                   "\temail = maintainer@pgwalk.test\n")
     saved = {k: os.environ.get(k) for k in ("GIT_CONFIG_GLOBAL",
                                             "GIT_CONFIG_NOSYSTEM")}
     os.environ["GIT_CONFIG_GLOBAL"] = str(cfg)

@@ -160,7 +160,7 @@ def test_trailers_and_carried_tags_in_every_message(minigit):
         body = git(minigit, "log", "-1", "--format=%B", c).rstrip()
         assert body.endswith("Link: https://example.org/1\n"
                              "Signed-off-by: Test Maintainer "
-                             "<maintainer@example.org>\n"
+                             "<maintainer@pgwalk.test>\n"
                              "Reviewed-by: R <r@example.org>"), body
     assert [f for _pid, f in seen] == [["mm/pagewalk.c"], ["mm/mincore.c"]]
     assert all(len(pid) == 40 for pid, _f in seen)

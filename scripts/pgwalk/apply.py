@@ -171,9 +171,21 @@ def make_edits(tree, decisions):
         return (core_files.result() if core_files else {}), texts.result()
 
 
+def warn_identity(tree):
+    """One line, at the start and at the end, when the series is signed
+    by the placeholder."""
+    problem = gitops.identity_problem(tree)
+    if problem:
+        print("apply.sh: warning: %s: the series is signed by a placeholder "
+              "to replace before mailing; set yours with: %s" % (
+                  problem, gitops.SET_IDENTITY), file=sys.stderr)
+
+
 def run(args):
     tree = os.path.abspath(args.tree)
     check_tree(tree)
+    if not args.audit:
+        warn_identity(tree)
     pins = os.path.abspath(args.pins) if args.pins else DEFAULT_PINS
     if args.pins and not os.path.isfile(pins):
         raise ApplyError("%s: decisions file not found" % args.pins)
@@ -327,6 +339,7 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
                   file=sys.stderr)
             status = 1
     stages.say(stages.summary())
+    warn_identity(tree)
     print(outdir)
     return status
 

@@ -218,20 +218,77 @@ def kernel_version(tree):
                                                  "SUBLEVEL"))
 
 
+# Who signs the series when the user has no identity git would use for
+# mail: marked so that no one mails it by mistake (the warning, and the
+# cover letter's notes, say how to put theirs in its place).
+PLACEHOLDER = ("PLACEHOLDER Your Name", "placeholder@example.invalid")
+SET_IDENTITY = ('git config --global user.name "Your Name"; '
+                'git config --global user.email "you@example.com"')
+
+
 def identity(tree):
-    """(name, email) for Signed-off-by, from the tree's git config
-    (asked once per run: several stages sign or address mail)."""
+    """(name, email) for Signed-off-by: the user's, as git finds it
+    (GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL, then git config), or PLACEHOLDER
+    when identity_problem() finds none fit for mail.  Asked once per
+    run: several stages sign or address mail."""
+    return _identity(tree)[:2]
+
+
+def identity_env(tree):
+    """Environment for git commands that sign or write mail as the
+    user: author and committer are identity(), never git's guess."""
+    name, email = identity(tree)
+    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+
+
+def identity_problem(tree):
+    """Why the user's identity cannot sign the series, or None."""
+    return _identity(tree)[2]
+
+
+def _identity(tree):
     if tree not in _IDENTITY:
-        name = git(tree, "config", "user.name", check=False).strip()
-        email = git(tree, "config", "user.email", check=False).strip()
-        if not name or not email:
-            raise GitError("git config user.name and user.email are not "
-                           "set: the patches need a Signed-off-by")
-        _IDENTITY[tree] = (name, email)
+        name = os.environ.get("GIT_AUTHOR_NAME") or \
+            git(tree, "config", "user.name", check=False).strip()
+        email = os.environ.get("GIT_AUTHOR_EMAIL") or \
+            git(tree, "config", "user.email", check=False).strip()
+        problem = placeholder(name, email)
+        _IDENTITY[tree] = (PLACEHOLDER + (problem,)) if problem else \
+            (name, email, None)
     return _IDENTITY[tree]
 
 
 _IDENTITY = {}
+
+
+def placeholder(name, email):
+    """Why (name, email) is no identity to sign patches with, or None.
+
+    None set, or an address that is obviously nobody's mailbox: a
+    noreply address (a GitHub one too: replies to the patches would
+    bounce), an example domain (RFC 2606), a local one (git's guess from
+    the host name).  The tests sign as someone@pgwalk.test: RFC 2606's
+    domain for tests is not taken for a placeholder.
+    """
+    if not name or not email:
+        unset = [k for k, v in (("user.name", name), ("user.email", email))
+                 if not v]
+        return "git config %s %s not set" % (
+            " and ".join(unset), "is" if len(unset) == 1 else "are")
+    local, _, domain = email.lower().rpartition("@")
+    labels = domain.split(".")
+    why = None
+    if not local or not domain:
+        why = "is not a mail address"
+    elif "noreply" in email.lower() or "no-reply" in email.lower():
+        why = "is a noreply address: replies would bounce"
+    elif "example" in labels or labels[-1] in ("invalid", "example"):
+        why = "is an example address"
+    elif len(labels) < 2 or labels[-1] in ("localhost", "localdomain",
+                                           "local", "(none)"):
+        why = "is a local address"
+    return "user.email %s %s" % (email, why) if why else None
 
 
 class SeriesBuilder:
@@ -253,12 +310,9 @@ class SeriesBuilder:
         self._mktree = self._cat = None     # GitBatch, started when asked
         self.tmp = tempfile.mkdtemp(prefix="pgwalk-blobs-")
         stamp = git(tree, "log", "-1", "--format=%ct", base).strip()
-        name, email = identity(tree)
-        self.commit_env = {
-            "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
-            "GIT_AUTHOR_DATE": "%s +0000" % stamp,
-            "GIT_COMMITTER_DATE": "%s +0000" % stamp}
+        self.commit_env = dict(identity_env(tree),
+                               GIT_AUTHOR_DATE="%s +0000" % stamp,
+                               GIT_COMMITTER_DATE="%s +0000" % stamp)
 
     def commit(self, files, message):
         """Commit {relpath: text} on top of the current head."""

@@ -10,6 +10,7 @@ import concurrent.futures
 import glob
 import os
 import re
+import textwrap
 
 from pgwalk import gitops, runner
 from pgwalk.series import mail, maintainers, messages
@@ -44,7 +45,8 @@ def format_patches(tree, base, head, outdir, decisions, ctx=None):
                "--no-signature", "--abbrev=12",
                "--subject-prefix=%s" % prefix,
                *(["--base=%s" % base] if public else []), "-o",
-               os.path.abspath(outdir), "%s..%s" % (base, head))
+               os.path.abspath(outdir), "%s..%s" % (base, head),
+               env=gitops.identity_env(tree))
     paths = sorted(glob.glob(os.path.join(outdir, PATCH_GLOB)))
     built = ctx.get("built")
     notes = [""] * len(paths)
@@ -84,7 +86,8 @@ def format_patches(tree, base, head, outdir, decisions, ctx=None):
         headers.append((path, lines, text))
     for i, (path, lines, text) in enumerate(headers):
         if i == 0:
-            text = text.replace("*** BLURB HERE ***", body)
+            text = text.replace("*** BLURB HERE ***", body + _identity_note(
+                gitops.identity_problem(tree)))
             lines = [re.sub(r"\*\*\* SUBJECT HERE \*\*\*", subject, l)
                      for l in lines]
             # format-patch stamps the cover letter with the current time;
@@ -101,6 +104,19 @@ def format_patches(tree, base, head, outdir, decisions, ctx=None):
             f.write(mail.join(lines, text))
     mail.write_mbox(paths, outdir)
     return paths
+
+
+def _identity_note(problem):
+    """Below a `---` after the cover letter's text, never in its
+    changelog: the series is signed by the placeholder."""
+    if not problem:
+        return ""
+    return "\n\n---\n%s\n\n  %s\n\nand running apply.sh again." % (
+        textwrap.fill(
+            "The From: and Signed-off-by: lines of this series are a "
+            "placeholder (%s): replace them with your own before mailing, "
+            "for instance by setting yours with" % problem, 72),
+        gitops.SET_IDENTITY.replace("; ", "\n  "))
 
 
 def _add_range_diff(text, range_diff, reroll):

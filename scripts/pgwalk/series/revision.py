@@ -162,8 +162,12 @@ def import_series(tree, prev):
             tree_id = gitops.git(tree, "write-tree", env=env).strip()
             with open(msg) as f:
                 body = f.read()
+            # The committer too: a machine without a git identity still
+            # compares its series with the previous one.
             cenv = dict(env, GIT_AUTHOR_NAME=fields.get("Author", ""),
                         GIT_AUTHOR_EMAIL=fields.get("Email", ""),
+                        GIT_COMMITTER_NAME=fields.get("Author", ""),
+                        GIT_COMMITTER_EMAIL=fields.get("Email", ""),
                         GIT_AUTHOR_DATE=fields.get("Date", ""),
                         GIT_COMMITTER_DATE=fields.get("Date", ""))
             parent = gitops.git(
