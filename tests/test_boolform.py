@@ -15,7 +15,7 @@ import pytest
 
 from conftest import FIXTURES, run_apply
 from pgwalk.forms import boolform
-from pgwalk.series import core
+from pgwalk import core
 from test_core import build, expected
 
 pytestmark = pytest.mark.unit

@@ -15,8 +15,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, REPO, checkpatch_of, need_real_tree
-from pgwalk import treefeatures
-from pgwalk.series import core
+from pgwalk import core, treefeatures
 
 HARNESS = os.path.join(REPO, "tests", "harness")
 MINITREE = os.path.join(FIXTURES, "minitree")

@@ -99,7 +99,7 @@ def test_every_stage_is_known():
 
 
 @pytest.mark.parametrize("relpath,planted", [
-    ("analysis/decisions.py", "from pgwalk.series import core\n"),
+    ("analysis/decisions.py", "from pgwalk.series import edits\n"),
     ("inputs.py", "from pgwalk.series import commits\n"),
     ("series/edits.py", "    from pgwalk.proofs import build\n"),
     ("runner.py", "import pgwalk.apply\n"),

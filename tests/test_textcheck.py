@@ -171,7 +171,7 @@ def test_core_text_is_true_for_the_tree():
     tree that has them (the checker would catch them on 6.1)."""
     import os
     from conftest import FIXTURES
-    from pgwalk.series import core
+    from pgwalk import core
     mini = os.path.join(FIXTURES, "minitree")
     for per_vma in (False, True):
         msg = messages.core_message(ME, per_vma)

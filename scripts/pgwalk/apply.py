@@ -20,12 +20,13 @@ import threading
 import time
 
 from pgwalk.errors import PgwalkError, run_main, writing
-from pgwalk import cli, gitops, inputs, logs, REPO, runner, treefeatures
+from pgwalk import (cli, core, gitops, inputs, logs, REPO, runner,
+                    treefeatures)
 from pgwalk.analysis import audit, candidates, decisions as analysis
 from pgwalk.forms import boolform
 from pgwalk.proofs import build, reports
-from pgwalk.series import (claims, commits, core, edits, posting,
-                           revision, textcheck)
+from pgwalk.series import (claims, commits, edits, posting, revision,
+                           textcheck)
 
 DEFAULT_PINS = os.path.join(REPO, "decisions", "pinned.conf")
 

@@ -472,7 +472,7 @@ def _inserted(tree, files):
     """The contract of the core the series would insert into the tree:
     its walker core files, with the inserted text in place of the
     files the series changes, read the same way."""
-    from pgwalk.series import core
+    from pgwalk import core
     try:
         edits = core.core_edits(tree, True)
     except core.CoreError as e:

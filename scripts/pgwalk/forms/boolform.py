@@ -25,9 +25,9 @@ import shutil
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import convention, REPO, runner, table, treefeatures
+from pgwalk import convention, core, REPO, runner, table, treefeatures
 from pgwalk.analysis import candidates
-from pgwalk.series import core, edits
+from pgwalk.series import edits
 
 FACTS = os.path.join(REPO, "semantic-patches", "bool-facts.cocci")
 CONVERT = os.path.join(REPO, "semantic-patches", "bool-to-ops.cocci")

@@ -6,7 +6,7 @@ from reference/pagewalk.h and reference/pagewalk.c, the only copies of it.
 On trees without per-VMA locks the rules run without -D per_vma_lock and
 the VMA half is not inserted: no dead code naming functions the tree lacks.
 
-    python3 -m pgwalk.series.core TREE    print the core patch for TREE
+    python3 -m pgwalk.core TREE    print the core patch for TREE
 """
 
 import os
@@ -217,10 +217,10 @@ def _verify(out, per_vma_lock):
 
 
 def main(argv):
-    """python3 -m pgwalk.series.core TREE: print the core patch for TREE."""
+    """python3 -m pgwalk.core TREE: print the core patch for TREE."""
     import difflib
     if len(argv) != 1:
-        print("usage: python3 -m pgwalk.series.core TREE", file=sys.stderr)
+        print("usage: python3 -m pgwalk.core TREE", file=sys.stderr)
         return 2
     tree = argv[0]
     found = detect(tree)
@@ -233,4 +233,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(run_main("pgwalk.series.core", lambda: main(sys.argv[1:])))
+    sys.exit(run_main("pgwalk.core", lambda: main(sys.argv[1:])))
