@@ -140,7 +140,7 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
         # within the function, is passed to that walker whatever the
         # paths to the walk turn out to be.
         for name in _static_tables(pa, pos):
-            key = _find_table(fx, pos[0], name, call["function"])
+            key = _find_table(fx, pos[0], name)
             if key:
                 tables.setdefault(key, _uses()).setdefault(
                     "walkers", set()).add(call["callee"])
@@ -158,7 +158,7 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
                 review.append("%s: %s" % (where, "; ".join(notes)))
                 continue
             for name in sorted(chosen):
-                key = _find_table(fx, pos[0], name, call["function"])
+                key = _find_table(fx, pos[0], name)
                 if not key:
                     continue
                 use = tables.setdefault(key, _uses())
@@ -200,7 +200,7 @@ def _static_tables(pa, pos):
     return {a for alt in (alts or ()) for a in alt if a in tables}
 
 
-def _find_table(fx, relpath, name, function=None):
+def _find_table(fx, relpath, name):
     if (relpath, name) in fx.tables:
         return (relpath, name)
     found = sorted(k for k in fx.tables if k[1] == name)

@@ -14,17 +14,12 @@ import logging
 import os
 import sys
 
-from pgwalk.errors import PgwalkError
 from pgwalk import REPO, gitops, runner
 
 BUILD_REPORT = os.path.join("build", "build-report.json")
 BOOT_REPORT = os.path.join("boot", "boot-report.json")
 SCRIPTS = os.path.join(REPO, "scripts")
 LOG = logging.getLogger(__name__)
-
-
-class ProofError(PgwalkError):
-    pass
 
 
 def _load(path):

@@ -86,19 +86,6 @@ def _call(name):
 
 # ---------------------------------------------------------------- modes --
 
-def mode_effect(mode, per_vma_lock):
-    """What the walkers do for a mode on this tree (a clause)."""
-    if mode == READ_MODE:
-        return "the walker asserts that the mmap lock is held"
-    if not per_vma_lock:
-        return "the walker asserts that the mmap lock is held for write"
-    if mode == "PGWALK_WRLOCK":
-        return ("the walker asserts that the mmap lock is held for write "
-                "and write-locks each VMA before walking it")
-    return ("the walker asserts that the mmap lock is held for write and "
-            "that each VMA it walks is already write-locked")
-
-
 def why_on_this_tree(per_vma_lock):
     """Why the annotation is worth having on the tree (a paragraph)."""
     if per_vma_lock:
@@ -358,11 +345,6 @@ def patch_message(identity, tables, per_vma_lock, trailers=(), reviewed=(),
         paras.append(wrap(why_on_this_tree(False)))
     trailer = _trailer_block(identity, trailers, reviewed=reviewed)
     return "%s\n\n%s\n\n%s\n" % (subject, "\n\n".join(paras), trailer)
-
-
-def file_message(identity, relpath, tables, per_vma_lock=False, trailers=()):
-    """Message of a patch for one file's tables (kept for callers)."""
-    return patch_message(identity, tables, per_vma_lock, trailers)
 
 
 def core_message(identity, per_vma_lock, trailers=(), reviewed=()):
