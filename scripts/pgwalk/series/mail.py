@@ -13,6 +13,7 @@ same series gives the same bytes.
 """
 
 import hashlib
+import re
 
 MBOX = "series.mbox"
 
@@ -103,14 +104,27 @@ def thread(lines, own, parent):
         set_header(lines, "References", parent, after="In-Reply-To")
 
 
+def mboxrd(text):
+    """One message for an mbox: after its own "From " separator line,
+    every line that starts with "From " (after any ">") gets one more
+    ">", so that a changelog line starting with "From " does not start
+    a new message (mboxrd: `git am --patch-format=mboxrd` takes the
+    ">" off again)."""
+    first, nl, rest = text.partition("\n")
+    return first + nl + MBOXRD_FROM.sub(r">\1", rest)
+
+
+MBOXRD_FROM = re.compile(r"^(>*From )", re.M)
+
+
 def write_mbox(paths, outdir):
-    """All messages, cover letter first, in OUTDIR/series.mbox."""
+    """All messages, cover letter first, in OUTDIR/series.mbox (mboxrd)."""
     import os
     out = os.path.join(outdir, MBOX)
     with open(out, "w", encoding="utf-8") as f:
         for path in paths:
             with open(path, encoding="utf-8") as p:
-                text = p.read()
+                text = mboxrd(p.read())
             f.write(text if text.endswith("\n") else text + "\n")
             f.write("\n")
     return out
