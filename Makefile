@@ -1,22 +1,6 @@
-# Page-walk locking series toolkit.
-#
-#   make            install what is missing, fetch Linux 6.1 (Debian's
-#                   linux-source-6.1, cached outside the repo), generate the
-#                   series into generated/ and build-check it for x86_64
-#   make check      run the tests (every tier: unit, tree, build, boot)
-#   make check-fast run the unit tests only: no kernel tree, no network,
-#                   no kernel build, no QEMU
-#   make lint       shellcheck, flake8 and the kernel's checkpatch.pl on
-#                   the toolkit's own shell, Python and C (scripts/lint.sh)
-#   make bench      print stage times of apply.sh and the spatch yardstick
-#   make bench-build  time verify-build on the series, five architectures,
-#                   cold and warm, and count its objects against --full;
-#                   then x86_64 tinyconfig --full beside its affected-only
-#                   run (PARTS="arches tiny" picks the parts)
-#   make bench-boot time the boot test (series + base of Debian's 6.12 by
-#                   default, on a copy), cold and warm
-#   make audit      audit a tree that already carries walk_lock (default:
-#                   Debian's linux-source-6.12): declared vs inferred modes
+# SPDX-License-Identifier: GPL-2.0
+# Page-walk locking series toolkit.  `make help` lists the targets: each
+# one's line is the "## " comment on its rule below.
 #
 # Variables: TREE=<kernel tree> (default: the cached 6.1 tree),
 # OUT=<series dir>, JOBS=<n>, ARCH_LIST=<arches for build-check>.
@@ -34,24 +18,24 @@ XDIST := $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && \
 tree = $${TREE:-$$(scripts/fetch-tree.sh $(PKG))}
 
 .PHONY: all deps series build-check check check-fast lint bench bench-build \
-	bench-boot audit clean
+	bench-boot audit clean help
 
-all: build-check
+all: build-check ## deps, fetch Linux 6.1, write its series, build-check it
 
-deps:
+deps: ## install the Debian packages the toolkit needs
 	@scripts/install-deps.sh
 
-series: deps
+series: deps ## write the series to generated/, no build check
 	@t=$(tree) && out=$${OUT:-generated/$$(basename "$$t")} && \
 	scripts/apply.sh --jobs $(JOBS) "$$t" "$$out"
 
-build-check: series
+build-check: series ## build each commit of the series for ARCH_LIST
 	@t=$(tree) && out=$${OUT:-generated/$$(basename "$$t")} && \
 	scripts/verify-build.sh --arch $(ARCH_LIST) --jobs $(JOBS) \
 		--out "$$out/build" "$$t"
 
 # The tests also use a tree that already carries the conversion (6.12).
-check: deps
+check: deps ## run every test tier: unit, tree, build, boot
 	@t=$(tree) && n=$$(scripts/fetch-tree.sh linux-source-6.12) && \
 	PGWALK_TREE=$$t PGWALK_TREE_NEW=$$n $(PYTEST) -q tests
 
@@ -61,7 +45,7 @@ check: deps
 # (copies of kernel trees, minutes of work for the disk).  It is on tmpfs
 # (/dev/shm) when that runs programs: the unit tests make thousands of
 # small files and processes, which waited on a disk other jobs kept busy.
-check-fast:
+check-fast: ## the unit tests only: no tree, network, build or QEMU
 	@scratch=$$(mktemp -d -p /dev/shm 2>/dev/null) && \
 	printf '#!/bin/sh\n' > "$$scratch/exec" && chmod +x "$$scratch/exec" && \
 	"$$scratch/exec" && rm "$$scratch/exec" || \
@@ -70,21 +54,25 @@ check-fast:
 		--basetemp "$$scratch" tests; \
 	status=$$?; rm -rf "$$scratch"; exit $$status
 
-lint: deps
+lint: deps ## shellcheck, flake8, SPDX lines, checkpatch.pl
 	@scripts/lint.sh
 
-audit: deps
+audit: deps ## declared modes vs the analysis (default: 6.12)
 	@t=$${TREE:-$$(scripts/fetch-tree.sh linux-source-6.12)} && \
 	scripts/apply.sh --audit --jobs $(JOBS) "$$t"
 
-bench: deps
+bench: deps ## time apply.sh; figures into docs/benchmarks.md
 	@scripts/bench.sh "$(tree)" "$$(scripts/fetch-tree.sh linux-source-6.12)"
 
-bench-build: series
+bench-build: series ## time verify-build; figures into docs/benchmarks.md
 	@scripts/bench-build.sh "$(tree)"
 
-bench-boot: deps
+bench-boot: deps ## time the boot test; figures into docs/benchmarks.md
 	@scripts/bench-boot.sh $${TREE:-$$(scripts/fetch-tree.sh linux-source-6.12)}
 
-clean:
+clean: ## remove the generated series and the harness build
 	rm -rf generated/*/ tests/harness/build
+
+help: ## this list
+	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/\1\t\2/p' $(MAKEFILE_LIST) | \
+		awk -F'\t' '{ printf "  make %-12s %s\n", $$1, $$2 }'
