@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # apply.sh [--pins FILE] [--jobs N] [--no-checkpatch] TREE [OUTDIR]
 #
 # Turn a kernel tree into the page-walk locking series: see

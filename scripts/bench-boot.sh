@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # bench-boot.sh [TREE]: time the boot test: cold, cold with ccache reused
 # from another tree, and warm.
 #

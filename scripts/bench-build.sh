@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # bench-build.sh TREE [ARCHES]: time verify-build on the series, cold and warm.
 #
 # Cold: a new, empty cache (no O= directories, no checkout, empty ccache),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # bench.sh TREE [NEWER_TREE]: print how long the series takes, next to its
 # yardstick.  Figures are printed, never asserted: a slow machine is not a
 # failing test.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # boot-test.sh [--out DIR] [--jobs N] [--timeout S] [--accel auto|kvm|tcg]
 #              [--no-baseline] TREE [REF]
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # fetch-tree.sh [PACKAGE]: print the path of an unpacked Debian kernel tree.
 #
 # Downloads PACKAGE (default linux-source-6.1) with apt-get download (no

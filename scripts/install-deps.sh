@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages the toolkit needs, and only those missing.
 #
 # Coccinelle's python rules need libpython3.11, which the coccinelle

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Lint the toolkit (make lint): shellcheck on its shell scripts, flake8 on
 # its Python (settings in .flake8), and the kernel's own checkpatch.pl
 # (--no-tree -f) on its C files.  Every finding is printed; the exit
@@ -51,6 +52,22 @@ echo "lint: flake8, ${#python[@]} Python files" >&2
 if [ ${#python[@]} -gt 0 ]; then
 	flake8 "${python[@]}" || status=1
 fi
+
+# Every source file says its licence on its first line (the second
+# after a #! line), as the kernel's own do.  The fixtures imitate kernel
+# files line for line and are left out (checkpatch below skips them too).
+mapfile -t sources < <(find Makefile .ci scripts semantic-patches reference \
+	tests -path tests/fixtures -prune -o -type f \( -name '*.py' -o \
+	-name '*.sh' -o -name '*.cocci' -o -name '*.[ch]' -o -name Makefile \
+	-o -path .ci/run \) -print 2>/dev/null | sort)
+echo "lint: SPDX-License-Identifier, ${#sources[@]} files" >&2
+for f in "${sources[@]}"; do
+	line=$(sed -n '1{/^#!/!p};2p' "$f" | head -1)
+	case $line in
+	*"SPDX-License-Identifier: GPL-2.0"*) ;;
+	*) echo "$f:1: no SPDX-License-Identifier: GPL-2.0 line"; status=1 ;;
+	esac
+done
 
 mapfile -t cfiles < <(find reference scripts tests -name '*.[ch]' \
 	2>/dev/null | sort)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # verify-build.sh [--arch LIST] [--jobs N] [--out DIR] [--full] TREE [RANGE]
 #
 # Compile what each commit of the series can affect, per architecture,

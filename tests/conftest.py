@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Shared test set-up: import path, git identity, the trees tests use, and
 the test tiers.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The minitree posted once: tests/fixtures/minitree as a git repository
 with stand-ins for the tree's checkpatch.pl and get_maintainer.pl, and
 apply.sh's series of it from an empty cache and with every cache off.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The analysis: each rule of the issue on a fixture that imitates it.
 
 A fixture tree is a temp git repo with include/linux/pagewalk.h,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """apply.sh end to end: the series of the minitree (tests/fixtures/minitree,
 a tiny imitation of a kernel tree) in paths with spaces, and Ctrl-C while a
 plain copy of the real tree gets its base commit.  Bad input and Ctrl-C in

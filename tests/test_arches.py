@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """scripts/arches.conf: each row names the arch/ directory (SRCARCH) its
 kbuild ARCH builds from, and that column is what picks an architecture's
 arch/ files; a row without it is one line that names the row."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Trees that move on: audit and partial conversions (regenerations are
 in test_revision.py).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The bad-input sweep: every way apply.sh, verify-build.sh and boot-test.sh
 can be given what they cannot use, or be stopped, ends in one line that
 says what is wrong, with exit status 1 (0 where README says so, 130 for

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The first posting's boolean-argument form, converted to walk_lock.
 
 tests/fixtures/boolform is the minitree as that posting left it:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """boot-test on the 6.1 series: the modes hold at run time, and a wrong
 mode is caught.
 

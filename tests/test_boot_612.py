@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Boot test and lock census on Debian's 6.12 (per-VMA locks).
 
 One plain copy of the tree, one apply.sh run (Debian's 6.12 declares a

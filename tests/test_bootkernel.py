@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The boot test's kernel set-up without building one: config fragments by
 tree version, the census commit kept out of the user's repository, and
 --bisect's choice of commits."""

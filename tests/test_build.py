@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """verify-build: it names the commits that break the build or add warnings.
 
 Unit tests use tiny fixture repositories.  The real-tree tests build a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """verify-build's checks beyond "it compiles": W=1 and sparse as
 differentials against each commit's parent, the configuration sweep around
 what the series changes, and per-commit compiles from kbuild's recorded

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Candidates (scripts/pgwalk/analysis/candidates.py): which files of a
 tree can matter, found with git grep, on a small tree of C files
 (tests/fixtures/candidates), as a git checkout and as a plain tree.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The lock census read from a console log, and its verdict per table.
 
 These feed pgwalk.proofs.census and pgwalk.proofs.boottest.parse_console

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Every claim the series' words make is checked against decisions.json:
 messages.py writes changelogs and a cover letter from hand-made decisions,
 the checker finds nothing to say, and each kind of false claim, put in on

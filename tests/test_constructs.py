@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Every way a table reaches a walker, and every lock context the analysis
 follows: one fixture each (tests/fixtures/constructs/, small C files that
 imitate the kernel's shapes), each with a read and a write table.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The conversion's vocabulary."""
 
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The core: inserted from reference/ and checked against the semantics.
 
 The harness (tests/harness/) runs the minitree's imitation of

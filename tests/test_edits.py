@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The edit stage: semantic patches set each decided mode, and only that.
 
 The tables passed in are test data in the decisions format, not analysis

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """errors.run_main(): every way a run stops is one line on stderr and an
 exit status, never a traceback."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The facts cache: keyed by each file's contents, it saves work and never
 changes the output."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Who signs the series: the user's git identity (git config, or
 GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL alone), or, on a machine with none, a
 marked placeholder: the series is still written, one warning line at the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Imports point one way, down the pipeline: a stage may use the shared
 modules and the stages before it, never one after it.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """make lint (scripts/lint.sh) on a scratch checkout with mistakes planted
 in it: each checker names its finding and the run fails; without them the
 same checkout is clean.
@@ -17,10 +18,13 @@ from conftest import REPO, need_real_tree
 
 LINT = os.path.join(REPO, "scripts", "lint.sh")
 
-GOOD_SH = '#!/bin/sh\nset -e\necho "$1"\n'
-BAD_SH = '#!/bin/sh\nset -e\necho $1\n'              # SC2086: unquoted
-GOOD_PY = '"""A module."""\n\nimport os\n\nHERE = os.getcwd()\n'
-BAD_PY = '"""A module."""\n\nimport os\nimport sys\n\nHERE = os.getcwd()\n'
+SPDX = "# SPDX-License-Identifier: GPL-2.0\n"
+GOOD_SH = '#!/bin/sh\n' + SPDX + 'set -e\necho "$1"\n'
+BAD_SH = GOOD_SH.replace('"$1"', '$1')              # SC2086: unquoted
+GOOD_PY = SPDX + '"""A module."""\n\nimport os\n\nHERE = os.getcwd()\n'
+BAD_PY = GOOD_PY.replace("import os\n", "import os\nimport sys\n")
+GOOD_MAKEFILE = SPDX + "all:\n\ttrue\n"
+GOOD_COCCI = "// SPDX-License-Identifier: GPL-2.0\n@@\n@@\n- a\n+ b\n"
 GOOD_C = ("// SPDX-License-Identifier: GPL-2.0\n"
           "static int answer(void)\n{\n\treturn 42;\n}\n")
 BAD_C = GOOD_C.replace("return 42;", "return 42 ;")
@@ -60,9 +64,9 @@ def test_lint_fails_on_a_shellcheck_and_a_flake8_finding(tmp_path):
     (work / "scripts" / "pgwalk" / "bad.py").write_text(BAD_PY)
     r = lint(work, stand_in)
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "In scripts/bad.sh line 3:" in r.stdout
+    assert "In scripts/bad.sh line 4:" in r.stdout
     assert "SC2086" in r.stdout
-    assert "scripts/pgwalk/bad.py:4:1: F401 'sys' imported but unused" in \
+    assert "scripts/pgwalk/bad.py:5:1: F401 'sys' imported but unused" in \
         r.stdout
     assert "good" not in r.stdout
     assert "lint: clean" not in r.stderr
@@ -87,3 +91,33 @@ def test_lint_fails_on_a_checkpatch_finding(tmp_path):
     assert "scripts/boot/nolicence.c:1: WARNING: Missing or malformed " \
         "SPDX-License-Identifier" in r.stdout
     assert "good.c" not in r.stdout and "imitation.c" not in r.stdout
+
+
+@pytest.mark.unit
+def test_lint_fails_on_a_source_file_without_a_licence_line(tmp_path):
+    stand_in = tmp_path / "linux"
+    (stand_in / "scripts").mkdir(parents=True)
+    (stand_in / "scripts" / "checkpatch.pl").write_text("exit 0;\n")
+    files = {"scripts/good.sh": GOOD_SH, "scripts/pgwalk/good.py": GOOD_PY,
+             "tests/test_good.py": GOOD_PY, "Makefile": GOOD_MAKEFILE,
+             "semantic-patches/good.cocci": GOOD_COCCI,
+             # Imitations of kernel files keep the kernel's line numbers.
+             "tests/fixtures/x/Makefile": "obj-y += x.o\n"}
+    work = checkout(tmp_path, files)
+    r = lint(work, stand_in)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    bare = {"scripts/bare.sh": GOOD_SH.replace(SPDX, ""),
+            "scripts/pgwalk/bare.py": GOOD_PY.replace(SPDX, ""),
+            "Makefile": GOOD_MAKEFILE.replace(SPDX, ""),
+            "semantic-patches/bare.cocci": GOOD_COCCI.split("\n", 1)[1],
+            # Below the first line of a script: not where it belongs.
+            "scripts/late.sh": "#!/bin/sh\nset -e\n" + SPDX}
+    for relpath, text in bare.items():
+        (work / relpath).write_text(text)
+    r = lint(work, stand_in)
+    assert r.returncode == 1, r.stdout + r.stderr
+    for relpath in bare:
+        assert "%s:1: no SPDX-License-Identifier: GPL-2.0 line" % relpath \
+            in r.stdout.splitlines(), r.stdout
+    assert "good" not in r.stdout and "fixtures" not in r.stdout

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The lock-state lattice: order, meet, transitions and mode contracts."""
 
 import pytest

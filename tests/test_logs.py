@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Progress messages (scripts/pgwalk/logs.py): stages log, the entry point
 shows them; the runner's command lines stay out unless asked for."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """series.mbox is mboxrd: a body line that starts with "From " (after
 any ">") gets one more ">", so it cannot start a message of its own, and
 `git am --patch-format=mboxrd` gives the commit message back as it was."""

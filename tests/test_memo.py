@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The content caches (scripts/pgwalk/memo.py and its users: git grep,
 edits, the core, checkpatch verdicts, get_maintainer.pl answers): a run
 with them warm gives the bytes a run without them gives, and a change to

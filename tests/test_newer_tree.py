@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """A tree that already carries the conversion: Debian's Linux 6.12.
 
 The audit must list every table and print an honest agreement count, and a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Progress lines (scripts/pgwalk/progress.py): stamped with the time,
 and a ticker that speaks during a long silent step."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Regenerations (scripts/pgwalk/series/revision.py): apply.sh --previous DIR
 compares the new series with an earlier posting of it, on the minitree
 posted once (v1) as test_audit.py posts it."""

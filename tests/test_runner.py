@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """runner: every child process starts there, and --verbose shows its
 command line."""
 

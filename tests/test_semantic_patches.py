@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The semantic patches read like the kernel's scripts/coccinelle/: a
 licence line, a `///` description, Confidence and Options headers (flags
 only, as coccicheck passes them to spatch), and a report mode that prints

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The series stage: MAINTAINERS order, commits, messages, checkpatch.
 
 These use hand-made decisions (test data, not analysis output) so that the

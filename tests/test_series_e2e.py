@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """End to end on the real kernel tree: the series is what the issue asks.
 
 One module-scoped run of apply.sh on a plain copy of the tree (PGWALK_TREE,

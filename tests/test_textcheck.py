@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The message checker reads a series as a reviewer does, and each of its
 rules is shown catching the defect it is for, put in on purpose.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The test tiers of tests/conftest.py: a test without exactly one fails,
 and a unit test that reaches for a kernel tree fails, naming itself.
 

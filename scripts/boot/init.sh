@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
 # busybox's ash; shellcheck knows its POSIX subset as dash.
 # shellcheck shell=dash
 # PID 1 of the boot test's initramfs: set up what the walkers need, run

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """pgwalk: turn a kernel tree into the page-walk locking series.
 
 The pipeline flows one way (see README.md):

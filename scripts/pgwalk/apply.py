@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """`scripts/apply.sh`: a kernel tree in, a ready-to-send series out.
 
     apply.sh [--pins FILE] [--jobs N] [--no-checkpatch]

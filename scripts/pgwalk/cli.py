@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The command line the scripts share: each takes a kernel TREE and
 --jobs the same way, and its on/off options are switches (off unless
 given), declared as one table of option and help."""

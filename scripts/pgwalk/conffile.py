@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The toolkit's line-based data files (scripts/*.conf, decisions files):
 one entry per line, `#` starts a comment, blank lines are skipped."""
 

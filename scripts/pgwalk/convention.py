@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The conversion's vocabulary, written once: the locking modes a table
 can carry, and the name of the write twin a split table gets."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Insert the hand-written core (reference/) into a kernel tree.
 
 semantic-patches/core-pagewalk-*.cocci find the anchors and leave

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """What the user is told when a run stops.
 
 Every stage raises its own subclass of PgwalkError (ApplyError,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Git plumbing for the series: read the user's tree, never touch it.
 
 The series is built with a private index file and `git commit-tree`, so the

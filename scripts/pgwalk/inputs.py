@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """What the user names on the command line, checked before any work.
 
 apply.sh, verify-build.sh and boot-test.sh all take a kernel tree, and the

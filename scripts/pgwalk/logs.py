@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Progress messages: every module logs them, each script shows them.
 
 A stage says what it is doing with `logging.getLogger(__name__).info()`;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Results kept by content, so that a regenerated series costs only what
 changed.
 

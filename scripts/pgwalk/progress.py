@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Progress lines for long builds: never a silent terminal.
 
 Every line goes to stderr with the time since the run started.  While a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Every child process (git, spatch, perl, make, qemu) starts here.
 
 One place that logs each command line: `-v` on a script (or

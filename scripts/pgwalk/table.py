@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The record of one table in decisions.json, and the file's schema.
 
 decisions.json (OUTDIR/decisions.json, written by apply.sh):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """What a kernel tree already has: the walk_lock core, and per-VMA locks.
 
 The analysis, the edits and the bool form each ask this before they

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """audit: compare the modes a tree declares with the modes the analysis infers.
 
     apply.sh --audit [--pins FILE] [--jobs N] TREE

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Candidates: which files of a tree can matter, found with git grep.
 
 Coccinelle runs only on these files; the walk calls found here are also the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The walker contract: what the tree's own page-walk core promises.
 
     python3 -m pgwalk.analysis.contract TREE      (apply.sh --contract TREE)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Decisions: which locking mode each ops table needs, with its evidence.
 
     python3 -m pgwalk.analysis.decisions TREE [--pins FILE] [--json OUT]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Indexes over the facts of many files (see semantic-patches/facts.cocci
 and calls.cocci): what the path analysis asks, answered without reading
 any file."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Facts: semantic-patches/facts.cocci run on C files, cached per file.
 
 The facts of a file do not depend on which walk is being explained, so

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Gather: the facts of every file the analysis needs, round by round.
 
 Round 0 reads the files that walk or define a struct mm_walk_ops.  Each

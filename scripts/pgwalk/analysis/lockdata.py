@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The analysis' data files: lock primitives, callback contexts, modes.
 
 scripts/locks.conf, scripts/callbacks.conf and scripts/modes.conf hold

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Lock state on one path to a walk, as a small lattice.
 
 A path reaches a walk holding some of the mm's locks.  Two independent

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Paths: every way a walk is reached, and what holds on each.
 
 A chain is the list of calls from where the lock context is known (a lock

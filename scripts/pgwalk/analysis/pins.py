@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Pinned modes: a maintainer's word overrides the analysis, visibly.
 
 File format, one entry a line ('#' starts a comment):

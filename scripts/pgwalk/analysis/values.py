@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Values along a call path: what a parameter, a flag word or a local can be.
 
 Coccinelle prints the expressions it matched with one space between

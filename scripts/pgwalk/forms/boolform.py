@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The boolean-argument form of the first posting, converted to walk_lock.
 
 The series' first posting added `bool lock_vma` to walk_page_range(),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Which source files a commit can affect, and on which architecture.
 
 A commit can change the object code of:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The boot test's kernel: config, census commit, checkout, build, initramfs.
 
 Everything lives in the build cache (kbuild.ROOT), one set per tree base

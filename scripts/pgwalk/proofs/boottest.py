@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """boot-test: boot a kernel with lockdep, drive every walker, and check
 each walk's real lock context against its table's declared mode.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """verify-build: every commit of the series compiles, on every architecture.
 
     verify-build.sh [--arch LIST] [--config NAME|FILE] [--jobs N]

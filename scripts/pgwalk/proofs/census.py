@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The lock census: what the kernel saw at each walk, and the verdict per
 table against its declared mode.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Kernel builds outside the user's tree: checkout, O= dirs, compilers.
 
 Everything lives under CACHE/build/ (CACHE: $PGWALK_CACHE, default

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The testing section's facts: build and boot reports of this series.
 
 verify-build.sh writes OUTDIR/build/build-report.json (a commit x

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Check verify-build's object selection against kbuild's own records.
 
 The per-commit check compiles only the objects pgwalk/proofs/affected.py

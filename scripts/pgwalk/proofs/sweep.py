@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The configuration sweep: each object the series changes, built with each
 Kconfig symbol that decides whether its changes are compiled flipped.
 

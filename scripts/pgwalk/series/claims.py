@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Every claim of a series' words, checked against decisions.json.
 
     python3 -m pgwalk.series.claims DECISIONS.json PATCH...

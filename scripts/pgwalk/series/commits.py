@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The commits of the series: which tables go in which patch, in which
 order, and the commits themselves.
 

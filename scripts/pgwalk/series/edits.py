@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Edits: apply the decided modes to one file with the semantic patches.
 
 split-ops.cocci splits the tables whose callers differ; annotate-ops.cocci

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The series as mail: headers, threading, notes after `---`, one mbox.
 
 git format-patch writes one file per patch; this module makes those files

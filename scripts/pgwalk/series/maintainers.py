@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Which MAINTAINERS section a file belongs to, its subject prefix, and
 who gets each patch.
 

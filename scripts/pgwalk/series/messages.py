@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Every sentence of the series: commit messages, notes, the cover letter.
 
 This is the one place that turns facts into words.  Nothing here decides

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The posting: the commits written as mail, and checked.
 
 `format_patches()` writes them with git format-patch, fills in the cover

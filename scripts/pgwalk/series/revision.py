@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """What changed since the previous posting of the series.
 
     apply.sh --previous DIR [-v N] TREE [OUTDIR]

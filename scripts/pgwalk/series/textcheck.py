@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Read a series the way a reviewer does and list its text defects.
 
     python3 -m pgwalk.series.textcheck [--no-per-vma-lock] PATCH...
