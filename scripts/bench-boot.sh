@@ -27,6 +27,7 @@ tree=$(cd "$tree" && pwd)
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/pgwalk-bench-boot.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export CCACHE_DIR="$work/ccache"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # copy DIR: TREE as a plain tree in $work/DIR.
 copy() {
@@ -81,6 +82,9 @@ echo "bench-boot: new tree (the stripped copy; new build cache, ccache kept)" >&
 newtree=$(run newtree stripped "$ref_stripped" "$work/cache-new")
 echo "bench-boot: warm run" >&2
 warm=$(run warm stripped "$ref_stripped" "$work/cache-new")
+# The figures: kept aside until the bench ends well, then printed and
+# written into docs/benchmarks.md by bench-record.sh.
+exec 3>&1 > "$work/figures"
 for r in cold newtree warm; do
 	grep -E "(^|] )boot: (bzImage in|series:|base:)|^boot-test:" \
 		"$work/$r.log" | sed "s/^/  $r: /"
@@ -92,3 +96,5 @@ printf "boot-test of %s stripped, new tree (new build dir, ccache of the cold ru
 	"$name" "$newtree"
 printf "boot-test of %s stripped, warm (nothing changed):                          %4d s (bound 120 s)\n" \
 	"$name" "$warm"
+exec 1>&3 3>&-
+"$here/bench-record.sh" "make bench-boot" "$load_start" < "$work/figures"

@@ -25,6 +25,16 @@ export PGWALK_CACHE="$work/cache" CCACHE_DIR="$work/ccache"
 
 parts=${PARTS:-arches tiny}
 
+# The figures (stdout) are kept aside until the bench ends well, then
+# printed and written into docs/benchmarks.md by bench-record.sh.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+exec 3>&1 > "$work/figures"
+record() {
+	exec 1>&3 3>&-
+	"$here/bench-record.sh" "make bench-build" "$load_start" \
+		< "$work/figures"
+}
+
 # run NAME [verify-build options]: seconds of one verify-build run.
 run() {
 	local t0 t1 name=$1
@@ -79,6 +89,7 @@ if [[ " $parts " == *" tiny "* ]]; then
 fi
 [[ " $parts " == *" arches "* ]] || {
 	tiny_figures
+	record
 	exit 0
 }
 
@@ -131,3 +142,4 @@ printf "longest silence (cold run):                          %5d s\n" \
 if [[ " $parts " == *" tiny "* ]]; then
 	tiny_figures
 fi
+record

@@ -102,6 +102,9 @@ t0=$(now)
 "${cmd[@]}" > /dev/null 2> "$work/bare.log"
 bare=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 
+# The figures: kept aside until the bench ends well, then printed and
+# written into docs/benchmarks.md by bench-record.sh.
+exec 3>&1 > "$work/figures"
 echo "load average (1, 5, 15 min): $load_start at the start, $(load) at the end"
 echo "apply.sh stage times (warm run):"
 sed -n '/^[a-z-]* *[0-9.]* s$/p' "$work/warm.log" | sed 's/^/  /'
@@ -125,3 +128,5 @@ if cmp -s <(cat "$work"/out-one/*.patch) \
 else
 	echo "cached and uncached series: PATCHES DIFFER"
 fi
+exec 1>&3 3>&-
+"$here/bench-record.sh" "make bench" "$load_start" < "$work/figures"
