@@ -160,6 +160,52 @@ def tested_symbols(stdout, out, source):
     return found
 
 
+def direct_headers(stdout, out, source):
+    """The headers source itself includes, in order, from the line markers
+    of its preprocessed output (flag 1: a file entered)."""
+    found, current = [], None
+    for line in stdout.splitlines():
+        if not (line.startswith("# ") and '"' in line):
+            continue
+        parts = line.split('"')
+        name = os.path.abspath(os.path.join(out, parts[1]))
+        if "1" in parts[2].split() and current == source and \
+                name not in found:
+            found.append(name)
+        current = name
+    return found
+
+
+def tested_in_file(argv, out, env, source, stdout, tmp):
+    """The CONFIG_ symbols source's own lines test or expand.
+
+    The preprocessor's -dU shows a macro once, where it is first used:
+    mostly in a header.  So the file's headers are read first (-include,
+    their guards make the file's own #include lines no-ops), then every
+    CONFIG_ macro is defined again, as it was (-dM's list): a new macro,
+    shown again where the file itself uses it.  When reading the headers
+    first fails (a header meant to be read twice), the symbols shown in
+    the file's own context are taken, and that is said."""
+    defs = runner.run(argv + ["-E", "-dM", "-o", "-"], cwd=out, env=env,
+                      errors="replace").stdout
+    reset = os.path.join(tmp, "reset.h")
+    with open(reset, "w") as f:
+        for line in defs.splitlines():
+            if line.startswith("#define CONFIG_"):
+                f.write("#undef %s\n%s\n" % (line.split()[1], line))
+    extra = []
+    for header in direct_headers(stdout, out, source):
+        extra += ["-include", header]
+    try:
+        _, dumped = preprocessed(argv, out, env, source,
+                                 extra + ["-include", reset, "-dU"])
+    except BuildError as e:
+        LOG.info("sweep: %s: its headers cannot be read ahead of it (%s): "
+                 "only the options first used in it are tried", source, e)
+        _, dumped = preprocessed(argv, out, env, source, ["-dU"])
+    return tested_symbols(dumped, out, source), dumped
+
+
 def deciding_symbols(ab, path, lines):
     """{symbol: "on"/"off" in the base} of the CONFIG_ symbols whose flip
     changes the preprocessed text of any of lines in path.
@@ -176,14 +222,14 @@ def deciding_symbols(ab, path, lines):
         raise BuildError("%s: no recorded command for %s in %s" % (
             ab.name, obj, ab.out))
     source = os.path.join(ab.src.dir, path)
-    base_text, _ = preprocessed(argv, ab.out, ab.env, source)
-    _, dumped = preprocessed(argv, ab.out, ab.env, source, ["-dU"])
-    state = {}
-    for name in tested_symbols(dumped, ab.out, source):
-        state[name] = "on" if ("#define CONFIG_%s " % name) in dumped or \
-            ("#define CONFIG_%s_MODULE " % name) in dumped else "off"
-
+    base_text, stdout = preprocessed(argv, ab.out, ab.env, source)
     with tempfile.TemporaryDirectory() as tmp:
+        names, dumped = tested_in_file(argv, ab.out, ab.env, source, stdout,
+                                       tmp)
+        state = {}
+        for name in names:
+            state[name] = "on" if ("#define CONFIG_%s " % name) in dumped \
+                or ("#define CONFIG_%s_MODULE " % name) in dumped else "off"
         flip = os.path.join(tmp, "flip.h")
 
         def changes(group):
@@ -314,12 +360,18 @@ class Sweep:
         finally:
             self.ab.out = saved
 
+    def configured(self, path):
+        saved = self.ab.out
+        self.ab.out = self.out
+        try:
+            return bool(self.ab.configured([path]))
+        finally:
+            self.ab.out = saved
+
     def compile(self, path):
         saved = self.ab.out
         self.ab.out = self.out
         try:
-            if not self.ab.configured([path]):
-                return None
             return self.ab.compile([path], kbuild_only=True)
         finally:
             self.ab.out = saved
@@ -381,13 +433,17 @@ def sweep(tree, ab, base, head, paths):
                          name, to, also)
                 continue
             entry["also"] = also
-            sw.make("prepare")
+            # kbuild's dry run reads the new config without prepare:
+            # a config that builds none of the files needs none.
+            built = [p for p in sorted(paths_of) if sw.configured(p)]
+            entry["not_built"] = [p for p in sorted(paths_of)
+                                  if p not in built]
+            if built:
+                sw.make("prepare")
             before = {}
-            for path in sorted(paths_of):
+            for path in built:
                 res = sw.compile(path)
-                if res is None:
-                    entry["not_built"].append(path)
-                elif res["errors"]:
+                if res["errors"]:
                     raise BuildError(
                         "%s: sweep: the base %s does not build with "
                         "CONFIG_%s=%s: %s (not the series' fault)" % (
