@@ -392,7 +392,7 @@ def sweep(tree, ab, base, head, paths):
     "seconds"} of the sweep of these .c files on ab's architecture."""
     t0 = time.monotonic()
     ab.src.checkout(head)
-    files, wanted = {}, {}
+    files, wanted, objects = {}, {}, set()
     with step("%s: sweep: finding the symbols that decide %d changed "
               "files" % (ab.name, len(paths))):
         for path in paths:
@@ -405,20 +405,26 @@ def sweep(tree, ab, base, head, paths):
             symbols, uses = symbols_and_uses(ab.src.dir, path, lines)
             decided = deciding_symbols(ab, path, lines | uses)
             own = object_symbol(ab.src.dir, path)
-            if own:
-                decided.setdefault(own, "on")
+            if own and own not in decided:
+                decided[own] = "on"
+                objects.add(own)
             files[path] = {"lines": len(lines), "symbols": sorted(symbols),
-                           "uses": sorted(uses), "decided": decided}
+                           "uses": sorted(uses), "decided": decided,
+                           "object_symbol": own}
             for name, state in decided.items():
                 wanted.setdefault((name, "n" if state == "on" else "y"),
                                   []).append(path)
+    # The options that decide lines first: those of an obj- line only
+    # take the whole object away.
+    order = sorted(wanted, key=lambda k: (k[0] in objects, k))
     LOG.info("%s: sweep: %d configurations to try (%s)", ab.name,
-             len(wanted), ", ".join("%s=%s" % k for k in sorted(wanted)))
+             len(wanted), ", ".join("%s=%s" % k for k in order))
     sw = Sweep(tree, base, ab)
     configs = []
     if wanted:
         sw.prepare()
-    for (name, to), paths_of in sorted(wanted.items()):
+    for name, to in order:
+        paths_of = wanted[(name, to)]
         t1 = time.monotonic()
         entry = {"symbol": name, "to": to, "files": sorted(paths_of),
                  "also": [], "findings": [], "not_built": []}
