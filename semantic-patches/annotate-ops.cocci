@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// Set the page-walk locking mode of struct mm_walk_ops tables: add
 /// `.walk_lock = MODE,` as the last initializer of each table named in
-/// PGWALK_MODES (a JSON file {table: mode}, as scripts/pgwalk/edits.py
+/// PGWALK_MODES (a JSON file {table: mode}, as scripts/pgwalk/series/edits.py
 /// writes it from the decisions).  This rule decides nothing.  With
 /// -D report it lists the tables that have no walk_lock instead.
 //
 // Confidence: High
 // Options: --no-includes
-// Run by scripts/pgwalk/edits.py with -D patch or -D report, and the
+// Run by scripts/pgwalk/series/edits.py with -D patch or -D report, and the
 // modes in the file named by the environment variable PGWALK_MODES.
 
 virtual patch

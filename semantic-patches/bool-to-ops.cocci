@@ -5,12 +5,13 @@
 /// definitions and every call), drop the `if (lock_vma) vma_start_write()`
 /// the definitions did with it, and make the calls that passed true for a
 /// table also passed with false use the table's write twin, named in
-/// PGWALK_TWINS (a JSON file {table: twin}, from scripts/pgwalk/boolform.py,
-/// which decides; this rule decides nothing).
+/// PGWALK_TWINS (a JSON file {table: twin}, from
+/// scripts/pgwalk/forms/boolform.py, which decides; this rule decides
+/// nothing).
 //
 // Confidence: High
 // Options: --no-includes --include-headers
-// Run by scripts/pgwalk/boolform.py with -D patch, and the twins in the
+// Run by scripts/pgwalk/forms/boolform.py with -D patch, and the twins in the
 // file named by the environment variable PGWALK_TWINS.
 
 virtual patch

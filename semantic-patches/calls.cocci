@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// Calls of a set of functions, with the lock state on every path to each
-/// (scripts/pgwalk/facts.py runs it for the functions the analysis follows;
-/// scripts/pgwalk/decisions.py reads the facts).  It changes no code.
+/// (scripts/pgwalk/analysis/facts.py runs it for the functions the
+/// analysis follows; scripts/pgwalk/analysis/decisions.py reads the
+/// facts).  It changes no code.
 ///
 /// For each call of a function named in PGWALK_SET_names: its arguments;
 /// in a function with a lock event, on which paths from the function's

@@ -11,7 +11,7 @@
 /// reference/pagewalk.c verbatim, so that file is the one copy of the code.
 //
 // Confidence: High
-// Options: --no-includes
+// Options: --no-includes --include-headers
 // Run by scripts/pgwalk/core.py with -D patch, and -D per_vma_lock on
 // trees with per-VMA locks.
 

@@ -9,7 +9,7 @@
 /// (Coccinelle leaves comments alone).
 //
 // Confidence: High
-// Options: --no-includes
+// Options: --no-includes --include-headers
 // Run by scripts/pgwalk/core.py with -D patch.
 
 virtual patch

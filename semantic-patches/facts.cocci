@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// Facts of one C file for the page-walk locking analysis
-/// (scripts/pgwalk/facts.py runs it; scripts/pgwalk/decisions.py reads the
-/// facts).  It changes no code.
+/// (scripts/pgwalk/analysis/facts.py runs it;
+/// scripts/pgwalk/analysis/decisions.py reads the facts).  It changes no
+/// code.
 ///
 /// The facts do not depend on which walk is being explained, so they are
 /// computed once per file and cached by the file's contents:

@@ -3,15 +3,16 @@
 /// add a write twin after it, give the function that walks it a
 /// `const struct mm_walk_ops *ops` parameter, and make each caller pass
 /// the twin it needs.  Driven by the decisions (PGWALK_SPLITS names a JSON
-/// file {table: split}, as scripts/pgwalk/edits.py writes it); this rule
+/// file {table: split}, as scripts/pgwalk/series/edits.py writes it); this rule
 /// decides nothing.  The twin's initializers are copied verbatim from the
 /// original by edits.py (Coccinelle would reflow them), and the modes are
 /// set by annotate-ops.cocci.
 //
 // Confidence: High
 // Options: --no-includes
-// Run by scripts/pgwalk/edits.py with -D patch, and the splits in the
-// file named by the environment variable PGWALK_SPLITS.
+// Run by scripts/pgwalk/series/edits.py with -D patch, and the splits in the
+// file named by the environment variable PGWALK_SPLITS (run alone,
+// without it, the rule splits nothing).
 
 virtual patch
 
@@ -19,7 +20,10 @@ virtual patch
 @@
 import json, os
 # {table: {"write_name", "write_mode", "function", "param", "callers": [...]}}
-SPLITS = json.load(open(os.environ["PGWALK_SPLITS"]))
+SPLITS = {}
+if os.environ.get("PGWALK_SPLITS"):
+    with open(os.environ["PGWALK_SPLITS"]) as f:
+        SPLITS = json.load(f)
 FUNCS = {s["function"]: t for t, s in SPLITS.items()}
 CALLERS = {(c["function"], s["function"]): c["table"]
            for s in SPLITS.values() for c in s["callers"]}

@@ -17,6 +17,7 @@ import sys
 import tempfile
 
 from pgwalk import REPO, runner
+from pgwalk.cocci import argv as cocci_argv
 from pgwalk.treefeatures import HEADER, detect
 from pgwalk.errors import PgwalkError, run_main
 from pgwalk.memo import Memo, file_digest, key
@@ -120,11 +121,9 @@ def _document_locking(text, per_vma_lock):
 
 
 def _spatch(cocci, path, per_vma_lock):
-    args = ["spatch", "--very-quiet", "--no-includes", "--include-headers",
-            "-D", "patch"]
-    if per_vma_lock:
-        args += ["-D", "per_vma_lock"]
-    proc = runner.run(args + ["--sp-file", cocci, "--in-place", path])
+    proc = runner.run(cocci_argv(
+        cocci, "--in-place", path,
+        define=["patch"] + (["per_vma_lock"] if per_vma_lock else [])))
     if proc.returncode != 0:
         raise CoreError("spatch failed on %s: %s" %
                         (path, proc.stderr.strip()[-300:]))

@@ -32,7 +32,7 @@ import shutil
 import sys
 import tempfile
 
-from pgwalk import REPO, runner
+from pgwalk import cocci, REPO, runner
 from pgwalk.errors import PgwalkError, run_main
 from pgwalk.memo import Memo, file_digest, key
 from pgwalk.analysis import candidates, lockdata
@@ -276,8 +276,7 @@ def run_cocci(root, relpaths):
     """contract.cocci's facts over these files of root."""
     if not relpaths:
         return []
-    cmd = ["spatch", "--very-quiet", "--no-includes", "--include-headers",
-           "--sp-file", COCCI] + list(relpaths)
+    cmd = cocci.argv(COCCI, *relpaths)
     try:
         proc = runner.run(cmd, cwd=root)
     except OSError as e:

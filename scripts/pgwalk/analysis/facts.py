@@ -23,7 +23,7 @@ import re
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import memo, REPO, runner
+from pgwalk import cocci, memo, REPO, runner
 from pgwalk.analysis import lockdata
 
 FACTS_COCCI = os.path.join(REPO, "semantic-patches", "facts.cocci")
@@ -189,9 +189,8 @@ def run_spatch(tree, relpaths, cocci_path):
     One spatch for many files: its start-up (parsing the rule, starting
     python) costs more than the analysis of a typical file.
     """
-    cmd = ["spatch", "--quiet", "--parse-error-msg", "--no-includes",
-           "--allow-inconsistent-paths",
-           "--sp-file", cocci_path] + list(relpaths)
+    cmd = cocci.argv(cocci_path, *relpaths, quiet="--quiet",
+                     extra=["--parse-error-msg"])
     try:
         proc = runner.run(cmd, cwd=tree)
     except OSError as e:

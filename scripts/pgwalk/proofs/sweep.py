@@ -36,7 +36,7 @@ import shutil
 import tempfile
 import time
 
-from pgwalk import REPO, runner
+from pgwalk import cocci, REPO, runner
 from pgwalk.proofs.kbuild import SWEEP_SUFFIX, BuildError, recorded_command
 from pgwalk.progress import step
 from pgwalk import gitops
@@ -75,8 +75,8 @@ def symbols_and_uses(srcdir, path, lines):
     """({changed symbol: (first line, last line)}, {line of a use}) of
     path in the checkout srcdir, from changed-symbols.cocci."""
     env = dict(os.environ, PGWALK_LINES=",".join(map(str, sorted(lines))))
-    proc = runner.run(["spatch", "--quiet", "--no-includes",
-                       "--sp-file", COCCI, path], cwd=srcdir, env=env)
+    proc = runner.run(cocci.argv(COCCI, path, quiet="--quiet"),
+                      cwd=srcdir, env=env)
     if proc.returncode != 0:
         raise BuildError("spatch failed on %s: %s" % (
             path, proc.stderr.strip().splitlines()[-1:]))

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 
 from pgwalk import REPO, runner
+from pgwalk.cocci import argv as cocci_argv
 from pgwalk.errors import PgwalkError
 from pgwalk.memo import Memo, file_digest, key
 
@@ -29,9 +30,9 @@ class EditError(PgwalkError):
 
 
 def _spatch(cocci, paths, env):
-    proc = runner.run(["spatch", "--very-quiet", "--no-includes",
-                       "-D", "patch", "--sp-file", cocci, "--in-place"] +
-                      list(paths), env=dict(os.environ, **env))
+    proc = runner.run(cocci_argv(cocci, "--in-place", *paths,
+                                 define=["patch"]),
+                      env=dict(os.environ, **env))
     if proc.returncode != 0:
         raise EditError("spatch %s failed on %s: %s" % (
             os.path.basename(cocci), " ".join(paths),
@@ -239,6 +240,5 @@ def bare_annotate_cmd(tree, decisions_json_path, jobs=1):
                         "modes-for-bench.json")
     with open(spec, "w") as f:
         json.dump(modes, f)
-    return ["env", "PGWALK_MODES=%s" % spec, "spatch", "--very-quiet",
-            "--no-includes", "-D", "patch", "-j", str(jobs), "--sp-file",
-            ANNOTATE, "--dir", tree]
+    return ["env", "PGWALK_MODES=%s" % spec] + cocci_argv(
+        ANNOTATE, "--dir", tree, define=["patch"], extra=["-j", str(jobs)])

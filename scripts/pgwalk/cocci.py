@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+"""How a semantic patch is run: with the options its own header asks for.
+
+Each rule says, as the kernel's scripts/coccinelle/ rules do, the spatch
+options it needs on a `// Options:` line and its modes on `virtual`
+lines, so that it also runs alone:
+
+    spatch --sp-file RULE -D patch $(sed -n 's|^// Options: ||p' RULE) \\
+        --dir DIR
+
+argv() builds every spatch command line of the toolkit from those two
+lines: a rule and its caller cannot disagree.
+"""
+
+import re
+
+from pgwalk.errors import PgwalkError
+
+
+class CocciError(PgwalkError):
+    """A rule asked for a mode it does not declare."""
+
+
+def header(rule):
+    """(the options of its `// Options:` line, its `virtual` names)."""
+    with open(rule, encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"^// Options:(.*)$", text, re.M)
+    options = tuple(m.group(1).split()) if m else ()
+    virtuals = frozenset(n for line in re.findall(r"^virtual\s+(.*)$", text,
+                                                  re.M)
+                         for n in re.split(r"[\s,]+", line.strip()) if n)
+    return options, virtuals
+
+
+def argv(rule, *args, define=(), quiet="--very-quiet", extra=()):
+    """spatch's command line: RULE's own options, -D for each of define
+    (each a `virtual` of the rule), then args (files, --in-place, ...).
+    extra: options that say how to report, not how to match
+    (--parse-error-msg, -j N)."""
+    options, virtuals = header(rule)
+    unknown = [d for d in define if d not in virtuals]
+    if unknown:
+        raise CocciError("%s: -D %s: not a virtual of the rule" % (
+            rule, ", ".join(unknown)))
+    return (["spatch", quiet, *options, *extra] +
+            [a for d in define for a in ("-D", d)] +
+            ["--sp-file", rule, *args])

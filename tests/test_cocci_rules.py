@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The semantic patches stand alone, as the kernel's scripts/coccinelle/
+rules do: each runs with plain spatch and the options of its own
+`// Options:` line (pgwalk/cocci.py builds every command line of the
+toolkit from that line and the rule's `virtual` ones), with no
+environment of ours; and every path a header comment names exists."""
+
+import ast
+import glob
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import FIXTURES, REPO
+from pgwalk import cocci
+
+pytestmark = pytest.mark.unit
+
+RULES = sorted(glob.glob(os.path.join(REPO, "semantic-patches", "*.cocci")) +
+               glob.glob(os.path.join(REPO, "tests", "cocci", "*.cocci")))
+MINITREE = os.path.join(FIXTURES, "minitree")
+
+
+def run_alone(rule, tree=MINITREE):
+    """spatch on a fixture tree with the rule's own options, its patch (or
+    report) mode, and no PGWALK_* variable: (status, stderr)."""
+    options, virtuals = cocci.header(rule)
+    mode = [v for v in ("patch", "report") if v in virtuals][:1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGWALK")}
+    proc = subprocess.run(cocci.argv(rule, "--dir", tree, define=mode),
+                          capture_output=True, text=True, env=env,
+                          timeout=300)
+    failed = proc.returncode != 0 or re.search(
+        r"Python failure|Traceback|Error", proc.stderr)
+    return failed, proc.stderr
+
+
+@pytest.mark.parametrize("rule", RULES, ids=os.path.basename)
+def test_each_rule_runs_alone(rule):
+    options, _ = cocci.header(rule)
+    assert "--no-includes" in options, "%s: no // Options: line" % rule
+    failed, err = run_alone(rule)
+    assert not failed, err[-2000:]
+
+
+def test_a_rule_that_needs_its_environment_fails_alone(tmp_path):
+    """split-ops.cocci as it was: a KeyError without PGWALK_SPLITS."""
+    with open(os.path.join(REPO, "semantic-patches", "split-ops.cocci")) as f:
+        text = f.read()
+    fixed = re.search(r"SPLITS = \{\}\nif os.*?json.load\(f\)\n", text,
+                      re.S)
+    assert fixed, "split-ops.cocci no longer reads PGWALK_SPLITS this way"
+    rule = tmp_path / "split-ops.cocci"
+    rule.write_text(text.replace(fixed.group(0), "SPLITS = json.load(open("
+                                 "os.environ[\"PGWALK_SPLITS\"]))\n"))
+    failed, err = run_alone(str(rule))
+    assert failed and "KeyError: 'PGWALK_SPLITS'" in err, err
+
+
+def test_the_command_line_is_the_rules_own(tmp_path):
+    rule = tmp_path / "r.cocci"
+    rule.write_text("// Options: --no-includes --include-headers\n"
+                    "virtual patch\nvirtual per_vma_lock\n")
+    assert cocci.argv(str(rule), "a.c", define=["patch"]) == [
+        "spatch", "--very-quiet", "--no-includes", "--include-headers",
+        "-D", "patch", "--sp-file", str(rule), "a.c"]
+    with pytest.raises(cocci.CocciError) as err:
+        cocci.argv(str(rule), "a.c", define=["report"])
+    assert "-D report: not a virtual of the rule" in str(err.value)
+
+
+# Paths of the toolkit a header may name; scripts/checkpatch.pl and the
+# like are the kernel tree's own and are not checked here.
+OURS = re.compile(r"(?<![\w/.-])((?:scripts/pgwalk|pgwalk|semantic-patches|"
+                  r"reference|tests|docs|decisions)/[\w./*-]*[\w*]|"
+                  r"scripts/[\w-]+\.(?:sh|conf))")
+HEADERS = ("semantic-patches/*.cocci", "tests/cocci/*.cocci",
+           "scripts/**/*.py", "scripts/*.sh", "scripts/boot/*.sh",
+           "tests/*.py", "Makefile")
+
+
+def header(path):
+    """The module docstring of a Python file, the leading comment lines of
+    any other."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if path.endswith(".py"):
+        return ast.get_docstring(ast.parse(text)) or ""
+    lines = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith(("#", "//")):
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def missing_paths(root):
+    out = []
+    for pattern in HEADERS:
+        for path in sorted(glob.glob(os.path.join(root, pattern),
+                                     recursive=True)):
+            for m in OURS.finditer(header(path)):
+                named = m.group(1).rstrip(".")
+                if named.startswith("pgwalk/"):
+                    named = "scripts/" + named
+                if not glob.glob(os.path.join(root, named)):
+                    out.append("%s: %s" % (os.path.relpath(path, root),
+                                           named))
+    return out
+
+
+def test_every_path_a_header_names_exists():
+    assert missing_paths(REPO) == []
+
+
+def test_a_moved_path_in_a_header_is_found(tmp_path):
+    (tmp_path / "semantic-patches").mkdir()
+    (tmp_path / "scripts" / "pgwalk" / "series").mkdir(parents=True)
+    (tmp_path / "scripts" / "pgwalk" / "series" / "edits.py").write_text("")
+    (tmp_path / "semantic-patches" / "r.cocci").write_text(
+        "/// Run by scripts/pgwalk/edits.py, which moved, and by\n"
+        "/// scripts/pgwalk/series/edits.py, which did not.\n\n@r@\n@@\n")
+    assert missing_paths(str(tmp_path)) == [
+        "semantic-patches/r.cocci: scripts/pgwalk/edits.py"]
