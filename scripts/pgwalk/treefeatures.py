@@ -10,6 +10,12 @@ import re
 
 HEADER = "include/linux/pagewalk.h"
 
+# Directories of a kernel tree whose C files are not the kernel:
+# userspace and host tools (a system call named there is libc's, not a
+# caller) and host programs of the build (usr/gen_init_cpio.c).  The
+# analysis and the build checks both leave them out.
+NOT_KERNEL = ("tools/", "scripts/", "samples/", "Documentation/", "usr/")
+
 
 def _read(path):
     with open(path, encoding="utf-8", errors="replace") as f:

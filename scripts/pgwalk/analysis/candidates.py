@@ -11,7 +11,7 @@ import fnmatch
 import os
 import re
 
-from pgwalk import runner
+from pgwalk import runner, treefeatures
 from pgwalk.memo import Memo, key
 
 # The walkers that read ops->walk_lock, and where their ops argument is.
@@ -29,7 +29,7 @@ PROTOTYPE = re.compile(r"\b(\w+)\s*\(([^;{}()]*)\)\s*;")
 CORE_FILES = ("mm/pagewalk.c",)
 
 # Userspace and host tools: a system call named there is libc's, not a caller.
-NOT_KERNEL = ("tools/", "scripts/", "samples/", "Documentation/")
+NOT_KERNEL = treefeatures.NOT_KERNEL
 
 
 def walkers(tree):

@@ -14,10 +14,10 @@ A commit can change the object code of:
 import os
 import re
 
-from pgwalk import gitops, memo
+from pgwalk import gitops, memo, treefeatures
 
 # Directories whose .c files are not part of a kernel build.
-NOT_KERNEL = ("tools/", "scripts/", "samples/", "Documentation/", "usr/")
+NOT_KERNEL = treefeatures.NOT_KERNEL
 
 # A top-level (column 0) declaration or definition of a function:
 # "int foo(", "extern struct page *bar(", "void __init baz(".
