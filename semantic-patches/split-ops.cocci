@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// Split an ops table whose walks run under different mmap lock modes:
-/// add a write twin after it, give the function that walks it a
-/// `const struct mm_walk_ops *ops` parameter, and make each caller pass
-/// the twin it needs.  Driven by the decisions (PGWALK_SPLITS names a JSON
-/// file {table: split}, as scripts/pgwalk/series/edits.py writes it); this rule
+/// add a write twin after it, give the function that walks it a bool
+/// parameter (PGWALK_FLAG names it) from which it chooses the table, and
+/// make each caller pass true for the twin, false for the original.
+/// Both tables are used wherever the function is built, so neither is an
+/// unused static in any configuration (a caller's #ifdef hides no table).
+/// Driven by the decisions (PGWALK_SPLITS names a JSON file {table:
+/// split}, as scripts/pgwalk/series/edits.py writes it); this rule
 /// decides nothing.  The twin's initializers are copied verbatim from the
 /// original by edits.py (Coccinelle would reflow them), and the modes are
 /// set by annotate-ops.cocci.
@@ -24,8 +27,9 @@ SPLITS = {}
 if os.environ.get("PGWALK_SPLITS"):
     with open(os.environ["PGWALK_SPLITS"]) as f:
         SPLITS = json.load(f)
+FLAG = os.environ.get("PGWALK_FLAG", "lock_vma")
 FUNCS = {s["function"]: t for t, s in SPLITS.items()}
-CALLERS = {(c["function"], s["function"]): c["table"]
+CALLERS = {(c["function"], s["function"]): c["table"] == s["write_name"]
            for s in SPLITS.values() for c in s["callers"]}
 
 @tbl@
@@ -65,7 +69,7 @@ p << walkfn.p;
 ops;
 @@
 if FUNCS.get(p[0].current_element) == t:
-    coccinelle.ops = cocci.make_ident(SPLITS[t]["param"])
+    coccinelle.ops = cocci.make_ident("ops")
 else:
     cocci.include_match(False)
 
@@ -85,19 +89,52 @@ identifier f;
 @@
 f(...) {...}
 
-@script:python@
+@script:python choice@
 f << fndef.f;
+flag;
+twin;
+orig;
 @@
-if f not in FUNCS:
+if f in FUNCS:
+    coccinelle.flag = cocci.make_ident(FLAG)
+    coccinelle.twin = cocci.make_ident(SPLITS[FUNCS[f]]["write_name"])
+    coccinelle.orig = cocci.make_ident(FUNCS[f])
+else:
     cocci.include_match(False)
 
 @param depends on walk_ops@
-identifier fndef.f;
+identifier fndef.f, choice.flag;
 parameter list ps;
 @@
 f(ps
-+ , const struct mm_walk_ops *ops
++ , bool flag
   ) {...}
+
+// The choice goes after the function's last declaration.
+@choose depends on param@
+identifier fndef.f, choice.flag, choice.twin, choice.orig;
+declaration d;
+statement s;
+@@
+f(...) {
+... when any
+d
++ const struct mm_walk_ops *ops = flag ? &twin : &orig;
+s
+... when any
+}
+
+// A function without declarations starts with it.
+@choose_first depends on param && !choose@
+identifier fndef.f, choice.flag, choice.twin, choice.orig;
+statement s;
+@@
+f(...) {
++ const struct mm_walk_ops *ops = flag ? &twin : &orig;
++
+s
+... when any
+}
 
 @call@
 identifier f;
@@ -112,7 +149,8 @@ p << call.p;
 arg;
 @@
 if (p[0].current_element, f) in CALLERS:
-    coccinelle.arg = cocci.make_ident("&" + CALLERS[(p[0].current_element, f)])
+    coccinelle.arg = cocci.make_ident(
+        "true" if CALLERS[(p[0].current_element, f)] else "false")
 else:
     cocci.include_match(False)
 

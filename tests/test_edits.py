@@ -74,17 +74,22 @@ def test_split_adds_a_twin_and_threads_the_callers(tree):
     twin = body(out, "queue_lock_vma_walk_ops")
     assert "\t.test_walk\t= a_test_walk,\n" in twin      # copied verbatim
     assert "\t.walk_lock\t= PGWALK_WRLOCK,\n" in twin
-    assert "const struct mm_walk_ops *ops)" in out
+    # The walking function chooses the table by the bool its callers
+    # pass: both tables are used wherever it is built.
+    assert "unsigned long end, bool lock_vma)" in out
+    assert "\tconst struct mm_walk_ops *ops = lock_vma ?\n" \
+        "\t\t\t&queue_lock_vma_walk_ops : &queue_walk_ops;\n\n" in out
     assert "walk_page_range(mm, start, end, ops, NULL)" in out
-    assert "queue_range(mm, 0, 100, &queue_lock_vma_walk_ops)" in out
-    assert "queue_range(mm, 0, 100, &queue_walk_ops)" in out
+    assert "queue_range(mm, 0, 100, true)" in out
+    assert "queue_range(mm, 0, 100, false)" in out
 
 
 @pytest.mark.unit
 def test_split_result_compiles(tree, tmp_path):
     """The threaded file is valid C (with stand-in declarations)."""
     out = edits.file_edits(tree, "mm/split.c", [FIXTURE_SPLIT])
-    prelude = ("#include <stddef.h>\nstruct mm_struct;\n"
+    prelude = ("#include <stddef.h>\n#include <stdbool.h>\n"
+               "struct mm_struct;\n"
                "enum page_walk_lock { PGWALK_RDLOCK, PGWALK_WRLOCK };\n"
                "struct mm_walk_ops { int (*pmd_entry)(void); "
                "int (*test_walk)(void); enum page_walk_lock walk_lock; };\n"

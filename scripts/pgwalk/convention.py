@@ -18,3 +18,8 @@ def twin_name(name):
         if name.endswith(suffix):
             return name[:-len(suffix)] + "_lock_vma" + suffix
     return name + "_lock_vma"
+
+
+# The bool a split table's walking function takes to choose between the
+# table and its twin (true: the twin), as upstream names it.
+TWIN_FLAG = "lock_vma"

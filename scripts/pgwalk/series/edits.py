@@ -15,7 +15,7 @@ import re
 import shutil
 import tempfile
 
-from pgwalk import REPO, runner
+from pgwalk import REPO, convention, runner
 from pgwalk.cocci import argv as cocci_argv
 from pgwalk.errors import PgwalkError
 from pgwalk.memo import Memo, file_digest, key
@@ -63,6 +63,18 @@ def copy_twin(text, name, twin):
     block = text[orig[0]:orig[1]]
     copy = re.sub(r"\b%s\b" % re.escape(name), twin, block, count=1)
     return text[:made[0]] + "\n" + copy + text[made[1]:]
+
+
+def wrap_choice(text, name, twin):
+    """Break the line split-ops.cocci added that chooses the table, if it
+    is longer than 80 columns, after the "?" (as upstream wrote it)."""
+    line = "\tconst struct mm_walk_ops *ops = %s ? &%s : &%s;" % (
+        convention.TWIN_FLAG, twin, name)
+    if _col(line) <= 80:
+        return text
+    return text.replace(line, "\tconst struct mm_walk_ops *ops = %s ?\n"
+                        "\t\t\t&%s : &%s;" % (convention.TWIN_FLAG, twin,
+                                              name))
 
 
 def _col(prefix):
@@ -186,11 +198,13 @@ def _split(work, relpath, path, splits, modes):
     spec = os.path.join(work, "splits.json")
     with open(spec, "w") as f:
         json.dump(splits, f)
-    _spatch(SPLIT, [path], {"PGWALK_SPLITS": spec})
+    _spatch(SPLIT, [path], {"PGWALK_SPLITS": spec,
+                            "PGWALK_FLAG": convention.TWIN_FLAG})
     with open(path) as f:
         text = f.read()
     for name, split in sorted(splits.items()):
         text = copy_twin(text, name, split["write_name"])
+        text = wrap_choice(text, name, split["write_name"])
         modes[split["write_name"]] = split["write_mode"]
     with open(path, "w") as f:
         f.write(text)
@@ -221,10 +235,11 @@ def verify(relpath, text, modes, splits):
             raise EditError("%s: %s has walk_lock %s, expected %s" % (
                 relpath, name, found or "unset", mode))
     for name, split in splits.items():
-        for caller in split["callers"]:
-            if not re.search(r"&%s\s*\)" % re.escape(caller["table"]), text):
-                raise EditError("%s: %s() does not pass &%s" % (
-                    relpath, caller["function"], caller["table"]))
+        flag = "*ops = %s ?" % convention.TWIN_FLAG
+        choice = "&%s : &%s;" % (split["write_name"], name)
+        if flag not in text or choice not in text:
+            raise EditError("%s: %s() does not choose its table by %s" % (
+                relpath, split["function"], convention.TWIN_FLAG))
 
 
 def bare_annotate_cmd(tree, decisions_json_path, jobs=1):
