@@ -12,9 +12,8 @@
 
 /* pgwalk: mm helper, for every tree */
 /*
- * Check the mmap lock a walk needs: held for read (or write) for
- * PGWALK_RDLOCK, held for write for the two modes that may change what a
- * VMA maps.
+ * Assert the mmap lock the caller must hold for the walk's mode: held, for
+ * read or for write, under PGWALK_RDLOCK; held for write under the others.
  */
 static void process_mm_walk_lock(struct mm_struct *mm,
 				 enum page_walk_lock walk_lock)
@@ -28,9 +27,10 @@ static void process_mm_walk_lock(struct mm_struct *mm,
 
 /* pgwalk: vma helper, only for trees with per-VMA locks */
 /*
- * Take or check the VMA write lock a walk needs.  Called after
- * process_mm_walk_lock(), which has asserted the mmap write lock that
- * vma_start_write() requires.
+ * Do to the VMA what the walk's mode says: write-lock it under
+ * PGWALK_WRLOCK, assert that it is write-locked under PGWALK_WRLOCK_VERIFY.
+ * Called after process_mm_walk_lock(), which has asserted the mmap write
+ * lock that vma_start_write() requires.
  */
 static void process_vma_walk_lock(struct vm_area_struct *vma,
 				  enum page_walk_lock walk_lock)

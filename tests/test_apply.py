@@ -45,7 +45,7 @@ def test_series_on_a_tree_whose_path_has_spaces(minigit, tmp_path):
         "0001-mm-pagewalk-add-an-explicit-locking-rule-to-struct-m.patch",
         "0002-mm-mprotect-annotate-page-walks-with-PGWALK_WRLOCK.patch",
         "0003-mm-mincore-annotate-page-walks-with-PGWALK_RDLOCK.patch",
-        "decisions.json", "series.json", "series.mbox"]
+        "decisions.json", "evidence.md", "series.json", "series.mbox"]
     mprotect = (out / names[2]).read_text()
     assert "+\t.walk_lock\t\t= PGWALK_WRLOCK,\n" in mprotect
     mincore = (out / names[3]).read_text()

@@ -121,8 +121,8 @@ def test_apply_makes_one_patch_that_builds(tmp_path):
     names = sorted(os.listdir(tmp_path / "out"))
     assert names == ["0000-cover-letter.patch",
                      "0001-mm-move-the-page-walk-locking-rule-from-lock_vma"
-                     "-to-.patch", "decisions.json", "series.json",
-                     "series.mbox"], names
+                     "-to-.patch", "decisions.json", "evidence.md",
+                     "series.json", "series.mbox"], names
     patch = (tmp_path / "out" / names[1]).read_text()
     assert "queue_pages_lock_vma_walk_ops (PGWALK_WRLOCK) for those that" \
         in " ".join(patch.split())

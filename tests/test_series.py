@@ -176,12 +176,15 @@ def test_message_keeps_notes_out_of_the_changelog():
     assert msg.startswith("fs/proc/task_mmu: annotate page walks with "
                           "PGWALK_WRLOCK\n\n")
     flat = " ".join(msg.split())      # the body is wrapped at 72 columns
-    assert "Mark it PGWALK_WRLOCK" in flat
+    assert "so PGWALK_WRLOCK." in flat
     assert "function pointer" not in flat
     assert "test evidence" not in flat
     below = messages.notes_below([t])
     assert "reached through a function pointer" in below
-    assert "test evidence for clear_refs_walk_ops" in below
+    # The evidence goes to the series' evidence file, not after ---.
+    assert "test evidence" not in below
+    assert "test evidence for clear_refs_walk_ops" in messages.evidence(
+        {"tables": [t]})
     assert msg.rstrip().endswith("Signed-off-by: A B <a@b.org>")
     assert max(len(l) for l in msg.splitlines()) <= 75
 
@@ -191,7 +194,8 @@ def test_pinned_table_gives_its_reason_not_the_word():
     t = table("cold_walk_ops", "mm/madvise.c", "PGWALK_WRLOCK", pinned=True,
               pin_reason="maintainer says so")
     msg = messages.patch_message(("A", "a@b"), [t], False)
-    assert "It is PGWALK_WRLOCK: maintainer says so." in " ".join(msg.split())
+    assert "cold_walk_ops: maintainer says so, so PGWALK_WRLOCK." in \
+        " ".join(msg.split())
     assert "pinned" not in msg
     assert "decisions file" in messages.notes_below([t])
     _subject, body = messages.cover_letter({"tables": [t]}, {})
@@ -223,13 +227,14 @@ def test_cover_counts_and_singular():
     _s, body = messages.cover_letter({"tables": t}, {
         "patches": [(None, []), (None, t[:1])], "group": "single"})
     flat = " ".join(body.split())
-    assert "One table gets a mode:" in flat
+    assert "One table gets a mode, grouped by the reason:" in flat
     assert "One table is only passed to walk_page_range_novma(), which " \
         "does not use walk_lock, and is left as it is: b_ops." in flat
     assert "Patch 1 adds enum page_walk_lock and the checks; no " \
         "functional change. Patch 2 sets the mode of every table passed " \
-        "to a VMA walk; it adds a write-lock assertion" in flat
-    assert "Testing: untested." in flat
+        "to a VMA walk; it adds an assertion that the mmap lock is held for " \
+        "write" in flat
+    assert "Testing: not built or booted yet; sent as an RFC" in flat
 
 
 @pytest.mark.unit
@@ -301,7 +306,8 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
     build["commits"][0]["commit"] = base
     (out / "build" / "build-report.json").write_text(json.dumps(build))
     assert reports.find(minigit, str(out), base, head) == {}
-    assert "untested" in messages.testing_section({})
+    assert "not built or booted" in messages.testing_section({})
+    assert not messages.tested({}) and messages.tested(proof)
     # A failing cell and a splat are said, not hidden.
     fail = reports.build_summary(dict(build, commits=[{
         "commit": head,
@@ -319,7 +325,17 @@ def test_base_commit_only_when_others_can_have_it(minigit, tmp_path):
     from pgwalk import gitops
     head = git(minigit, "rev-parse", "HEAD").strip()
     assert not gitops.base_is_public(minigit, head)
+    # A local tag, or a branch of a remote that is a directory here (the
+    # tree a Debian import was cloned from), does not make it public.
     git(minigit, "tag", "v0.1")
+    assert not gitops.base_is_public(minigit, head)
+    for local in (str(tmp_path), "file://" + str(tmp_path), "../x"):
+        git(minigit, "remote", "add", "here", local)
+        git(minigit, "update-ref", "refs/remotes/here/main", head)
+        assert not gitops.base_is_public(minigit, head), local
+        git(minigit, "remote", "remove", "here")
+    git(minigit, "remote", "add", "origin", "https://git.example.org/l.git")
+    git(minigit, "update-ref", "refs/remotes/origin/main", head)
     assert gitops.base_is_public(minigit, head)
     # A plain tree unpacked by fetch-tree.sh says which package it is.
     tree = tmp_path / "linux-source-6.1"
@@ -331,7 +347,7 @@ def test_base_commit_only_when_others_can_have_it(minigit, tmp_path):
     (tmp_path / "linux-source-6.1.deb-used").write_text(
         "linux-source-6.1_6.1.192-2_all.deb\n")
     assert gitops.plain_tree_origin(str(tree)) == \
-        "Linux 6.1.192, as unpacked from Debian's linux-source-6.1 6.1.192-2"
+        "Linux 6.1.192 as shipped in Debian's linux-source-6.1 6.1.192-2"
 
 
 @pytest.mark.unit

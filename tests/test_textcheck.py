@@ -59,6 +59,14 @@ def patch(tables, per_vma=False, message=None):
             % (subject, body, notes, diff))
 
 
+def plant(text, words):
+    """The patch with `words` as a paragraph of its changelog."""
+    out = text.replace("\n\nSigned-off-by:", "\n\n%s\n\nSigned-off-by:" %
+                       words, 1)
+    assert out != text
+    return out
+
+
 def defects(text, per_vma=False):
     return textcheck.check_patch(text, per_vma, "p")
 
@@ -69,15 +77,30 @@ def test_messages_written_from_chains_pass():
             assert defects(patch(tables, per_vma), per_vma) == []
 
 
-def test_chains_in_changelog_sites_below_the_line():
+def test_one_chain_per_lock_state_and_no_sites_anywhere_in_the_mail():
     text = patch([MLOCK])
     changelog, _, below = text.partition("\n---\n")
     flat = " ".join(changelog.split())
-    assert "do_mlock() takes mmap_write_lock_killable() -> " \
-        "apply_vma_lock_flags() -> mlock_fixup() -> walk_page_range()" in flat
-    assert "mlock_fixup() changes the walked VMA before the walk" in flat
-    assert "mm/mlock.c:612" not in changelog
-    assert "mm/mlock.c:612" in below
+    # One chain for the one lock state, in short; the other path of the
+    # same state is not repeated.
+    assert "so PGWALK_WRLOCK_VERIFY: do_mlock() takes " \
+        "mmap_write_lock_killable() -> apply_vma_lock_flags() -> " \
+        "mlock_fixup() -> walk_page_range()" in flat
+    assert "mlockall()" not in flat
+    assert "the walking function changes the walked VMA first" in flat
+    # The sites go to the evidence file, not after the --- line.
+    assert "mm/mlock.c:612" not in text
+    evidence = messages.evidence({"tables": [MLOCK]})
+    assert "mm/mlock.c:612" in evidence and "mlockall()" in evidence
+
+
+def test_a_patch_line_groups_tables_of_one_reason():
+    other = dict(MINCORE, name="other_walk_ops")
+    text = " ".join(patch([MINCORE, other]).split())
+    assert "mincore_walk_ops and other_walk_ops: every path holds the " \
+        "mmap lock for read, so PGWALK_RDLOCK: mincore() takes " \
+        "mmap_read_lock() -> do_mincore() -> walk_page_range()" in text
+    assert text.count("do_mincore()") == 1
 
 
 def test_read_only_patch_says_no_functional_change():
@@ -88,9 +111,7 @@ def test_read_only_patch_says_no_functional_change():
 def test_catches_tool_words_in_the_changelog():
     good = patch([MINCORE])
     for word in ("Left for review", "Coccinelle", "pinned"):
-        bad = good.replace("Mark it PGWALK_RDLOCK.",
-                           "Mark it PGWALK_RDLOCK (%s)." % word)
-        assert bad != good
+        bad = plant(good, "It is PGWALK_RDLOCK (%s)." % word)
         assert any("tool word" in d for d in defects(bad)), word
     # The same words after the --- line are notes, not changelog.
     below = good.replace("\n---\n", "\n---\nLeft for review: Coccinelle\n")
@@ -99,20 +120,20 @@ def test_catches_tool_words_in_the_changelog():
 
 def test_catches_file_line_above_the_line():
     good = patch([MINCORE])
-    bad = good.replace("Mark it PGWALK_RDLOCK.",
-                       "Mark it PGWALK_RDLOCK (mm/mincore.c:265).")
+    bad = plant(good, "It is PGWALK_RDLOCK (mm/mincore.c:265).")
     assert any("file:line" in d for d in defects(bad))
 
 
 def test_catches_each_before_a_single_table():
     good = patch([MINCORE])
-    bad = good.replace("mincore_walk_ops is passed",
-                       "Declare in each struct mm_walk_ops of mm/mincore.c "
-                       "its mode.  mincore_walk_ops is passed")
+    bad = good.replace("- mincore_walk_ops:",
+                       "- Declare in each struct mm_walk_ops of "
+                       "mm/mincore.c its mode.  mincore_walk_ops:")
+    assert bad != good
     assert any("before a single table" in d for d in defects(bad))
     # With two tables, "each" is right.
     two = patch([MLOCK, MINCORE]).replace(
-        "mlock_walk_ops (mm/mlock.c", "Set each table.  mlock_walk_ops "
+        "- mlock_walk_ops (mm/mlock.c", "- Set each table.  mlock_walk_ops "
         "(mm/mlock.c")
     assert not any("single table" in d for d in defects(two))
 
@@ -124,9 +145,7 @@ def test_catches_vma_locking_on_a_tree_without_it():
     assert "write-locked" in with_vma
     assert any("VMA locking" in d for d in defects(with_vma, False))
     assert defects(with_vma, True) == []
-    bad = no_vma.replace("Mark it PGWALK_WRLOCK_VERIFY",
-                         "The walker calls vma_start_write(). Mark it "
-                         "PGWALK_WRLOCK_VERIFY")
+    bad = plant(no_vma, "The walker calls vma_start_write().")
     assert any("VMA locking" in d for d in defects(bad))
 
 
@@ -142,13 +161,12 @@ def test_catches_missing_or_false_no_functional_change():
     bad = quiet.replace("No functional change", "A change")
     assert any("does not say" in d for d in defects(bad))
     loud = patch([MLOCK])
-    bad = loud.replace("Mark it PGWALK_WRLOCK_VERIFY",
-                       "No functional change.  Mark it PGWALK_WRLOCK_VERIFY")
+    bad = plant(loud, "No functional change.")
     assert any("sets a write mode" in d for d in defects(bad))
 
 
 def test_catches_plural_after_one():
-    bad = patch([MINCORE]).replace("Mark it", "It is one tables.  Mark it")
+    bad = plant(patch([MINCORE]), "It is one tables.")
     assert any("plural" in d for d in defects(bad))
 
 
@@ -175,7 +193,7 @@ def test_core_text_is_true_for_the_tree():
     from pgwalk import core
     mini = os.path.join(FIXTURES, "minitree")
     for per_vma in (False, True):
-        msg = messages.core_message(ME, per_vma)
+        msg = messages.core_message(ME, {"per_vma_lock": per_vma})
         words = textcheck.check_words(msg, False, "core")
         doc = core.core_edits(mini, per_vma)
         added = "\n".join(doc.values())
@@ -193,12 +211,69 @@ def test_core_text_is_true_for_the_tree():
     assert textcheck.check_words(body, False, "cover") == []
 
 
-def test_more_paths_are_counted_by_their_lock():
+def test_one_chain_for_each_lock_state_of_many_paths():
     many = dict(MINCORE, chains=[dict(MINCORE["chains"][0],
                                       steps=["f%d()" % i, "walk_page_range()"],
                                       lock="read" if i % 3 else "write")
                                  for i in range(8)])
-    text = " ".join(messages.table_paragraph(many, False).split())
-    assert "and five more paths (3 with the mmap lock for read, 2 with " \
-        "the mmap lock for write)" in text, text
+    text = " ".join(patch([many]).split("---")[0].split())
+    assert "five paths hold the mmap lock for read, and three paths hold " \
+        "the mmap lock for write, so PGWALK_RDLOCK: f1() -> " \
+        "walk_page_range() f0() -> walk_page_range()" in text, text
+    assert "f2()" not in text
     assert defects(patch([many])) == []
+
+
+# The claims a maintainer's review of the generated series found false
+# (issue "A series an mm maintainer takes"), each as the series said it.
+# (the sentence, has_core, per_vma_lock: the tree it was said of)
+FALSE_CLAIMS = [
+    ("PGWALK_WRLOCK: the walk may change page tables: the mmap lock must "
+     "be held for write", False, False),
+    ("the two modes that may change what a VMA maps", False, False),
+    ("A table gets PGWALK_WRLOCK when every path to its walk holds the "
+     "mmap lock for write, PGWALK_WRLOCK_VERIFY when the walked VMA has "
+     "also been changed under that lock before the walk", False, False),
+    ("Page table walks depend on the mmap lock, but which mode of it a "
+     "walk needs is written nowhere.", False, False),
+    ("lockdep reports a caller that walks with the lock held only for "
+     "read where the walk needs it for write", False, False),
+    ("Testing: untested.  No build or boot report of this series was "
+     "found (scripts/verify-build.sh and scripts/boot-test.sh write "
+     "them).", False, False),
+    ("this series puts the rule where the callbacks are, in struct "
+     "mm_walk_ops", True, True),
+    ("The other eight patches set the mode of every table passed to a "
+     "VMA walk", True, True),
+    ("four add a write-lock assertion", True, True),
+    ("A walk that changes page tables must also write-lock the VMA, and "
+     "a VMA must never be write-locked without the mmap lock held for "
+     "write", True, True),
+    ("It is not a commit in a public repository, so there is no "
+     "base-commit line; the patches apply to that tree as released.",
+     False, False),
+]
+
+
+@pytest.mark.parametrize("claim, has_core, per_vma", FALSE_CLAIMS)
+def test_each_false_claim_of_the_review_is_caught(claim, has_core, per_vma):
+    decided = {"tables": [MLOCK, MINCORE], "per_vma_lock": per_vma,
+               "has_core": has_core}
+    subject, body = messages.cover_letter(decided, {
+        "patches": [(None, [MLOCK]), (None, [MINCORE])], "group": "file"})
+    text = "From x\nSubject: [PATCH 0/3] %s\n\n%s\n" % (subject, body)
+    good = textcheck.check_words(textcheck.cover_text(text), per_vma,
+                                 "cover", has_core)
+    assert good == [], good
+    bad = text.replace("\n\nTesting:", "\n\n%s\n\nTesting:" % claim)
+    found = textcheck.check_words(textcheck.cover_text(bad), per_vma,
+                                  "cover", has_core)
+    assert found, claim
+
+
+def test_shared_explanation_only_in_the_core_patch():
+    text = patch([MLOCK])
+    bad = text.replace("\n---\n", "\nThis kernel has no per-VMA locks, "
+                       "so the modes differ only in the mmap lock "
+                       "assertion.\n---\n", 1)
+    assert any("core patch" in d for d in defects(bad))

@@ -321,7 +321,8 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
                              "the series in %s is not ready to send" %
                              (len(problems), outdir))
     for defect in textcheck.check_series(patches, decided.get(
-            "per_vma_lock", False)) + claims.check_series(decided, patches):
+            "per_vma_lock", False), decided.get("has_core", False)) + \
+            claims.check_series(decided, patches):
         print("apply.sh: warning: %s" % defect, file=sys.stderr)
     # Only now, with a good series, point the branch at it.
     gitops.git(tree, "update-ref", "refs/heads/" + gitops.SERIES_BRANCH,

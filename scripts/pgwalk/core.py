@@ -20,6 +20,7 @@ from pgwalk import REPO, runner
 from pgwalk.cocci import argv as cocci_argv
 from pgwalk.treefeatures import HEADER, detect
 from pgwalk.errors import PgwalkError, run_main
+from pgwalk import modewords
 from pgwalk.memo import Memo, file_digest, key
 
 REFERENCE = os.path.join(REPO, "reference")
@@ -54,20 +55,12 @@ def reference_blocks():
     return blocks
 
 
-NO_VMA_LOCK_DOC = "enum doc without per vma locks"
-
-
 def enum_block(blocks, per_vma_lock):
-    """The enum with the kernel-doc that is true for the tree.
-
-    Without per-VMA locks its kernel-doc must not describe VMA locking:
-    the enum's own comment is swapped for the one written for such trees.
-    """
+    """The enum with the kernel-doc that is true for the tree: what each
+    mode requires of the caller and does to each VMA there (modewords)."""
     block = blocks["enum"]
-    if per_vma_lock:
-        return block
     code = block[block.index(" */\n") + len(" */\n"):]
-    return blocks[NO_VMA_LOCK_DOC] + "\n" + code
+    return modewords.kernel_doc(None, per_vma_lock) + "\n" + code
 
 
 def fill_markers(text, relpath, per_vma_lock=True):
@@ -108,15 +101,9 @@ def _document_locking(text, per_vma_lock):
     anchor = re.search(r"\n \* Locking:\n(?: \*  .*\n)+", text)
     if not anchor:
         return text
-    if per_vma_lock:
-        note = (" *   @ops->walk_lock says which mode of the mmap lock the "
-                "walk needs and\n"
-                " *   whether it write-locks each VMA: see enum "
-                "page_walk_lock.\n")
-    else:
-        note = (" *   @ops->walk_lock says which mode of the mmap lock the "
-                "walk needs:\n"
-                " *   see enum page_walk_lock.\n")
+    note = (" *   @ops->walk_lock says which lock the caller holds and "
+            "what the walker\n"
+            " *   does with each VMA: see enum page_walk_lock.\n")
     return text[:anchor.end()] + note + text[anchor.end():]
 
 
@@ -135,6 +122,8 @@ def core_edits(tree, per_vma_lock):
     # the rules, the reference code and this module (fills the markers).
     memo = Memo("core")
     k = key(per_vma_lock, file_digest(__file__),
+            file_digest(modewords.__file__),
+            *[repr(r) for r in modewords.conf_rows()],
             *[file_digest(p) for p in (
                 [os.path.join(tree, HEADER), os.path.join(tree, WALKER)] +
                 [os.path.join(REFERENCE, n) for n in sorted(

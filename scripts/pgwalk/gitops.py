@@ -170,31 +170,53 @@ def plain_tree_origin(tree):
             deb = os.path.basename(f.read().strip())
         parts = deb.split("_")
         if len(parts) >= 2:
-            return "Linux %s, as unpacked from Debian's %s %s" % (
+            return "Linux %s as shipped in Debian's %s %s" % (
                 version, parts[0], parts[1])
     return "Linux %s (unpacked source)" % version
 
 
 def base_is_public(tree, base):
-    """True when others can have `base`: a tag or a remote branch has it.
+    """True when others can have `base`: a branch of a remote that is not
+    on this machine has it.
 
-    A base commit made here for a plain tree, or a local commit, is not:
-    a base-commit: line naming it would help nobody.
+    A base commit made here for a plain tree, a local commit, a local tag
+    or a branch of a remote that is a directory here (or a file:// URL)
+    is not: a base-commit: line naming it would help nobody.
     """
-    out = git(tree, "for-each-ref", "--count=1", "--contains", base,
-              "--format=%(refname)", "refs/tags", "refs/remotes",
-              check=False)
-    return bool(out.strip())
+    for remote in git(tree, "remote", check=False).split():
+        url = git(tree, "remote", "get-url", remote, check=False).strip()
+        if not url or _local_url(url):
+            continue
+        out = git(tree, "for-each-ref", "--count=1", "--contains", base,
+                  "--format=%(refname)", "refs/remotes/%s" % remote,
+                  check=False)
+        if out.strip():
+            return True
+    return False
+
+
+def _local_url(url):
+    """A remote URL that names a place on this machine."""
+    if url.startswith("file://") or url.startswith("/") or \
+            url.startswith(".") or url.startswith("~"):
+        return True
+    if "://" in url:
+        return False
+    # scp-like host:path is remote; a bare path (no colon) is local.
+    return ":" not in url.split("/", 1)[0]
 
 
 def base_description(tree, base):
-    """Words for a base that is not public (for the cover letter)."""
-    author = git(tree, "log", "-1", "--format=%ae", base).strip()
+    """The release a base that is not public is (for the cover letter):
+    the Debian package or tarball it was imported from, and whether local
+    commits sit on top of that import."""
+    release = plain_tree_origin(tree)
+    commits = git(tree, "rev-list", "--count", base, check=False).strip()
+    if commits == "1":
+        return release
     subject = git(tree, "log", "-1", "--format=%s", base).strip()
-    if author == BASE_AUTHOR_EMAIL:
-        return subject
-    return "Linux %s with local commits (%s, \"%s\", is not in a public " \
-        "repository)" % (kernel_version(tree), base[:12], subject)
+    return "%s, with local commits that are not in a public repository " \
+        "on top (the last: \"%s\")" % (release, subject)
 
 
 def patch_id(tree, old_tree, new_tree):

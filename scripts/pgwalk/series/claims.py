@@ -83,7 +83,8 @@ class Checker:
             if t.get("split"):
                 self.tables[t["split"]["write_name"]] = t
         names = sorted(self.tables, key=len, reverse=True)
-        self.name_re = re.compile(r"\b(%s)\b" % "|".join(
+        # "struct mm_walk_ops" names the type, not a table of that name.
+        self.name_re = re.compile(r"(?<!struct )(?<!struct\n)\b(%s)\b" % "|".join(
             re.escape(n) for n in names)) if names else None
         self.honours = decisions.get("walkers") or {}
         self.prims = lockdata.primitives()
@@ -271,11 +272,14 @@ def changelog(text):
 
 
 def cover(text):
+    """The cover letter's own words: down to format-patch's shortlog
+    ("Author (N):", the patches' subjects), range-diff or base-commit."""
     lines, body = mail.split(text)
     for stop in ("\nRange-diff against", "\nbase-commit: "):
         if stop in body:
             body = body[:body.index(stop)]
-    return body
+    m = re.search(r"^\S.* \(\d+\):$", body, re.M)
+    return body[:m.start()] if m else body
 
 
 def check_series(decisions, paths):

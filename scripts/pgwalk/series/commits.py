@@ -160,7 +160,7 @@ def make_commits(tree, base, decisions, core_files, file_texts,
     if core_files:
         steps.append((core_files, [],
                       lambda tags: messages.core_message(
-                          identity, per_vma, list(trailers), tags)))
+                          identity, decisions, list(trailers), tags)))
     subjects = [messages.patch_subject(g) for g in groups]
     for g, files, subject in zip(groups, texts, subjects):
         # Two patches with one subject confuse reviewers and tools.

@@ -116,26 +116,40 @@ def get_maintainers(tree, patch):
     names (reviewers, mailing lists).  Order as the script gives it.
     None when the tree has no get_maintainer.pl (the caller says so).
     """
-    script = os.path.join(tree, "scripts", "get_maintainer.pl")
-    if not os.path.isfile(script):
-        return None
     with open(patch, encoding="utf-8", errors="surrogateescape") as f:
         text = f.read()
     # What the script reads: itself, its configuration, MAINTAINERS and
     # the patch (its files and, for K: entries, its text).  Not its
     # commit id or date: they change with the base, the answer does not.
+    entries = _entries(tree, [os.path.abspath(patch)], mail.content(text),
+                       os.path.basename(patch))
+    return None if entries is None else addressed(entries)
+
+
+def get_file_maintainers(tree, relpath):
+    """(To, Cc) for a file of the tree (get_maintainer.pl -f), or None."""
+    entries = _entries(tree, ["-f", relpath], relpath, relpath)
+    return None if entries is None else addressed(entries)
+
+
+def _entries(tree, args, content, what):
+    """[(who, role)] get_maintainer.pl names for args, kept by content."""
+    script = os.path.join(tree, "scripts", "get_maintainer.pl")
+    if not os.path.isfile(script):
+        return None
     memo = Memo("get_maintainer")
-    k = key(GET_MAINTAINER_OPTS, mail.content(text),
+    k = key(GET_MAINTAINER_OPTS, args[:1] if args[0] == "-f" else [],
+            content,
             *[file_digest(os.path.join(tree, f)) for f in (
                 "scripts/get_maintainer.pl", "MAINTAINERS",
                 ".get_maintainer.conf", ".get_maintainer.ignore")])
     stdout = memo.get(k)
     if stdout is None:
-        proc = runner.run(["perl", script] + GET_MAINTAINER_OPTS +
-                          [os.path.abspath(patch)], cwd=tree)
+        proc = runner.run(["perl", script] + GET_MAINTAINER_OPTS + args,
+                          cwd=tree)
         if proc.returncode != 0:
             raise MaintainersError("get_maintainer.pl failed on %s: %s" % (
-                os.path.basename(patch), proc.stderr.strip()[-300:]))
+                what, proc.stderr.strip()[-300:]))
         stdout = proc.stdout
         memo.put(k, stdout)
     entries = []
@@ -144,10 +158,48 @@ def get_maintainers(tree, patch):
         who, role = (m.group(1), m.group(2)) if m else (line.strip(), "")
         if who and who not in [w for w, _r in entries]:
             entries.append((who, role))
-    to = [w for w, r in entries if r in ("maintainer", "supporter")]
+    return entries
+
+
+PEOPLE_TO = ("maintainer", "supporter")
+
+
+def addressed(entries):
+    """(To, Cc) of [(who, role)]: maintainers and supporters in To,
+    everyone else in Cc; lists in To only when nobody maintains the
+    files."""
+    to = [w for w, r in entries if r in PEOPLE_TO]
     if not to:
         # Files nobody maintains (an "orphan" or a list-only section):
         # the mail goes to their lists.
         to = [w for w, r in entries if "list" in r]
     cc = [w for w, _r in entries if w not in to]
     return to, cc
+
+
+def with_core(own, core):
+    """(To, Cc) of a patch that depends on the core: its own addresses
+    and the core's maintainers and lists, as b4 addresses a series.  The
+    people go in To, so the patch never goes to lists only; the lists in
+    To only because nobody maintains the files move to Cc."""
+    everyone = _unique(list(own[0]) + list(core[0]) + list(own[1]) +
+                       list(core[1]))
+    to = [w for w in _unique(list(own[0]) + list(core[0]))
+          if _is_person(w)]
+    if not to:
+        to = _unique(list(own[0]) + list(core[0]))
+    return to, [w for w in everyone if w not in to]
+
+
+def _unique(items):
+    out = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def _is_person(who):
+    """An address with a name ("Name <a@b>"): get_maintainer.pl prints a
+    mailing list as a bare address."""
+    return "<" in who

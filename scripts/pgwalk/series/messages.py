@@ -15,9 +15,11 @@ line (call sites, things to check, dropped review tags), which git am
 throws away.
 """
 
+import os
 import textwrap
 
 from pgwalk import convention
+from pgwalk import modewords
 from pgwalk.series import maintainers
 
 WIDTH = 72
@@ -87,19 +89,63 @@ def _call(name):
 
 # ---------------------------------------------------------------- modes --
 
-def why_on_this_tree(per_vma_lock):
-    """Why the annotation is worth having on the tree (a paragraph)."""
-    if per_vma_lock:
-        return ("A walk that changes page tables must also write-lock "
-                "the VMA, and a VMA must never be write-locked without the "
-                "mmap lock held for write; the mode makes the walker do or "
-                "check exactly that.")
-    return ("This kernel has no per-VMA locks, so the modes differ only in "
-            "the mmap lock assertion.  That is still worth having: the "
-            "locking rule of a walk is written next to its callbacks, "
-            "lockdep reports a caller that walks with the lock held only "
-            "for read where the walk needs it for write, and every table "
-            "already carries the mode that per-VMA locks will rely on.")
+# The upstream conversion this series follows: one fact about it, not
+# about the tree at hand.
+UPSTREAM = ("mm: enable page walking API to lock vmas during the walk",
+            "Linux 6.5")
+
+
+def tree_kind(decisions):
+    """"walk_lock" (the tree declares the modes already), "per-vma" (it
+    has per-VMA locks and no walk_lock) or "mmap-only" (neither)."""
+    if decisions.get("has_core"):
+        return "walk_lock"
+    return "per-vma" if decisions.get("per_vma_lock") else "mmap-only"
+
+
+def purpose(decisions):
+    """What the series is for on this kind of tree (a paragraph)."""
+    kind = tree_kind(decisions)
+    if kind == "walk_lock":
+        return ("This kernel already declares enum page_walk_lock and its "
+                "walker enforces the mode of each table; the tables "
+                "listed below do not set the mode their walks need.  This "
+                "series sets it, and changes nothing else.")
+    if kind == "per-vma":
+        return ("On this kernel a page fault can run under a per-VMA read "
+                "lock without the mmap lock, so holding the mmap lock for "
+                "write no longer keeps faults out of the VMAs a walk "
+                "visits.  A walk whose caller relies on the mmap write "
+                "lock for that must write-lock each VMA it walks, or check "
+                "that its caller did; the mode makes the walker do it.")
+    return ("This kernel has no per-VMA locks, so the series is "
+            "preparatory: each table states the lock its walks run under, "
+            "which a later backport of per-VMA locks relies on, and the "
+            "walks whose callers hold the mmap lock for write now assert "
+            "it.")
+
+
+def upstream_words():
+    return "It follows the upstream conversion \"%s\" (%s)." % UPSTREAM
+
+
+def mode_lines(decisions):
+    """"- MODE: what it asks of the caller and does to each VMA" lines."""
+    return bullets(["%s: %s." % (mode, clause) for mode, clause in
+                    modewords.mode_rules(
+                        decisions.get("modes"),
+                        decisions.get("per_vma_lock", False),
+                        contract_rows(decisions.get("tree")))], "")
+
+
+def contract_rows(tree):
+    """[(mode, mmap, vma)] of the tree's walker contract, or None (no
+    tree at hand: the words come from modes.conf)."""
+    if not tree or not os.path.isdir(tree):
+        return None
+    from pgwalk.analysis import contract
+    found = contract.derive(tree)
+    return [(m.name, m.mmap.value, m.vma.value) for m in found.modes]
 
 
 def all_modes(table):
@@ -158,54 +204,10 @@ def _chains(table):
     return table.get("chains") or []
 
 
-def _paths_summary(table):
-    """How the paths to the walk hold the mmap lock (a clause)."""
-    chains = _chains(table)
-    locks = sorted({c["lock"] for c in chains})
-    if not chains:
-        # Before the analysis gives chains: its own one-line reason.
-        return table.get("reason") or ""
-    if len(locks) == 1:
-        return "every path to the walk %s" % _held(locks[0], 1)
-    parts = []
-    for lock in locks:
-        n = sum(1 for c in chains if c["lock"] == lock)
-        parts.append("%s %s" % (count(n, "path"), _held(lock, n)))
-    return "of the paths to the walk, %s" % names(parts)
-
-
 def _held(lock, n):
     """LOCK_HELD for n paths ("holds" or "hold")."""
     text = LOCK_HELD.get(lock, "holds the mmap lock (%s)" % lock)
     return text if n == 1 else text.replace("holds ", "hold ", 1)
-
-
-MAX_CHAINS = 3
-
-
-def _chain_lines(table, most=MAX_CHAINS):
-    """At most `most` call chains, function names only; the others are
-    counted by the lock they hold."""
-    chains = _chains(table)
-    lines = []
-    for c in chains[:most]:
-        lines.append(textwrap.fill(" -> ".join(c["steps"]), WIDTH,
-                                   initial_indent="  ",
-                                   subsequent_indent="      ",
-                                   break_long_words=False,
-                                   break_on_hyphens=False))
-    rest = chains[most:]
-    if rest:
-        held = sorted({c["lock"] for c in rest})
-        if len(held) == 1:
-            tail = "that %s" % _held(held[0], len(rest))
-        else:
-            tail = "(%s)" % ", ".join(
-                "%d with %s" % (sum(1 for c in rest if c["lock"] == l),
-                                LOCK_SHORT.get(l, l)) for l in held)
-        lines.append(wrap("and %s %s" % (count(len(rest), "more path"),
-                                         tail), indent="  "))
-    return lines
 
 
 def _unseen(table):
@@ -214,80 +216,185 @@ def _unseen(table):
         not table.get("pinned")
 
 
-def table_paragraph(table, per_vma_lock, with_file=False,
-                    most=MAX_CHAINS):
-    """The changelog text of one table: what it gets and why."""
-    name = table["name"]
-    where = ""
-    if table.get("function"):
-        where = " (in %s)" % _call(table["function"])
-    if with_file:
-        where = " (%s%s)" % (table["file"], ", in %s" % _call(
-            table["function"]) if table.get("function") else "")
-    walkers = names(_call(w) for w in table.get("walkers") or [])
-    out = []
+def _chain_text(chain):
+    return " -> ".join(chain["steps"])
+
+
+def representative_chains(table):
+    """One chain per distinct lock state of the table's paths, in the
+    order of the states (a downgraded lock is a read lock by then)."""
+    out = {}
+    for c in _chains(table):
+        out.setdefault(c["lock"], c)
+    return [out[lock] for lock in sorted(out)]
+
+
+def reason_key(table):
+    """What the table's mode rests on: tables with the same key are given
+    the same sentence (the cover groups them, a patch lists them once)."""
+    if table.get("pinned"):
+        return ("pinned", table["mode"], table.get("pin_reason") or "")
     if table.get("split"):
-        split = table["split"]
-        write = sorted(_call(c["function"]) for c in split.get("callers")
-                       or [] if c["table"] == split["write_name"])
-        read = sorted(_call(c["function"]) for c in split.get("callers")
-                      or [] if c["table"] != split["write_name"])
-        out.append(wrap(
-            "%s%s is passed to %s by %s, whose callers hold the mmap lock "
-            "in different modes: %s for write, %s for read.  Split it: "
-            "%s stays %s, and the new %s, %s, is what %s passes.  %s now "
-            "takes the table from its caller." % (
-                name, where, walkers, _call(split["function"]),
-                names(write) or "some", names(read) or "others", name,
-                table["mode"], split["write_mode"], split["write_name"],
-                names(write) or "the write-locked caller",
-                _call(split["function"]))))
-    elif _unseen(table):
-        out.append(wrap(
-            "%s%s is passed to %s.  Not every path to the walk can be "
-            "followed back to the mmap lock it holds, so it gets %s, the "
-            "rule every walk has today." % (name, where, walkers,
-                                            READ_MODE)))
+        return ("split", table["mode"], table["split"]["write_mode"])
+    if _unseen(table):
+        return ("unseen", table["mode"])
+    locks = tuple(sorted({c["lock"] for c in _chains(table)}))
+    verify = table["mode"] == "PGWALK_WRLOCK_VERIFY" and \
+        bool(table.get("vma_changed_by"))
+    return ("paths", table["mode"], locks, verify)
+
+
+def reason_words(key):
+    """The sentence of a reason_key: the condition the mode was given on,
+    in the words of RULE (every path, every walk)."""
+    kind, mode = key[0], key[1]
+    if kind == "pinned":
+        return "%s: %s" % (mode, key[2].rstrip("."))
+    if kind == "split":
+        return ("%s, split: one function makes every walk, and some of "
+                "its callers hold the mmap lock for read, others for "
+                "write; the write twin gets %s" % (mode, key[2]))
+    if kind == "unseen":
+        return ("%s: not every path to a walk can be followed back to the "
+                "lock it holds, so the mode stays the one every walk has "
+                "today" % mode)
+    locks, verify = key[2], key[3]
+    if len(locks) == 1:
+        text = "every path to every walk %s" % _held(locks[0], 1)
+    elif locks:
+        text = "some paths hold %s" % " and some ".join(
+            LOCK_SHORT.get(l, l) for l in locks)
     else:
-        summary = _paths_summary(table)
-        changed = table.get("vma_changed_by") or []
-        if table["mode"] == "PGWALK_WRLOCK_VERIFY" and changed:
-            summary += ", and %s %s the walked VMA before the walk" % (
-                names(changed), "changes" if len(changed) == 1 else
-                "change")
-        lead = "%s%s is passed to %s" % (name, where, walkers)
-        out.append(wrap("%s; %s%s" % (lead, summary,
-                                      ":" if _chains(table) else ".")))
-    if not table.get("split"):
-        chains = _chain_lines(table, most)
-        if chains:
-            out.append("\n".join(chains))
-        if table.get("pinned"):
-            verdict = "It is %s: %s" % (table["mode"],
-                                        (table.get("pin_reason") or "")
-                                        .rstrip("."))
-        elif table["mode"] == "PGWALK_WRLOCK_VERIFY":
-            verdict = ("Mark it PGWALK_WRLOCK_VERIFY, the mode of a walk "
-                       "over a VMA its caller has already changed under "
-                       "the write lock")
-        elif not _unseen(table):
-            verdict = "Mark it %s" % table["mode"]
-        else:
-            verdict = None
-        if verdict and chains:
-            out.append(wrap(verdict + "."))
-        elif verdict:
-            # No chain between them: one paragraph reads better.
-            out[-1] = wrap(" ".join(out[-1].split()) + "  " + verdict + ".")
-    return "\n\n".join(out)
+        text = "no path to a walk was found"
+    if verify:
+        text += (", and each walk is of a VMA whose flags the walking "
+                 "function has changed (or which it has write-locked) "
+                 "before the walk on every path")
+    elif mode in convention.WRITE_MODES and len(locks) == 1:
+        text += (", and not every walk is of a VMA the walking function "
+                 "has changed before the walk")
+    return "%s: %s" % (mode, text)
+
+
+# The rule the analysis applies (analysis/decisions.py), in the words
+# reason_words() gives each table.
+RULE = ("A table gets PGWALK_WRLOCK_VERIFY when every path to every walk "
+        "holds the mmap lock for write and each walk is of a VMA "
+        "whose flags the walking function has changed (or which it has "
+        "write-locked) before the walk on every path; PGWALK_WRLOCK when "
+        "every path holds the mmap lock for write but not every walk is of "
+        "such a VMA; PGWALK_RDLOCK when some path holds it only for read.  "
+        "A table whose walks are all made by one function whose callers "
+        "differ is split in two, and the function chooses by a bool its "
+        "callers pass.")
+
+
+def short_chain(chain):
+    """A call chain in short: where the lock is taken, and the function
+    that makes the walk."""
+    steps = list(chain["steps"])
+    # A callback's origin says how it is called; its lock is in the reason.
+    steps[0] = steps[0].split(", called ", 1)[0]
+    if len(steps) <= 3:
+        return " -> ".join(steps)
+    return "%s -> ... -> %s" % (steps[0], steps[-2])
+
+
+def short_reason(key):
+    """The reason of a reason_key in a few words, for a changelog line."""
+    kind = key[0]
+    if kind == "pinned":
+        return key[2].rstrip(".")
+    if kind == "unseen":
+        return "not every path can be followed to its lock; the mode " \
+            "every walk has today"
+    locks, verify = key[2], key[3]
+    if len(locks) == 1:
+        text = "every path %s" % _held(locks[0], 1)
+    else:
+        text = "some paths hold %s" % ", some ".join(
+            LOCK_SHORT.get(l, l) for l in locks)
+    if verify:
+        text += ", and the walking function changes the walked VMA first"
+    return text
+
+
+def counted_paths(table):
+    """"two paths hold the mmap lock for read, and one path holds it for
+    write": the paths of one table counted by the lock they hold."""
+    chains = _chains(table)
+    parts = []
+    for lock in sorted({c["lock"] for c in chains}):
+        n = sum(1 for c in chains if c["lock"] == lock)
+        parts.append("%s %s" % (count(n, "path"), _held(lock, n)))
+    return names(parts).replace(" and ", ", and ", 1) if len(parts) == 2 \
+        else names(parts)
+
+
+def table_lines(tables, with_file=False):
+    """The changelog lines of a patch: one per reason, naming its tables,
+    with one chain per distinct lock state; a split has its own line."""
+    groups = {}
+    for t in tables:
+        groups.setdefault(reason_key(t), []).append(t)
+    out = []
+    for key, group in groups.items():
+        for t in group:
+            if t.get("split"):
+                out.append(bullets([_split_line(t, with_file)], ""))
+        group = [t for t in group if not t.get("split")]
+        if not group:
+            continue
+        shown = names("%s (%s)" % (t["name"], t["file"]) if with_file
+                      else t["name"] for t in group)
+        chains = {}
+        for t in group:
+            for c in representative_chains(t):
+                chains.setdefault(c["lock"], c)
+        reason = short_reason(key)
+        if len(group) == 1 and key[0] == "paths" and len(key[2]) > 1:
+            reason = counted_paths(group[0])
+        text = "%s: %s, so %s%s" % (shown, reason, key[1],
+                                    ":" if chains and key[0] != "unseen"
+                                    else ".")
+        block = [bullets([text], "")]
+        if chains and key[0] != "unseen":
+            # Whole chains, one per lock state, as the decisions hold them.
+            block += [textwrap.fill(" -> ".join(chains[l]["steps"]), WIDTH,
+                                    initial_indent="  ",
+                                    subsequent_indent="      ",
+                                    break_long_words=False,
+                                    break_on_hyphens=False)
+                      for l in sorted(chains)]
+        out.append("\n".join(block))
+    return out
+
+
+def _split_line(table, with_file):
+    name = table["name"]
+    if with_file:
+        name += " (%s)" % table["file"]
+    split = table["split"]
+    write = sorted(_call(c["function"]) for c in split.get("callers")
+                   or [] if c["table"] == split["write_name"])
+    read = sorted(_call(c["function"]) for c in split.get("callers")
+                  or [] if c["table"] != split["write_name"])
+    return ("%s: %s walks it for %s, which %s the mmap lock for write, and "
+            "for %s, which %s it for read.  Split it: the new %s is %s, "
+            "and %s takes a bool, %s, that chooses it." % (
+                name, _call(split["function"]), names(write) or "some",
+                "holds" if len(write) == 1 else "hold",
+                names(read) or "others",
+                "holds" if len(read) == 1 else "hold",
+                split["write_name"], split["write_mode"],
+                _call(split["function"]), convention.TWIN_FLAG))
 
 
 def behaviour_paragraph(tables, per_vma_lock):
     """Whether the patch changes behaviour, and how."""
     if not changes_behaviour(tables):
-        return wrap("No functional change: %s is what a table without "
-                    "walk_lock gets, and the walkers assert the mmap lock "
-                    "as before." % READ_MODE)
+        return wrap("No functional change: %s is 0, what a table without "
+                    "walk_lock already gets." % READ_MODE)
     written = []
     for t in tables:
         for name, mode in [(t["name"], t["mode"])] + (
@@ -300,22 +407,19 @@ def behaviour_paragraph(tables, per_vma_lock):
         verify = [n for n, m in written if m == "PGWALK_WRLOCK_VERIFY"]
         parts = []
         if lock:
-            parts.append("walks with %s now write-lock each VMA before "
+            parts.append("walks of %s now write-lock each VMA before "
                          "walking it (vma_start_write())" % names(lock))
         if verify:
-            parts.append("walks with %s now assert that each VMA they "
+            parts.append("walks of %s now assert that each VMA they "
                          "walk is already write-locked "
                          "(vma_assert_write_locked())" % names(verify))
         text = ("%s.  Before that they assert that the mmap lock is held "
-                "for write, where they asserted only that it is held; "
-                "their callers hold it for write." % "; ".join(parts))
+                "for write (mmap_assert_write_locked())." % "; ".join(parts))
         text = text[0].upper() + text[1:]
     else:
-        text = ("Walks with %s now assert that the mmap lock is held for "
-                "write (mmap_assert_write_locked()) where they asserted "
-                "only that it is held.  Their callers hold it for write, "
-                "so nothing changes for them; lockdep reports a caller "
-                "that does not." % names(n for n, _ in written))
+        text = ("Walks of %s now assert that the mmap lock is held for "
+                "write (mmap_assert_write_locked()), as their callers hold "
+                "it." % names(n for n, _ in written))
     return wrap(text)
 
 
@@ -333,49 +437,48 @@ def _trailer_block(identity, trailers, extra=(), reviewed=()):
 
 def patch_message(identity, tables, per_vma_lock, trailers=(), reviewed=(),
                   by_name=False):
-    """Commit message of a patch that sets the mode of `tables`."""
+    """Commit message of a patch that sets the mode of `tables`: one line
+    per table (its mode, the lock its callers hold, one chain per lock
+    state) and what changes.  What the modes do is said once, in the core
+    patch and the cover letter."""
     subject = patch_subject(tables, by_name)
     files = sorted({t["file"] for t in tables})
     with_file = len(files) > 1
-    # A patch of many tables shows fewer chains of each.
-    most = MAX_CHAINS if len(tables) <= 3 else 2
-    paras = [table_paragraph(t, per_vma_lock, with_file, most)
-             for t in tables]
+    lines = table_lines(tables, with_file)
+    intro = wrap("Set the locking mode of %s from the lock %s callers "
+                 "hold:" % ("the page walk table" if len(tables) == 1 else
+                            "the page walk tables",
+                            "its" if len(tables) == 1 else "their"))
+    paras = [intro] + lines
     paras.append(behaviour_paragraph(tables, per_vma_lock))
-    if changes_behaviour(tables) and not per_vma_lock:
-        paras.append(wrap(why_on_this_tree(False)))
     trailer = _trailer_block(identity, trailers, reviewed=reviewed)
     return "%s\n\n%s\n\n%s\n" % (subject, "\n\n".join(paras), trailer)
 
 
-def core_message(identity, per_vma_lock, trailers=(), reviewed=()):
+def motivation(decisions):
+    """Why the rule should be written down: facts of this tree."""
+    if tree_kind(decisions) == "walk_lock":
+        return None
+    return ("%s assert only that the mmap lock is held "
+            "(mmap_assert_locked()), whichever mode the walk's caller "
+            "holds: struct mm_walk_ops has no member for it." % VMA_WALKERS)
+
+
+def core_message(identity, decisions, trailers=(), reviewed=()):
     """Message of patch 1, which inserts the core and changes no behaviour."""
     subject = "mm/pagewalk: add an explicit locking rule to struct mm_walk_ops"
     paras = [
-        "Every page table walk depends on the mmap lock, but the rule a "
-        "walk needs is written nowhere: %s only assert that the lock is "
-        "held, whatever the walk does to the page tables." % VMA_WALKERS,
-        "Let the rule live with the callbacks, in the const ops table: add "
-        "enum page_walk_lock and a walk_lock member to struct mm_walk_ops. "
-        "PGWALK_RDLOCK asserts that the mmap lock is held; "
-        "PGWALK_WRLOCK and PGWALK_WRLOCK_VERIFY assert that it is held for "
-        "write.",
+        wrap(motivation(decisions) + "  Add enum page_walk_lock and a "
+             "walk_lock member to struct mm_walk_ops, so the rule lives "
+             "with the callbacks:"),
+        mode_lines(decisions),
+        wrap(purpose(decisions) + "  " + upstream_words()),
+        wrap("No functional change: PGWALK_RDLOCK is 0, so a table that "
+             "does not set walk_lock asserts what the walkers asserted "
+             "before; walk_page_range_novma() and walk_page_mapping() do "
+             "not use the field."),
     ]
-    if per_vma_lock:
-        paras.append(
-            "With per-VMA locks, PGWALK_WRLOCK also write-locks each VMA "
-            "before walking it, and PGWALK_WRLOCK_VERIFY asserts that the "
-            "caller already did.  The mmap lock is checked first, so a VMA "
-            "is never write-locked without the mmap lock held for write.")
-    else:
-        paras.append(why_on_this_tree(False))
-    paras.append(
-        "No functional change: PGWALK_RDLOCK is 0, so a table that does "
-        "not set walk_lock asserts exactly what the walkers asserted "
-        "before.  walk_page_range_novma() and walk_page_mapping() do not "
-        "use the field.  The following patches set the mode of every "
-        "table passed to a VMA walk.")
-    body = "\n\n".join(wrap(p) for p in paras)
+    body = "\n\n".join(paras)
     return "%s\n\n%s\n\n%s\n" % (subject, body, _trailer_block(
         identity, trailers, [SUGGESTED_BY], reviewed))
 
@@ -383,24 +486,11 @@ def core_message(identity, per_vma_lock, trailers=(), reviewed=()):
 # ------------------------------------------------- after the --- line --
 
 def notes_below(tables, dropped=()):
-    """Text for after the `---` line: sites, things to check, tags.
-
-    git am drops it, so it may cite file:line and say what a human
-    should still look at.
-    """
+    """Text for after the `---` line: what a reviewer should still check,
+    and review tags dropped.  The paths behind each mode are in the
+    series' evidence file, not here."""
     out = []
     for t in tables:
-        sites = []
-        for c in _chains(t):
-            if c.get("sites"):
-                sites.append("%s: %s" % (c["steps"][0].split(" ")[0],
-                                         ", ".join(c["sites"])))
-        if not _chains(t):
-            # Until the analysis gives chains: its evidence as it is.
-            sites = list(t.get("evidence") or [])
-        if sites:
-            out.append("%s, call paths:\n%s" % (t["name"],
-                                                bullets(sites, "  ")))
         check = list(t.get("notes") or []) + list(t.get("review") or [])
         if check:
             out.append("%s, to check:\n%s" % (t["name"],
@@ -412,53 +502,71 @@ def notes_below(tables, dropped=()):
     return "\n\n".join(out)
 
 
+def evidence(decisions, patches=()):
+    """The evidence file of the series (markdown): for every table, its
+    mode, the condition it was given on, and every path with its call
+    sites."""
+    out = ["# Evidence for the modes of this series", "",
+           "The rule: " + RULE, ""]
+    order = [t for _s, tables in patches for t in tables] or \
+        [t for t in decisions["tables"] if t["action"] != "none"]
+    for t in order:
+        out.append("## %s (%s)" % (t["name"], t["file"]))
+        out.append("")
+        out.append("%s." % reason_words(reason_key(t)))
+        if t.get("split"):
+            s = t["split"]
+            out.append("Split: %s (%s) for %s." % (
+                s["write_name"], s["write_mode"], names(
+                    _call(c["function"]) for c in s.get("callers") or []
+                    if c["table"] == s["write_name"])))
+        if t.get("vma_changed_by"):
+            out.append("Walking functions that change the VMA first: %s." %
+                       names(t["vma_changed_by"]))
+        out.append("")
+        for c in _chains(t):
+            out.append("- %s: %s" % (LOCK_SHORT.get(c["lock"], c["lock"]),
+                                     _chain_text(c)))
+            if c.get("sites"):
+                out.append("  at %s" % ", ".join(c["sites"]))
+        if not _chains(t):
+            out += ["- %s" % e for e in t.get("evidence") or []]
+        for n in list(t.get("notes") or []) + list(t.get("review") or []):
+            out.append("- to check: %s" % n)
+        if t.get("dropped_paths"):
+            out.append("- %d path(s) holding no lock (error paths) not "
+                       "counted" % t["dropped_paths"])
+        out.append("")
+    return "\n".join(out)
+
+
 # ------------------------------------------------------------ cover ------
 
-def short_reason(table):
-    """One line for the cover letter's table list."""
-    if table.get("pinned"):
-        return (table.get("pin_reason") or "").rstrip(".")
-    if table.get("split"):
-        split = table["split"]
-        write = [_call(c["function"]) for c in split.get("callers") or []
-                 if c["table"] == split["write_name"]]
-        return "callers differ; split, %s gets the write twin" % \
-            names(write)
-    if _unseen(table):
-        return "not every path can be followed; keeps today's rule"
-    chains = _chains(table)
-    if not chains:
-        return table.get("reason") or ""
-    locks = sorted({c["lock"] for c in chains})
-    if len(locks) == 1:
-        text = "every path %s" % _held(locks[0], 1)
-    else:
-        text = "paths hold %s" % " or ".join(
-            LOCK_SHORT.get(l, l) for l in locks)
-    if table["mode"] == "PGWALK_WRLOCK_VERIFY" and \
-            table.get("vma_changed_by"):
-        text += ", VMA changed by %s" % names(table["vma_changed_by"])
-    return text
-
-
 def _table_rows(tables):
+    """The changed tables grouped by the reason of their mode: a heading
+    per reason, then the tables with their file (so two tables of one
+    name, as two architectures have, are told apart)."""
     changed = [t for t in tables if t["action"] != "none"]
+    groups = {}
+    for t in changed:
+        groups.setdefault(reason_key(t), []).append(t)
+    order = {m: i for i, m in enumerate(convention.MODES)}
     rows = []
-    width = max([len(t["name"]) for t in changed] +
-                [len(t["split"]["write_name"]) for t in changed
-                 if t.get("split")] + [0])
-    for relpath in sorted({t["file"] for t in changed}):
-        rows.append(relpath)
-        for t in changed:
-            if t["file"] != relpath:
-                continue
-            rows.append("  %-*s  %-20s  %s" % (width, t["name"], t["mode"],
-                                               short_reason(t)))
+    for key in sorted(groups, key=lambda k: (order.get(k[1], 9), str(k))):
+        if rows:
+            rows.append("")
+        rows.append(wrap(reason_words(key) + ":"))
+        for t in sorted(groups[key], key=lambda t: (t["file"], t["name"])):
+            extra = ""
             if t.get("split"):
                 s = t["split"]
-                rows.append("  %-*s  %-20s  %s" % (
-                    width, s["write_name"], s["write_mode"],
-                    "new, the write twin of %s" % t["name"]))
+                extra = "; new twin %s, %s" % (s["write_name"],
+                                               s["write_mode"])
+            elif t.get("vma_changed_by") and \
+                    t["mode"] == "PGWALK_WRLOCK_VERIFY":
+                extra = "; VMA changed by %s" % names(t["vma_changed_by"])
+            rows.append(wrap("%s (%s%s)" % (t["name"], t["file"], extra),
+                             indent="  "))
     return rows
 
 
@@ -468,6 +576,19 @@ def _left_alone(tables):
     if not untouched:
         return None
     walkers = sorted({w for t in untouched for w in t.get("walkers") or []})
+    shown = []
+    for t in untouched:
+        twice = sum(1 for u in untouched if u["name"] == t["name"]) > 1
+        shown.append("%s (%s)" % (t["name"], t["file"]) if twice
+                     else t["name"])
+    if not walkers:
+        return wrap("%s %s not passed to a page walker here and %s left as "
+                    "%s: %s." % (
+                        count(len(untouched), "table").capitalize(),
+                        "is" if len(untouched) == 1 else "are",
+                        "is" if len(untouched) == 1 else "are",
+                        "it is" if len(untouched) == 1 else "they are",
+                        names(shown)))
     return wrap("%s %s only passed to %s, which %s not use walk_lock, and "
                 "%s left as %s: %s." % (
                     count(len(untouched), "table").capitalize(),
@@ -476,14 +597,12 @@ def _left_alone(tables):
                     "does" if len(walkers) == 1 else "do",
                     "is" if len(untouched) == 1 else "are",
                     "it is" if len(untouched) == 1 else "they are",
-                    names(t["name"] for t in untouched)))
+                    names(shown)))
 
 
 def base_paragraph(base_desc):
     """Where the series applies, when base-commit cannot say it."""
-    return wrap("Base: %s.  It is not a commit in a public repository, so "
-                "there is no base-commit line; the patches apply to that "
-                "tree as released." % base_desc)
+    return wrap("Based on %s." % base_desc)
 
 
 def build_words(b):
@@ -541,12 +660,19 @@ def boot_words(b):
     return text
 
 
+def tested(proof):
+    """True when the build matrix and the boot both passed for this
+    series: only then is it a [PATCH] rather than an [RFC PATCH]."""
+    return bool(proof and proof.get("build") and proof.get("boot") and
+                proof["build"].get("ok", not proof["build"].get("bad")) and
+                proof["boot"].get("ok", not proof["boot"].get("problems")))
+
+
 def testing_section(proof):
-    """How the series was tested (proof: see pgwalk.proofs.reports), or not."""
+    """What was tested, in kernel words (proof: pgwalk.proofs.reports)."""
     if not proof or not (proof.get("build") or proof.get("boot")):
-        return wrap("Testing: untested.  No build or boot report of this "
-                    "series was found (scripts/verify-build.sh and "
-                    "scripts/boot-test.sh write them).")
+        return wrap("Testing: not built or booted yet; sent as an RFC for "
+                    "the modes and the rule.")
     out = ["Testing:"]
     build = proof.get("build")
     if build:
@@ -557,14 +683,14 @@ def testing_section(proof):
         if build.get("sweep"):
             out.append(bullets([sweep_words(build["sweep"])]))
     else:
-        out.append(bullets(["not build-tested"]))
+        out.append(bullets(["not built"]))
     boot = proof.get("boot")
     if boot:
         out.append(bullets([
             "booted on x86_64 under QEMU with lockdep, running a workload "
             "that drives the walkers: %s" % boot_words(boot)]))
     else:
-        out.append(bullets(["not boot-tested"]))
+        out.append(bullets(["not booted"]))
     return "\n".join(out)
 
 
@@ -590,29 +716,32 @@ def cover_letter(decisions, ctx):
     """
     tables = decisions["tables"]
     per_vma = decisions.get("per_vma_lock", False)
+    kind = tree_kind(decisions)
     changed = [t for t in tables if t["action"] != "none"]
     splits = [t for t in changed if t.get("split")]
     patches = ctx.get("patches") or []
-    if decisions.get("has_core"):
-        subject = "mm: set the locking rule of the remaining page table walks"
+    if kind == "walk_lock":
+        subject = "mm: set the locking mode of the remaining page table walks"
     else:
         subject = "mm: give every page table walk an explicit locking rule"
-    paras = [wrap(
-        "Page table walks depend on the mmap lock, but which mode of it a "
-        "walk needs is written nowhere.  As suggested in review of the "
-        "bool lock_vma argument to walk_page_*(), this series puts the "
-        "rule where the callbacks are, in struct mm_walk_ops: "
-        "PGWALK_RDLOCK (0, the default) asserts that the mmap lock is "
-        "held, PGWALK_WRLOCK and PGWALK_WRLOCK_VERIFY that it is held for "
-        "write.")]
-    paras.append(wrap(why_on_this_tree(per_vma)) if not per_vma else wrap(
-        "With per-VMA locks, PGWALK_WRLOCK also write-locks each VMA "
-        "before walking it and PGWALK_WRLOCK_VERIFY asserts that the "
-        "caller already did.  " + why_on_this_tree(True)))
+    paras = []
+    if kind == "walk_lock":
+        paras.append(wrap(purpose(decisions)))
+        paras.append(wrap("What each mode asks of the caller and does to "
+                          "each VMA on this kernel:"))
+        paras.append(mode_lines(decisions))
+    else:
+        paras.append(wrap(
+            "%s  As suggested in review of the bool lock_vma argument to "
+            "walk_page_*(), this series adds enum page_walk_lock and a "
+            "walk_lock member to struct mm_walk_ops, so the rule lives "
+            "with the callbacks.  On this kernel the modes are:" %
+            motivation(decisions)))
+        paras.append(mode_lines(decisions))
+        paras.append(wrap(purpose(decisions) + "  " + upstream_words()))
     annotations = [p for p in patches if p[1]]
     quiet = [p for p in annotations if not changes_behaviour(p[1])]
     loud = [p for p in annotations if changes_behaviour(p[1])]
-    others = "The other %s" % count(len(annotations), "patch", "patches")
     layout = {"file": "one patch per file",
               "subsystem": "one patch per MAINTAINERS subsystem",
               "mode": "the read-mode annotations in one patch and each "
@@ -626,30 +755,37 @@ def cover_letter(decisions, ctx):
         if quiet:
             kinds.append("%s no functional change (PGWALK_RDLOCK only)" %
                          count(len(quiet), "makes", "make"))
-        if loud:
-            kinds.append("%s a write-lock assertion" %
-                         count(len(loud), "adds", "add"))
+        if loud and per_vma:
+            kinds.append("%s write-lock%s VMAs or assert%s that they are "
+                         "write-locked, after asserting the mmap write "
+                         "lock" % (count(len(loud), "patch", "patches"),
+                                   "s" if len(loud) == 1 else "",
+                                   "s" if len(loud) == 1 else ""))
+        elif loud:
+            kinds.append("%s an assertion that the mmap lock is held for "
+                         "write" % count(len(loud), "adds", "add"))
         if len(annotations) == 1:
+            if not loud:
+                what = "makes no functional change (PGWALK_RDLOCK only)"
+            elif per_vma:
+                what = ("write-locks VMAs or asserts that they are "
+                        "write-locked where the callers hold the mmap lock "
+                        "for write")
+            else:
+                what = ("adds an assertion that the mmap lock is held for "
+                        "write where the callers hold it")
             paras.append(wrap(
                 "%sPatch %d sets the mode of every table passed to a VMA "
-                "walk; it %s." % (
-                    first, len(patches),
-                    "adds a write-lock assertion to the walks that need "
-                    "the mmap lock for write" if loud else
-                    "makes no functional change (PGWALK_RDLOCK only)")))
+                "walk; it %s." % (first, len(patches), what)))
         else:
+            lead = ("The other %s" % count(len(annotations), "patch",
+                                           "patches")) if first else \
+                ("The %s" % count(len(annotations), "patch", "patches"))
             paras.append(wrap("%s%s set the mode of every table passed to "
                               "a VMA walk, %s: %s." % (
-                                  first, others, layout, names(kinds))))
-    paras.append(wrap(
-        "A table gets PGWALK_WRLOCK when every path to its walk holds the "
-        "mmap lock for write, PGWALK_WRLOCK_VERIFY when the walked VMA has "
-        "also been changed under that lock before the walk, and "
-        "PGWALK_RDLOCK otherwise%s." % (
-            "; %s, whose callers differ, %s split in two" % (
-                names(t["name"] for t in splits),
-                "is" if len(splits) == 1 else "are") if splits else "")))
-    head = "%s %s a mode%s:" % (
+                                  first, lead, layout, names(kinds))))
+    paras.append(wrap(RULE))
+    head = "%s %s a mode%s, grouped by the reason:" % (
         count(len(changed), "table").capitalize(),
         "gets" if len(changed) == 1 else "get",
         ", %s of them split in two" % count(len(splits), "").strip()

@@ -14,10 +14,11 @@ import re
 import textwrap
 
 from pgwalk import gitops, runner
-from pgwalk.series import mail, maintainers, messages
+from pgwalk.series import commits, mail, maintainers, messages
 from pgwalk.memo import Memo, file_digest, key
 
 PATCH_GLOB = "[0-9][0-9][0-9][0-9]-*.patch"
+EVIDENCE = "evidence.md"
 
 
 def format_patches(tree, base, head, outdir, decisions, ctx=None):
@@ -34,8 +35,10 @@ def format_patches(tree, base, head, outdir, decisions, ctx=None):
     for old in glob.glob(os.path.join(outdir, PATCH_GLOB)):
         os.unlink(old)
     public = gitops.base_is_public(tree, base)
-    prefix = "PATCH v%d" % ctx["reroll"] if (ctx.get("reroll") or 1) > 1 \
-        else "PATCH"
+    # Not built and booted: a request for comments, not a patch to apply.
+    prefix = "PATCH" if messages.tested(ctx.get("proof")) else "RFC PATCH"
+    if (ctx.get("reroll") or 1) > 1:
+        prefix += " v%d" % ctx["reroll"]
     # --no-signature: the default signature is the local git version,
     # which would make the same series differ from machine to machine.
     # --abbrev=12 for the same reason: git's default length grows with
@@ -60,6 +63,10 @@ def format_patches(tree, base, head, outdir, decisions, ctx=None):
                    gitops.base_description(tree, base))
     ctx["patches"] = patches
     subject, body = messages.cover_letter(decisions, ctx)
+    # The paths behind every mode, for the reviewer who asks: beside the
+    # patches, not after their --- lines.
+    with open(os.path.join(outdir, EVIDENCE), "w", encoding="utf-8") as f:
+        f.write(messages.evidence(decisions, patches))
     date = gitops.git(tree, "log", "-1", "--format=%aD", base).strip()
     email = gitops.identity(tree)[1]
     ids = mail.message_ids(head, len(paths) - 1, ctx.get("reroll"), email)
@@ -73,6 +80,14 @@ def format_patches(tree, base, head, outdir, decisions, ctx=None):
                 max(1, os.cpu_count() or 1)) as pool:
             addrs[1:] = pool.map(
                 lambda p: maintainers.get_maintainers(tree, p), paths[1:])
+        # Every patch depends on the core (patch 1, or the walker core
+        # the tree has): its maintainers and lists get every patch.
+        core = addrs[1] if not decisions.get("has_core") and \
+            len(paths) > 1 else maintainers.get_file_maintainers(
+                tree, commits.CORE_FILE)
+        if core:
+            addrs[1:] = [maintainers.with_core(a, core) if a else core
+                         for a in addrs[1:]]
     for i, path in enumerate(paths):
         with open(path, encoding="utf-8") as f:
             lines, text = mail.split(f.read())

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Read a series the way a reviewer does and list its text defects.
 
-    python3 -m pgwalk.series.textcheck [--no-per-vma-lock] PATCH...
+    python3 -m pgwalk.series.textcheck [--no-per-vma-lock] [--has-walk-lock]
+                                       PATCH...
 
 A changelog (subject and body, above the `---` line) must not carry
 words about the tool or notes for the reviewer ("left for review",
@@ -20,8 +21,9 @@ import sys
 
 from pgwalk.series import mail
 
-TOOL_WORDS = re.compile(r"left for review|coccinelle|spatch|\bpinned\b",
-                        re.I)
+TOOL_WORDS = re.compile(r"left for review|coccinelle|spatch|\bpinned\b|"
+                        r"\bscripts/[\w.-]+\.(?:sh|py)\b|verify-build|"
+                        r"boot-test|apply\.sh", re.I)
 FILE_LINE = re.compile(r"\b[\w.+-]+(?:/[\w.+-]+)*\.[chS]:\d+\b")
 EACH_TABLE = re.compile(r"\beach (?:struct mm_walk_ops|mm_walk_ops|"
                         r"(?:ops |page walk )?table)\b", re.I)
@@ -33,6 +35,39 @@ VMA_LOCKING = re.compile(
     r"VMAs? (?:is |are |was |were )?(?:already )?write-locked|"
     r"already write-locked|write-locked VMA|"
     r"VMA write[- ]lock", re.I)
+# Claims about the kernel that a maintainer's review found false: a mode
+# says which lock the caller holds and what the walker does to each VMA,
+# not what the callbacks do; the walkers' rule is written (the novma
+# walker documents and asserts its own); lockdep reports no caller; the
+# VERIFY rule is about every walk on every path; a tarball import is not
+# a tree "as released".  (pattern, what is wrong, where it is false:
+# "any" tree, "walk_lock" trees that declare the modes already,
+# "per-vma" trees with per-VMA locks.)
+FALSE_CLAIMS = [
+    (r"may change (?:page tables|what a VMA maps)",
+     "a mode is not about what the callbacks change", "any"),
+    (r"walk that changes page tables must",
+     "walks that change PTEs under the read lock are PGWALK_RDLOCK too",
+     "any"),
+    (r"written nowhere",
+     "walk_page_range_novma() documents and asserts its rule", "any"),
+    (r"lockdep reports a caller",
+     "no caller is reported: the callers hold the lock the mode asserts",
+     "any"),
+    (r"when the walked VMA has also been changed",
+     "the rule is about every walk on every path", "any"),
+    (r"apply to that tree as released",
+     "the patches apply to a local import, not to a release", "any"),
+    (r"puts the rule|adds enum page_walk_lock|Patch 1 adds|The other \w+ "
+     r"patch", "the tree declares the modes already", "walk_lock"),
+    (r"\badds? a write-lock assertion",
+     "with per-VMA locks a write mode also write-locks or checks each "
+     "VMA", "per-vma"),
+]
+FALSE_CLAIMS_RE = [(re.compile(p, re.I), why, where)
+                   for p, why, where in FALSE_CLAIMS]
+# Said once, in the core patch and the cover letter, not per changelog.
+SHARED = re.compile(r"has no per-VMA locks|As suggested in review", re.I)
 WALK_LOCK_SET = re.compile(r"^\+\s*\.walk_lock\s*=\s*(\w+)", re.M)
 NO_FUNCTIONAL_CHANGE = re.compile(r"no functional change", re.I)
 
@@ -52,19 +87,27 @@ def parts(text):
 
 
 def cover_text(text):
-    """The words of a cover letter: its body down to the range-diff or
-    base-commit line (those quote other text)."""
+    """The words of a cover letter: its body down to a `---` line (a note
+    to the sender), the range-diff or the base-commit line (those quote
+    other text)."""
     lines, body = mail.split(text)
     subject = next((l[len("Subject: "):] for l in lines
                     if l.startswith("Subject: ")), "")
-    for stop in ("\nRange-diff against", "\nbase-commit: "):
+    for stop in ("\nRange-diff against", "\nbase-commit: ", "\n---\n"):
         if stop in body:
             body = body[:body.index(stop)]
     return subject + "\n\n" + body
 
 
-def check_words(words, per_vma_lock, where):
+def check_words(words, per_vma_lock, where, has_core=False):
     out = []
+    for pattern, why, kind in FALSE_CLAIMS_RE:
+        if kind == "walk_lock" and not has_core or \
+                kind == "per-vma" and not per_vma_lock:
+            continue
+        m = pattern.search(" ".join(words.split()))
+        if m:
+            out.append("%s: false claim %r (%s)" % (where, m.group(0), why))
     m = TOOL_WORDS.search(words)
     if m:
         out.append("%s: tool word or review note %r" % (where, m.group(0)))
@@ -82,10 +125,16 @@ def check_words(words, per_vma_lock, where):
     return out
 
 
-def check_patch(text, per_vma_lock, name="patch"):
+def check_patch(text, per_vma_lock, name="patch", has_core=False):
     """Defects of one patch message (a list of one-line strings)."""
     changelog, diff, added = parts(text)
-    out = check_words(changelog, per_vma_lock, name + " changelog")
+    out = check_words(changelog, per_vma_lock, name + " changelog",
+                      has_core)
+    core = "a/include/linux/pagewalk.h" in diff
+    m = SHARED.search(" ".join(changelog.split()))
+    if m and not core:
+        out.append("%s changelog: %r belongs in the core patch and the "
+                   "cover letter only" % (name, m.group(0)))
     modes = WALK_LOCK_SET.findall(diff)
     m = EACH_TABLE.search(changelog)
     if m and len(modes) == 1:
@@ -108,7 +157,7 @@ def check_patch(text, per_vma_lock, name="patch"):
     return out
 
 
-def check_series(paths, per_vma_lock):
+def check_series(paths, per_vma_lock, has_core=False):
     """Defects of every message of a series (cover letter first)."""
     import os
     out = []
@@ -117,20 +166,22 @@ def check_series(paths, per_vma_lock):
             text = f.read()
         name = os.path.basename(path)
         if name.startswith("0000-") or "-0000-" in name:
-            out += check_words(cover_text(text), per_vma_lock, name)
+            out += check_words(cover_text(text), per_vma_lock, name,
+                               has_core)
         else:
-            out += check_patch(text, per_vma_lock, name)
+            out += check_patch(text, per_vma_lock, name, has_core)
     return out
 
 
 def main(argv):
     per_vma = "--no-per-vma-lock" not in argv
+    has_core = "--has-walk-lock" in argv
     paths = [a for a in argv if not a.startswith("--")]
     if not paths:
         print("usage: python3 -m pgwalk.series.textcheck [--no-per-vma-lock] "
               "PATCH...", file=sys.stderr)
         return 2
-    defects = check_series(paths, per_vma)
+    defects = check_series(paths, per_vma, has_core)
     for d in defects:
         print(d)
     return 1 if defects else 0
