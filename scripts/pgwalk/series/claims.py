@@ -84,8 +84,9 @@ class Checker:
                 self.tables[t["split"]["write_name"]] = t
         names = sorted(self.tables, key=len, reverse=True)
         # "struct mm_walk_ops" names the type, not a table of that name.
-        self.name_re = re.compile(r"(?<!struct )(?<!struct\n)\b(%s)\b" % "|".join(
-            re.escape(n) for n in names)) if names else None
+        self.name_re = re.compile(
+            r"(?<!struct )(?<!struct\n)\b(%s)\b" % "|".join(
+                re.escape(n) for n in names)) if names else None
         self.honours = decisions.get("walkers") or {}
         self.prims = lockdata.primitives()
 
