@@ -54,14 +54,13 @@ initializer list tbl.es;
 static const struct mm_walk_ops t = { es };
 +static const struct mm_walk_ops twin = { es };
 
+// Every &t in the function that walks it (the walk's argument, or a
+// local that picks it) becomes the new parameter.
 @walkfn@
-identifier t;
-expression list [n] before;
-expression list after;
-identifier w = {walk_page_range, walk_page_vma, walk_page_range_vma};
+identifier f, t;
 position p;
 @@
-w@p(before, &t, after)
+f(...) { <... &t@p ...> }
 
 @script:python fp@
 t << walkfn.t;
@@ -74,15 +73,11 @@ else:
     cocci.include_match(False)
 
 @walk_ops depends on patch@
-identifier walkfn.t, walkfn.w, fp.ops;
-expression list [walkfn.n] walkfn.before;
-expression list walkfn.after;
+identifier walkfn.t, fp.ops;
 position walkfn.p;
 @@
-w@p(before,
-- &t
+- &t@p
 + ops
-  , after)
 
 @fndef@
 identifier f;

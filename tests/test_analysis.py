@@ -246,3 +246,23 @@ def test_walkers_are_read_from_the_tree(tmp_path):
     out = {t["name"]: t for t in decisions.analyze(tree, jobs=2)["tables"]}
     assert out["novma_ops"]["walkers"] == ["walk_kernel_page_table_range"]
     assert "walk_kernel_page_table_range()" in out["novma_ops"]["reason"]
+
+
+@pytest.mark.unit
+def test_split_through_a_local_of_the_walking_function(tmp_path):
+    """The table reaches the walk through a local of the function whose
+    callers differ: split all the same, and the edit threads it."""
+    import shutil
+    from pgwalk.series import edits
+    t, _ = decide(tmp_path, "split_local.c")
+    q = t["queue_walk_ops"]
+    assert q["action"] == "split" and q["split"]["function"] == \
+        "queue_range", (q["reason"], q["notes"])
+    tree = tmp_path / "edit"
+    (tree / "mm").mkdir(parents=True)
+    shutil.copy(os.path.join(FIXTURES, "analysis", "split_local.c"),
+                tree / "mm" / "split_local.c")
+    out = edits.file_edits(str(tree), "mm/split_local.c", [q])
+    assert "walk_ops = ops;" in out, out
+    assert "const struct mm_walk_ops *ops)" in out
+    assert "queue_range(mm, 0, 100, &queue_lock_vma_walk_ops)" in out

@@ -201,6 +201,22 @@ def _static_tables(pa, pos):
     return {a for alt in (alts or ()) for a in alt if a in tables}
 
 
+def _local_tables(pa, pos):
+    """Tables the walk at pos is given by its own function: `&table` as
+    the argument, or a local of the function that picks it.  A split
+    gives that function the table as a parameter in their place."""
+    fx = pa.fx
+    call = fx.calls[pos]
+    args = factindex.parse_args(call["args"])
+    idx = fx.ops_arg.get(call["callee"])
+    if idx is None or idx >= len(args):
+        return set()
+    ev = Evaluator({}, fx.local_values(pos[0], call["function"]))
+    alts = ev.alternatives(ev.value(args[idx]))
+    tables = pa.table_names()
+    return {a for alt in (alts or ()) for a in alt if a in tables}
+
+
 def _find_table(fx, relpath, name):
     if (relpath, name) in fx.tables:
         return (relpath, name)
@@ -375,8 +391,7 @@ def _try_split(fx, pa, words, rows, available, entry, use):
     for pos in walks:
         if {s for s, _b in fx.states_at(pos)} != {"inherit"}:
             return False
-        args = split_args(fx.calls[pos]["args"])
-        if args[fx.ops_arg[fx.calls[pos]["callee"]]] != "&" + entry["name"]:
+        if _local_tables(pa, pos) != {entry["name"]}:
             return False
     twin = convention.twin_name(entry["name"])
     if twin in {t for _f, t in fx.tables}:
