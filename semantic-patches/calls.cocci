@@ -29,6 +29,8 @@ import json
 
 REPORT = False
 LOCKED = set()
+# Functions that change a VMA (write its flags or write-lock it).
+CHANGERS = set()
 
 def emit(kind, p, **kw):
     kw.update({"file": p[0].file, "line": int(p[0].line),
@@ -193,3 +195,55 @@ p << vma_read.p;
 q << vma_read.q;
 @@
 emit("state", p, state="vma_read", by=[int(q[0].line), int(q[0].column)])
+
+// In a function that changes a VMA, the calls of the named functions
+// reached on some path with no change first (facts.cocci's vma_changer
+// says which functions change one): the others are over a changed VMA.
+@changer@
+identifier changing;
+identifier vw = {PGWALK_SET_vma_write};
+expression E;
+@@
+changing(...) {
+<...
+(
+E->vm_flags |= ...
+|
+E->vm_flags &= ...
+|
+E->vm_flags = ...
+|
+WRITE_ONCE(E->vm_flags, ...)
+|
+vw(E, ...)
+)
+...>
+}
+
+@script:python@
+changing << changer.changing;
+@@
+CHANGERS.add(changing)
+
+@vma_unchanged_call exists@
+identifier fn : script:python() { fn in CHANGERS };
+identifier vw = {PGWALK_SET_vma_write};
+identifier f = {PGWALK_SET_names};
+expression E;
+position p;
+@@
+fn(...) {
+... when any
+    when != E->vm_flags |= ...
+    when != E->vm_flags &= ...
+    when != E->vm_flags = ...
+    when != WRITE_ONCE(E->vm_flags, ...)
+    when != vw(E, ...)
+f@p(...)
+... when any
+}
+
+@script:python@
+p << vma_unchanged_call.p;
+@@
+emit("vma_unchanged", p)

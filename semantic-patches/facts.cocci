@@ -454,3 +454,35 @@ walk_page_range@p(E->vm_mm, ...)
 p << vma_unchanged.p;
 @@
 emit("vma_unchanged", p)
+
+// Functions that change a VMA somewhere (calls.cocci reports their calls
+// reached on some path with no change first): a walk one call further
+// down (a wrapper, a function split out of its caller) is over a changed
+// VMA when the call that leads to it is not among those.
+@vma_changer@
+identifier fn;
+identifier vw = {PGWALK_SET_vma_write};
+expression E;
+position p;
+@@
+fn@p(...) {
+<...
+(
+E->vm_flags |= ...
+|
+E->vm_flags &= ...
+|
+E->vm_flags = ...
+|
+WRITE_ONCE(E->vm_flags, ...)
+|
+vw(E, ...)
+)
+...>
+}
+
+@script:python@
+p << vma_changer.p;
+fn << vma_changer.fn;
+@@
+emit("vma_changer", p, name=fn)

@@ -50,6 +50,7 @@ MODES = {
     "fault_callback.c": {"fault_cb_ops": RD},
     "lock_helper.c": {"helper_ops": WR},
     "vma_read.c": {"vma_read_ops": "PGWALK_VMA_RDLOCK_VERIFY"},
+    "vma_changed_wrapper.c": {"wrapped_verify_ops": "PGWALK_WRLOCK_VERIFY"},
 }
 # fixture -> (the table that loses its mode without it, what makes that
 # mode): rules of a semantic patch (those that depend on one go with it)
@@ -71,6 +72,8 @@ NEEDS = {
     "lock_helper.c": ("helper_ops", "row", "locks.conf",
                       "mmap_write_lock_killable"),
     "vma_read.c": ("vma_read_ops", "rule", "calls.cocci", "vma_read"),
+    "vma_changed_wrapper.c": ("wrapped_verify_ops", "rule", "facts.cocci",
+                              "vma_changer"),
 }
 
 

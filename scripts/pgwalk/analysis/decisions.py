@@ -236,6 +236,35 @@ def _changes_vma(fx, walk_pos):
     return bool(args) and args[0][0] == "member" and args[0][3] == "vm_mm"
 
 
+def _vma_changed_by(fx, ch):
+    """The function that changes (or write-locks) the walked VMA on every
+    path before the walk, or None.  When the walk's VMA (or mm) argument
+    is a parameter of its function, it is followed up the chain to the
+    call that passes it: a walk in a wrapper, or in a function split out
+    of its caller, is over the VMA that caller changed."""
+    hops = ch.hops
+    i = len(hops) - 1
+    pos = hops[i].pos
+    if _changes_vma(fx, pos):
+        return fx.calls[pos]["function"]
+    args = factindex.parse_args(fx.calls[pos]["args"])
+    expr = args[0] if args else None
+    while i > 0 and expr and expr[0] == "id" and not hops[i].via_param:
+        params = fx.params(hops[i].pos[0], hops[i].caller)
+        if expr[1] not in params:
+            break
+        j = params.index(expr[1])
+        i -= 1
+        pos = hops[i].pos
+        args = factindex.parse_args(fx.calls[pos]["args"])
+        expr = args[j] if j < len(args) else None
+        fn = fx.calls[pos]["function"]
+        if (pos[0], fn) in fx.vma_changers and \
+                (pos[0], pos[1]) not in fx.vma_unchanged:
+            return fn
+    return None
+
+
 def _decide_table(fx, pa, words, rows, available, key, use,
                   vma_walkers=()):
     relpath, name = key
@@ -298,7 +327,8 @@ def _infer(fx, pa, words, rows, available, entry, use, vma_walkers=()):
     entry["evidence"] = _evidence(entry["chains"])
     entry["dropped_paths"] = dropped
     walks = sorted({pos for _c, pos, _n in counted})
-    changed = all(_changes_vma(fx, pos) for pos in walks)
+    changers = [_vma_changed_by(fx, ch) for ch, _p, _n in counted]
+    changed = all(changers)
     if not counted:
         entry["mode"] = mode_for(("read", "none"), rows, available)
         entry["reason"] = ("every path to its walks holds no mmap lock, "
@@ -313,7 +343,7 @@ def _infer(fx, pa, words, rows, available, entry, use, vma_walkers=()):
             mode_for(("write", "lock-write"), rows, available)
         if need[1] == "verify-write" and entry["mode"]:
             entry["vma_changed_by"] = sorted(
-                {"%s()" % fx.calls[p]["function"] for p in walks})
+                {"%s()" % fn for fn in changers})
             entry["reason"] = ("mmap lock held for write on every path, "
                                "walked VMA already changed under it")
         else:
@@ -415,7 +445,8 @@ def _try_split(fx, pa, words, rows, available, entry, use):
             return False
     if {m for _p, m in callers} != {"read", "write"}:
         return False
-    changed = all(_changes_vma(fx, pos) for pos in walks)
+    changed = all(_vma_changed_by(fx, ch) for ch, _p, _n in chains
+                  if ch.state == "write")
     write_mode = mode_for(mode_profile({"write"}, changed), rows, available)
     entry["mode"] = mode_for(("read", "none"), rows, available)
     entry["action"] = "split"

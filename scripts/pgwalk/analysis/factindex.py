@@ -49,7 +49,8 @@ class Facts:
         self.member_stores = {}     # member -> [(file, table)]
         self.callbacks = {}     # (file, target) -> [fact]
         self.struct_vars = {}   # (file, var) -> {member: target}
-        self.vma_unchanged = set()  # (file, line) of walks
+        self.vma_unchanged = set()  # (file, line) of calls
+        self.vma_changers = set()   # (file, fn) that change a VMA
         self.unparsed = {}      # file -> set of line numbers
         self.calls = {}         # (file, line, col) -> call fact
         self.calls_of = {}      # callee name -> [(file, line, col)]
@@ -122,6 +123,8 @@ class Facts:
                     f["member"]] = f["target"]
             elif kind == "vma_unchanged":
                 self.vma_unchanged.add((f["file"], f["line"]))
+            elif kind == "vma_changer":
+                self.vma_changers.add((f["file"], f["name"]))
 
     def add_calls(self, facts_):
         for f in facts_:
@@ -133,6 +136,8 @@ class Facts:
             elif f["kind"] == "state":
                 by = tuple(f["by"]) if f["by"] else None
                 self.states.setdefault(pos, set()).add((f["state"], by))
+            elif f["kind"] == "vma_unchanged":
+                self.vma_unchanged.add((f["file"], f["line"]))
             elif f["kind"] == "passed":
                 lst = self.passed.setdefault(f["target"], [])
                 if f not in lst:
