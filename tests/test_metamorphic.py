@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Metamorphic tests on the real tree: rewrites that keep what the code
 does but change its shape must leave every table's mode as it was.
 
