@@ -6,8 +6,11 @@
              [--previous DIR] [--prove [--arch LIST]] TREE [OUTDIR]
 
 Bad input is refused before anything changes; the only change made to the
-tree is a new branch (pgwalk/series) and, for a plain unpacked tree, the
-git repository it first needs.
+tree is a new branch (pgwalk/series, or --branch NAME) and, for a plain
+unpacked tree, the git repository it first needs.  apply.sh moves only a
+branch it made (refs/pgwalk/ records those) and no work tree has checked
+out; OUTDIR is replaced whole or not at all (pgwalk/staging.py); one run
+at a time works on a tree and on an OUTDIR (pgwalk/locks.py).
 """
 
 import concurrent.futures
@@ -15,14 +18,14 @@ import json
 import os
 import re
 import shutil
-import signal
 import sys
 import threading
 import time
 
-from pgwalk.errors import PgwalkError, run_main, writing
-from pgwalk import (cli, core, gitops, inputs, logs, REPO, runner,
-                    treefeatures)
+from pgwalk.errors import PgwalkError, catch_interrupts, run_main, \
+    uninterrupted, writing
+from pgwalk import (cli, core, gitops, inputs, locks, logs, REPO, runner,
+                    staging, treefeatures)
 from pgwalk.analysis import audit, candidates, decisions as analysis
 from pgwalk.forms import boolform
 from pgwalk.proofs import build, reports
@@ -92,21 +95,59 @@ def already_converted(tree):
     return True
 
 
-def check_git(tree):
-    """Refuse a tree whose git state the series cannot build on."""
+def check_git(tree, branch, previous=None):
+    """Refuse a tree whose git state the series cannot build on; None for
+    a plain tree, else the commit the branch is at now ("" if none)."""
     if os.path.exists(os.path.join(tree, ".git")) and \
             not gitops.is_git_toplevel(tree):
         raise ApplyError("%s: has a .git but is not the top of a git work "
                          "tree" % tree)
     if not os.path.exists(os.path.join(tree, ".git")):
-        return False
+        return None
+    if gitops.head_commit(tree) is None:
+        raise ApplyError("%s: the git repository has no commit yet (HEAD "
+                         "is unborn): commit the tree, or remove its .git "
+                         "and apply.sh makes the base commit" % tree)
     dirty = gitops.dirty_paths(tree)
     if dirty:
-        raise ApplyError("%s: the tree has uncommitted changes (%s%s); "
+        raise ApplyError("%s: the tree has uncommitted changes (%s); "
                          "commit or stash them first" %
-                         (tree, ", ".join(dirty[:3]),
-                          ", ..." if len(dirty) > 3 else ""))
-    return True
+                         (tree, some(dirty)))
+    hidden = gitops.hidden_paths(tree)
+    if hidden:
+        raise ApplyError("%s: git is told not to look at %s (update-index "
+                         "--assume-unchanged or --skip-worktree): an edit "
+                         "there would go into the series unseen; undo it "
+                         "(git update-index --no-assume-unchanged "
+                         "--no-skip-worktree FILE)" % (tree, some(hidden)))
+    if previous and not gitops.git(tree, "cat-file", "-t", previous.base,
+                                   check=False).strip():
+        raise ApplyError("--previous %s: its base commit %s is not in %s" % (
+            previous.path, previous.base[:12], tree))
+    return gitops.branch_owner_check(tree, branch) or ""
+
+
+def some(paths):
+    return ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
+
+
+def check_outdir(tree, outdir):
+    """Refuse an OUTDIR that is the tree, in it, or holds it: the series
+    would make the tree dirty, or replacing OUTDIR would take the tree."""
+    real_tree, real_out = os.path.realpath(tree), os.path.realpath(outdir)
+    if real_out == real_tree:
+        raise ApplyError("%s: OUTDIR is the tree itself: the patches would "
+                         "land among its files; give another directory" %
+                         outdir)
+    if real_out.startswith(real_tree + os.sep):
+        raise ApplyError("%s: OUTDIR inside the tree would make it dirty" %
+                         outdir)
+    if real_tree.startswith(real_out + os.sep):
+        raise ApplyError("%s: OUTDIR holds the tree; apply.sh replaces "
+                         "OUTDIR whole, so it must be a directory of its "
+                         "own" % outdir)
+    if os.path.exists(outdir) and not os.path.isdir(outdir):
+        raise ApplyError("%s: OUTDIR is not a directory" % outdir)
 
 
 TRAILER_RE = re.compile(r"^[A-Z][A-Za-z0-9-]*: \S.*$")
@@ -117,19 +158,18 @@ def read_trailers(path):
     if not os.path.isfile(path):
         raise ApplyError("%s: trailers file not found" % path)
     lines = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            if not TRAILER_RE.match(line):
-                raise ApplyError("%s:%d: not a trailer (\"Key: value\", "
-                                 "e.g. Link: https://...): %s" %
-                                 (path, n, line))
-            if line.startswith("Signed-off-by:"):
-                raise ApplyError("%s:%d: Signed-off-by comes from git "
-                                 "config, not the trailers file" % (path, n))
-            lines.append(line)
+    for n, line in enumerate(inputs.text_lines(path), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not TRAILER_RE.match(line):
+            raise ApplyError("%s:%d: not a trailer (\"Key: value\", "
+                             "e.g. Link: https://...): %s" %
+                             (path, n, line))
+        if line.startswith("Signed-off-by:"):
+            raise ApplyError("%s:%d: Signed-off-by comes from git "
+                             "config, not the trailers file" % (path, n))
+        lines.append(line)
     return lines
 
 
@@ -184,6 +224,8 @@ def warn_identity(tree):
 
 
 def run(args):
+    """Every input checked, in the order of the command line, before
+    anything is analysed, locked or written; then the series."""
     tree = os.path.abspath(args.tree)
     check_tree(tree)
     if not args.audit:
@@ -191,13 +233,12 @@ def run(args):
     pins = os.path.abspath(args.pins) if args.pins else DEFAULT_PINS
     if args.pins and not os.path.isfile(pins):
         raise ApplyError("%s: decisions file not found" % args.pins)
+    inputs.text_lines(pins)
     outdir = os.path.abspath(args.outdir or os.path.join(
         REPO, "generated", os.path.basename(tree.rstrip("/"))))
-    if os.path.realpath(outdir).startswith(os.path.realpath(tree) + os.sep):
-        raise ApplyError("%s: OUTDIR inside the tree would make it dirty" %
-                         outdir)
-    if os.path.exists(outdir) and not os.path.isdir(outdir):
-        raise ApplyError("%s: OUTDIR is not a directory" % outdir)
+    if os.path.islink(outdir):
+        outdir = os.path.realpath(outdir)
+    check_outdir(tree, outdir)
     if args.arch and not args.prove:
         raise ApplyError("--arch %s: only --prove builds the series" %
                          args.arch)
@@ -214,11 +255,41 @@ def run(args):
         # Read now: OUTDIR may be the same directory, rewritten below.
         previous = revision.Previous(args.previous)
     args.previous_series = previous
+    inputs.tmpdir()
     stages = Stages(args.quiet)
     # What the stages log (facts rounds, commits) reads between the
     # stage lines.
     with logs.shown(stages.say):
-        return make(args, tree, outdir, pins, stages)
+        if args.audit:
+            return make(args, tree, None, pins, stages)
+        with locks.held(tree, "the tree"), locks.held(outdir, "OUTDIR"):
+            return staged(args, tree, outdir, pins, stages)
+
+
+def staged(args, tree, outdir, pins, stages):
+    """make() writing into a new directory that replaces OUTDIR only when
+    the series is complete; OUTDIR is as it was after any failure."""
+    # The git checks first: they are quick, and say nothing of OUTDIR.
+    args.branch_at = check_git(tree, args.branch, args.previous_series)
+    new = staging.Staging(outdir, ApplyError)
+    args.outdir_shown, args.staging = outdir, new
+    try:
+        status = make(args, tree, new.path, pins, stages)
+    except OSError as e:
+        new.discard()
+        if new.owns(e):
+            raise new.outside(e) from None
+        raise
+    except PgwalkError as e:
+        new.discard()
+        e.args = ("%s (OUTDIR %s is as it was)" % (e, outdir),)
+        raise
+    except BaseException:
+        new.discard()
+        raise
+    if os.path.isdir(new.path):
+        new.discard()       # no series (a converted tree): nothing to show
+    return status
 
 
 def make(args, tree, outdir, pins, stages):
@@ -229,7 +300,7 @@ def make(args, tree, outdir, pins, stages):
                              pins_path=pins, jobs=args.jobs)
         return audit.run(tree, decided)
     base_commit = None
-    if check_git(tree):
+    if args.branch_at is not None:
         base = gitops.git(tree, "rev-parse", "HEAD").strip()
     else:
         base_commit = BaseCommit(tree, stages)
@@ -241,9 +312,20 @@ def make(args, tree, outdir, pins, stages):
         if base_commit:
             # The .git is this run's own: a run that fails or is stopped
             # takes it away again, so the tree is as it was.
+            undo_base_commit(base_commit, tree)
+        raise
+
+
+def undo_base_commit(base_commit, tree):
+    """Wait for the base commit's git to end and remove the .git; a second
+    Ctrl-C meanwhile does not stop this half-way."""
+    while True:
+        try:
             base_commit.join()
             shutil.rmtree(os.path.join(tree, ".git"), ignore_errors=True)
-        raise
+            return
+        except KeyboardInterrupt:
+            continue
 
 
 def build_series(args, tree, outdir, pins, stages, base_commit, base):
@@ -285,18 +367,16 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
 
 def publish(args, tree, outdir, stages, base, head, decided, changes=None,
             prev=None, built=None):
-    """Write the series base..head to outdir with decisions.json, compare
-    it with a previous posting, check it, and only then point the series
-    branch at it."""
-    stale = os.path.join(outdir, "range-diff.txt")
-    if not prev and os.path.exists(stale):
-        os.unlink(stale)    # from an earlier run with --previous
+    """Write the series base..head to outdir (the new OUTDIR, hidden
+    until it is complete) with decisions.json, compare it with a previous
+    posting, check it, and only then point the series branch at it and
+    put the new OUTDIR in place, both at once."""
+    shown = args.outdir_shown
     ctx = {"reroll": args.reroll_count, "built": built, "group": args.group,
            "changes": changes}
     if built:
         ctx["dropped"] = [d for p in built.patches for d in p["dropped"]]
     if prev:
-        os.makedirs(outdir, exist_ok=True)
         same, ctx["range_diff"] = stages.run(
             "range-diff", revision.range_diff, tree, prev, base, head, outdir)
         print("changes since %s: %s; range-diff: %s" % (
@@ -310,25 +390,20 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
                               patches, args.jobs)
         if "(tree)" in problems:
             raise ApplyError("%s: %s (--no-checkpatch skips the check); "
-                             "the series in %s is not checked" % (
-                                 tree, problems["(tree)"][0], outdir))
+                             "the series is not checked" % (
+                                 tree, problems["(tree)"][0]))
         if problems:
             for patch, lines in sorted(problems.items()):
                 print("%s:" % os.path.basename(patch), file=sys.stderr)
                 for line in lines[:20]:
                     print("  " + line, file=sys.stderr)
             raise ApplyError("checkpatch found problems in %d patch(es); "
-                             "the series in %s is not ready to send" %
-                             (len(problems), outdir))
+                             "the series is not ready to send" %
+                             len(problems))
     for defect in textcheck.check_series(patches, decided.get(
             "per_vma_lock", False), decided.get("has_core", False)) + \
             claims.check_series(decided, patches):
         print("apply.sh: warning: %s" % defect, file=sys.stderr)
-    # Only now, with a good series, point the branch at it.
-    gitops.git(tree, "update-ref", "refs/heads/" + gitops.SERIES_BRANCH,
-               head)
-    stages.say("branch %s: %d commits on %s" % (
-        gitops.SERIES_BRANCH, len(patches) - 1, base[:12]))
     status = 0
     if args.prove:
         ok = stages.run("prove", reports.prove, tree, outdir, base, head,
@@ -338,19 +413,28 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
                              base, head, outdir, decided, ctx)
         if not ok:
             print("apply.sh: the build or boot test failed: see %s/build "
-                  "and %s/boot; the cover letter says so" % (outdir, outdir),
+                  "and %s/boot; the cover letter says so" % (shown, shown),
                   file=sys.stderr)
             status = 1
+    # Only now, with a good series, point the branch at it and show the
+    # new OUTDIR: both, whatever signal comes meanwhile.
+    with uninterrupted(late=True):
+        gitops.move_branch(tree, args.branch, head, args.branch_at or None,
+                           "apply.sh: series of %s" % tree)
+        with writing(shown, ApplyError):
+            args.staging.publish()
+    stages.say("branch %s: %d commits on %s" % (
+        args.branch, len(patches) - 1, base[:12]))
     stages.say(stages.summary())
     warn_identity(tree)
-    print(outdir)
+    print(shown)
     return status
 
 
 def write_outdir(args, tree, outdir, stages, base, head, decided, ctx):
     """The patches, series.mbox, decisions.json and series.json in outdir;
-    a full disk names outdir and leaves the series branch alone."""
-    with writing(outdir, ApplyError):
+    a full disk names OUTDIR and leaves the series branch alone."""
+    with writing(args.outdir_shown, ApplyError):
         patches = stages.run("format-patch", posting.format_patches, tree,
                              base, head, outdir, decided, ctx)
         with open(os.path.join(outdir, "decisions.json"), "w") as f:
@@ -386,10 +470,6 @@ def bool_series(args, tree, outdir, stages, base_commit, base):
                    built=built)
 
 
-def _interrupt():
-    raise KeyboardInterrupt
-
-
 def parse_args(argv):
     p = cli.parser("apply.sh", "Generate the page-walk locking series for "
                    "a kernel tree.", "kernel source tree (git or plain)")
@@ -423,6 +503,9 @@ def parse_args(argv):
     p.add_argument("--trailers", metavar="FILE",
                    help="trailer lines added to every patch (Link:, "
                    "Suggested-by:, Cc: stable, ...)")
+    p.add_argument("--branch", metavar="NAME", default=gitops.SERIES_BRANCH,
+                   help="the branch the series goes on (default %(default)s"
+                   "); apply.sh moves only a branch it made")
     p.add_argument("--arch", metavar="LIST",
                    help="architectures for --prove's build check "
                    "(default: verify-build.sh's)")
@@ -433,9 +516,9 @@ def main(argv=None):
     args = parse_args(argv)
     runner.verbose(args.verbose)
     # SIGTERM (a CI timeout, kill) cleans up like Ctrl-C.
-    signal.signal(signal.SIGTERM, lambda signum, frame: _interrupt())
+    catch_interrupts(term=True)
     return run_main("apply.sh", lambda: run(args),
-                    interrupted="the tree is as it was")
+                    interrupted="the tree is as it was, and OUTDIR too")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,11 @@ from pgwalk.errors import PgwalkError
 LOG = logging.getLogger(__name__)
 
 SERIES_BRANCH = "pgwalk/series"
+# refs/pgwalk/BRANCH is the commit apply.sh last put on BRANCH, and its
+# reflog every one it ever put there: a branch is apply.sh's to move only
+# while it points at one of them.
+OWNED = "refs/pgwalk/"
+ZERO = "0" * 40
 # Author of the base commit made for a plain tree: it is nobody's commit.
 BASE_AUTHOR_EMAIL = "pgwalk@localhost"
 
@@ -44,56 +49,102 @@ def _git_argv(tree, args, env):
             "-c", "color.ui=never", *args], full_env
 
 
-def git_proc(tree, *args, env=None, input=None):
+def git_proc(tree, *args, env=None, input=None, **kwargs):
     """Run git in `tree`; its CompletedProcess (for a caller that reads
     the exit status and stderr itself)."""
     argv, full_env = _git_argv(tree, args, env)
-    return runner.run(argv, env=full_env, input=input)
+    return runner.run(argv, env=full_env, input=input, **kwargs)
 
 
 class GitBatch:
     """One git process answering question after question on its stdin
     (`cat-file --batch`, `mktree --batch`): a commit of the series asks
-    a dozen of them, and a process each cost more than the answers."""
+    a dozen of them, and a process each cost more than the answers.
+
+    The questions are pure (an object's content, the id of a tree), so a
+    process that dies is replaced and asked again: git keeps the packs
+    it saw when it started, and one that the user's own `git gc` (or a
+    `git am`'s automatic one) packed and pruned under it dies with
+    "object ... is unavailable" though the object is there."""
+
+    RETRIES = 2
 
     def __init__(self, tree, *args):
         self.what = args[0]
         self.tree = tree
-        argv, env = _git_argv(tree, args, None)
+        self.args = args
+        self.proc = None
+        self.errors = None
+        self._start()
+
+    def _start(self):
+        argv, env = _git_argv(self.tree, self.args, None)
+        # What it says when it dies, for the error: a file, so that a
+        # chatty process cannot fill a pipe nobody reads.
+        self.errors = tempfile.TemporaryFile()
         self.proc = runner.start(argv, env=env, stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL)
+                                 stdout=subprocess.PIPE, stderr=self.errors)
 
-    def ask(self, data):
-        """Write a question; return the first line of the answer."""
-        try:
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
-            line = self.proc.stdout.readline()
-        except OSError:
-            line = b""
-        if not line:
-            raise GitError("git %s stopped in %s" % (self.what, self.tree))
-        return line.decode()
+    def ask(self, data, size=None):
+        """Write a question; return the first line of the answer (and
+        when size(first line) says how many bytes follow, those too)."""
+        for attempt in range(self.RETRIES + 1):
+            try:
+                self.proc.stdin.write(data)
+                self.proc.stdin.flush()
+                line = self.proc.stdout.readline()
+                more = size(line) if size and line else None
+                body = self.proc.stdout.read(more) if more else b""
+                if line and (not more or len(body) == more):
+                    return (line.decode(), body) if size else line.decode()
+            except OSError:
+                pass
+            said = self._stopped()
+            if attempt == self.RETRIES:
+                raise GitError("git %s stopped in %s%s" % (
+                    self.what, self.tree, ": " + said if said else ""))
+            LOG.info("git %s stopped (%s); starting it again", self.what,
+                     said or "no message")
+            self._start()
 
-    def read(self, size):
-        return self.proc.stdout.read(size)
+    def _stopped(self):
+        """What the dead process said; it is closed."""
+        self._end()
+        self.errors.seek(0)
+        said = self.errors.read().decode(errors="replace")
+        self.errors.close()
+        return error_line(said) if said.strip() else ""
 
-    def close(self):
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
+    def _end(self):
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
         self.proc.wait()
 
+    def close(self):
+        self._end()
+        self.errors.close()
 
-def git(tree, *args, env=None, input=None, check=True):
+
+def error_line(stderr):
+    """The line of git's stderr that says what went wrong: its first
+    fatal: or error: line (the lines after it are hints, and a lock's
+    path is in it), else its last line."""
+    lines = [l.strip() for l in stderr.strip().splitlines() if l.strip()]
+    for line in lines:
+        if line.startswith(("fatal: ", "error: ")):
+            return line
+    return lines[-1] if lines else "no message"
+
+
+def git(tree, *args, env=None, input=None, check=True, **kwargs):
     """Run git in `tree` and return its stdout as text."""
-    proc = git_proc(tree, *args, env=env, input=input)
+    proc = git_proc(tree, *args, env=env, input=input, **kwargs)
     if check and proc.returncode != 0:
         raise GitError("git %s failed in %s: %s" %
-                       (args[0], tree, proc.stderr.strip().splitlines()[-1:]
-                        and proc.stderr.strip().splitlines()[-1]))
+                       (args[0], tree, error_line(proc.stderr)))
     return proc.stdout
 
 
@@ -113,6 +164,84 @@ def dirty_paths(tree):
     """
     out = git(tree, "status", "--porcelain", "--untracked-files=no")
     return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def hidden_paths(tree):
+    """Files git is told not to look at (update-index --assume-unchanged,
+    --skip-worktree): an edit in one is invisible to `git status`, and
+    the series is made from the files, so it would ship."""
+    out = git(tree, "ls-files", "-v", "-z")
+    return [entry[2:] for entry in out.split("\0")
+            if entry[:1].islower() or entry[:1] == "S"]
+
+
+def head_commit(tree):
+    """HEAD's commit id, or None in a repository with no commit yet."""
+    sha = git(tree, "rev-parse", "--verify", "-q", "HEAD^{commit}",
+              check=False).strip()
+    return sha or None
+
+
+def checked_out(tree, branch):
+    """Work trees (this one and those of `git worktree add`) that have
+    branch checked out."""
+    out = git(tree, "worktree", "list", "--porcelain")
+    where, found = None, []
+    for line in out.splitlines():
+        if line.startswith("worktree "):
+            where = line[len("worktree "):]
+        elif line == "branch refs/heads/" + branch:
+            found.append(where)
+    return found
+
+
+def branch_owner_check(tree, branch):
+    """The commit branch points at now (None: no such branch), once it
+    is sure apply.sh may move it: it made the branch, nobody committed on
+    it since, and no work tree has it checked out (git would not move it
+    under one either)."""
+    if git(tree, "check-ref-format", "--branch", branch,
+           check=False).strip() != branch:
+        raise GitError("--branch %s: not a valid branch name" % branch)
+    where = checked_out(tree, branch)
+    if where:
+        raise GitError("%s: the branch is checked out in %s; apply.sh "
+                       "moves no branch a work tree has checked out: "
+                       "switch that work tree to another branch or pass "
+                       "--branch NAME" % (branch, where[0]))
+    tip = git(tree, "rev-parse", "--verify", "-q",
+              "refs/heads/%s^{commit}" % branch, check=False).strip()
+    if not tip:
+        return None
+    made = git(tree, "reflog", "show", "--format=%H", OWNED + branch,
+               "--", check=False).split()
+    made += git(tree, "rev-parse", "--verify", "-q", OWNED + branch,
+                check=False).split()
+    if tip not in made:
+        raise GitError("%s: the branch was not made by apply.sh, or has "
+                       "commits of its own since (its tip is %s): apply.sh "
+                       "does not move it; rename or delete it (git branch "
+                       "-D %s) or pass --branch NAME" % (
+                           branch, tip[:12], branch))
+    return tip
+
+
+def move_branch(tree, branch, head, old, message):
+    """Point branch at head, and record that apply.sh put it there; both
+    or neither, and only if branch is still at old (None: absent)."""
+    record = git(tree, "rev-parse", "--verify", "-q", OWNED + branch,
+                 check=False).strip()
+    where = checked_out(tree, branch)
+    if where:       # since the check at the start
+        raise GitError("%s: the branch is checked out in %s now; apply.sh "
+                       "does not move it" % (branch, where[0]))
+    # Its own session: the Ctrl-C of a terminal does not reach it (the
+    # caller holds signals off for this step).
+    git(tree, "update-ref", "--create-reflog", "-m", message, "--stdin",
+        input="start\nupdate refs/heads/%s %s %s\nupdate %s%s %s %s\n"
+        "prepare\ncommit\n" % (branch, head, old or ZERO, OWNED, branch,
+                                 head, record or ZERO),
+        start_new_session=True)
 
 
 def tree_epoch(tree):
@@ -331,11 +460,12 @@ class SeriesBuilder:
         self._trees = {}        # commit -> its tree, for those made here
         self._listings = {}     # tree -> {name: [mode, type, id]}
         self._mktree = self._cat = None     # GitBatch, started when asked
-        self.tmp = tempfile.mkdtemp(prefix="pgwalk-blobs-")
         stamp = git(tree, "log", "-1", "--format=%ct", base).strip()
         self.commit_env = dict(identity_env(tree),
                                GIT_AUTHOR_DATE="%s +0000" % stamp,
                                GIT_COMMITTER_DATE="%s +0000" % stamp)
+        # Made last: a builder that could not start leaves nothing.
+        self.tmp = tempfile.mkdtemp(prefix="pgwalk-blobs-")
 
     def commit(self, files, message):
         """Commit {relpath: text} on top of the current head."""
@@ -387,11 +517,13 @@ class SeriesBuilder:
         if tree_id not in self._listings:
             if self._cat is None:
                 self._cat = GitBatch(self.tree, "cat-file", "--batch")
-            header = self._cat.ask(("%s\n" % tree_id).encode()).split()
+            line, raw = self._cat.ask(("%s\n" % tree_id).encode(),
+                                      size=_batch_size)
+            header = line.split()
             if len(header) != 3 or header[1] != "tree":
                 raise GitError("%s is not a tree in %s" % (
                     tree_id, self.tree))
-            raw = self._cat.read(int(header[2]) + 1)[:-1]
+            raw = raw[:-1]
             self._listings[tree_id] = _tree_entries(raw)
         return self._listings[tree_id]
 
@@ -415,6 +547,14 @@ class SeriesBuilder:
                 batch.close()
         self._mktree = self._cat = None
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _batch_size(line):
+    """Bytes after a `cat-file --batch` header: the object and a newline
+    (none after "missing")."""
+    fields = line.split()
+    return int(fields[2]) + 1 if len(fields) == 3 and \
+        fields[2].isdigit() else 0
 
 
 def _tree_entries(raw):

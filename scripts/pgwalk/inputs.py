@@ -62,3 +62,50 @@ def kernel_commit(tree, sha, ref):
     if "missing" in out or len(out.splitlines()) != len(KERNEL_FILES):
         raise InputError("%s: not a kernel source tree at %s (%s)" % (
             tree, ref, NO))
+
+
+def text_lines(path):
+    """The lines of a text file the user gives (pins, trailers), decoded
+    as UTF-8 now: a byte that is not is said with its file and line."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise InputError("%s: cannot read it: %s" % (path, e.strerror))
+    lines = raw.split(b"\n")
+    for n, line in enumerate(lines, 1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError("%s:%d: not UTF-8 text (byte 0x%02x at column "
+                             "%d); save the file as UTF-8" % (
+                                 path, n, line[e.start], e.start + 1))
+    text = raw.decode("utf-8")
+    return text.splitlines(keepends=True)
+
+
+# Room TMPDIR needs: the edited files and spatch's copies of the files it
+# reads (a few MB for Linux 6.1), with a margin.
+TMP_NEEDED = 64 << 20
+
+
+def tmpdir():
+    """Refuse a TMPDIR that cannot be written or is (nearly) full, now,
+    rather than as a failed write named after the tree file copied."""
+    import tempfile
+    named = os.environ.get("TMPDIR")
+    if named and not (os.path.isdir(named) and
+                      os.access(named, os.W_OK | os.X_OK)):
+        raise InputError("TMPDIR=%s: not a directory this user can write; "
+                         "point TMPDIR at one" % named)
+    where = tempfile.gettempdir()
+    try:
+        st = os.statvfs(where)
+    except OSError as e:
+        raise InputError("%s (TMPDIR): %s" % (where, e.strerror))
+    free = st.f_bavail * st.f_frsize
+    if free < TMP_NEEDED:
+        raise InputError("%s (TMPDIR): only %d MiB free, %d MiB needed; "
+                         "free some or point TMPDIR elsewhere" % (
+                             where, free >> 20, TMP_NEEDED >> 20))
+    return where

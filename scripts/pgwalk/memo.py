@@ -10,14 +10,25 @@ would give: a cache never changes the output.  PGWALK_NO_CACHE=1 turns
 every cache off (the bench compares both ways, byte for byte).
 
 Entries live under $PGWALK_CACHE/memo/KIND/ (default
-~/.cache/pgwalk-series), one JSON file each, written atomically.
+~/.cache/pgwalk-series), one JSON file each, written atomically.  Each
+holds its schema version and a checksum of its value: an entry that fails
+either (a crash, an editor, a disk) is dropped and computed again, with one
+warning per run.  A cache that cannot be written (full, read-only) is
+turned off for the run, with one warning: a cache costs time, never the
+result.
 """
 
 import hashlib
 import json
+import logging
 import os
+import threading
 
-FORMAT = 1      # bump when the shape of an entry changes
+FORMAT = 2      # bump when the shape of an entry changes
+LOG = logging.getLogger(__name__)
+# This run's: the cache roots turned off (they could not be written), and
+# whether a damaged entry was said.
+_STATE = {"off": set(), "damaged": False}
 
 
 def cache_root():
@@ -28,7 +39,8 @@ def cache_root():
 
 
 def enabled():
-    return os.environ.get("PGWALK_NO_CACHE") != "1"
+    return os.environ.get("PGWALK_NO_CACHE") != "1" and \
+        cache_root() not in _STATE["off"]
 
 
 def digest(data):
@@ -36,6 +48,62 @@ def digest(data):
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogateescape")
     return hashlib.sha1(data).hexdigest()
+
+
+def _sum(value):
+    return digest(json.dumps(value, sort_keys=True))
+
+
+def read_entry(path):
+    """The value stored at path, or None when there is none; a damaged
+    entry (not JSON, another schema, a checksum that does not match) is
+    removed and is None too."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+        ok = isinstance(entry, dict) and entry.get("format") == FORMAT \
+            and "value" in entry and entry.get("sum") == _sum(entry["value"])
+    except (ValueError, UnicodeDecodeError, TypeError):
+        ok = False
+    if ok:
+        return entry["value"]
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    if not _STATE["damaged"]:
+        _STATE["damaged"] = True
+        LOG.warning("warning: cache entry %s was damaged or of another "
+                    "version: dropped, its value computed again", path)
+    return None
+
+
+def write_entry(path, value):
+    """Store value at path, whole or not at all; a cache that cannot be
+    written turns caching off for the rest of the run."""
+    if not enabled():
+        return
+    # Threads of one run may store the same key: a name of each.
+    tmp = "%s.%d.%d.tmp" % (path, os.getpid(), threading.get_ident())
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"format": FORMAT, "sum": _sum(value),
+                       "value": value}, f, sort_keys=True)
+        os.replace(tmp, path)   # never a half-written entry
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        _STATE["off"].add(cache_root())
+        LOG.warning("warning: the cache cannot be written (%s: %s): "
+                    "caching is off for this run", cache_root(),
+                    e.strerror or e)
 
 
 _FILE_DIGESTS = {}
@@ -65,8 +133,11 @@ class Memo:
 
     def __init__(self, kind):
         self.root = os.path.join(cache_root(), "memo", kind)
-        self.on = enabled()
         self.hits = self.misses = 0
+
+    @property
+    def on(self):
+        return enabled()
 
     def _path(self, k):
         return os.path.join(self.root, k[:2], k + ".json")
@@ -75,28 +146,12 @@ class Memo:
         """The stored value, or None."""
         if not self.on:
             return None
-        try:
-            with open(self._path(k), encoding="utf-8") as f:
-                entry = json.load(f)
-        except (OSError, ValueError):
+        value = read_entry(self._path(k))
+        if value is None:
             self.misses += 1
-            return None
-        if entry.get("format") != FORMAT:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return entry["value"]
+        else:
+            self.hits += 1
+        return value
 
     def put(self, k, value):
-        if not self.on:
-            return
-        path = self._path(k)
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = "%s.%d.tmp" % (path, os.getpid())
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({"format": FORMAT, "value": value}, f)
-            os.replace(tmp, path)   # never a half-written entry
-        except OSError:
-            # A full or read-only cache costs time, never the result.
-            pass
+        write_entry(self._path(k), value)

@@ -90,10 +90,15 @@ class Cache:
     """Facts per (rule hash, blob id), one JSON file each."""
 
     def __init__(self, enabled=True):
-        self.enabled = enabled and os.environ.get("PGWALK_NO_CACHE") != "1"
+        self._enabled = enabled
         self.root = cache_dir()
         self.hits = 0
         self.misses = 0
+
+    @property
+    def enabled(self):
+        # memo's: off for the run too once the cache cannot be written.
+        return self._enabled and memo.enabled()
 
     def path(self, rule_hash, blob):
         return os.path.join(self.root, rule_hash[:16], blob[:2],
@@ -102,12 +107,9 @@ class Cache:
     def get(self, rule_hash, blob):
         if not self.enabled:
             return None
-        try:
-            with open(self.path(rule_hash, blob)) as f:
-                entry = json.load(f)
-        except (OSError, ValueError):
-            return None
-        return entry if entry.get("format") == FORMAT else None
+        entry = memo.read_entry(self.path(rule_hash, blob))
+        return entry if isinstance(entry, dict) and \
+            entry.get("format") == FORMAT else None
 
     def _asked_path(self, rule_hash, rel):
         return os.path.join(self.root, rule_hash[:16], "asked",
@@ -118,11 +120,8 @@ class Cache:
         whatever contents it had then."""
         if not self.enabled:
             return set()
-        try:
-            with open(self._asked_path(rule_hash, rel)) as f:
-                return set(json.load(f))
-        except (OSError, ValueError):
-            return set()
+        names = memo.read_entry(self._asked_path(rule_hash, rel))
+        return set(names) if isinstance(names, list) else set()
 
     def put_asked(self, rule_hash, rel, names):
         if not self.enabled:
@@ -133,13 +132,8 @@ class Cache:
         self.put_file(self.path(rule_hash, blob), entry)
 
     def put_file(self, path, entry):
-        if not self.enabled:
-            return
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = "%s.%d.tmp" % (path, os.getpid())
-        with open(tmp, "w") as f:
-            json.dump(entry, f, sort_keys=True)
-        os.replace(tmp, path)   # never a half-written entry
+        if self.enabled:
+            memo.write_entry(path, entry)   # whole, or caching off
 
 
 def _parse_failures(stderr):

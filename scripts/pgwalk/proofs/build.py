@@ -23,7 +23,6 @@ directory (pgwalk/proofs/selection_check.py): an object that depends on a file
 the commit changes but was not compiled for it fails the run.
 """
 
-import argparse
 import json
 import logging
 import os
@@ -32,7 +31,7 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import REPO, conffile, gitops, inputs, memo
+from pgwalk import REPO, cli, conffile, gitops, inputs, memo
 from pgwalk.proofs import affected, kbuild, selection_check, sweep
 from pgwalk.proofs.kbuild import BuildError
 from pgwalk.progress import Progress, step
@@ -502,7 +501,7 @@ def write_report(outdir, commits, subjects, matrix, bases, fulls, checks,
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="verify-build.sh")
+    p = cli.Parser(prog="verify-build.sh")
     p.add_argument("tree")
     p.add_argument("range", nargs="?",
                    help="BASE..HEAD (default HEAD..%s)" % gitops.SERIES_BRANCH)
@@ -511,7 +510,7 @@ def main(argv=None):
     p.add_argument("--config", default="allmodconfig",
                    help="allmodconfig (default), allyesconfig, allnoconfig, "
                    "defconfig, tinyconfig, or a config file")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    cli.add_jobs(p)
     p.add_argument("--out", help="directory for build-report.{json,md}")
     p.add_argument("--full", action="store_true",
                    help="also build all of the config at the series head")
@@ -519,7 +518,7 @@ def main(argv=None):
                    help="compile no commit: check each commit's selection "
                    "against the dependencies kbuild recorded in the O= "
                    "directory (with --full: after building everything)")
-    p.add_argument("--distcc", metavar="HOSTS",
+    p.add_argument("--distcc", metavar="HOSTS", type=cli.distcc_hosts,
                    help="compile through distcc on these DISTCC_HOSTS")
     p.add_argument("--no-ccache", action="store_true")
     p.add_argument("--no-sweep", action="store_true",

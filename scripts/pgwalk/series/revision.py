@@ -42,17 +42,30 @@ class Previous:
         if not os.path.isfile(decisions) or not self.patches:
             raise RevisionError("%s: not an apply.sh output directory (no "
                                 "decisions.json and patches)" % path)
-        with open(decisions) as f:
-            self.decisions = json.load(f)
+        self.decisions = _json(decisions)
+        if not isinstance(self.decisions, dict) or not isinstance(
+                self.decisions.get("tables"), list) or not all(
+                    isinstance(t, dict) and {"file", "name", "action",
+                                             "mode"} <= set(t)
+                    for t in self.decisions["tables"]):
+            raise RevisionError("%s: not the decisions.json apply.sh "
+                                "writes (no list of tables with file, name, "
+                                "action and mode)" % decisions)
         self.texts = []
         for p in self.patches:
-            with open(p, encoding="utf-8") as f:
-                self.texts.append(f.read())
+            try:
+                with open(p, encoding="utf-8") as f:
+                    self.texts.append(f.read())
+            except UnicodeDecodeError as e:
+                raise RevisionError("%s: not UTF-8 text (byte %d)" % (
+                    p, e.start)) from None
         self.series = {}
         meta = os.path.join(self.path, SERIES_JSON)
         if os.path.isfile(meta):
-            with open(meta) as f:
-                self.series = json.load(f)
+            self.series = _json(meta)
+            if not isinstance(self.series, dict):
+                raise RevisionError("%s: not the %s apply.sh writes" % (
+                    meta, SERIES_JSON))
         m = re.search(r"^base-commit: ([0-9a-f]{40})$", self.texts[0], re.M)
         self.base = self.series.get("base") or (m and m.group(1))
         if not self.base:
@@ -60,6 +73,17 @@ class Previous:
                                 "cover letter" % (path, SERIES_JSON))
         self.reroll = self.series.get("reroll") or 1
         self.info = [patch_info(t) for t in self.texts[1:]]
+
+
+def _json(path):
+    """A JSON file of an earlier OUTDIR; a truncated or edited one is said
+    with its path."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise RevisionError("%s: not valid JSON (truncated or edited?): %s"
+                            % (path, e)) from None
 
 
 SERIES_JSON = "series.json"
