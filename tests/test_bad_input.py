@@ -224,6 +224,14 @@ def copy_tree(template, path):
     return path
 
 
+def for_apply(tree):
+    """The kbuild tree without its hand-made series branch (for
+    verify-build and boot-test): apply.sh moves only a branch it made."""
+    if git(tree, "branch", "--list", "pgwalk/series"):
+        git(tree, "branch", "-D", "pgwalk/series")
+    return tree
+
+
 @pytest.fixture
 def cache(tmp_path):
     """An empty cache of this test's own."""
@@ -277,18 +285,54 @@ def converted(tree):
                                  "\n};", 1))
 
 
-def option_file(option, name, text):
+def option_file(option, name, text, encoding="utf-8"):
     """Set-up: TMP/name holds text, passed as `option TMP/name`."""
     def write(tree, tmp):
         path = os.path.join(tmp, name)
-        with open(path, "w") as f:
+        with open(path, "w", encoding=encoding) as f:
             f.write(text)
         return [option, path]
     return write
 
 
-def pins(text):
-    return option_file("--pins", "pins.conf", text)
+def pins(text, encoding="utf-8"):
+    return option_file("--pins", "pins.conf", text, encoding)
+
+
+def previous_outdir(decisions, base=None):
+    """Set-up: TMP/prev, an earlier OUTDIR with this decisions.json (and
+    base in its series.json), passed as --previous."""
+    def make(tree, tmp):
+        prev = os.path.join(tmp, "prev")
+        os.makedirs(prev)
+        with open(os.path.join(prev, "decisions.json"), "w") as f:
+            f.write(decisions)
+        with open(os.path.join(prev, "0000-cover-letter.patch"), "w") as f:
+            f.write("Subject: [PATCH 0/0] x\n\nbase-commit: %s\n" % (
+                base or "0" * 40))
+        if base:
+            with open(os.path.join(prev, "series.json"), "w") as f:
+                json.dump({"base": base}, f)
+        return ["--previous", prev]
+    return make
+
+
+def tmpdir_file(tree, tmp):
+    """Set-up: TMPDIR names a file (test_refused runs with TMPDIR set:
+    the option is this set-up's way to change it)."""
+    path = os.path.join(tmp, "tmpfile")
+    with open(path, "w") as f:
+        f.write("not a directory\n")
+    return ["TMPDIR=" + path]
+
+
+def hide(flag):
+    """Set-up: an edit git is told not to see (update-index flag)."""
+    def change(tree, tmp):
+        git(tree, "update-index", flag, "mm/mincore.c")
+        with open(os.path.join(tree, "mm", "mincore.c"), "a") as f:
+            f.write("/* hidden edit */\n")
+    return change
 
 
 def in_tree(relpath, text=None, source=None):
@@ -305,8 +349,8 @@ def in_tree(relpath, text=None, source=None):
     return change
 
 
-def trailers(text):
-    return option_file("--trailers", "trailers", text)
+def trailers(text, encoding="utf-8"):
+    return option_file("--trailers", "trailers", text, encoding)
 
 
 def unconvertible_bool_form(tree, tmp):
@@ -390,6 +434,45 @@ REFUSED = cases(APPLY, ANY_TREE, [
     ("arch-without-prove", None, ["--arch", "x86_64", "TREE"],
      "--arch x86_64: only --prove builds the series"),
     ("outdir-in-tree", None, ["TREE", "TREE/out"], "OUTDIR inside the tree"),
+    ("outdir-is-the-tree", None, ["TREE", "TREE/."],
+     "OUTDIR is the tree itself"),
+    ("outdir-holds-the-tree", None, ["TREE", "TREE/.."], "OUTDIR holds the "
+     "tree"),
+    ("outdir-not-writable", file_instead("f"), ["TREE", "TMP/f/o"],
+     "OUTDIR cannot be written: Not a directory"),
+    ("pins-not-utf8", pins("# caf\xe9\n", "latin-1"), ["TREE", "TMP/o"],
+     "pins.conf:1: not UTF-8 text (byte 0xe9 at column 6)"),
+    ("trailers-not-utf8", trailers("Link: x\nCc: Ren\xe9 <r@x.org>\n",
+                                   "latin-1"), ["TREE", "TMP/o"],
+     "trailers:2: not UTF-8 text (byte 0xe9"),
+    ("previous-truncated", previous_outdir('{"tables": [{"fi'),
+     ["TREE", "TMP/o"], "decisions.json: not valid JSON (truncated or "
+     "edited?)"),
+    ("previous-not-decisions", previous_outdir('{"tables": 42}'),
+     ["TREE", "TMP/o"], "decisions.json: not the decisions.json apply.sh "
+     "writes"),
+    ("previous-base-not-in-tree", previous_outdir(
+        '{"tables": []}', base="1" * 40), ["TREE", "TMP/o"],
+     "its base commit 111111111111 is not in"),
+    ("tmpdir-not-a-directory", tmpdir_file, ["TREE", "TMP/o"],
+     "not a directory this user can write"),
+    ("unborn-head", "unborn", ["TREE", "TMP/o"], "the git repository has "
+     "no commit yet"),
+    ("assume-unchanged", hide("--assume-unchanged"), ["TREE", "TMP/o"],
+     "git is told not to look at mm/mincore.c"),
+    ("skip-worktree", hide("--skip-worktree"), ["TREE", "TMP/o"],
+     "git is told not to look at mm/mincore.c"),
+    ("branch-not-made-by-apply", "user-branch", ["TREE", "TMP/o"],
+     "pgwalk/series: the branch was not made by apply.sh"),
+    ("branch-in-a-worktree", "worktree", ["--branch", "mine", "TREE",
+                                           "TMP/o"],
+     "mine: the branch is checked out in"),
+    ("branch-not-a-name", None, ["--branch", "a..b", "TREE", "TMP/o"],
+     "--branch a..b: not a valid branch name"),
+    ("jobs-zero", None, ["--jobs", "0", "TREE"],
+     "argument --jobs: '0': the number of jobs must be a whole number"),
+    ("unknown-option", None, ["--nosuch", "TREE"],
+     "unrecognized arguments: --nosuch"),
     ("outdir-a-file", file_instead("o"), ["TREE", "TMP/o"],
      "OUTDIR is not a directory"),
     ("trailer-not-a-trailer",
@@ -415,6 +498,10 @@ REFUSED = cases(APPLY, ANY_TREE, [
     ("head-not-a-commit", None, ["TREE", "HEAD..nosuch"],
      "nosuch: not a commit in"),
     ("empty-range", None, ["TREE", "HEAD..HEAD"], "empty range"),
+    ("jobs-zero", None, ["--jobs", "0", "TREE"],
+     "argument --jobs: '0': the number of jobs must be a whole number"),
+    ("distcc-bad-host", None, ["--distcc", "buildbox:36x", "TREE"],
+     "'buildbox:36x': not a distcc host"),
 ]) + cases(BOOT, GIT_TREE, [
     ("bare-not-a-kernel", bare_not_a_kernel, ["TMP/bare.git", "HEAD"],
      "not a kernel source tree at HEAD"),
@@ -428,7 +515,6 @@ REFUSED = cases(APPLY, ANY_TREE, [
 # after the series is written (checkpatch judges what is in OUTDIR).
 ANALYSED = {"pin-missing-table", "unparsable-walk", "bool-form-not-constant",
             "no-checkpatch"}
-WRITES_OUTDIR = {"no-checkpatch"}
 # The tests that start from apply_reference's caches: one xdist worker
 # runs them all (make check-fast runs --dist loadgroup), so that the
 # reference series is made once.
@@ -460,6 +546,22 @@ def test_refused(tmp_path, kbuild_template, cache, request, script, case,
             f.write("/* local change */\n")
     elif setup == "no-series":
         git(tree, "branch", "-D", "pgwalk/series")
+    elif setup == "unborn":
+        shutil.rmtree(os.path.join(tree, ".git"))
+        git(tree, "init", "-q")
+    elif setup == "user-branch":
+        # Situation 1: the user's own branch of that name, with a commit.
+        for_apply(tree)
+        git(tree, "checkout", "-q", "-b", "pgwalk/series")
+        with open(os.path.join(tree, "NOTES"), "w") as f:
+            f.write("my work\n")
+        git(tree, "add", "NOTES")
+        git(tree, "commit", "-qm", "my work")
+        git(tree, "checkout", "-q", "-")
+    elif setup == "worktree":
+        # Situation 2: the branch checked out in another work tree.
+        git(tree, "worktree", "add", "-q", "-b", "mine",
+            str(tmp_path / "wt"))
     elif callable(setup):
         extra = setup(tree, str(tmp)) or []
         if not os.path.isdir(os.path.join(tree, ".git")):
@@ -468,6 +570,9 @@ def test_refused(tmp_path, kbuild_template, cache, request, script, case,
             git(tree, "add", "-A")
             subprocess.run(["git", "-C", tree, "commit", "-qm", "set-up"],
                            check=True, env=dict(os.environ, **DATES))
+    if script == APPLY and os.path.isdir(os.path.join(tree, ".git")) and \
+            setup not in ("no-series", "user-branch", "unborn"):
+        for_apply(tree)
     (cache / "kept").write_text("an earlier run's\n")
     if case in ANALYSED:
         warm(cache, request.getfixturevalue("apply_reference"))
@@ -475,12 +580,18 @@ def test_refused(tmp_path, kbuild_template, cache, request, script, case,
     scratch = snapshot(str(tmp))
     argv = extra + [a.replace("TREE", tree).replace("TMP", str(tmp))
                     for a in args]
-    r = run(script, *argv, cache=cache)
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    env = {"TMPDIR": str(tmpdir)}
+    env.update(a.split("=", 1) for a in argv if a.startswith("TMPDIR="))
+    argv = [a for a in argv if not a.startswith("TMPDIR=")]
+    r = run(script, *argv, cache=cache, env=env)
     said(r, 1, text)
     assert state(tree) == before
     cache_kept(cache, cached, case in ANALYSED)
-    if case not in WRITES_OUTDIR:
-        assert snapshot(str(tmp)) == scratch
+    assert snapshot(str(tmp)) == scratch
+    # Nothing left behind in TMPDIR (pgwalk-blobs-*, pgwalk-edits-*, ...).
+    assert os.listdir(tmpdir) == []
 
 
 def test_converted_tree_is_a_message_and_exit_0(tmp_path, cache):
@@ -526,6 +637,8 @@ def test_missing_programs(tmp_path, ktree, cache, script, program, text):
     """boot-test checks its programs before anything; apply.sh says when
     spatch cannot be run."""
     path = programs_without(tmp_path, [program])
+    if script == APPLY:
+        for_apply(ktree)
     before = state(ktree)
     out = [str(tmp_path / "out")] if script == APPLY else []
     r = run(script, ktree, *out, cache=cache, env={"PATH": path})
@@ -594,6 +707,18 @@ def full(path):
     os.symlink("/dev/full", path)
 
 
+# apply.sh writes a hidden new OUTDIR beside OUTDIR: its file named
+# target is opened on /dev/full instead.
+FULL_AT = """import builtins, os
+_open = builtins.open
+def _full(file, mode="r", *args, **kwargs):
+    if isinstance(file, str) and os.path.basename(file) == %r and \\
+            "w" in mode:
+        file = "/dev/full"
+    return _open(file, mode, *args, **kwargs)
+builtins.open = _full"""
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 @pytest.mark.parametrize("script, args, target", [
     pytest.param(APPLY, ["TREE", "OUT"], "series.mbox", marks=on_reference),
@@ -606,17 +731,31 @@ def full(path):
 ], ids=["apply-mbox", "apply-decisions", "verify-report", "boot-initramfs"])
 def test_disk_full(tmp_path, ktree, cache, request, script, args, target):
     """A write into the output directory fails with ENOSPC: the line names
-    the directory; apply.sh leaves the series branch where it was."""
-    if script == APPLY:
-        warm(cache, request.getfixturevalue("apply_reference"))
+    the directory; apply.sh leaves the series branch where it was, and
+    the previous OUTDIR as it was (nothing beside it either)."""
     out = str(tmp_path / "out")
-    full(os.path.join(out, target))
-    before = state(ktree)
+    patch = None
+    if script == APPLY:
+        reference = request.getfixturevalue("apply_reference")
+        warm(cache, reference)
+        for_apply(ktree)
+        os.makedirs(out)
+        for name, text in reference["out"].items():
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(text)
+        patch = FULL_AT % target
+    else:
+        full(os.path.join(out, target))
+    before, previous = state(ktree), snapshot(out)
     r = run(script, *[a.replace("TREE", ktree).replace("OUT", out)
-                      for a in args], cache=cache)
+                      for a in args], cache=cache, patch=patch)
     said(r, 1, ": cannot write there: No space left on device")
     assert os.path.dirname(os.path.join(out, target)) in r.stderr
     assert state(ktree) == before
+    if script == APPLY:
+        assert "OUTDIR %s is as it was" % out in r.stderr
+        assert snapshot(out) == previous
+        assert not [n for n in os.listdir(tmp_path) if ".pgwalk-" in n]
 
 
 # ------------------------------------------------------------ Ctrl-C

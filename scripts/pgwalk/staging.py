@@ -60,6 +60,9 @@ class Staging:
     def _parents(self, parent):
         missing = []
         while parent and not os.path.isdir(parent):
+            if os.path.lexists(parent):
+                raise NotADirectoryError(errno.ENOTDIR, "Not a directory",
+                                         parent)
             missing.append(parent)
             parent = os.path.dirname(parent)
         for d in reversed(missing):
