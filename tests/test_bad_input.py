@@ -326,6 +326,15 @@ def tmpdir_file(tree, tmp):
     return ["TMPDIR=" + path]
 
 
+def ref_lock(tree, tmp):
+    """Set-up: git's lock of the series branch, left by a killed git."""
+    for_apply(tree)
+    os.makedirs(os.path.join(tree, ".git", "refs", "heads", "pgwalk"))
+    with open(os.path.join(tree, ".git", "refs", "heads", "pgwalk",
+                           "series.lock"), "w"):
+        pass
+
+
 def hide(flag):
     """Set-up: an edit git is told not to see (update-index flag)."""
     def change(tree, tmp):
@@ -467,6 +476,9 @@ REFUSED = cases(APPLY, ANY_TREE, [
     ("branch-in-a-worktree", "worktree", ["--branch", "mine", "TREE",
                                            "TMP/o"],
      "mine: the branch is checked out in"),
+    ("branch-ref-locked", ref_lock, ["TREE", "TMP/o"],
+     "pgwalk/series: git's lock %s exists" % os.path.join(
+         "TREE", ".git", "refs", "heads", "pgwalk", "series.lock")),
     ("branch-not-a-name", None, ["--branch", "a..b", "TREE", "TMP/o"],
      "--branch a..b: not a valid branch name"),
     ("jobs-zero", None, ["--jobs", "0", "TREE"],
@@ -586,7 +598,7 @@ def test_refused(tmp_path, kbuild_template, cache, request, script, case,
     env.update(a.split("=", 1) for a in argv if a.startswith("TMPDIR="))
     argv = [a for a in argv if not a.startswith("TMPDIR=")]
     r = run(script, *argv, cache=cache, env=env)
-    said(r, 1, text)
+    said(r, 1, text.replace("TREE", tree))
     assert state(tree) == before
     cache_kept(cache, cached, case in ANALYSED)
     assert snapshot(str(tmp)) == scratch
@@ -882,8 +894,9 @@ def outputs(out, tree):
 @on_reference
 def test_apply_ctrl_c(tmp_path, cache, apply_reference, stage, block, cold):
     """Ctrl-C in each stage: 'interrupted; the tree is as it was' (a plain
-    tree loses the .git this run made), no series branch, and the same
-    command then writes the reference series byte for byte: the caches
+    tree loses the .git this run made), no series branch, the previous
+    OUTDIR as it was, and the same command then writes the reference
+    series byte for byte (nothing of the previous one left): the caches
     the stopped run left are sound.  The caches start warm (seconds
     less) but for the stage's own."""
     warm(cache, apply_reference, *cold)
@@ -895,9 +908,16 @@ def test_apply_ctrl_c(tmp_path, cache, apply_reference, stage, block, cold):
         make_git(tree)
     before = state(tree)
     out = str(tmp_path / "out")
+    os.makedirs(out)
+    for name in ("0001-an-earlier-series.patch", "series.mbox",
+                 "decisions.json"):
+        with open(os.path.join(out, name), "w") as f:
+            f.write("an earlier run's %s\n" % name)
+    previous = snapshot(out)
     r = interrupted(tmp_path, [APPLY, tree, out], cache, stage, block)
     said(r, 130, "apply.sh: interrupted; the tree is as it was")
     assert state(tree) == before
+    assert snapshot(out) == previous
     r = run(APPLY, "--quiet", tree, out, cache=cache)
     assert r.returncode == 0, r.stderr
     now = outputs(out, tree)

@@ -203,6 +203,12 @@ def branch_owner_check(tree, branch):
     if git(tree, "check-ref-format", "--branch", branch,
            check=False).strip() != branch:
         raise GitError("--branch %s: not a valid branch name" % branch)
+    lock = os.path.join(tree, git(tree, "rev-parse", "--git-path",
+                                  "refs/heads/%s.lock" % branch).strip())
+    if os.path.exists(lock):
+        raise GitError("%s: git's lock %s exists: another git command is "
+                       "moving the branch, or one was killed (then remove "
+                       "the file)" % (branch, lock))
     where = checked_out(tree, branch)
     if where:
         raise GitError("%s: the branch is checked out in %s; apply.sh "
