@@ -127,8 +127,18 @@ def git_identity(tmp_path_factory):
     function-scoped one) see it too.
     """
     cfg = tmp_path_factory.getbasetemp() / "gitconfig"
+    # No automatic gc either: a test's `git am` or `git commit` in a tree
+    # that later tests run apply.sh on would pack and prune its objects in
+    # the background, under them (test_safety.py::test_a_batch_git_that_
+    # dies_is_started_again shows what that did and what copes with it).
     cfg.write_text("[user]\n\tname = Test Maintainer\n"
-                   "\temail = maintainer@pgwalk.test\n")
+                   "	email = maintainer@pgwalk.test
+"
+                   "[gc]
+	auto = 0
+[maintenance]
+	auto = false
+")
     saved = {k: os.environ.get(k) for k in ("GIT_CONFIG_GLOBAL",
                                             "GIT_CONFIG_NOSYSTEM")}
     os.environ["GIT_CONFIG_GLOBAL"] = str(cfg)

@@ -15,21 +15,39 @@ import pytest
 from conftest import APPLY, copy_plain_tree, git, need_real_tree, run_apply
 
 
+def sigint_default():
+    """Ctrl-C as a terminal's run gets it: a test run started in the
+    background inherits SIGINT ignored (then git, whose own handler the
+    signal still reaches, removes its index.lock and fails writing it:
+    "index.lock write error: Bad file descriptor", exit 1)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.tree
 def test_ctrl_c_while_making_the_base_commit_leaves_the_plain_tree(tmp_path):
-    """Interrupt the git-init stage of a real (large) plain tree."""
+    """Interrupt the git-init stage of a real (large) plain tree while
+    git add holds the index lock.  The moment is an event (the lock
+    exists), not a time: on a busy machine any sleep is either too short
+    or too long."""
     tree = copy_plain_tree(need_real_tree(), str(tmp_path / "k"))
     proc = subprocess.Popen([APPLY, tree, str(tmp_path / "out")],
                             stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=sigint_default)
     line = proc.stderr.readline()
     assert "making a git repository" in line, line
-    time.sleep(2)       # git add of ~75,000 files takes far longer
+    lock = os.path.join(tree, ".git", "index.lock")
+    # git add takes the lock before it reads a file and keeps it to the
+    # end (~75,000 files): polled, not waited for by the clock.
+    while not os.path.exists(lock):
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGINT)
     rest = proc.stderr.read()
     assert proc.wait(timeout=60) == 130, rest
     assert "interrupted; the tree is as it was" in rest
     assert not os.path.exists(os.path.join(tree, ".git"))
+    assert not os.path.exists(tmp_path / "out")
 
 
 @pytest.mark.unit
