@@ -473,8 +473,8 @@ REFUSED = cases(APPLY, ANY_TREE, [
      "git is told not to look at mm/mincore.c"),
     ("branch-not-made-by-apply", "user-branch", ["TREE", "TMP/o"],
      "pgwalk/series: the branch was not made by apply.sh"),
-    ("branch-in-a-worktree", "worktree", ["--branch", "mine", "TREE",
-                                           "TMP/o"],
+    ("branch-in-a-worktree", "worktree",
+     ["--branch", "mine", "TREE", "TMP/o"],
      "mine: the branch is checked out in"),
     ("branch-ref-locked", ref_lock, ["TREE", "TMP/o"],
      "pgwalk/series: git's lock %s exists" % os.path.join(
@@ -855,6 +855,11 @@ def interrupted(tmp_path, argv, cache, stage, block_env):
 @pytest.fixture(scope="module")
 def apply_reference(tmp_path_factory):
     """apply.sh's series of the kbuild minitree, uninterrupted."""
+    return reference_run(tmp_path_factory)
+
+
+def reference_run(tmp_path_factory):
+    """apply_reference's run (test_safety.py has one too)."""
     work = tmp_path_factory.mktemp("reference")
     tree = str(work / "k tree")
     shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)

@@ -17,15 +17,16 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 
 import pytest
 
 from conftest import FIXTURES, git, snapshot
-from test_bad_input import (APPLY, Running, apply_reference, blocking,  # noqa
-                            make_git, outputs, run, said, script_env, state,
+from test_bad_input import (APPLY, Running, blocking, make_git, outputs,
+                            reference_run, run, said, script_env, state,
                             warm)
 from pgwalk import errors
-from pgwalk.series import gitops
+from pgwalk import gitops
 
 pytestmark = [pytest.mark.unit, pytest.mark.xdist_group("apply_reference")]
 
@@ -35,6 +36,12 @@ def cache(tmp_path):
     path = tmp_path / "cache"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="module")
+def apply_reference(tmp_path_factory):
+    """apply.sh's series of the kbuild minitree, uninterrupted."""
+    return reference_run(tmp_path_factory)
 
 
 def kbuild_git(tmp_path, name="k tree"):
@@ -323,7 +330,6 @@ def test_ctrl_c_stops_a_run_that_started_with_sigint_ignored(
                             preexec_fn=sigint_ignored)
     run_ = Running.__new__(Running)
     run_.lines, run_.proc = [], proc
-    import threading
     run_.reader = threading.Thread(target=run_._read, daemon=True)
     run_.reader.start()
     try:
