@@ -243,9 +243,10 @@ def move_branch(tree, branch, head, old, message):
                        "does not move it" % (branch, where[0]))
     # Its own session: the Ctrl-C of a terminal does not reach it (the
     # caller holds signals off for this step).
-    steps = "start\nupdate refs/heads/%s %s %s\nupdate %s%s %s %s\n" \
-        "prepare\ncommit\n" % (branch, head, old or ZERO, OWNED, branch,
-                                head, record or ZERO)
+    steps = ("start\nupdate refs/heads/%s %s %s\n" % (branch, head,
+                                                      old or ZERO) +
+             "update %s%s %s %s\n" % (OWNED, branch, head, record or ZERO) +
+             "prepare\ncommit\n")
     git(tree, "update-ref", "--create-reflog", "-m", message, "--stdin",
         input=steps, start_new_session=True)
 
