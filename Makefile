@@ -17,8 +17,8 @@ XDIST := $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && \
 # TREE is resolved at run time so that `make check` alone never downloads.
 tree = $${TREE:-$$(scripts/fetch-tree.sh $(PKG))}
 
-.PHONY: all deps series build-check check check-fast lint bench bench-build \
-	bench-boot audit clean help
+.PHONY: all deps series build-check check check-fast check-one-core \
+	check-busy lint bench bench-build bench-boot audit clean help
 
 all: build-check ## deps, fetch Linux 6.1, write its series, build-check it
 
@@ -38,6 +38,16 @@ build-check: series ## build each commit of the series for ARCH_LIST
 check: deps ## run every test tier: unit, tree, build, boot
 	@t=$(tree) && n=$$(scripts/fetch-tree.sh linux-source-6.12) && \
 	PGWALK_TREE=$$t PGWALK_TREE_NEW=$$n $(PYTEST) -q tests
+
+# The suite on a busy machine (issue 20): on one core, and beside a CPU
+# hog per core.  Tests wait for events, not for times.
+check-one-core: ## make check on one core (taskset -c 0)
+	taskset -c 0 $(MAKE) check
+
+check-busy: ## make check beside a CPU hog on every core
+	@hogs=; for i in $$(seq $$(nproc)); do \
+		sh -c 'while :; do :; done' & hogs="$$hogs $$!"; done; \
+	$(MAKE) check; status=$$?; kill $$hogs; exit $$status
 
 # No deps and no tree: nothing here may reach the network.  The scratch
 # directory is private and removed at the end: pytest's own rotation of

@@ -132,13 +132,8 @@ def git_identity(tmp_path_factory):
     # the background, under them (test_safety.py::test_a_batch_git_that_
     # dies_is_started_again shows what that did and what copes with it).
     cfg.write_text("[user]\n\tname = Test Maintainer\n"
-                   "	email = maintainer@pgwalk.test
-"
-                   "[gc]
-	auto = 0
-[maintenance]
-	auto = false
-")
+                   "\temail = maintainer@pgwalk.test\n"
+                   "[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n")
     saved = {k: os.environ.get(k) for k in ("GIT_CONFIG_GLOBAL",
                                             "GIT_CONFIG_NOSYSTEM")}
     os.environ["GIT_CONFIG_GLOBAL"] = str(cfg)

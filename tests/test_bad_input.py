@@ -319,7 +319,7 @@ def previous_outdir(decisions, base=None):
 
 def tmpdir_file(tree, tmp):
     """Set-up: TMPDIR names a file (test_refused runs with TMPDIR set:
-    the option is this set-up's way to change it)."""
+    an argument NAME=value is an environment variable of the run)."""
     path = os.path.join(tmp, "tmpfile")
     with open(path, "w") as f:
         f.write("not a directory\n")
@@ -465,6 +465,8 @@ REFUSED = cases(APPLY, ANY_TREE, [
      "its base commit 111111111111 is not in"),
     ("tmpdir-not-a-directory", tmpdir_file, ["TREE", "TMP/o"],
      "not a directory this user can write"),
+    ("no-identity", None, ["GIT_CONFIG_GLOBAL=/dev/null", "TREE", "TMP/o"],
+     "user.name"),
     ("unborn-head", "unborn", ["TREE", "TMP/o"], "the git repository has "
      "no commit yet"),
     ("assume-unchanged", hide("--assume-unchanged"), ["TREE", "TMP/o"],
@@ -526,7 +528,7 @@ REFUSED = cases(APPLY, ANY_TREE, [
 # Refused after the analysis has read files (their facts are cached), or
 # after the series is written (checkpatch judges what is in OUTDIR).
 ANALYSED = {"pin-missing-table", "unparsable-walk", "bool-form-not-constant",
-            "no-checkpatch"}
+            "no-checkpatch", "no-identity"}
 # The tests that start from apply_reference's caches: one xdist worker
 # runs them all (make check-fast runs --dist loadgroup), so that the
 # reference series is made once.
@@ -595,8 +597,9 @@ def test_refused(tmp_path, kbuild_template, cache, request, script, case,
     tmpdir = tmp_path / "tmpdir"
     tmpdir.mkdir()
     env = {"TMPDIR": str(tmpdir)}
-    env.update(a.split("=", 1) for a in argv if a.startswith("TMPDIR="))
-    argv = [a for a in argv if not a.startswith("TMPDIR=")]
+    assigned = [a for a in argv if re.match(r"[A-Z_]+=", a)]
+    env.update(a.split("=", 1) for a in assigned)
+    argv = [a for a in argv if a not in assigned]
     r = run(script, *argv, cache=cache, env=env)
     said(r, 1, text.replace("TREE", tree))
     assert state(tree) == before
