@@ -465,8 +465,6 @@ REFUSED = cases(APPLY, ANY_TREE, [
      "its base commit 111111111111 is not in"),
     ("tmpdir-not-a-directory", tmpdir_file, ["TREE", "TMP/o"],
      "not a directory this user can write"),
-    ("no-identity", None, ["GIT_CONFIG_GLOBAL=/dev/null", "TREE", "TMP/o"],
-     "user.name"),
     ("unborn-head", "unborn", ["TREE", "TMP/o"], "the git repository has "
      "no commit yet"),
     ("assume-unchanged", hide("--assume-unchanged"), ["TREE", "TMP/o"],
@@ -528,7 +526,7 @@ REFUSED = cases(APPLY, ANY_TREE, [
 # Refused after the analysis has read files (their facts are cached), or
 # after the series is written (checkpatch judges what is in OUTDIR).
 ANALYSED = {"pin-missing-table", "unparsable-walk", "bool-form-not-constant",
-            "no-checkpatch", "no-identity"}
+            "no-checkpatch"}
 # The tests that start from apply_reference's caches: one xdist worker
 # runs them all (make check-fast runs --dist loadgroup), so that the
 # reference series is made once.

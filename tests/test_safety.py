@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 
 import pytest
@@ -267,6 +268,18 @@ def test_a_batch_git_that_dies_is_started_again(minigit):
 
     broken = series(True)
     assert broken == series(False)
+
+
+def test_a_builder_that_cannot_start_leaves_nothing_in_tmpdir(
+        minigit, tmp_path, monkeypatch):
+    """Situation 7's empty /tmp/pgwalk-blobs-*: the builder's scratch
+    directory is made last, when nothing can fail any more."""
+    tmp = tmp_path / "tmpdir"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    with pytest.raises(gitops.GitError):
+        gitops.SeriesBuilder(minigit, "1" * 40)
+    assert os.listdir(tmp) == []
 
 
 def test_an_error_after_ctrl_c_is_the_interrupt_and_a_full_copy_names_its_destination(capsys):  # noqa: E501
