@@ -291,8 +291,10 @@ def test_an_error_after_ctrl_c_is_the_interrupt_and_a_full_copy_names_its_destin
 
     def stopped_child():
         try:
-            os.kill(os.getpid(), signal.SIGINT)
-            signal.pause()
+            # To this thread: Python runs the handler before it returns
+            # (a process-wide kill could go to another thread of a test
+            # runner).
+            signal.raise_signal(signal.SIGINT)
         except KeyboardInterrupt:
             raise gitops.GitError("git add failed in T: fatal: sha1 file "
                                   "'T/.git/index.lock' write error: Bad "
