@@ -13,6 +13,7 @@ import errno
 import os
 import signal
 import sys
+import threading
 
 # Exit status of a bug in the toolkit (sysexits' EX_SOFTWARE), apart from
 # 1 (bad input, failed stage) and 130 (interrupted).
@@ -53,6 +54,8 @@ def catch_interrupts(term=False):
     SIGINT ignored (in the background of a script), where Python would
     leave it ignored while git's own handler, reached by the same signal,
     removes its lock and then fails on the closed file."""
+    if threading.current_thread() is not threading.main_thread():
+        return      # run_main() called by a test runner's worker thread
     signal.signal(signal.SIGINT, _stop)
     if term:
         signal.signal(signal.SIGTERM, _stop)
