@@ -263,6 +263,8 @@ def test_split_through_a_local_of_the_walking_function(tmp_path):
     shutil.copy(os.path.join(FIXTURES, "analysis", "split_local.c"),
                 tree / "mm" / "split_local.c")
     out = edits.file_edits(str(tree), "mm/split_local.c", [q])
+    # The local now picks what the function's callers chose.
     assert "walk_ops = ops;" in out, out
-    assert "const struct mm_walk_ops *ops)" in out
-    assert "queue_range(mm, 0, 100, &queue_lock_vma_walk_ops)" in out
+    assert "unsigned long end, bool lock_vma)" in out
+    assert "queue_range(mm, 0, 100, true)" in out
+    assert "queue_range(mm, 0, 100, false)" in out
