@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The words about modes are the walker contract's, and the rule stated in
 the cover letter is the rule the analysis applies.
 

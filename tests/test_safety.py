@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """apply.sh never loses or damages a user's work (issue 20): the series
 branch, OUTDIR and the caches under the ways a real user runs it: two runs
 at once, a lock left by a killed run, damaged or unwritable caches, a

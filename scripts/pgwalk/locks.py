@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """One run at a time on a tree, and on an output directory.
 
 Two apply.sh runs on one tree would each move its series branch, and the

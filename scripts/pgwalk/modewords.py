@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """What each locking mode asks of the caller and does to each VMA, in words.
 
 A mode says which lock the caller of the walk holds and what the walker

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """An output directory replaced whole, or not at all.
 
 apply.sh writes a new OUTDIR into a hidden sibling directory (same file
