@@ -753,9 +753,11 @@ def test_disk_full(tmp_path, ktree, cache, request, script, args, target):
         warm(cache, reference)
         for_apply(ktree)
         os.makedirs(out)
+        # An earlier posting: the same files, other bytes (a run that
+        # wrote into OUTDIR itself would change them).
         for name, text in reference["out"].items():
             with open(os.path.join(out, name), "wb") as f:
-                f.write(text)
+                f.write(text + b"an earlier posting\n")
         patch = FULL_AT % target
     else:
         full(os.path.join(out, target))
