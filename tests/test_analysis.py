@@ -20,6 +20,8 @@ ANALYSIS = os.path.join(FIXTURES, "analysis")
 
 # The walkers as a tree declares them: the analysis reads these.
 WALKERS_H = os.path.join(FIXTURES, "walkers", "pagewalk.h")
+# Their own file, shaped as a kernel's without walk_lock.
+WALKERS_C = os.path.join(FIXTURES, "walkers", "pagewalk.c")
 
 
 def make_tree(tmp_path, *names, extra=None):
@@ -28,8 +30,7 @@ def make_tree(tmp_path, *names, extra=None):
     (tree / "include" / "linux").mkdir(parents=True)
     (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
     shutil.copy(WALKERS_H, tree / "include" / "linux" / "pagewalk.h")
-    (tree / "mm" / "pagewalk.c").write_text(
-        "int walk_page_range(struct mm_struct *mm) { return 0; }\n")
+    shutil.copy(WALKERS_C, tree / "mm" / "pagewalk.c")
     for name in names:
         shutil.copy(os.path.join(ANALYSIS, name), tree / "mm" / name)
     for relpath, text in (extra or {}).items():

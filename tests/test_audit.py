@@ -63,7 +63,7 @@ def audit(tree):
 
 def lines_of(out):
     return {m.group(1): m.group(2) for m in
-            re.finditer(r"^\S+:\d+: (\w+): ([a-z ]+): ", out, re.M)}
+            re.finditer(r"^\S+:\d+: (\w+): ([a-z ()]+): ", out, re.M)}
 
 
 def test_audit_of_a_converted_tree_agrees(converted):
@@ -84,7 +84,7 @@ def test_audit_reports_each_kind_of_difference(converted):
                 .replace("mincore", "newer")
                 .replace("PGWALK_WRLOCK", "PGWALK_FUTURE_MODE"))
     with open(os.path.join(converted, "mm", "known.c"), "w") as f:
-        # A mode newer than 6.12 that scripts/modes.conf has a row for.
+        # A mode of newer kernels that this tree's core does not have.
         f.write(open(os.path.join(converted, "mm", "mincore.c")).read()
                 .replace("mincore", "known")
                 .replace("PGWALK_WRLOCK", "PGWALK_VMA_RDLOCK_VERIFY"))
@@ -100,15 +100,36 @@ def test_audit_reports_each_kind_of_difference(converted):
     assert got == {"mincore_walk_ops": "disagree",
                    "prot_none_walk_ops": "missing",
                    "newer_walk_ops": "unknown mode",
-                   "known_walk_ops": "disagree",
+                   "known_walk_ops": "unknown mode",
                    "computed_walk_ops": "not a constant"}, r.stdout
     assert "declared PGWALK_WRLOCK, inferred PGWALK_RDLOCK: mmap lock held " \
         "for read on every path" in r.stdout
-    # The missing row is named, and where to add it.
-    assert "PGWALK_FUTURE_MODE, which has no row in scripts/modes.conf" \
-        in r.stdout
-    assert "declared PGWALK_VMA_RDLOCK_VERIFY, inferred PGWALK_RDLOCK" \
-        in r.stdout
+    # A mode the tree's own enum does not declare is named as such.
+    assert "declared PGWALK_FUTURE_MODE, which the tree's enum " \
+        "page_walk_lock does not declare; the analysis infers " \
+        "PGWALK_RDLOCK" in r.stdout
+    assert "declared PGWALK_VMA_RDLOCK_VERIFY, which the tree's enum " \
+        "page_walk_lock does not declare" in r.stdout
+    # A computed mode: what it can be and what it depends on.
+    assert "walk_lock = IS_ENABLED(CONFIG_X) ? PGWALK_WRLOCK : " \
+        "PGWALK_RDLOCK is computed at run time from IS_ENABLED(CONFIG_X) " \
+        "(one of PGWALK_RDLOCK, PGWALK_WRLOCK); the analysis infers " \
+        "PGWALK_RDLOCK" in r.stdout
+    assert "None" not in r.stdout
+
+
+def test_audit_agrees_with_a_table_that_relies_on_the_default(converted):
+    """No walk_lock, and the analysis infers the mode the tree's core
+    gives such a table: agreement, and the audit passes."""
+    edit(converted, "mm/mincore.c", "\t.walk_lock\t\t= PGWALK_RDLOCK,\n", "")
+    commit_all(converted, "rely on the default")
+    r = audit(converted)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert lines_of(r.stdout) == {"mincore_walk_ops": "agree (default)",
+                                  "prot_none_walk_ops": "agree"}, r.stdout
+    assert "no walk_lock: the default PGWALK_RDLOCK, which the analysis " \
+        "infers" in r.stdout
+    assert "1 agree (default)" in r.stdout
 
 
 def test_partial_tree_gets_only_what_is_missing(converted, tmp_path):

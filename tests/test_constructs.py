@@ -16,6 +16,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, REPO
+from pgwalk import core
 from pgwalk.analysis import decisions
 
 pytestmark = pytest.mark.unit
@@ -26,15 +27,11 @@ DATA = os.path.join(REPO, "scripts")
 
 # The walkers as a tree declares them: the analysis reads these.
 WALKERS_H = os.path.join(FIXTURES, "walkers", "pagewalk.h")
-# A tree whose enum declares a mode for walks under a per-VMA read lock.
-VMA_MODE_ENUM = """
-enum page_walk_lock {
-	PGWALK_RDLOCK = 0,
-	PGWALK_WRLOCK = 1,
-	PGWALK_WRLOCK_VERIFY = 2,
-	PGWALK_VMA_RDLOCK_VERIFY = 3,
-};
-"""
+# Their own file, shaped as a kernel's without walk_lock.
+WALKERS_C = os.path.join(FIXTURES, "walkers", "pagewalk.c")
+# A tree whose core has a mode for walks under a per-VMA read lock: the
+# inserted core, with the rewrite that adds the mode to it.
+VMA_READ_MODE = os.path.join(REPO, "tests", "cocci", "vma-read-mode.cocci")
 
 RD, WR = "PGWALK_RDLOCK", "PGWALK_WRLOCK"
 # fixture -> {table: the mode it gets}.
@@ -82,12 +79,15 @@ def make_tree(tmp_path, name):
     (tree / "mm").mkdir(parents=True)
     (tree / "include" / "linux").mkdir(parents=True)
     (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
-    header = open(WALKERS_H).read()
+    shutil.copy(WALKERS_H, tree / "include" / "linux" / "pagewalk.h")
+    shutil.copy(WALKERS_C, tree / "mm" / "pagewalk.c")
     if name == "vma_read.c":
-        header = VMA_MODE_ENUM + header
-    (tree / "include" / "linux" / "pagewalk.h").write_text(header)
-    (tree / "mm" / "pagewalk.c").write_text(
-        "int walk_page_range(struct mm_struct *mm) { return 0; }\n")
+        for relpath, text in core.core_edits(str(tree), True).items():
+            (tree / relpath).write_text(text)
+        subprocess.run(["spatch", "--very-quiet", "-D", "patch",
+                        "--sp-file", VMA_READ_MODE, "--in-place",
+                        "mm/pagewalk.c", "include/linux/pagewalk.h"],
+                       cwd=str(tree), check=True, capture_output=True)
     shutil.copy(os.path.join(CONSTRUCTS, name), tree / "mm" / name)
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
         subprocess.run(["git", "-C", str(tree), *args], check=True,
@@ -152,7 +152,7 @@ def test_construct_needs_its_rule(tmp_path, monkeypatch, name):
     else:
         work = tmp_path / "data"
         work.mkdir()
-        for conf in ("locks.conf", "callbacks.conf", "modes.conf"):
+        for conf in ("locks.conf", "callbacks.conf"):
             shutil.copy(os.path.join(DATA, conf), work / conf)
         text = (work / path).read_text()
         kept = [line for line in text.split("\n")

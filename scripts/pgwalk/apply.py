@@ -26,7 +26,8 @@ from pgwalk.errors import PgwalkError, catch_interrupts, run_main, \
     uninterrupted, writing
 from pgwalk import (cli, core, gitops, inputs, locks, logs, REPO, runner,
                     staging, treefeatures)
-from pgwalk.analysis import audit, candidates, decisions as analysis
+from pgwalk.analysis import (audit, candidates, contract,
+                             decisions as analysis)
 from pgwalk.forms import boolform
 from pgwalk.proofs import build, reports
 from pgwalk.series import (claims, commits, edits, posting, revision,
@@ -293,7 +294,13 @@ def staged(args, tree, outdir, pins, stages):
 
 
 def make(args, tree, outdir, pins, stages):
-    """The series (or the audit) of a checked tree."""
+    """The series (or the audit, or the contract) of a checked tree."""
+    if args.contract:
+        # Reads the tree's walker core only: nothing written.
+        with candidates.searching(tree):
+            got = stages.run("contract", contract.derive, tree)
+        print("\n".join(contract.show(got)))
+        return 0
     if args.audit:
         # Reads the tree only: no git repository is made, nothing written.
         decided = stages.run("analysis", analysis.analyze, tree,
@@ -485,6 +492,9 @@ def parse_args(argv):
         "--verbose": "show every command line run (git, spatch, perl)",
         "--audit": "compare the modes the tree declares with the analysis "
                    "(file:line: lines); changes nothing",
+        "--contract": "print the tree's walker contract: its walkers, "
+                      "which honour walk_lock, and what each mode makes "
+                      "the core do; changes nothing",
         "--prove": "run verify-build.sh and boot-test.sh on the series and "
                    "put their results in the cover letter",
     })

@@ -10,43 +10,99 @@ wrapped here):
     mm/foo.c:371: foo_walk_ops: declared PGWALK_WRLOCK_VERIFY,
         inferred PGWALK_WRLOCK_VERIFY: agree
 
-Verdicts: agree, disagree (with the analysis' reason), missing (walked by
-a VMA walker, no walk_lock), not a constant (walk_lock is an expression),
-unknown mode (a PGWALK_* value this toolkit does not know, such as one a
-newer kernel added), not needed (only walkers that ignore the field, such
-as walk_page_range_novma() and walk_page_mapping()), unverified (a mode
-is declared, but the analysis found no walk of the table).  The inference
-is the same analysis the series uses, with no per-version special case.
-Exit status 1 when a table disagrees or is missing a mode.
+Verdicts: agree, agree (default) (no walk_lock, and the analysis infers
+the mode the tree's walker contract gives a table without one), disagree
+(with the analysis' reason), missing (no walk_lock, and the analysis
+infers another mode), not a constant (walk_lock is an expression: what it
+can be and what it depends on are named), unknown mode (a value the
+tree's enum page_walk_lock does not declare), not needed (only walkers
+that ignore the field), unverified (a mode is declared, but the analysis
+found no walk of the table).  The modes and the default come from the
+tree's own core (contract.py); the inference is the same analysis the
+series uses, with no per-version special case.  Exit status 1 when a
+table disagrees or is missing a mode.
 """
 
 import re
 
-from pgwalk.analysis import lockdata
+from pgwalk.analysis import values
 
 
-def known_modes():
-    """The modes scripts/modes.conf has a row for."""
-    return [mode for mode, _m, _v in lockdata.modes()]
+def _inferred_words(table, inferred):
+    """The analysis' answer, in words (never "None")."""
+    if inferred:
+        return "the analysis infers %s" % inferred
+    return "the analysis finds no walk that reads it (%s)" % (
+        table.get("inferred_reason") or table.get("reason") or
+        "no walk of this table was found")
 
 
-def verdict(table):
-    """(verdict, message) for one table of decisions.json."""
+def computed(declared, modes):
+    """(modes it can be, what it depends on) of a walk_lock expression,
+    as Coccinelle printed it: the modes named in it, and the rest (the
+    functions it calls, the conditions it tests, the values it reads)."""
+    can, depends = set(), []
+
+    def walk(e):
+        kind = e[0]
+        if kind == "id":
+            if e[1] in modes:
+                can.add(e[1])
+            else:
+                depends.append(e[1])
+        elif kind == "call":
+            depends.append("%s()" % e[1])
+            for a in e[2]:
+                walk(a)
+        elif kind == "?":
+            depends.append(values.show(e[1]))
+            walk(e[2])
+            walk(e[3])
+        elif kind == "bin":
+            walk(e[2])
+            walk(e[3])
+        elif kind == "un":
+            walk(e[2])
+        elif kind != "num":
+            depends.append(values.show(e) if kind != "other" else declared)
+
+    walk(values.parse(declared))
+    return sorted(can), [d for i, d in enumerate(depends)
+                         if d not in depends[:i]]
+
+
+def verdict(table, contract=None):
+    """(verdict, message) for one table of decisions.json; contract: the
+    tree's walker contract as decisions.json records it."""
+    modes = [m["name"] for m in (contract or {}).get("modes", [])]
+    default = next((m["name"] for m in (contract or {}).get("modes", [])
+                    if m["default"]), None)
     declared = table.get("declared")
     inferred = table.get("inferred", table.get("mode"))
     if declared is None:
         if table["mode"] is None:
             return "not needed", table["reason"]
+        if table["mode"] == default:
+            return "agree (default)", "no walk_lock: the default %s, " \
+                "which the analysis infers (%s)" % (default, table["reason"])
         return "missing", "no walk_lock; the analysis infers %s (%s)" % (
             table["mode"], table["reason"])
     if not re.match(r"^[A-Za-z_]\w*$", declared):
-        return "not a constant", "walk_lock = %s is computed; the analysis " \
-            "infers %s" % (declared, inferred)
-    if declared not in known_modes():
-        return "unknown mode", "declared %s, which has no row in " \
-            "scripts/modes.conf (add one: the lock it requires and what " \
-            "the walker does to the VMA); the analysis infers %s" % (
-                declared, inferred)
+        can, depends = computed(declared, modes)
+        # The modes the tree's mapping functions give it, when the
+        # analysis could evaluate it.
+        can = sorted(set(can) | set(table.get("declared_can_be", ())))
+        declared = table.get("declared_shown", declared)
+        return "not a constant", "walk_lock = %s is computed at run " \
+            "time%s%s; %s" % (
+                declared,
+                " from %s" % ", ".join(depends) if depends else "",
+                " (one of %s)" % ", ".join(can) if can else "",
+                _inferred_words(table, inferred))
+    if declared not in modes:
+        return "unknown mode", "declared %s, which the tree's enum " \
+            "page_walk_lock does not declare; %s" % (
+                declared, _inferred_words(table, inferred))
     if inferred is None:
         # No VMA walk of it was found: the field is ignored (novma and
         # mapping walkers), or the analysis could not see the walk.
@@ -60,11 +116,15 @@ def verdict(table):
         declared, inferred, table.get("inferred_reason", ""))
 
 
+VERDICTS = ("agree", "disagree", "agree (default)", "missing",
+            "not a constant", "unknown mode", "not needed", "unverified")
+
+
 def report(decided):
     """(lines, {verdict: count})."""
     lines, counts = [], {}
     for t in sorted(decided["tables"], key=lambda t: (t["file"], t["line"])):
-        v, msg = verdict(t)
+        v, msg = verdict(t, decided.get("contract"))
         counts[v] = counts.get(v, 0) + 1
         lines.append("%s:%d: %s: %s: %s" % (t["file"], t["line"], t["name"],
                                             v, msg))
@@ -75,8 +135,6 @@ def run(tree, decided, out=print):
     lines, counts = report(decided)
     for line in lines:
         out(line)
-    order = ("agree", "disagree", "missing", "not a constant",
-             "unknown mode", "not needed", "unverified")
     out("audit: %d tables: %s" % (len(lines), ", ".join(
-        "%d %s" % (counts.get(v, 0), v) for v in order)))
+        "%d %s" % (counts.get(v, 0), v) for v in VERDICTS)))
     return 1 if counts.get("disagree") or counts.get("missing") else 0

@@ -14,40 +14,26 @@ import re
 from pgwalk import runner, treefeatures
 from pgwalk.memo import Memo, key
 
-# The walkers that read ops->walk_lock, and where their ops argument is.
-# The others (walk_page_range_novma(), walk_page_mapping(), and whatever a
-# tree adds, such as walk_kernel_page_table_range()) ignore the field:
-# walkers() finds them in the tree's own declarations.
-VMA_WALKERS = ("walk_page_range", "walk_page_vma", "walk_page_range_vma")
-VMA_WALKER_OPS = {"walk_page_range": 3, "walk_page_vma": 1,
-                  "walk_page_range_vma": 3}
-# Where walkers are declared: the API header, and mm's internal header
-# (walk_page_range_debug() lives there in some trees).
-WALKER_DECLS = ("include/linux/pagewalk.h", "mm/internal.h")
-PROTOTYPE = re.compile(r"\b(\w+)\s*\(([^;{}()]*)\)\s*;")
-# Where the walkers are defined; their own bodies are not callers.
-CORE_FILES = ("mm/pagewalk.c",)
-
 # Userspace and host tools: a system call named there is libc's, not a caller.
 NOT_KERNEL = treefeatures.NOT_KERNEL
 
 
 def walkers(tree):
     """{walker: index of its ops argument}: every function the tree
-    declares with a `const struct mm_walk_ops *` parameter."""
-    out = dict(VMA_WALKER_OPS)
-    for relpath in WALKER_DECLS:
-        path = os.path.join(tree, relpath)
-        if not os.path.exists(path):
-            continue
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = re.sub(r"/\*.*?\*/", " ", f.read(), flags=re.S)
-        for m in PROTOTYPE.finditer(text):
-            params = m.group(2).split(",")
-            for i, param in enumerate(params):
-                if re.search(r"\bstruct\s+mm_walk_ops\s*\*", param):
-                    out.setdefault(m.group(1), i)
-    return out
+    declares with a `const struct mm_walk_ops *` parameter, as its walker
+    contract (contract.py) reads them."""
+    from pgwalk.analysis import contract
+    return contract.of(tree).ops_args()
+
+
+def core_files(tree):
+    """The files that define the walkers: their own bodies are not
+    callers (none in a tree without walkers)."""
+    from pgwalk.analysis import contract
+    try:
+        return set(contract.of(tree).core)
+    except contract.NoCore:
+        return set()
 
 
 def grep(tree, pattern, words=False):
@@ -82,10 +68,11 @@ def walk_calls(tree, known=None):
     known: walkers(tree), when the caller has it already."""
     calls = []
     names = sorted(known or walkers(tree))
+    core = core_files(tree)
     hits = grep(tree, r"\b(%s)\s*\(" % "|".join(names))
     walk_call = re.compile(r"\b(%s)\s*\(" % "|".join(names))
     for path, lines in sorted(hits.items()):
-        if path in CORE_FILES:
+        if path in core:
             continue
         for num, text in lines:
             for m in walk_call.finditer(text):
@@ -97,7 +84,8 @@ def walk_calls(tree, known=None):
 def table_files(tree):
     """Files that define a struct mm_walk_ops table."""
     hits = grep(tree, r"struct\s+mm_walk_ops\s+[A-Za-z_]")
-    return sorted(p for p in hits if p not in CORE_FILES)
+    core = core_files(tree)
+    return sorted(p for p in hits if p not in core)
 
 
 def callers_files(tree, names):
@@ -122,8 +110,9 @@ def word_hits(tree, names, only=None):
     names = sorted(names)
     if not names:
         return {}
+    core = core_files(tree)
     if only is not None:
-        return _hits(_git_grep(tree, WORD_SEARCH, names, sorted(only)))
+        return _hits(_git_grep(tree, WORD_SEARCH, names, sorted(only)), core)
     out = {}
     # Fixed strings, one -e each, not one alternation: git checks -w
     # after a match and then moves on, so in "(f|f_locked)" the match "f"
@@ -133,17 +122,17 @@ def word_hits(tree, names, only=None):
     for i in range(0, len(names), 200):
         for path, words in _hits(_git_grep(tree, WORD_SEARCH,
                                            names[i:i + 200],
-                                           ["*.c"])).items():
+                                           ["*.c"]), core).items():
             out.setdefault(path, set()).update(words)
     return out
 
 
-def _hits(lines):
-    """{relpath: {words}} of `path:word` lines."""
+def _hits(lines, core):
+    """{relpath: {words}} of `path:word` lines, outside the core."""
     out = {}
     for line in lines:
         path, word = line.split(":", 1)
-        if path in CORE_FILES or not path.endswith(".c"):
+        if path in core or not path.endswith(".c"):
             continue
         out.setdefault(path, set()).add(word)
     return out
@@ -241,10 +230,23 @@ def searching(tree, clean=False):
         yield
         return
     _SNAPSHOTS[tree] = _clean_tree_id(tree, clean)
+    _BLOCK[tree] = {}
     try:
         yield
     finally:
         _SNAPSHOTS.pop(tree, None)
+        _BLOCK.pop(tree, None)
+
+
+# {tree: {key: value}} of answers kept for one searching() block, plain
+# trees included: the tree does not change inside it.
+_BLOCK = {}
+
+
+def block_memo(tree):
+    """A dict kept for the searching() block of tree, or None outside
+    one."""
+    return _BLOCK.get(tree)
 
 
 def _clean_tree_id(tree, clean=False):

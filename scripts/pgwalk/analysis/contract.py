@@ -39,6 +39,13 @@ from pgwalk.analysis import candidates, lockdata
 
 COCCI = os.path.join(REPO, "semantic-patches", "contract.cocci")
 
+
+def cocci_path():
+    """contract.cocci, from PGWALK_SEMANTIC_PATCHES when set (the tests
+    point it at a copy with a rule taken out)."""
+    other = os.environ.get("PGWALK_SEMANTIC_PATCHES")
+    return os.path.join(other, os.path.basename(COCCI)) if other else COCCI
+
 # Files that declare or define a function with an ops pointer parameter,
 # or that declare the modes (git grep patterns: they only pick files,
 # Coccinelle reads them).
@@ -48,6 +55,10 @@ MODE_ENUM = r"enum\s+page_walk_lock\b"
 
 class ContractError(PgwalkError):
     """The tree's walker core cannot be read; says what is missing."""
+
+
+class NoCore(ContractError):
+    """No file of the tree declares a walker."""
 
 
 class MmapNeed(enum.Enum):
@@ -176,12 +187,15 @@ class Contract:
     walkers: {name: Walker} of every function taking an ops pointer;
     modes:   the ModeContract of each mode, in the enum's order;
     helpers: the core's lock helpers (functions with an
-             enum page_walk_lock parameter)."""
+             enum page_walk_lock parameter);
+    core:    the files that define the entry walkers and the helpers
+             (their own walk calls are not callers)."""
     source: str
     files: tuple
     walkers: dict
     modes: tuple
     helpers: tuple
+    core: tuple = ()
 
     # -- questions the analysis asks
 
@@ -238,7 +252,7 @@ class Contract:
     def to_json(self):
         return {
             "source": self.source, "files": list(self.files),
-            "helpers": list(self.helpers),
+            "helpers": list(self.helpers), "core": list(self.core),
             "walkers": [{"name": w.name, "ops_arg": w.ops_arg,
                          "vma_arg": w.vma_arg, "honours": w.honours,
                          "reaches": list(w.reaches),
@@ -261,7 +275,7 @@ class Contract:
             m["name"], m["value"], m["default"], MmapNeed(m["mmap"]),
             VmaAction(m["vma"]), tuple(m["calls"])) for m in data["modes"])
         return cls(data["source"], tuple(data["files"]), walkers, modes,
-                   tuple(data["helpers"]))
+                   tuple(data["helpers"]), tuple(data["core"]))
 
 
 # ------------------------------------------------------------ deriving
@@ -276,7 +290,7 @@ def run_cocci(root, relpaths):
     """contract.cocci's facts over these files of root."""
     if not relpaths:
         return []
-    cmd = cocci.argv(COCCI, *relpaths)
+    cmd = cocci.argv(cocci_path(), *relpaths)
     try:
         proc = runner.run(cmd, cwd=root)
     except OSError as e:
@@ -372,7 +386,7 @@ def derive_from(facts, source, files, prims=None):
     prims = prims if prims is not None else lockdata.primitives()
     declared, defined, ops_arg, vma_arg = {}, {}, {}, {}
     stores, forwards, fields = set(), {}, {}
-    helpers = {}
+    helpers, helper_files = {}, set()
     modes = []
     for f in facts:
         kind = f["kind"]
@@ -394,6 +408,7 @@ def derive_from(facts, source, files, prims=None):
                 (f["callee"], _int(f["arg"])))
         elif kind == "helper":
             helpers[f["name"]] = _int(f["arg"])
+            helper_files.add(f["file"])
         elif kind == "mode":
             modes.append(f)
     names = set(ops_arg)
@@ -443,18 +458,34 @@ def derive_from(facts, source, files, prims=None):
         last = value if value is not None else last
         contracts.append(_mode_contract(
             facts, prims, f["name"], f["value"], value == 0))
+    core = {w.defined for w in walkers.values() if w.entry and w.defined}
     return Contract(source, tuple(files), walkers, tuple(contracts),
-                    tuple(sorted(helpers)))
+                    tuple(sorted(helpers)), tuple(sorted(core | helper_files)))
+
+
+def of(tree):
+    """derive(tree), once per candidates.searching() block (the tree
+    does not change inside one)."""
+    memo = candidates.block_memo(tree)
+    if memo is None:
+        return derive(tree)
+    if "contract" not in memo:
+        memo["contract"] = derive(tree)
+    return memo["contract"]
 
 
 def derive(tree):
     """The Contract of a tree: its own core's, or, when it has no
     enum page_walk_lock, the one the series inserts."""
     files = core_files(tree)
+    if not files:
+        raise NoCore("%s: no file declares a function taking a "
+                            "struct mm_walk_ops pointer (not a kernel "
+                            "tree?)" % tree)
     memo = Memo("contract")
     k = key(sorted(files), [file_digest(os.path.join(tree, f))
                             for f in files],
-            file_digest(COCCI), file_digest(__file__),
+            file_digest(cocci_path()), file_digest(__file__),
             file_digest(lockdata.data_path("locks.conf")))
     got = memo.get(k)
     if got is not None:

@@ -18,8 +18,9 @@ of the facts, the tree's modes and the pins -- gives every table a mode:
   with no known context) or whose table choice cannot be followed keeps
   the mode safe for every chain, with a note that names it.
 
-Modes and what each requires are rows of scripts/modes.conf; the tree's
-own enum page_walk_lock decides which exist.
+The modes, and what the walker core does under each, are the tree's walker
+contract (contract.py): the mode of a table is the weakest mode whose
+contract holds on every path to its walks.
 """
 
 import argparse
@@ -29,8 +30,9 @@ import sys
 
 from pgwalk.errors import PgwalkError, run_main
 from pgwalk import convention, table, treefeatures
-from pgwalk.analysis import (candidates, factindex, gather, lockdata, paths,
-                             values)
+from pgwalk.analysis import (candidates, contract as contractmod, factindex,
+                             gather, lockdata, paths, values)
+from pgwalk.analysis.contract import PathLock, VmaAction
 from pgwalk import logs
 from pgwalk.analysis import pins as pinsmod
 from pgwalk.analysis.values import Evaluator
@@ -47,22 +49,31 @@ def split_args(args):
 
 # ------------------------------------------------------------------ modes
 
-def mode_for(need, rows, available):
-    """The mode of the tree whose row matches need = (mmap, vma)."""
-    for mode, mmap, vma in rows:
-        if mode in available and (mmap, vma) == need:
-            return mode
-    return None
+def path_lock(state, changed):
+    """The PathLock of a chain's lock state.  changed: every walk of the
+    table changes (or write-locks) the VMA it walks under the mmap write
+    lock first."""
+    if state == "write":
+        return PathLock("write", "write" if changed else "none")
+    if state == "read":
+        return PathLock("read", "none")
+    if state == "vma_read":
+        return PathLock("none", "read")
+    return PathLock("none", "none")
 
 
-def mode_profile(states, changed):
-    """(mmap, vma) requirement that every chain state satisfies, tightest
-    first: write when all chains write, else read."""
-    if states == {"write"}:
-        return ("write", "verify-write" if changed else "lock-write")
-    if states == {"vma_read"}:
-        return ("none", "verify-read")
-    return ("read", "none")
+def lock_reason(locks):
+    """Why the mode fits, in words: the lock every path holds."""
+    mmaps = {l.mmap for l in locks}
+    vmas = {l.vma for l in locks}
+    if mmaps == {"none"} and vmas == {"read"}:
+        return "per-VMA read lock held on every path"
+    if len(mmaps) == 1 and "none" not in mmaps:
+        out = "mmap lock held for %s on every path" % next(iter(mmaps))
+        if vmas == {"write"}:
+            out += ", walked VMA already changed under it"
+        return out
+    return "the lock held differs between paths"
 
 
 # -------------------------------------------------------------- evidence
@@ -121,19 +132,18 @@ class Words:
 # ---------------------------------------------------------------- decide
 
 def decide(tree, fx, names=None, pins=None, has_core=False,
-           per_vma_lock=False, tree_modes=None, mode_rows=None,
-           callbacks=None):
+           per_vma_lock=False, contract=None, callbacks=None):
     """The decisions dict (see README) from facts and pins; reads no file.
 
-    names: {(file, fn): shown name}; tree_modes: the modes the tree's enum
-    declares (None: the three the inserted core declares)."""
-    rows = mode_rows if mode_rows is not None else lockdata.modes()
-    available = tree_modes or list(convention.MODES)
+    names: {(file, fn): shown name}; contract: the tree's walker contract
+    (contract.py), which says which walkers honour walk_lock and which
+    modes exist and what each does."""
+    available = contract.mode_names()
     words = Words(names or {}, fx.prims)
     pa = paths.Paths(fx, callbacks)
     tables = {}         # key -> per-table record of uses
     review = []
-    vma_walkers = set(candidates.VMA_WALKERS)
+    vma_walkers = set(contract.honouring())
     for pos in sorted(p for p, c in fx.calls.items()
                       if c["callee"] in fx.ops_arg):
         call = fx.calls[pos]
@@ -170,14 +180,14 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
                           "analysis follows it" % where)
     decided = []
     for key in sorted(fx.tables, key=lambda k: (k[0], fx.tables[k]["line"])):
-        decided.append(_decide_table(fx, pa, words, rows, available, key,
+        decided.append(_decide_table(fx, pa, words, contract, key,
                                      tables.get(key, _uses()), vma_walkers))
     if pins:
         pinsmod.apply(pins, decided)
     walkers = {w: w in vma_walkers for w in sorted(fx.ops_arg)}
     return {"tree": tree, "has_core": has_core,
             "per_vma_lock": per_vma_lock, "modes": available,
-            "walkers": walkers,
+            "walkers": walkers, "contract": contract.to_json(),
             "tables": decided, "review": sorted(set(review))}
 
 
@@ -224,19 +234,20 @@ def _find_table(fx, relpath, name):
     return found[0] if len(found) == 1 else None
 
 
-def _changes_vma(fx, walk_pos):
+def _changes_vma(fx, contract, walk_pos):
     """Does the walk change (or write-lock) the VMA it walks first, on
     every path?  Only said of walks that name their VMA."""
     call = fx.calls[walk_pos]
     if (walk_pos[0], walk_pos[1]) in fx.vma_unchanged:
         return False
     args = factindex.parse_args(call["args"])
-    if call["callee"] in ("walk_page_vma", "walk_page_range_vma"):
+    walker = contract.walkers.get(call["callee"])
+    if walker is not None and walker.vma_arg is not None:
         return True
     return bool(args) and args[0][0] == "member" and args[0][3] == "vm_mm"
 
 
-def _vma_changed_by(fx, ch):
+def _vma_changed_by(fx, ch, contract):
     """The function that changes (or write-locks) the walked VMA on every
     path before the walk, or None.  When the walk's VMA (or mm) argument
     is a parameter of its function, it is followed up the chain to the
@@ -245,7 +256,7 @@ def _vma_changed_by(fx, ch):
     hops = ch.hops
     i = len(hops) - 1
     pos = hops[i].pos
-    if _changes_vma(fx, pos):
+    if _changes_vma(fx, contract, pos):
         return fx.calls[pos]["function"]
     args = factindex.parse_args(fx.calls[pos]["args"])
     expr = args[0] if args else None
@@ -265,8 +276,7 @@ def _vma_changed_by(fx, ch):
     return None
 
 
-def _decide_table(fx, pa, words, rows, available, key, use,
-                  vma_walkers=()):
+def _decide_table(fx, pa, words, contract, key, use, vma_walkers=()):
     relpath, name = key
     fact = fx.tables[key]
     local = fact["function"] if fact["function"] != name else None
@@ -274,7 +284,7 @@ def _decide_table(fx, pa, words, rows, available, key, use,
     entry = table.new(name=name, file=relpath, line=fact["line"],
                       function=local, walkers=walkers)
     declared = fx.table_lock.get(key)
-    _infer(fx, pa, words, rows, available, entry, use, vma_walkers)
+    _infer(fx, pa, words, contract, entry, use, vma_walkers)
     if declared is None:
         return entry
     # The tree already chose: the series leaves the table alone, and the
@@ -283,17 +293,29 @@ def _decide_table(fx, pa, words, rows, available, key, use,
                  inferred_reason=entry["reason"], mode=declared,
                  action="none", split=None,
                  reason="already sets walk_lock = %s" % declared)
+    parsed = values.parse(declared)
+    if parsed[0] != "id":
+        # Set at run time: the modes it can be, through the tree's
+        # mapping functions (a switch from a parameter to constants).
+        ev = Evaluator({}, fx.local_values(relpath, fact["function"]),
+                       pa.maps, {}, getters=pa.getters)
+        alts = ev.alternatives(ev.value(parsed))
+        names = set(contract.mode_names())
+        entry["declared_shown"] = values.show(parsed)
+        entry["declared_can_be"] = sorted(
+            {a for alt in alts for a in alt if a in names}) \
+            if alts else []
     return entry
 
 
-def _infer(fx, pa, words, rows, available, entry, use, vma_walkers=()):
+def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
     chains = use["chains"]
     honouring = [w for w in entry["walkers"] if w in vma_walkers]
     if not chains and honouring:
         # Passed to a walker that reads walk_lock, on no path followed:
         # never "left as it is".
         entry["action"] = "annotate"
-        entry["mode"] = mode_for(("read", "none"), rows, available)
+        entry["mode"] = contract.default.name if contract.default else None
         entry["reason"] = ("passed to %s, but no path to the walk could be "
                            "followed" % ", ".join("%s()" % w
                                                   for w in honouring))
@@ -327,39 +349,37 @@ def _infer(fx, pa, words, rows, available, entry, use, vma_walkers=()):
     entry["evidence"] = _evidence(entry["chains"])
     entry["dropped_paths"] = dropped
     walks = sorted({pos for _c, pos, _n in counted})
-    changers = [_vma_changed_by(fx, ch) for ch, _p, _n in counted]
+    changers = [_vma_changed_by(fx, ch, contract) for ch, _p, _n in counted]
     changed = all(changers)
+    default = contract.default.name if contract.default else None
     if not counted:
-        entry["mode"] = mode_for(("read", "none"), rows, available)
+        entry["mode"] = default
         entry["reason"] = ("every path to its walks holds no mmap lock, "
                            "which the walker would reject")
         entry["notes"] = ["no path to a walk of this table holds the mmap "
                           "lock"]
         entry["review"] = list(entry["notes"])
         return
-    if states == {"write"} and not notes:
-        need = mode_profile(states, changed)
-        entry["mode"] = mode_for(need, rows, available) or \
-            mode_for(("write", "lock-write"), rows, available)
-        if need[1] == "verify-write" and entry["mode"]:
+    locks = sorted({path_lock(s, changed) for s in states
+                    if s != "unseen"}, key=lambda l: (l.mmap, l.vma))
+    # The mode: the weakest whose contract holds on every path, when
+    # every path is seen and the table each path walks is known.
+    fit = contract.weakest(locks) \
+        if "unseen" not in states and not notes else None
+    if fit is not None:
+        entry["mode"] = fit.name
+        entry["reason"] = lock_reason(locks)
+        if fit.vma is VmaAction.VERIFY_WRITE:
             entry["vma_changed_by"] = sorted(
                 {"%s()" % fn for fn in changers})
-            entry["reason"] = ("mmap lock held for write on every path, "
-                               "walked VMA already changed under it")
-        else:
-            entry["reason"] = "mmap lock held for write on every path"
         return
-    split = _try_split(fx, pa, words, rows, available, entry,
-                       {"chains": counted})
+    split = _try_split(fx, pa, words, contract, entry, {"chains": counted})
     if split:
         return
-    if states == {"vma_read"} and not notes:
-        mode = mode_for(("none", "verify-read"), rows, available)
-        if mode:
-            entry["mode"] = mode
-            entry["reason"] = "per-VMA read lock held on every path"
-            return
-    entry["mode"] = mode_for(("read", "none"), rows, available)
+    # Paths differ (or cannot all be followed): the weakest mode whose
+    # checks pass on every path seen, else the default, named for review.
+    safe = contract.weakest_safe(locks) if "unseen" not in states else None
+    entry["mode"] = safe.name if safe else default
     review = list(notes) + ["%s" % u for u in unseen]
     if "vma_read" in states:
         review.append("some paths hold only a per-VMA read lock")
@@ -408,7 +428,7 @@ def _evidence(chain_words, limit=6):
     return stories
 
 
-def _try_split(fx, pa, words, rows, available, entry, use):
+def _try_split(fx, pa, words, contract, entry, use):
     """Split when one static function holds all walks of the table with
     `&table`, and its direct callers each hold the lock in one mode, some
     read, some write."""
@@ -445,10 +465,14 @@ def _try_split(fx, pa, words, rows, available, entry, use):
             return False
     if {m for _p, m in callers} != {"read", "write"}:
         return False
-    changed = all(_vma_changed_by(fx, ch) for ch, _p, _n in chains
+    changed = all(_vma_changed_by(fx, ch, contract) for ch, _p, _n in chains
                   if ch.state == "write")
-    write_mode = mode_for(mode_profile({"write"}, changed), rows, available)
-    entry["mode"] = mode_for(("read", "none"), rows, available)
+    write_fit = contract.weakest([path_lock("write", changed)])
+    read_fit = contract.weakest([path_lock("read", changed)])
+    if write_fit is None or read_fit is None:
+        return False
+    write_mode = write_fit.name
+    entry["mode"] = read_fit.name
     entry["action"] = "split"
     entry["split"] = {
         "write_name": twin, "write_mode": write_mode,
@@ -474,13 +498,13 @@ def analyze(tree, pins_path=None, jobs=2, cache=None):
     found = treefeatures.detect(tree)
     pins = pinsmod.load(pins_path) if pins_path else []
     try:
-        fx = gather.Gatherer(tree, jobs, cache).run()
+        with candidates.searching(tree):
+            contract = contractmod.of(tree)
+            fx = gather.Gatherer(tree, jobs, cache, contract).run()
     except (gather.GatherError, RuntimeError) as e:
         raise AnalysisError(str(e))
-    declared = lockdata.tree_modes(tree)
-    rows = lockdata.modes()
     return decide(tree, fx, shown_names(fx), pins, found["has_core"],
-                  found["per_vma_lock"], declared, rows)
+                  found["per_vma_lock"], contract)
 
 
 def main(argv=None):

@@ -13,7 +13,8 @@ import logging
 import os
 
 from pgwalk.errors import PgwalkError
-from pgwalk.analysis import candidates, factindex, facts as factsmod, values
+from pgwalk.analysis import (candidates, contract as contractmod, factindex,
+                             facts as factsmod, values)
 
 MAX_ROUNDS = 16
 LOG = logging.getLogger(__name__)
@@ -24,9 +25,12 @@ class GatherError(PgwalkError):
 
 
 class Gatherer:
-    def __init__(self, tree, jobs=2, cache=None):
+    def __init__(self, tree, jobs=2, cache=None, contract=None):
         self.tree = tree
-        self.walkers = candidates.walkers(tree)
+        self.contract = contract or contractmod.derive(tree)
+        self.walkers = self.contract.ops_args()
+        # Only walks that read walk_lock need their context.
+        self.honouring = set(self.contract.honouring())
         self.fx = factindex.Facts(self.walkers)
         self.ex = factsmod.Extractor(tree, self.walkers, jobs, cache)
         self.names_read = {}    # file -> names whose calls were read
@@ -165,8 +169,7 @@ class Gatherer:
         relevant = {}           # (file, fn) -> parameters that matter
         todo = []
         for pos, call in fx.calls.items():
-            # Only walks that read walk_lock need their context.
-            if call["callee"] in candidates.VMA_WALKERS:
+            if call["callee"] in self.honouring:
                 idx = self.walkers[call["callee"]]
                 todo.append((pos, {idx}))
         seen = {}

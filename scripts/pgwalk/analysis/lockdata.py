@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The analysis' data files: lock primitives, callback contexts, modes.
+"""The analysis' data files: lock primitives and callback contexts.
 
-scripts/locks.conf, scripts/callbacks.conf and scripts/modes.conf hold
-what the kernel's APIs mean; a new kernel is rows there, not code.
+scripts/locks.conf and scripts/callbacks.conf hold what the kernel's APIs
+mean; a new kernel is rows there, not code.  What each page-walk mode
+does is not data: the tree's own core says it (contract.py).
 """
 
 import os
-import re
 
 from pgwalk import conffile, REPO
 from pgwalk.errors import PgwalkError
@@ -22,8 +22,6 @@ def data_path(name):
 
 ACTIONS = ("take", "assert", "release", "downgrade")
 CONTEXTS = ("none", "read", "write")
-MMAP_NEEDS = ("none", "read", "write")
-VMA_ACTIONS = ("none", "lock-write", "verify-write", "verify-read")
 
 
 class DataError(PgwalkError):
@@ -99,29 +97,3 @@ def callbacks(path=None):
                                                            context))
         out[(struct, member)] = context
     return out
-
-
-def modes(path=None):
-    """[(mode, mmap need, vma action)] from modes.conf, in file order."""
-    path = path or data_path("modes.conf")
-    out = []
-    for num, (mode, mmap, vma) in _rows(path, 3):
-        if mmap not in MMAP_NEEDS or vma not in VMA_ACTIONS:
-            raise DataError("%s:%d: bad row for %s" % (path, num, mode))
-        out.append((mode, mmap, vma))
-    return out
-
-
-def tree_modes(tree):
-    """The modes the tree's enum page_walk_lock declares, or None when the
-    tree has no enum (the inserted core then declares the first three)."""
-    path = os.path.join(tree, "include", "linux", "pagewalk.h")
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8", errors="replace") as f:
-        text = f.read()
-    m = re.search(r"enum\s+page_walk_lock\s*\{(.*?)\}", text, re.S)
-    if not m:
-        return None
-    body = re.sub(r"/\*.*?\*/", " ", m.group(1), flags=re.S)
-    return re.findall(r"\b(PGWALK_\w+)\b", body)
