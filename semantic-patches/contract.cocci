@@ -83,7 +83,7 @@ p << walker_vma.p;
 emit("vma", p, name=f, vma_arg=n)
 
 @store exists@
-identifier walker_def.f, walker_def.ops, fld, w;
+identifier walker_def.f, walker_def.ops, fld;
 expression E;
 type T;
 position p;

@@ -35,7 +35,7 @@ import tempfile
 from pgwalk import cocci, REPO, runner
 from pgwalk.errors import PgwalkError, run_main
 from pgwalk.memo import Memo, file_digest, key
-from pgwalk.analysis import candidates, lockdata
+from pgwalk.analysis import candidates, lockdata, lockstate
 
 COCCI = os.path.join(REPO, "semantic-patches", "contract.cocci")
 
@@ -86,17 +86,6 @@ class VmaAction(enum.Enum):
 
 
 @dataclasses.dataclass(frozen=True)
-class PathLock:
-    """The lock a path to a walk holds when it reaches the walk.
-
-    mmap: "none", "read" or "write" (a downgraded write lock is "read");
-    vma:  "none", "read" (a per-VMA read lock) or "write" (the walked VMA
-          is write-locked, or was changed under the mmap write lock)."""
-    mmap: str = "none"
-    vma: str = "none"
-
-
-@dataclasses.dataclass(frozen=True)
 class ModeContract:
     """One mode of enum page_walk_lock and what the core does under it.
 
@@ -114,37 +103,23 @@ class ModeContract:
     vma: VmaAction
     calls: tuple = ()
 
-    def holds(self, lock):
-        """Does this mode state the lock a path holds (a PathLock)?
+    def holds(self, state):
+        """Does this mode state the lock a path holds (a
+        lockstate.LockState)?
 
         Its mmap assertion is the lock the path holds (the mode says what
         the walk runs under: a weaker assertion would lose the check, a
-        stronger one would fail), and its VMA action is possible there:
-        write-locking needs the mmap write lock, asserting a write lock
-        needs the VMA write-locked, asserting a lock needs either."""
-        if self.mmap.value != lock.mmap:
-            return False
-        if self.vma is VmaAction.LOCK_WRITE:
-            return lock.mmap == "write"
-        if self.vma is VmaAction.VERIFY_WRITE:
-            return lock.vma == "write"
-        if self.vma is VmaAction.VERIFY_READ:
-            return lock.vma in ("read", "write")
-        return True
+        stronger one would fail), and its VMA action is possible there
+        (lockstate.satisfies(): write-locking needs the mmap write lock,
+        asserting a write lock needs the VMA write-locked, asserting a
+        lock needs either)."""
+        return state.mmap == lockstate.MMAP_NEEDS[self.mmap.value] and \
+            self.safe(state)
 
-    def safe(self, lock):
-        """Do the core's assertions under this mode pass on the path
-        (the mmap lock held at least as strongly as asserted)?"""
-        held = MmapNeed(lock.mmap).rank
-        if self.mmap.rank > held:
-            return False
-        if self.vma is VmaAction.LOCK_WRITE:
-            return lock.mmap == "write"
-        if self.vma is VmaAction.VERIFY_WRITE:
-            return lock.vma == "write"
-        if self.vma is VmaAction.VERIFY_READ:
-            return lock.vma in ("read", "write")
-        return True
+    def safe(self, state):
+        """Do the core's checks under this mode pass on a path in this
+        state (the mmap lock held at least as strongly as asserted)?"""
+        return lockstate.satisfies(state, self.mmap.value, self.vma.value)
 
     @property
     def strength(self):
@@ -231,8 +206,9 @@ class Contract:
         return None
 
     def weakest(self, locks):
-        """The weakest mode that holds on every one of these PathLocks,
-        or None when no mode holds on all of them."""
+        """The weakest mode that holds on every one of these paths' lock
+        states (lockstate.LockState), or None when no mode holds on all
+        of them."""
         fits = [m for m in self.modes if all(m.holds(l) for l in locks)]
         return min(fits, key=lambda m: m.strength) if fits and locks else None
 

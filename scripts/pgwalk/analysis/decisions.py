@@ -32,7 +32,8 @@ from pgwalk.errors import PgwalkError, run_main
 from pgwalk import convention, table, treefeatures
 from pgwalk.analysis import (candidates, contract as contractmod, factindex,
                              gather, lockdata, paths, values)
-from pgwalk.analysis.contract import PathLock, VmaAction
+from pgwalk.analysis.contract import VmaAction
+from pgwalk.analysis.lockstate import LockState, Mmap, Vma
 from pgwalk import logs
 from pgwalk.analysis import pins as pinsmod
 from pgwalk.analysis.values import Evaluator
@@ -50,27 +51,22 @@ def split_args(args):
 # ------------------------------------------------------------------ modes
 
 def path_lock(state, changed):
-    """The PathLock of a chain's lock state.  changed: every walk of the
+    """The LockState of a chain's lock state.  changed: every walk of the
     table changes (or write-locks) the VMA it walks under the mmap write
     lock first."""
-    if state == "write":
-        return PathLock("write", "write" if changed else "none")
-    if state == "read":
-        return PathLock("read", "none")
-    if state == "vma_read":
-        return PathLock("none", "read")
-    return PathLock("none", "none")
+    return LockState.of_chain(state, vma_changed=changed) or LockState()
 
 
 def lock_reason(locks):
     """Why the mode fits, in words: the lock every path holds."""
     mmaps = {l.mmap for l in locks}
     vmas = {l.vma for l in locks}
-    if mmaps == {"none"} and vmas == {"read"}:
+    if mmaps == {Mmap.NONE} and vmas == {Vma.READ}:
         return "per-VMA read lock held on every path"
-    if len(mmaps) == 1 and "none" not in mmaps:
-        out = "mmap lock held for %s on every path" % next(iter(mmaps))
-        if vmas == {"write"}:
+    if len(mmaps) == 1 and Mmap.NONE not in mmaps:
+        out = "mmap lock held for %s on every path" % next(
+            iter(mmaps)).name.lower()
+        if vmas <= {Vma.WRITE_LOCKED, Vma.CHANGED}:
             out += ", walked VMA already changed under it"
         return out
     return "the lock held differs between paths"
@@ -361,7 +357,7 @@ def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
         entry["review"] = list(entry["notes"])
         return
     locks = sorted({path_lock(s, changed) for s in states
-                    if s != "unseen"}, key=lambda l: (l.mmap, l.vma))
+                    if s != "unseen"}, key=lambda l: (l.mmap, l.vma.value))
     # The mode: the weakest whose contract holds on every path, when
     # every path is seen and the table each path walks is known.
     fit = contract.weakest(locks) \
