@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The walker contract (scripts/pgwalk/analysis/contract.py), read from
 small trees whose core imitates a kernel's: the walkers, which honour
 walk_lock, and what the core does under each mode, all from the code.

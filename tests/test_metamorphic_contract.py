@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Metamorphic tests of the walker contract on Debian's Linux 6.12.
 
 The tree with its `.walk_lock` lines removed is analysed once ("before");

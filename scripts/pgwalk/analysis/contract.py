@@ -46,6 +46,7 @@ def cocci_path():
     other = os.environ.get("PGWALK_SEMANTIC_PATCHES")
     return os.path.join(other, os.path.basename(COCCI)) if other else COCCI
 
+
 # Files that declare or define a function with an ops pointer parameter,
 # or that declare the modes (git grep patterns: they only pick files,
 # Coccinelle reads them).
@@ -456,8 +457,7 @@ def derive(tree):
     files = core_files(tree)
     if not files:
         raise NoCore("%s: no file declares a function taking a "
-                            "struct mm_walk_ops pointer (not a kernel "
-                            "tree?)" % tree)
+                     "struct mm_walk_ops pointer (not a kernel tree?)" % tree)
     memo = Memo("contract")
     k = key(sorted(files), [file_digest(os.path.join(tree, f))
                             for f in files],
