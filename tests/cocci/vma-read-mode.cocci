@@ -4,7 +4,7 @@
 /// be held), as newer kernels have it.  The enum gets the enumerator, the
 /// mmap helper stops asserting the mmap lock for it and the VMA helper
 /// asserts the VMA lock for it (first thing: Coccinelle does not add case
-/// labels).  tests/test_metamorphic.py applies it to a
+/// labels).  tests/test_metamorphic_contract.py applies it to a
 /// copy of a tree, together with vma-read-caller.cocci; it is never part
 /// of a series.
 //

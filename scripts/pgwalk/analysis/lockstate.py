@@ -24,7 +24,7 @@ holding of the meet of the paths' states, which is what satisfies()
 answers for one state.
 
 A contract is (mmap need, vma action), the columns of the modes' table
-(scripts/modes.conf, or the one the contract derives from the tree's
+(the walker contract, contract.py, derives it from the tree's
 core): mmap need "none", "read" (held) or "write" (held for write); vma
 action "none", "lock-write" (the core write-locks each VMA: needs the
 mmap lock for write), "verify-write" (asserts each VMA write-locked),
