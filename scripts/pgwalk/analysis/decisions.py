@@ -344,7 +344,6 @@ def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
                                            if c.state != "unseen"])
     entry["evidence"] = _evidence(entry["chains"])
     entry["dropped_paths"] = dropped
-    walks = sorted({pos for _c, pos, _n in counted})
     changers = [_vma_changed_by(fx, ch, contract) for ch, _p, _n in counted]
     changed = all(changers)
     default = contract.default.name if contract.default else None
