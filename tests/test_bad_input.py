@@ -761,7 +761,10 @@ def test_disk_full(tmp_path, ktree, cache, request, script, args, target):
         patch = FULL_AT % target
     else:
         full(os.path.join(out, target))
-    before, previous = state(ktree), snapshot(out)
+    before = state(ktree)
+    # Only apply.sh's OUTDIR is compared: the others' OUTDIR holds a link
+    # to /dev/full, which a snapshot would read without end.
+    previous = snapshot(out) if script == APPLY else None
     r = run(script, *[a.replace("TREE", ktree).replace("OUT", out)
                       for a in args], cache=cache, patch=patch)
     said(r, 1, ": cannot write there: No space left on device")
