@@ -152,7 +152,7 @@ def test_construct_needs_its_rule(tmp_path, monkeypatch, name):
     else:
         work = tmp_path / "data"
         work.mkdir()
-        for conf in ("locks.conf", "callbacks.conf"):
+        for conf in ("locks.conf", "callbacks.conf", "modes.conf"):
             shutil.copy(os.path.join(DATA, conf), work / conf)
         text = (work / path).read_text()
         kept = [line for line in text.split("\n")
