@@ -9,7 +9,7 @@ import json
 import pytest
 
 from pgwalk.series import claims, messages
-from test_textcheck import ME, MINCORE, MLOCK, patch
+from test_textcheck import MINCORE, MLOCK, patch
 
 pytestmark = pytest.mark.unit
 
@@ -98,7 +98,8 @@ def test_false_mode_is_caught(tmp_path):
 
 def test_invented_chain_is_caught(tmp_path):
     got = found(tmp_path, edit=lambda n, t: t.replace(
-        "mincore() takes mmap_read_lock()", "madvise() takes mmap_read_lock()"))
+        "mincore() takes mmap_read_lock()",
+        "madvise() takes mmap_read_lock()"))
     assert any("call chain of mincore_walk_ops" in g for g in got), got
 
 

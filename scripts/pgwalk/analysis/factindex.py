@@ -203,8 +203,8 @@ class Facts:
         skip the downgrade's branch cannot happen."""
         rel, fn = pos[0], self.calls[pos]["function"]
         states = self.states.get(pos, set())
-        for line, col, _lk, var, value in self.lock_flags.get((rel, fn),
-                                                               ()):
+        flags = self.lock_flags.get((rel, fn), ())
+        for line, col, _lk, var, value in flags:
             if (line, col) != tuple(by):
                 continue
             later = [v for l2, c2, v in self.assign_at.get(

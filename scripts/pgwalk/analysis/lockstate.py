@@ -100,8 +100,8 @@ class LockState:
     def __repr__(self):
         extra = "".join([", downgraded" if self.downgraded else "",
                          ", trylock" if self.trylock else ""])
-        return "LockState(%s, %s%s)" % (self.mmap.name, self.vma.name,
-                                         extra)
+        return "LockState(%s, %s%s)" % (
+            self.mmap.name, self.vma.name, extra)
 
     def __le__(self, other):
         """self is weaker than (or equal to) other."""
