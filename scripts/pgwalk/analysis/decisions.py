@@ -191,36 +191,33 @@ def _uses():
     return {"walkers": set(), "chains": []}
 
 
-def _static_tables(pa, pos):
-    """Tables a walk can be given, without a path (walkers that ignore
-    walk_lock only need to be named)."""
+def _tables_given(pa, pos, evaluator):
+    """Tables the walk at pos is given, as evaluator resolves its ops
+    argument."""
     fx = pa.fx
     call = fx.calls[pos]
     args = factindex.parse_args(call["args"])
     idx = fx.ops_arg.get(call["callee"])
     if idx is None or idx >= len(args):
         return set()
-    ev = Evaluator({}, fx.local_values(pos[0], call["function"]), pa.maps,
-                   {}, getters=pa.getters)
+    ev = evaluator(fx.local_values(pos[0], call["function"]))
     alts = ev.alternatives(ev.value(args[idx]))
     tables = pa.table_names()
     return {a for alt in (alts or ()) for a in alt if a in tables}
+
+
+def _static_tables(pa, pos):
+    """Tables a walk can be given, without a path (walkers that ignore
+    walk_lock only need to be named)."""
+    return _tables_given(pa, pos, lambda local: Evaluator(
+        {}, local, pa.maps, {}, getters=pa.getters))
 
 
 def _local_tables(pa, pos):
     """Tables the walk at pos is given by its own function: `&table` as
     the argument, or a local of the function that picks it.  A split
     gives that function the table as a parameter in their place."""
-    fx = pa.fx
-    call = fx.calls[pos]
-    args = factindex.parse_args(call["args"])
-    idx = fx.ops_arg.get(call["callee"])
-    if idx is None or idx >= len(args):
-        return set()
-    ev = Evaluator({}, fx.local_values(pos[0], call["function"]))
-    alts = ev.alternatives(ev.value(args[idx]))
-    tables = pa.table_names()
-    return {a for alt in (alts or ()) for a in alt if a in tables}
+    return _tables_given(pa, pos, lambda local: Evaluator({}, local))
 
 
 def _find_table(fx, relpath, name):
