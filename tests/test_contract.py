@@ -57,6 +57,8 @@ def converted(tmp_path, *rewrites):
 
 
 def without_rule(tmp_path, monkeypatch, rule):
+    """contract.cocci without one rule (and its script), for the rest of
+    the test."""
     work = tmp_path / "semantic-patches"
     shutil.copytree(SEMANTIC_PATCHES, work)
     path = work / "contract.cocci"
@@ -66,6 +68,7 @@ def without_rule(tmp_path, monkeypatch, rule):
     body = text.index("\n@@\n", script) + len("\n@@\n")
     end = text.find("\n@", body)
     path.write_text(text[:start] + text[end + 1:])
+    assert "@%s" % rule not in path.read_text()
     monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
 
 

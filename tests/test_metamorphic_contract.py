@@ -29,11 +29,11 @@ import pytest
 from conftest import (REPO, copy_plain_tree, declared_modes, need_new_tree,
                       strip_walk_locks)
 from pgwalk.analysis import contract, decisions
+from test_contract import without_rule
 
 pytestmark = pytest.mark.tree
 
 COCCI = os.path.join(REPO, "tests", "cocci")
-SEMANTIC_PATCHES = os.path.join(REPO, "semantic-patches")
 NEW_MODE = "PGWALK_VMA_RDLOCK_VERIFY"
 
 
@@ -68,22 +68,6 @@ def modes(tree):
             got[(t["file"], t["split"]["write_name"])] = \
                 t["split"]["write_mode"]
     return got, out
-
-
-def without_rule(tmp, monkeypatch, rule):
-    """contract.cocci without one rule (and its script), for the rest of
-    the test."""
-    work = tmp / "semantic-patches"
-    shutil.copytree(SEMANTIC_PATCHES, work)
-    path = work / "contract.cocci"
-    text = path.read_text()
-    start = text.index("@%s" % rule)
-    script = text.index("@script:python@", start)
-    body = text.index("\n@@\n", script) + len("\n@@\n")
-    end = text.find("\n@", body)
-    path.write_text(text[:start] + text[end + 1:])
-    assert "@%s" % rule not in path.read_text()
-    monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
 
 
 @pytest.fixture(scope="module")
