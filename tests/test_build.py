@@ -50,6 +50,28 @@ def verify(*args):
 # ---------------------------------------------------------------- data
 
 @pytest.mark.unit
+def test_checkout_removes_an_index_lock_a_killed_run_left(tmp_path,
+                                                          monkeypatch):
+    """A verify-build killed during read-tree leaves src.index.lock; every
+    later run failed on it ("Another git process seems to be running")
+    until someone removed it by hand."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.c").write_text("int a;\n")
+    git(str(tree), "init", "-q")
+    git(str(tree), "add", "a.c")
+    git(str(tree), "commit", "-q", "-m", "a", env=dict(os.environ, **DATES))
+    head = git(str(tree), "rev-parse", "HEAD").strip()
+    monkeypatch.setattr(kbuild, "ROOT", str(tmp_path / "build"))
+    src = kbuild.SourceCheckout(str(tree))
+    os.makedirs(kbuild.ROOT)
+    open(src.index + ".lock", "w").close()
+    src.checkout(head)
+    assert (tmp_path / "build" / "src" / "a.c").read_text() == "int a;\n"
+    assert not os.path.exists(src.index + ".lock")
+
+
+@pytest.mark.unit
 def test_arches_are_data():
     arches = build.load_arches()
     assert set(build.DEFAULT_ARCHES.split(",")) <= set(arches)

@@ -113,6 +113,14 @@ class SourceCheckout:
         if commit == self.commit:
             return
         os.makedirs(self.dir, exist_ok=True)
+        # Only a process holding lock_cache() checks out here, so an index
+        # lock found now was left by one that was killed (SIGKILL, power):
+        # git would refuse every later run until someone removed it.
+        stale = self.index + ".lock"
+        if os.path.exists(stale):
+            LOG.info("removing %s, left by a verify-build that was killed",
+                     stale)
+            os.unlink(stale)
         r = None
         if os.path.exists(self.index):
             r = self._read_tree("-m", "-u", commit)
