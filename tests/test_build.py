@@ -604,6 +604,10 @@ def tiny_full(real_series, tmp_path_factory):
                       interrupt=ctrl_c_mid_way)
     done_first = objects_built(outdir)
     second = run_timed(args + ["--out", str(work / "second"), repo, rng])
+    assert os.path.exists(work / "second" / "build-report.json"), \
+        "the resumed run wrote no report (exit %d): %s\nthe interrupted " \
+        "run (exit %d): %s" % (second[0], second[2][-2000:], first[0],
+                               first[2][-2000:])
     with open(work / "second" / "build-report.json") as f:
         report = json.load(f)
     return {"repo": repo, "base": planted, "head": head, "series": series,

@@ -127,3 +127,29 @@ def test_left_alone_claims_are_checked(tmp_path):
     got = claims.check_series(d, series(tmp_path, decisions()))
     assert any("walk_page_range_novma() does not use walk_lock" in g
                for g in got), got
+
+
+def test_a_chain_shown_under_another_table_of_its_reason_is_caught(tmp_path):
+    """Tables of one reason share its sentence, never a chain: each row
+    shows its own table's chain (a changelog once showed one table's
+    chain for three tables)."""
+    other = dict(MINCORE, name="other_walk_ops", chains=[dict(
+        MINCORE["chains"][0], steps=["other() takes mmap_read_lock()",
+                                     "walk_page_range()"])])
+    d = decisions([MINCORE, other])
+    path = tmp_path / "0001-two.patch"
+    text = patch([MINCORE, other])
+    path.write_text(text)
+    assert claims.check_series(d, [str(path)]) == []
+    path.write_text(text.replace("other_walk_ops: other()",
+                                 "other_walk_ops: mincore()").replace(
+        "mincore() takes mmap_read_lock() -> walk_page_range()",
+        "mincore() takes mmap_read_lock() -> do_mincore() -> "
+        "walk_page_range()"))
+    got = claims.check_series(d, [str(path)])
+    assert any("a call chain of other_walk_ops the decisions do not have"
+               in g for g in got), got
+    # The reason's mode is a claim about every row under it.
+    path.write_text(text.replace("- PGWALK_RDLOCK:", "- PGWALK_WRLOCK:"))
+    got = claims.check_series(d, [str(path)])
+    assert any("says PGWALK_WRLOCK of other_walk_ops" in g for g in got), got

@@ -81,11 +81,13 @@ def test_one_chain_per_lock_state_and_no_sites_anywhere_in_the_mail():
     text = patch([MLOCK])
     changelog, _, below = text.partition("\n---\n")
     flat = " ".join(changelog.split())
-    # One chain for the one lock state, in short; the other path of the
-    # same state is not repeated.
-    assert "so PGWALK_WRLOCK_VERIFY: do_mlock() takes " \
-        "mmap_write_lock_killable() -> apply_vma_lock_flags() -> " \
-        "mlock_fixup() -> walk_page_range()" in flat
+    # One chain for the one lock state, in short (where the lock is taken
+    # and the function making the walk); the other path of the same
+    # state is not repeated.
+    assert "- PGWALK_WRLOCK_VERIFY: every path holds the mmap lock for " \
+        "write, and the walking function changes the walked VMA first: " \
+        "mlock_walk_ops: do_mlock() takes mmap_write_lock_killable() -> " \
+        "... -> mlock_fixup()" in flat
     assert "mlockall()" not in flat
     assert "the walking function changes the walked VMA first" in flat
     # The sites go to the evidence file, not after the --- line.
@@ -97,10 +99,13 @@ def test_one_chain_per_lock_state_and_no_sites_anywhere_in_the_mail():
 def test_a_patch_line_groups_tables_of_one_reason():
     other = dict(MINCORE, name="other_walk_ops")
     text = " ".join(patch([MINCORE, other]).split())
-    assert "mincore_walk_ops and other_walk_ops: every path holds the " \
-        "mmap lock for read, so PGWALK_RDLOCK: mincore() takes " \
-        "mmap_read_lock() -> do_mincore() -> walk_page_range()" in text
-    assert text.count("do_mincore()") == 1
+    # The reason once, then each table with its own chain.
+    assert "- PGWALK_RDLOCK: every path holds the mmap lock for read: " \
+        "mincore_walk_ops: mincore() takes mmap_read_lock() -> " \
+        "do_mincore() -> walk_page_range() other_walk_ops: mincore() " \
+        "takes mmap_read_lock() -> do_mincore() -> walk_page_range()" \
+        in text
+    assert text.count("every path holds") == 1
 
 
 def test_read_only_patch_says_no_functional_change():
@@ -126,14 +131,14 @@ def test_catches_file_line_above_the_line():
 
 def test_catches_each_before_a_single_table():
     good = patch([MINCORE])
-    bad = good.replace("- mincore_walk_ops:",
-                       "- Declare in each struct mm_walk_ops of "
+    bad = good.replace("\n  mincore_walk_ops:",
+                       "\n  Declare in each struct mm_walk_ops of "
                        "mm/mincore.c its mode.  mincore_walk_ops:")
     assert bad != good
     assert any("before a single table" in d for d in defects(bad))
     # With two tables, "each" is right.
     two = patch([MLOCK, MINCORE]).replace(
-        "- mlock_walk_ops (mm/mlock.c", "- Set each table.  mlock_walk_ops "
+        "  mlock_walk_ops (mm/mlock.c", "  Set each table.  mlock_walk_ops "
         "(mm/mlock.c")
     assert not any("single table" in d for d in defects(two))
 
@@ -217,9 +222,10 @@ def test_one_chain_for_each_lock_state_of_many_paths():
                                       lock="read" if i % 3 else "write")
                                  for i in range(8)])
     text = " ".join(patch([many]).split("---")[0].split())
-    assert "five paths hold the mmap lock for read, and three paths hold " \
-        "the mmap lock for write, so PGWALK_RDLOCK: f1() -> " \
-        "walk_page_range() f0() -> walk_page_range()" in text, text
+    assert "- PGWALK_RDLOCK: five paths hold the mmap lock for read, and " \
+        "three paths hold the mmap lock for write: mincore_walk_ops: f1() " \
+        "-> walk_page_range() mincore_walk_ops: f0() -> walk_page_range()" \
+        in text, text
     assert "f2()" not in text
     assert defects(patch([many])) == []
 

@@ -46,6 +46,8 @@ COUNTED = re.compile(r"\b(every|all|%s|\d+) (more )?paths?\b"
                      % "|".join(NUMBER_WORDS), re.I)
 CLAUSE_END = re.compile(r"[.;:()]")
 CALL_ARROW = " -> "
+# A row of a changelog: "  table: chain" or "  table (file): chain".
+ROW = re.compile(r"^  (\w+)(?: \([^)]*\))?(?:: (.*))?$")
 WALKER_IGNORES = re.compile(
     r"((?:\w+\(\)(?:, | and )?)+),? which (?:does|do) not use walk_lock|"
     r"((?:\w+\(\)(?:, | and )?)+),? which ignores? walk_lock")
@@ -117,6 +119,18 @@ class Checker:
                 subject = names[-1]
             flat = " ".join(para.split())
             out += self._check_left(flat, where)
+            head, rows = self._rows(para)
+            if rows:
+                # A reason said once, then a row per table: the reason's
+                # mode and lock words are claims about every row's table.
+                head = " ".join(head.split())
+                for name, chain in rows:
+                    t = self.tables[name]
+                    out += self._check_modes(t, name, head, where)
+                    out += self._check_counts(t, name, head, where)
+                    if chain:
+                        out += self._check_chain(t, name, chain, where)
+                continue
             if len(set(names)) > 1:
                 out += self._check_rows(para, where)
                 continue
@@ -172,21 +186,43 @@ class Checker:
                            "have %d" % (where, n, subject, lock, have))
         return out
 
+    def _rows(self, para):
+        """(the words before the rows, [(table, chain)]) of a paragraph
+        whose indented lines are "  table: chain" or "  table (file):
+        chain", continuation lines joined."""
+        head, rows = [], []
+        for line in para.split("\n"):
+            m = ROW.match(line)
+            if m and m.group(1) in self.tables:
+                rows.append([m.group(1), m.group(2) or ""])
+            elif rows and line.startswith("      "):
+                rows[-1][1] += " " + line.strip()
+            elif not rows:
+                head.append(line)
+            else:
+                break
+        return "\n".join(head), [(n, " ".join(c.split())) for n, c in rows]
+
     def _check_chains(self, t, subject, para, where):
         out = []
-        known = {" -> ".join(c["steps"]): c["lock"]
-                 for c in t.get("chains") or []}
         for line in _chain_lines(para):
-            if line not in known:
-                out.append("%s: a call chain of %s the decisions do not "
-                           "have: %s" % (where, subject, line))
-                continue
-            said = self._origin_lock(line.split(CALL_ARROW)[0])
-            if said and said != known[line]:
-                out.append("%s: the chain %s is said to hold %s, the "
-                           "decisions say %s" % (where, line, said,
-                                                 known[line]))
+            out += self._check_chain(t, subject, line, where)
         return out
+
+    def _check_chain(self, t, subject, line, where):
+        """A printed chain, whole or shortened ("a -> ... -> b"), is one
+        of the table's chains, and the lock its first step names is the
+        one the decisions give that chain."""
+        found = [c for c in t.get("chains") or []
+                 if _same_chain(line, c["steps"])]
+        if not found:
+            return ["%s: a call chain of %s the decisions do not have: %s"
+                    % (where, subject, line)]
+        said = self._origin_lock(line.split(CALL_ARROW)[0])
+        if said and all(said != c["lock"] for c in found):
+            return ["%s: the chain %s is said to hold %s, the decisions "
+                    "say %s" % (where, line, said, found[0]["lock"])]
+        return []
 
     def _origin_lock(self, step):
         """The lock a chain's first step says it holds: a lock primitive
@@ -241,6 +277,25 @@ class Checker:
                     out.append("%s: says %s() does not use walk_lock; the "
                                "decisions say it does" % (where, w))
         return out
+
+
+def _same_chain(line, steps):
+    """Whether a printed chain is the chain of steps: step by step, where
+    "..." stands for one or more steps, the first step may be printed
+    without how a callback is called (", called ...") and the last step
+    (the walker the walking function calls) may be left out."""
+    said = line.split(CALL_ARROW)
+    if not said or not steps or said[0] not in (
+            steps[0], steps[0].split(", called ", 1)[0]):
+        return False
+
+    def match(i, j):
+        if i == len(said):
+            return j in (len(steps), len(steps) - 1)
+        if said[i] == "...":
+            return any(match(i + 1, k) for k in range(j + 1, len(steps)))
+        return j < len(steps) and said[i] == steps[j] and match(i + 1, j + 1)
+    return match(1, 1)
 
 
 def _chain_lines(para):

@@ -332,8 +332,11 @@ def counted_paths(table):
 
 
 def table_lines(tables, with_file=False):
-    """The changelog lines of a patch: one per reason, naming its tables,
-    with one chain per distinct lock state; a split has its own line."""
+    """The changelog lines of a patch: per reason, the mode and the lock
+    the callers hold once, then one row per table and lock state with
+    that table's own representative chain (short: where the lock is
+    taken and the function making the walk; whole chains are in
+    evidence.md).  A split has its own paragraph."""
     groups = {}
     for t in tables:
         groups.setdefault(reason_key(t), []).append(t)
@@ -345,27 +348,28 @@ def table_lines(tables, with_file=False):
         group = [t for t in group if not t.get("split")]
         if not group:
             continue
-        shown = names("%s (%s)" % (t["name"], t["file"]) if with_file
-                      else t["name"] for t in group)
-        chains = {}
-        for t in group:
-            for c in representative_chains(t):
-                chains.setdefault(c["lock"], c)
         reason = short_reason(key)
         if len(group) == 1 and key[0] == "paths" and len(key[2]) > 1:
             reason = counted_paths(group[0])
-        text = "%s: %s, so %s%s" % (shown, reason, key[1],
-                                    ":" if chains and key[0] != "unseen"
-                                    else ".")
-        block = [bullets([text], "")]
-        if chains and key[0] != "unseen":
-            # Whole chains, one per lock state, as the decisions hold them.
-            block += [textwrap.fill(" -> ".join(chains[l]["steps"]), WIDTH,
-                                    initial_indent="  ",
-                                    subsequent_indent="      ",
-                                    break_long_words=False,
-                                    break_on_hyphens=False)
-                      for l in sorted(chains)]
+        if key[0] == "unseen" or not any(map(representative_chains,
+                                             group)):
+            # Nothing to show per table: one sentence names them all.
+            shown = names("%s (%s)" % (t["name"], t["file"]) if with_file
+                          else t["name"] for t in group)
+            out.append(bullets(["%s: %s, so %s." % (shown, reason, key[1])],
+                               ""))
+            continue
+        block = [bullets(["%s: %s:" % (key[1], reason)], "")]
+        for t in group:
+            shown = "%s (%s)" % (t["name"], t["file"]) if with_file \
+                else t["name"]
+            if not representative_chains(t):
+                block.append("  " + shown)
+            for c in representative_chains(t):
+                block.append(textwrap.fill(
+                    "%s: %s" % (shown, short_chain(c)), WIDTH,
+                    initial_indent="  ", subsequent_indent="      ",
+                    break_long_words=False, break_on_hyphens=False))
         out.append("\n".join(block))
     return out
 
