@@ -280,22 +280,27 @@ class Checker:
 
 
 def _same_chain(line, steps):
-    """Whether a printed chain is the chain of steps: step by step, where
-    "..." stands for one or more steps, the first step may be printed
-    without how a callback is called (", called ...") and the last step
-    (the walker the walking function calls) may be left out."""
+    """Whether a printed chain is the chain of steps: whole, or in short
+    (messages.short_chain): each printed step is a step's text or its
+    function, "..." stands for steps left out (none, when the first step
+    names a callback's caller), and the walker at the end may be left
+    out."""
     said = line.split(CALL_ARROW)
-    if not said or not steps or said[0] not in (
-            steps[0], steps[0].split(", called ", 1)[0]):
+    if not steps:
         return False
+
+    def same(printed, step):
+        return printed in (step, step.split(" ", 1)[0],
+                           step.split(", called ", 1)[0])
 
     def match(i, j):
         if i == len(said):
             return j in (len(steps), len(steps) - 1)
         if said[i] == "...":
-            return any(match(i + 1, k) for k in range(j + 1, len(steps)))
-        return j < len(steps) and said[i] == steps[j] and match(i + 1, j + 1)
-    return match(1, 1)
+            return any(match(i + 1, k) for k in range(j, len(steps)))
+        return j < len(steps) and same(said[i], steps[j]) and \
+            match(i + 1, j + 1)
+    return match(0, 0)
 
 
 def _chain_lines(para):

@@ -130,12 +130,17 @@ def upstream_words():
 
 
 def mode_lines(decisions):
-    """"- MODE: what it asks of the caller and does to each VMA" lines."""
-    return bullets(["%s: %s." % (mode, clause) for mode, clause in
-                    modewords.mode_rules(
-                        decisions.get("modes"),
-                        decisions.get("per_vma_lock", False),
-                        contract_rows(decisions.get("tree")))], "")
+    """"- MODE: what it asks of the caller and does to each VMA" lines,
+    and which modes the walker treats alike on this tree (a reader
+    otherwise wonders why two lines say the same)."""
+    args = (decisions.get("modes"), decisions.get("per_vma_lock", False),
+            contract_rows(decisions.get("tree")))
+    text = bullets(["%s: %s." % (mode, clause) for mode, clause in
+                    modewords.mode_rules(*args)], "")
+    for same in modewords.differences(*args):
+        text += "\n\n" + wrap("On this kernel %s ask the same of the caller "
+                               "and of the walker." % names(same))
+    return text
 
 
 def contract_rows(tree):
@@ -222,10 +227,13 @@ def _chain_text(chain):
 
 def representative_chains(table):
     """One chain per distinct lock state of the table's paths, in the
-    order of the states (a downgraded lock is a read lock by then)."""
+    order of the states (a downgraded lock is a read lock by then): the
+    shortest, the most direct evidence of that state."""
     out = {}
     for c in _chains(table):
-        out.setdefault(c["lock"], c)
+        if c["lock"] not in out or \
+                len(c["steps"]) < len(out[c["lock"]]["steps"]):
+            out[c["lock"]] = c
     return [out[lock] for lock in sorted(out)]
 
 
@@ -290,14 +298,21 @@ RULE = ("A table gets PGWALK_WRLOCK_VERIFY when every path to every walk "
 
 
 def short_chain(chain):
-    """A call chain in short: where the lock is taken, and the function
-    that makes the walk."""
-    steps = list(chain["steps"])
-    # A callback's origin says how it is called; its lock is in the reason.
-    steps[0] = steps[0].split(", called ", 1)[0]
-    if len(steps) <= 3:
+    """A call chain in a few words: the function where the lock is taken
+    (or whose context holds it), then the function that calls the walker
+    ("f() -> ... -> g()"), or the walker itself when f() makes the walk.
+    "..." stands for the steps left out, including a callback's caller
+    that the first step names.  What each step does with the lock is in
+    the evidence file; the reason line says which lock every path
+    holds."""
+    steps = [step.split(" ", 1)[0] for step in chain["steps"]]
+    hidden = len(steps) > 3 or " calls " in chain["steps"][0]
+    if len(steps) <= 2 and not hidden:
         return " -> ".join(steps)
-    return "%s -> ... -> %s" % (steps[0], steps[-2])
+    last = steps[-2] if len(steps) > 2 else steps[-1]
+    if not hidden:
+        return "%s -> %s" % (steps[0], last)
+    return "%s -> ... -> %s" % (steps[0], last)
 
 
 def short_reason(key):
@@ -361,8 +376,8 @@ def table_lines(tables, with_file=False):
             continue
         block = [bullets(["%s: %s:" % (key[1], reason)], "")]
         for t in group:
-            shown = "%s (%s)" % (t["name"], t["file"]) if with_file \
-                else t["name"]
+            # The diff names each table's file.
+            shown = t["name"]
             if not representative_chains(t):
                 block.append("  " + shown)
             for c in representative_chains(t):
@@ -449,11 +464,7 @@ def patch_message(identity, tables, per_vma_lock, trailers=(), reviewed=(),
     files = sorted({t["file"] for t in tables})
     with_file = len(files) > 1
     lines = table_lines(tables, with_file)
-    intro = wrap("Set the locking mode of %s from the lock %s callers "
-                 "hold:" % ("the page walk table" if len(tables) == 1 else
-                            "the page walk tables",
-                            "its" if len(tables) == 1 else "their"))
-    paras = [intro] + lines
+    paras = list(lines)
     paras.append(behaviour_paragraph(tables, per_vma_lock))
     trailer = _trailer_block(identity, trailers, reviewed=reviewed)
     return "%s\n\n%s\n\n%s\n" % (subject, "\n\n".join(paras), trailer)
