@@ -138,8 +138,8 @@ def mode_lines(decisions):
     text = bullets(["%s: %s." % (mode, clause) for mode, clause in
                     modewords.mode_rules(*args)], "")
     for same in modewords.differences(*args):
-        text += "\n\n" + wrap("On this kernel %s ask the same of the caller "
-                               "and of the walker." % names(same))
+        text += "\n\n" + wrap("On this kernel %s ask the same of the "
+                              "caller and of the walker." % names(same))
     return text
 
 
