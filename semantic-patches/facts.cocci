@@ -202,6 +202,27 @@ p << pick_decl.p;
 @@
 FOCUS.add(p[0].current_element)
 
+// A local that holds a table pointer, whatever it is given (a getter's
+// result, a parameter, a field): the function's assignments are its value.
+@ops_local@
+identifier v;
+position p;
+@@
+(
+const struct mm_walk_ops *v@p;
+|
+const struct mm_walk_ops *v@p = ...;
+|
+struct mm_walk_ops *v@p;
+|
+struct mm_walk_ops *v@p = ...;
+)
+
+@script:python@
+p << ops_local.p;
+@@
+FOCUS.add(p[0].current_element)
+
 // Values of locals in the functions that matter: write = need_write(x).
 @assign@
 identifier v;

@@ -37,6 +37,7 @@ RD, WR = "PGWALK_RDLOCK", "PGWALK_WRLOCK"
 # fixture -> {table: the mode it gets}.
 MODES = {
     "getter.c": {"getter_read_ops": RD, "getter_write_ops": WR},
+    "getter_local.c": {"local_read_ops": RD, "local_write_ops": WR},
     "wrapper.c": {"wrapped_read_ops": RD, "wrapped_write_ops": WR},
     "stack_table.c": {"stack_read_ops": RD, "stack_write_ops": WR},
     "bool_choice.c": {"choice_ops": RD, "choice_lock_ops": WR},
@@ -54,6 +55,7 @@ MODES = {
 # or a row of a data file.
 NEEDS = {
     "getter.c": ("getter_write_ops", "rule", "facts.cocci", "ret_value ret"),
+    "getter_local.c": ("local_write_ops", "rule", "facts.cocci", "ops_local"),
     "wrapper.c": ("wrapped_write_ops", "rule", "facts.cocci", "param"),
     "stack_table.c": ("stack_write_ops", "rule", "facts.cocci",
                       "table_lock table"),
