@@ -60,9 +60,9 @@ NEEDS = {
     "stack_table.c": ("stack_write_ops", "rule", "facts.cocci",
                       "table_lock table"),
     "bool_choice.c": ("choice_lock_ops", "rule", "facts.cocci",
-                      "pick pick_decl"),
+                      "pick pick_decl ops_local"),
     "flag_choice.c": ("flag_lock_vma_ops", "rule", "facts.cocci",
-                      "pick pick_decl"),
+                      "pick pick_decl ops_local"),
     "seqfile.c": ("seq_show_ops", "row", "callbacks.conf",
                   "seq_operations show"),
     "behaviour.c": ("advice_write_ops", "rule", "facts.cocci", "case_call"),
@@ -212,3 +212,40 @@ def test_table_passed_by_address_is_never_said_unwalked(tmp_path):
     assert any("vma_range_direct.c" in r and "walk_one()" in r and
                "walk_page_range_vma()" in r for r in out["review"]), \
         out["review"]
+
+
+def test_a_start_that_locks_in_one_configuration_only_is_not_followed(
+        tmp_path):
+    """->start defined twice under #ifdef/#else, one definition taking
+    the mmap lock and the other not: ->show's walk is not said to hold
+    it (a tree's /proc iterator did exactly this; the series said every
+    path held the mmap lock for read)."""
+    tables, _out = analyze(tmp_path, "seqfile_ifdef.c")
+    t = tables["ifdef_show_ops"]
+    assert not t["chains"], t["chains"]
+    assert any("ifdef_m_start()" in r and "does not return holding" in r
+               for r in t["review"]), t["review"]
+
+
+def test_a_start_of_the_same_name_in_another_file_is_another_function(
+        tmp_path):
+    """A static ->start that takes no lock is not made a lock helper by
+    another file's static function of the same name that does."""
+    tree = make_tree(tmp_path, "seqfile_ifdef.c")
+    text = open(os.path.join(CONSTRUCTS, "seqfile_ifdef.c")).read()
+    ours = text.split("#ifdef CONFIG_PER_ENTRY_LOCKS\n")[1].split(
+        "#else\n")[0]
+    theirs = text.split("#else\n")[1].split("#endif\n")[0]
+    with open(os.path.join(tree, "mm", "seqfile_ifdef.c"), "w") as f:
+        f.write(text.replace(text[text.index("#ifdef"):
+                                  text.index("#endif\n") + 7], ours))
+    with open(os.path.join(tree, "mm", "other_start.c"), "w") as f:
+        f.write(theirs + "\nvoid *other_use(struct seq_file *m, loff_t *p)"
+                "\n{\n\treturn ifdef_m_start(m, p);\n}\n")
+    for args in (["add", "-A"], ["commit", "-qm", "other"]):
+        subprocess.run(["git", "-C", tree, *args], check=True,
+                       capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    t = {t["name"]: t for t in out["tables"]}["ifdef_show_ops"]
+    assert not t["chains"], t["chains"]
+    assert t["review"], t

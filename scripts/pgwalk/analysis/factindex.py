@@ -261,25 +261,55 @@ class Facts:
                 return name
         return None
 
-    def helpers(self):
-        """{name: {(lock, strength)}} of the tree's functions that take a
-        lock and release none: they return holding it."""
+    def helper_defs(self):
+        """{(relpath, name): {(lock, strength)}} of the tree's functions
+        that take a lock and release none: they return holding it.
+
+        Definitions under #ifdef/#else are alternatives: a function
+        returns holding a lock only if each of its definitions does (the
+        other configuration may take another lock, or none)."""
         out = {}
         for (relpath, fn), events in self.locks.items():
-            kinds, releases = set(), False
-            for _l, _c, name in events:
+            rec = self.functions.get((relpath, fn))
+            if rec is None:
+                continue
+            starts = sorted(rec.get("starts") or {rec["line"]})
+            per_def = {start: [set(), False] for start in starts}
+            for line, _c, name in events:
                 prim = self.prims.get(name)
                 if not prim:
                     continue
+                start = max([s for s in starts if s <= line] or starts[:1])
                 lock, strength, action = prim
                 if action == "release":
-                    releases = True
+                    per_def[start][1] = True
                 elif action == "take" and (lock == "mmap" or
                                            strength == "read"):
-                    kinds.add((lock, strength))
-            if kinds and not releases and (relpath, fn) in self.functions:
-                out.setdefault(fn, set()).update(kinds)
+                    per_def[start][0].add((lock, strength))
+            held = [kinds if not released else set()
+                    for kinds, released in per_def.values()]
+            common = set.intersection(*held) if held else set()
+            if common:
+                out[(relpath, fn)] = common
         return out
+
+    def helpers(self):
+        """{name: {(lock, strength)}} of helper_defs() by name: the
+        names a semantic patch is given (which definition a file's call
+        reaches is helper_kinds())."""
+        out = {}
+        for (_rel, fn), kinds in self.helper_defs().items():
+            out.setdefault(fn, set()).update(kinds)
+        return out
+
+    def helper_kinds(self, relpath, name):
+        """The locks the definition of `name` that a call in relpath
+        reaches returns holding (a static function of another file with
+        the same name is another function)."""
+        home = self.definition(relpath, name)
+        if home is None:
+            return set()
+        return self.helper_defs().get((home, name), set())
 
     def guards(self, relpath, fn, line, col):
         """[(condition text, True for the then branch)] around a point."""

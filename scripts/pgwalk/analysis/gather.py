@@ -127,8 +127,18 @@ class Gatherer:
         hits = candidates.word_hits(self.tree, set(helpers), only=files)
         out = {}
         for rel, names in hits.items():
-            out[rel] = {n: sorted(helpers[n]) for n in names}
+            out[rel] = self._reached(rel, names)
             self.helpers_used[rel] = out[rel]
+        return out
+
+    def _reached(self, rel, names):
+        """{helper: kinds} of the helpers among names that rel's calls
+        reach (not another file's static function of the same name)."""
+        out = {}
+        for n in names:
+            kinds = self.fx.helper_kinds(rel, n)
+            if kinds:
+                out[n] = sorted(kinds)
         return out
 
     def _refresh_helpers(self):
@@ -141,7 +151,7 @@ class Gatherer:
                                     only=set(self.names_read))
         stale = {}
         for rel, names in hits.items():
-            want = {n: sorted(helpers[n]) for n in names}
+            want = self._reached(rel, names)
             if want != self.helpers_used.get(rel, {}):
                 stale[rel] = self.names_read[rel]
         if stale:

@@ -171,28 +171,32 @@ class Paths:
                     member = ctx.split(":", 1)[1]
                     start = fx.struct_vars.get((crel, f["var"]), {}).get(
                         member)
-                    kinds = self.helpers.get(start, set())
+                    kinds = fx.helper_kinds(crel, start)
                     if not kinds:
                         out.append(Chain(dict(
                             base, kind="unseen", state="unseen",
-                            why="it is .%s of struct %s, whose .%s does "
-                            "not return holding a lock" % (
-                                f["member"], f["struct"], member)), []))
+                            why="it is .%s of struct %s, whose .%s, "
+                            "%s(), does not return holding a lock (in "
+                            "every definition of it)" % (
+                                f["member"], f["struct"], member,
+                                start)), []))
                     for lock, strength in sorted(kinds):
                         state = strength if lock == "mmap" else "vma_read"
                         out.append(Chain(dict(
                             base, kind="iterator", state=state,
                             start=start, start_member=member,
-                            lock=self._helper_lock(start, lock, strength)),
+                            lock=self._helper_lock(
+                                fx.definition(crel, start), start, lock,
+                                strength)),
                             []))
                 else:
                     out.append(Chain(dict(base, kind="callback",
                                           state=ctx), []))
         return out
 
-    def _helper_lock(self, helper, lock, strength):
+    def _helper_lock(self, home, helper, lock, strength):
         for (rel, fn), events in sorted(self.fx.locks.items()):
-            if fn != helper:
+            if (rel, fn) != (home, helper):
                 continue
             for _l, _c, name in events:
                 prim = self.fx.prims.get(name)
