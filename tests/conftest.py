@@ -190,12 +190,30 @@ def need_new_tree():
     return _kernel_tree(NEW_TREE, "the converted tree (PGWALK_TREE_NEW)")
 
 
-def copy_plain_tree(src, dst):
-    """Copy a kernel tree without its .git: a plain unpacked tree."""
+# Kernel tree copies made by the module running now (copy_plain_tree).
+_COPIES = []
+
+
+def copy_plain_tree(src, dst, keep=False):
+    """Copy a kernel tree without its .git: a plain unpacked tree.  The
+    copy is removed when the test module that made it ends, unless keep
+    (a session fixture shared by several modules)."""
     os.makedirs(dst, exist_ok=True)
     subprocess.run("tar -C '%s' --exclude=./.git -cf - . | tar -C '%s' -xf -"
                    % (src, dst), shell=True, check=True)
+    if not keep:
+        _COPIES.append(dst)
     return dst
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_tree_copies():
+    """A copy of a kernel tree takes 1.5 to 3 GB: with every copy of the
+    tree tier kept to the end, /tmp filled up on a 17 GB machine.  A
+    module's copies go when it ends; the tier needs a few at a time."""
+    yield
+    while _COPIES:
+        shutil.rmtree(_COPIES.pop(), ignore_errors=True)
 
 
 # The C text of a table and of its walk_lock initializer.  Tests only:
@@ -257,7 +275,7 @@ def real_series(tmp_path_factory):
     import json
     src = need_real_tree()
     work = tmp_path_factory.mktemp("series")
-    tree = copy_plain_tree(src, str(work / "linux"))
+    tree = copy_plain_tree(src, str(work / "linux"), keep=True)
     out = str(work / "out")
     r = run_apply(tree, out)
     assert r.returncode == 0, r.stderr[-3000:]
