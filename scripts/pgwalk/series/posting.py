@@ -127,7 +127,7 @@ def _identity_note(problem):
     changelog: the series is signed by the placeholder."""
     if not problem:
         return ""
-    return "\n\n---\n%s\n\n  %s\n\nand running apply.sh again." % (
+    return "\n\n---\n%s\n\n  %s\n\nand generating the series again." % (
         textwrap.fill(
             "The From: and Signed-off-by: lines of this series are a "
             "placeholder (%s): replace them with your own before mailing, "
