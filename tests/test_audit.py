@@ -150,5 +150,31 @@ def test_partial_tree_gets_only_what_is_missing(converted, tmp_path):
 def test_fully_converted_tree_makes_no_series(converted, tmp_path):
     r = run_apply("--no-checkpatch", converted, str(tmp_path / "none"))
     assert r.returncode == 0, r.stderr
-    assert "already converted" in r.stdout or "nothing to do" in r.stdout
+    assert "nothing to do" in r.stdout
     assert not glob.glob(str(tmp_path / "none" / "*.patch"))
+
+
+def test_a_converted_tree_with_a_wrong_mode_is_not_said_right(converted,
+                                                              tmp_path):
+    """Every table setting walk_lock is not every table setting the right
+    one: a converted tree with one mode its callers' lock does not allow
+    was once told "already converted" (every table has the field) and
+    nothing else.  The series leaves a mode the tree chose to the audit,
+    and apply.sh names the table it disagrees with."""
+    path = os.path.join(converted, "mm", "mprotect.c")
+    with open(path) as f:
+        text = f.read()
+    assert "PGWALK_WRLOCK," in text
+    with open(path, "w") as f:
+        f.write(text.replace("PGWALK_WRLOCK,", "PGWALK_RDLOCK,", 1))
+    git(converted, "commit", "-qam", "a wrong mode")
+    r = run_apply("--no-checkpatch", converted, str(tmp_path / "fix"))
+    assert r.returncode == 0, r.stderr
+    assert "already converted" not in r.stdout
+    assert "nothing to do" not in r.stdout
+    assert "1 of them declares a mode the analysis disagrees with" in \
+        " ".join(r.stdout.split())
+    assert re.search(r"^  mm/mprotect.c:\d+: prot_none_walk_ops: disagree: "
+                     r"declared PGWALK_RDLOCK, inferred PGWALK_WRLOCK",
+                     r.stdout, re.M), r.stdout
+    assert not glob.glob(str(tmp_path / "fix" / "*.patch"))

@@ -74,28 +74,6 @@ def check_tree(tree):
                          "API to convert" % tree)
 
 
-TABLE_RE = re.compile(r"struct\s+mm_walk_ops\s+(\w+)\s*=\s*\{(.*?)\};", re.S)
-
-
-def already_converted(tree):
-    """True when the core is there and every ops table sets walk_lock.
-
-    A cheap textual check made before any analysis: such a tree gets a
-    clear message and no (empty) series.  Partly converted trees go on.
-    """
-    header = os.path.join(tree, "include", "linux", "pagewalk.h")
-    with open(header, encoding="utf-8", errors="replace") as f:
-        if "enum page_walk_lock" not in f.read():
-            return False
-    for relpath in candidates.grep(tree, "mm_walk_ops", words=True):
-        with open(os.path.join(tree, relpath), encoding="utf-8",
-                  errors="replace") as f:
-            for _name, body in TABLE_RE.findall(f.read()):
-                if ".walk_lock" not in body:
-                    return False
-    return True
-
-
 def check_git(tree, branch, previous=None):
     """Refuse a tree whose git state the series cannot build on; None for
     a plain tree, else the commit the branch is at now ("" if none)."""
@@ -339,10 +317,6 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
     """The stages after the checks; base_commit is still running, or None."""
     if boolform.detect(tree):
         return bool_series(args, tree, outdir, stages, base_commit, base)
-    if already_converted(tree):
-        print("%s: already converted: the core is present and every "
-              "struct mm_walk_ops sets walk_lock; no series to make" % tree)
-        return 0
     # A git tree was found clean by check_git() a moment ago: the grep
     # cache need not ask git status again.
     with candidates.searching(tree, clean=base_commit is None):
@@ -350,8 +324,22 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
                              pins_path=pins, jobs=args.jobs)
     todo = commits.group_by_file(decided)
     if decided.get("has_core") and not todo:
-        print("%s: nothing to do: every table the analysis found already "
-              "has the right walk_lock" % tree)
+        # The series adds what is missing; a mode the tree chose is the
+        # audit's to question, and the message says so when it does.
+        lines, counts = audit.report(decided)
+        doubted = [l for l in lines if ": disagree: " in l]
+        if not doubted:
+            print("%s: nothing to do: the core is present and every table "
+                  "the analysis found already has the right walk_lock" %
+                  tree)
+            return 0
+        print("%s: no series: every table the series would annotate "
+              "already sets walk_lock, but %d of them %s a mode the "
+              "analysis disagrees with (apply.sh --audit %s):" % (
+                  tree, len(doubted), "declares" if len(doubted) == 1
+                  else "declare", tree))
+        for line in doubted:
+            print("  " + line)
         return 0
     # The edits read files only: they too overlap the base commit.
     core_files, texts = stages.run("edits", make_edits, tree, decided)
