@@ -26,8 +26,10 @@ Verdict per table, from the contexts observed and the declared mode:
 
 import re
 
-RDLOCK, WRLOCK, VERIFY = ("PGWALK_RDLOCK", "PGWALK_WRLOCK",
-                          "PGWALK_WRLOCK_VERIFY")
+from pgwalk import convention
+
+RDLOCK, WRLOCK, VERIFY = (convention.RDLOCK, convention.WRLOCK,
+                          convention.WRLOCK_VERIFY)
 KNOWN_MODES = (RDLOCK, WRLOCK, VERIFY)
 CONTEXT_KEYS = ("walker", "mmap", "vma_write_locked", "vma_read_locked",
                 "lockdep")

@@ -23,7 +23,7 @@ from pgwalk import modewords
 from pgwalk.series import maintainers
 
 WIDTH = 72
-READ_MODE = "PGWALK_RDLOCK"
+READ_MODE = convention.RDLOCK
 VMA_WALKERS = "walk_page_range(), walk_page_vma() and walk_page_range_vma()"
 
 SUGGESTED_BY = "Suggested-by: Linus Torvalds <torvalds@linux-foundation.org>"
@@ -247,7 +247,7 @@ def reason_key(table):
     if _unseen(table):
         return ("unseen", table["mode"])
     locks = tuple(sorted({c["lock"] for c in _chains(table)}))
-    verify = table["mode"] == "PGWALK_WRLOCK_VERIFY" and \
+    verify = table["mode"] == convention.WRLOCK_VERIFY and \
         bool(table.get("vma_changed_by"))
     return ("paths", table["mode"], locks, verify)
 
@@ -422,8 +422,9 @@ def behaviour_paragraph(tables, per_vma_lock):
             if mode in convention.WRITE_MODES:
                 written.append((name, mode))
     if per_vma_lock:
-        lock = [n for n, m in written if m == "PGWALK_WRLOCK"]
-        verify = [n for n, m in written if m == "PGWALK_WRLOCK_VERIFY"]
+        lock = [n for n, m in written if m == convention.WRLOCK]
+        verify = [n for n, m in written
+                  if m == convention.WRLOCK_VERIFY]
         parts = []
         if lock:
             parts.append("walks of %s now write-lock each VMA before "
@@ -578,7 +579,7 @@ def _table_rows(tables):
                 extra = "; new twin %s, %s" % (s["write_name"],
                                                s["write_mode"])
             elif t.get("vma_changed_by") and \
-                    t["mode"] == "PGWALK_WRLOCK_VERIFY":
+                    t["mode"] == convention.WRLOCK_VERIFY:
                 extra = "; VMA changed by %s" % names(t["vma_changed_by"])
             rows.append(wrap("%s (%s%s)" % (t["name"], t["file"], extra),
                              indent="  "))

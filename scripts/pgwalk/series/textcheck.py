@@ -19,6 +19,7 @@ apply.sh prints what this finds as warnings; the tests fail on it.
 import re
 import sys
 
+from pgwalk import convention
 from pgwalk.series import mail
 
 TOOL_WORDS = re.compile(r"left for review|coccinelle|spatch|\bpinned\b|"
@@ -146,7 +147,7 @@ def check_patch(text, per_vma_lock, name="patch", has_core=False):
             out.append("%s: added text describes VMA locking on a tree "
                        "without per-VMA locks: %r" % (name, m.group(0)))
     if modes:
-        quiet = all(mode == "PGWALK_RDLOCK" for mode in modes)
+        quiet = all(mode == convention.RDLOCK for mode in modes)
         said = NO_FUNCTIONAL_CHANGE.search(changelog)
         if quiet and not said:
             out.append("%s changelog: sets only PGWALK_RDLOCK but does not "
