@@ -42,6 +42,7 @@ MODES = {
     "stack_table.c": {"stack_read_ops": RD, "stack_write_ops": WR},
     "bool_choice.c": {"choice_ops": RD, "choice_lock_ops": WR},
     "flag_choice.c": {"flag_ops": RD, "flag_lock_vma_ops": WR},
+    "field_choice.c": {"field_anon_ops": RD, "field_file_ops": RD},
     "seqfile.c": {"seq_show_ops": RD},
     "behaviour.c": {"advice_read_ops": RD,
                     "advice_write_ops": "PGWALK_WRLOCK_VERIFY"},

@@ -332,8 +332,8 @@ def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
     if len(states) == 1:
         # A choice the path does not fix cannot lower the mode when every
         # path holds the same lock.
-        notes = [n for n in notes if not n.startswith("the table is "
-                                                      "chosen by")]
+        notes = [n for n in notes
+                 if getattr(n, "kind", None) != paths.Note.CHOICE]
     unseen = sorted({words.origin(ch.origin) for ch, _p, _n in counted
                      if ch.state == "unseen"})
     entry["action"] = "annotate"

@@ -22,6 +22,17 @@ MAX_PREFIXES = 32
 Hop = collections.namedtuple("Hop", "pos caller callee via_param")
 
 
+class Note(str):
+    """A note on a chain, in words, with the kind of doubt it records:
+    a later stage reads the kind, never the words."""
+    CHOICE = "choice"   # several tables reach the walk on this path
+
+    def __new__(cls, text, kind=None):
+        note = super().__new__(cls, text)
+        note.kind = kind
+        return note
+
+
 class Chain:
     """origin: dict with "kind" (lock, callback, iterator, entry,
     released, unseen), "state" (write, read, vma_read, none, unseen) and
@@ -358,8 +369,9 @@ class Paths:
             if names:
                 note = None
                 if len(names) > 1:
-                    note = "the table is chosen by %s, which this path " \
-                        "does not fix" % values.show(expr)
+                    note = Note("the table is chosen by %s, which this "
+                                "path does not fix" % values.show(expr),
+                                Note.CHOICE)
                 return names, note
         if expr[0] == "member":
             stored = {t for _f, t in fx.member_stores.get(expr[3], ())}
