@@ -18,6 +18,7 @@ import pytest
 from conftest import FIXTURES, REPO
 from pgwalk import core
 from pgwalk.analysis import decisions
+from pgwalk.series import messages, textcheck
 
 pytestmark = pytest.mark.unit
 
@@ -213,6 +214,12 @@ def test_table_passed_by_address_is_never_said_unwalked(tmp_path):
     assert any("vma_range_direct.c" in r and "walk_one()" in r and
                "walk_page_range_vma()" in r for r in out["review"]), \
         out["review"]
+    # The cover letter's review list passes the posting's own checks (a
+    # file:line there is a defect the checker reports).
+    _subject, body = messages.cover_letter(out, {})
+    assert "walk_one()" in body
+    assert textcheck.check_words(body, out.get("per_vma_lock", False),
+                                 "cover") == []
 
 
 def test_a_start_that_locks_in_one_configuration_only_is_not_followed(

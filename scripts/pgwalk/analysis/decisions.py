@@ -153,8 +153,10 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
                     "walkers", set()).add(call["callee"])
         if call["callee"] not in vma_walkers:
             continue
-        where = "%s:%d: %s(): %s()" % (pos[0], pos[1], call["function"],
-                                       call["callee"])
+        # File and function name the site (a cover letter carries no
+        # line numbers; the line is in the chains of decisions.json).
+        where = "%s, %s(): %s()" % (pos[0], call["function"],
+                                    call["callee"])
         followed = False
         for ch in pa.chains(pos):
             feasible, chosen, notes = pa.evaluate(ch)
