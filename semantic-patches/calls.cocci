@@ -196,6 +196,40 @@ q << vma_read.q;
 @@
 emit("state", p, state="vma_read", by=[int(q[0].line), int(q[0].column)])
 
+// A walk whose table gets its walk_lock at run time, right before the
+// walk and on every path to it: `ops->walk_lock = MODE; ...
+// walk(..., ops, ...)` (or ops.walk_lock and &ops).  The mode at that walk
+// is MODE, whatever the table was initialised with.
+@walk_lock_set_ptr@
+identifier f = {PGWALK_SET_names};
+expression E, M;
+position p;
+@@
+E->walk_lock = M;
+... when != E->walk_lock = ...
+f@p(..., E, ...)
+
+@script:python@
+p << walk_lock_set_ptr.p;
+M << walk_lock_set_ptr.M;
+@@
+emit("walk_lock_at", p, mode=str(M))
+
+@walk_lock_set_struct@
+identifier f = {PGWALK_SET_names};
+expression E, M;
+position p;
+@@
+E.walk_lock = M;
+... when != E.walk_lock = ...
+f@p(..., &E, ...)
+
+@script:python@
+p << walk_lock_set_struct.p;
+M << walk_lock_set_struct.M;
+@@
+emit("walk_lock_at", p, mode=str(M))
+
 // In a function that changes a VMA, the calls of the named functions
 // reached on some path with no change first (facts.cocci's vma_changer
 // says which functions change one): the others are over a changed VMA.

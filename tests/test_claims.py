@@ -162,3 +162,26 @@ def test_a_chain_shown_under_another_table_of_its_reason_is_caught(tmp_path):
     path.write_text(text.replace("- PGWALK_RDLOCK:", "- PGWALK_WRLOCK:"))
     got = claims.check_series(d, [str(path)])
     assert any("says PGWALK_WRLOCK of other_walk_ops" in g for g in got), got
+
+
+def test_tables_left_alone_are_grouped_by_a_true_reason(tmp_path):
+    """A table whose walking function sets walk_lock before each walk is
+    not said to go only to walkers that ignore the field (it goes to
+    walkers that read it), and the sentence that says why it is left is
+    checked against the decisions."""
+    at_walk = dict(PTDUMP, name="at_walk_ops", walkers=["walk_page_range"],
+                   walk_lock_at_walk=["PGWALK_RDLOCK"],
+                   reason="walk_lock is set before each walk")
+    d = decisions([MINCORE, PTDUMP, at_walk])
+    paths = series(tmp_path, d)
+    assert claims.check_series(d, paths) == []
+    cover = open(paths[0]).read()
+    flat = " ".join(cover.split())
+    assert "One table gets walk_lock before each walk" in flat
+    assert "only passed to walk_page_range_novma(), which does not use " \
+        "walk_lock, and is left as it is: dump_ops." in flat
+    wrong = decisions([MINCORE, PTDUMP, dict(at_walk,
+                                             walk_lock_at_walk=None)])
+    got = claims.check_series(wrong, paths)
+    assert any("says at_walk_ops gets walk_lock before each walk" in g
+               for g in got), got

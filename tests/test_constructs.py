@@ -35,6 +35,8 @@ WALKERS_C = os.path.join(FIXTURES, "walkers", "pagewalk.c")
 VMA_READ_MODE = os.path.join(REPO, "tests", "cocci", "vma-read-mode.cocci")
 
 RD, WR = "PGWALK_RDLOCK", "PGWALK_WRLOCK"
+# Fixtures whose tree's core has that mode.
+VMA_READ_TREES = ("vma_read.c", "walk_lock_at_walk.c")
 # fixture -> {table: the mode it gets}.
 MODES = {
     "getter.c": {"getter_read_ops": RD, "getter_write_ops": WR},
@@ -85,7 +87,7 @@ def make_tree(tmp_path, name):
     (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
     shutil.copy(WALKERS_H, tree / "include" / "linux" / "pagewalk.h")
     shutil.copy(WALKERS_C, tree / "mm" / "pagewalk.c")
-    if name == "vma_read.c":
+    if name in VMA_READ_TREES:
         for relpath, text in core.core_edits(str(tree), True).items():
             (tree / relpath).write_text(text)
         subprocess.run(["spatch", "--very-quiet", "-D", "patch",
@@ -257,3 +259,35 @@ def test_a_start_of_the_same_name_in_another_file_is_another_function(
     t = {t["name"]: t for t in out["tables"]}["ifdef_show_ops"]
     assert not t["chains"], t["chains"]
     assert t["review"], t
+
+
+def test_a_mode_given_before_each_walk_leaves_the_table_alone(tmp_path):
+    """`ops->walk_lock = MODE` right before each walk, by the lock the
+    path took: the table is left as it is, with the modes named, not
+    given the default with a note that some paths hold only a per-VMA
+    read lock."""
+    tables, out = analyze(tmp_path, "walk_lock_at_walk.c")
+    t = tables["at_walk_ops"]
+    assert t["action"] == "none" and not t["review"], t
+    assert t["walk_lock_at_walk"] == ["PGWALK_RDLOCK",
+                                      "PGWALK_VMA_RDLOCK_VERIFY"], t
+    assert "set before each walk" in t["reason"]
+    _subject, body = messages.cover_letter(out, {})
+    flat = " ".join(body.split())
+    assert "One table gets walk_lock before each walk, to a mode the lock " \
+        "of each path allows, and is left as it is: at_walk_ops." in flat, \
+        flat
+    assert "only passed to" not in flat
+
+
+def test_a_mode_given_before_each_walk_needs_its_rule(tmp_path,
+                                                      monkeypatch):
+    work = tmp_path / "semantic-patches"
+    shutil.copytree(SEMANTIC_PATCHES, work)
+    text = (work / "calls.cocci").read_text()
+    (work / "calls.cocci").write_text(
+        remove_rule(remove_rule(text, "walk_lock_set_ptr"),
+                    "walk_lock_set_struct"))
+    monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
+    tables, _out = analyze(tmp_path, "walk_lock_at_walk.c")
+    assert tables["at_walk_ops"]["action"] != "none"

@@ -281,6 +281,15 @@ def _decide_table(fx, pa, words, contract, key, use, vma_walkers=()):
     declared = fx.table_lock.get(key)
     _infer(fx, pa, words, contract, entry, use, vma_walkers)
     if declared is None:
+        runtime = _set_before_each_walk(fx, contract, use)
+        if runtime:
+            # The walking function gives the table its mode at each walk:
+            # an initializer would be overridden there.
+            entry.update(action="none", mode=None, split=None, notes=[],
+                         review=[], walk_lock_at_walk=runtime,
+                         reason="walk_lock is set before each walk, to %s, "
+                         "as the lock each path holds allows" %
+                         " or ".join(runtime))
         return entry
     # The tree already chose: the series leaves the table alone, and the
     # audit compares the choice with what the analysis infers.
@@ -301,6 +310,22 @@ def _decide_table(fx, pa, words, contract, key, use, vma_walkers=()):
             {a for alt in alts for a in alt if a in names}) \
             if alts else []
     return entry
+
+
+def _set_before_each_walk(fx, contract, use):
+    """The modes a table's walks are given at run time (`ops->walk_lock
+    = MODE` right before the walk), when every path to a walk of it has
+    one such mode and that mode holds for the lock the path holds; else
+    None."""
+    modes = set()
+    for ch, pos, _notes in use["chains"]:
+        given = fx.walk_lock_at.get(pos) or set()
+        mode = contract.mode(next(iter(given))) if len(given) == 1 else None
+        if mode is None or ch.state in ("none", "unseen") or \
+                not mode.holds(path_lock(ch.state, False)):
+            return None
+        modes.add(mode.name)
+    return [m for m in contract.mode_names() if m in modes] or None
 
 
 def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):

@@ -36,6 +36,9 @@ class Facts:
         self.functions = {}     # (file, name) -> {"line", "static", "params"}
         self.defined_in = {}    # name -> {file}
         self.locks = {}         # (file, fn) -> [(line, col, name)]
+        # (file, line, col) of a walk -> {modes its table's walk_lock is
+        # given right before it, at run time}
+        self.walk_lock_at = {}
         self.branches = {}      # (file, fn) -> [(cond, then span, else span)]
         self.cases = {}         # (file, line, col) -> [(expr, label)]
         self.maps = {}          # (file, fn) -> [(expr, label, value)]
@@ -138,6 +141,10 @@ class Facts:
                 self.states.setdefault(pos, set()).add((f["state"], by))
             elif f["kind"] == "vma_unchanged":
                 self.vma_unchanged.add((f["file"], f["line"]))
+            elif f["kind"] == "walk_lock_at":
+                # Several assignments reach the walk: each is a mode it
+                # may run under.
+                self.walk_lock_at.setdefault(pos, set()).add(f["mode"])
             elif f["kind"] == "passed":
                 lst = self.passed.setdefault(f["target"], [])
                 if f not in lst:
@@ -149,6 +156,7 @@ class Facts:
             callee = self.calls.pop(pos)["callee"]
             self.calls_of[callee].remove(pos)
             self.states.pop(pos, None)
+            self.walk_lock_at.pop(pos, None)
         for target in list(self.passed):
             self.passed[target] = [f for f in self.passed[target]
                                    if f["file"] != relpath]

@@ -270,6 +270,15 @@ class Checker:
                     out.append("%s: says %s is passed to a walker; the "
                                "decisions find no walk of it (%s)" % (
                                    where, name, t.get("reason")))
+                elif "before each walk" in flat and \
+                        not t.get("walk_lock_at_walk"):
+                    out.append("%s: says %s gets walk_lock before each "
+                               "walk; the decisions do not (%s)" % (
+                                   where, name, t.get("reason")))
+                elif "already set" in flat and not t.get("declared"):
+                    out.append("%s: says %s already sets walk_lock; the "
+                               "decisions find none (%s)" % (
+                                   where, name, t.get("reason")))
         for m in WALKER_IGNORES.finditer(flat):
             listed = m.group(1) or m.group(2)
             for w in re.findall(r"(\w+)\(\)", listed):

@@ -587,33 +587,67 @@ def _table_rows(tables):
 
 
 def _left_alone(tables):
-    """Tables the series does not touch, with the walkers they go to."""
+    """Tables the series does not touch, in groups by why: they set
+    walk_lock already, their walking function sets it before each walk,
+    they go only to walkers that do not use it, or to no walker."""
     untouched = [t for t in tables if t["action"] == "none"]
     if not untouched:
         return None
-    walkers = sorted({w for t in untouched for w in t.get("walkers") or []})
-    shown = []
-    for t in untouched:
-        twice = sum(1 for u in untouched if u["name"] == t["name"]) > 1
-        shown.append("%s (%s)" % (t["name"], t["file"]) if twice
-                     else t["name"])
-    if not walkers:
-        return wrap("%s %s not passed to a page walker here and %s left as "
-                    "%s: %s." % (
-                        count(len(untouched), "table").capitalize(),
-                        "is" if len(untouched) == 1 else "are",
-                        "is" if len(untouched) == 1 else "are",
-                        "it is" if len(untouched) == 1 else "they are",
-                        names(shown)))
-    return wrap("%s %s only passed to %s, which %s not use walk_lock, and "
-                "%s left as %s: %s." % (
-                    count(len(untouched), "table").capitalize(),
-                    "is" if len(untouched) == 1 else "are",
-                    names(_call(w) for w in walkers),
-                    "does" if len(walkers) == 1 else "do",
-                    "is" if len(untouched) == 1 else "are",
-                    "it is" if len(untouched) == 1 else "they are",
-                    names(shown)))
+
+    def shown(group):
+        out = []
+        for t in group:
+            twice = sum(1 for u in untouched if u["name"] == t["name"]) > 1
+            out.append("%s (%s)" % (t["name"], t["file"]) if twice
+                       else t["name"])
+        return names(out)
+
+    def are(group, one, many):
+        return one if len(group) == 1 else many
+    declared = [t for t in untouched if t.get("declared")]
+    at_walk = [t for t in untouched if not t.get("declared") and
+               t.get("walk_lock_at_walk")]
+    rest = [t for t in untouched if t not in declared and t not in at_walk]
+    ignoring = [t for t in rest if t.get("walkers")]
+    unwalked = [t for t in rest if not t.get("walkers")]
+    paras = []
+    if declared:
+        paras.append(wrap("%s already %s walk_lock and %s left as %s: "
+                          "%s." % (
+                              count(len(declared), "table").capitalize(),
+                              are(declared, "sets", "set"),
+                              are(declared, "is", "are"),
+                              are(declared, "it is", "they are"),
+                              shown(declared))))
+    if at_walk:
+        paras.append(wrap("%s %s walk_lock before each walk, to a mode the "
+                          "lock of each path allows, and %s left as %s: "
+                          "%s." % (
+                              count(len(at_walk), "table").capitalize(),
+                              are(at_walk, "gets", "get"),
+                              are(at_walk, "is", "are"),
+                              are(at_walk, "it is", "they are"),
+                              shown(at_walk))))
+    if ignoring:
+        walkers = sorted({w for t in ignoring for w in t["walkers"]})
+        paras.append(wrap("%s %s only passed to %s, which %s not use "
+                          "walk_lock, and %s left as %s: %s." % (
+                              count(len(ignoring), "table").capitalize(),
+                              are(ignoring, "is", "are"),
+                              names(_call(w) for w in walkers),
+                              "does" if len(walkers) == 1 else "do",
+                              are(ignoring, "is", "are"),
+                              are(ignoring, "it is", "they are"),
+                              shown(ignoring))))
+    if unwalked:
+        paras.append(wrap("%s %s not passed to a page walker here and %s "
+                          "left as %s: %s." % (
+                              count(len(unwalked), "table").capitalize(),
+                              are(unwalked, "is", "are"),
+                              are(unwalked, "is", "are"),
+                              are(unwalked, "it is", "they are"),
+                              shown(unwalked))))
+    return "\n\n".join(paras)
 
 
 def base_paragraph(base_desc):
