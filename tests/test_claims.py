@@ -185,3 +185,13 @@ def test_tables_left_alone_are_grouped_by_a_true_reason(tmp_path):
     got = claims.check_series(wrong, paths)
     assert any("says at_walk_ops gets walk_lock before each walk" in g
                for g in got), got
+
+
+def test_a_table_left_alone_is_told_from_another_of_its_name(tmp_path):
+    """Two files each with a walk_ops: the one left alone is said to be,
+    and the other's mode does not make that a false claim."""
+    left = dict(PTDUMP, name="walk_ops", file="mm/a.c")
+    annotated = dict(MINCORE, name="walk_ops", file="mm/b.c")
+    for tables in ([left, annotated], [annotated, left]):
+        d = decisions(tables)
+        assert claims.check_series(d, series(tmp_path, d)) == [], tables

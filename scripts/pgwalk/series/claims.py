@@ -125,22 +125,40 @@ class Checker:
                 # mode and lock words are claims about every row's table.
                 head = " ".join(head.split())
                 for name, chain in rows:
-                    t = self.tables[name]
-                    out += self._check_modes(t, name, head, where)
-                    out += self._check_counts(t, name, head, where)
-                    if chain:
-                        out += self._check_chain(t, name, chain, where)
+                    out += self._of_any(name, lambda t, name=name, chain=chain:
+                                        self._check_modes(t, name, head,
+                                                          where) +
+                                        self._check_counts(t, name, head,
+                                                           where) +
+                                        (self._check_chain(t, name, chain,
+                                                           where)
+                                         if chain else []))
                 continue
             if len(set(names)) > 1:
                 out += self._check_rows(para, where)
                 continue
             if subject is None:
                 continue
-            t = self.tables[subject]
-            out += self._check_modes(t, subject, flat, where)
-            out += self._check_counts(t, subject, flat, where)
-            out += self._check_chains(t, subject, para, where)
+            out += self._of_any(subject, lambda t, subject=subject:
+                                self._check_modes(t, subject, flat, where) +
+                                self._check_counts(t, subject, flat, where) +
+                                self._check_chains(t, subject, para, where))
         return out
+
+    def _of_any(self, name, check):
+        """A claim about a table's name holds if it holds for one of the
+        tables of that name (two files may each have a walk_ops): the
+        defects of the first table, when none is free of them."""
+        found = None
+        for t in self.d["tables"]:
+            if name not in (t["name"], (t.get("split") or {}).get(
+                    "write_name")):
+                continue
+            got = check(t)
+            if not got:
+                return []
+            found = got if found is None else found
+        return found if found is not None else check(self.tables[name])
 
     def _modes_of(self, t):
         modes = {t["mode"]}
@@ -248,12 +266,10 @@ class Checker:
             names = self.named(line)
             modes = MODE.findall(line)
             if len(set(names)) == 1 and modes:
-                t = self.tables[names[0]]
-                for mode in modes:
-                    if mode not in self._modes_of(t):
-                        out.append("%s: lists %s with %s, whose mode is "
-                                   "%s" % (where, names[0], mode,
-                                           t["mode"]))
+                out += self._of_any(names[0], lambda t, n=names[0]: [
+                    "%s: lists %s with %s, whose mode is %s" % (
+                        where, n, mode, t["mode"])
+                    for mode in modes if mode not in self._modes_of(t)])
         return out
 
     def _check_left(self, flat, where):
@@ -262,7 +278,9 @@ class Checker:
         out = []
         if "left as" in flat:
             for name in set(self.named(flat)):
-                t = self.tables[name]
+                # Tables of one name in several files: the one left alone.
+                t = next((u for u in self.d["tables"] if u["name"] == name
+                          and u["action"] == "none"), self.tables[name])
                 if t["action"] != "none":
                     out.append("%s: says %s is left as it is; the series "
                                "gives it %s" % (where, name, t["mode"]))
