@@ -162,10 +162,10 @@ HANDLED_BY = {
     "meta-getter": ("facts.cocci rules ret, ret_value (getters)",
                     lambda mp, tmp: _without_rule(mp, tmp, "facts.cocci",
                                                   "ret_value ret")),
-    "meta-local": ("facts.cocci rules pick, pick_decl (locals that pick "
-                   "a table)",
+    "meta-local": ("facts.cocci rules pick, pick_decl, ops_local (locals "
+                   "that pick or hold a table)",
                    lambda mp, tmp: _without_rule(mp, tmp, "facts.cocci",
-                                                 "pick pick_decl")),
+                                                 "pick pick_decl ops_local")),
     "meta-wrapper": ("facts.cocci rule param (arguments bound to "
                      "parameters along a path)",
                      lambda mp, tmp: _without_rule(mp, tmp, "facts.cocci",
