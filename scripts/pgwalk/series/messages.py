@@ -602,8 +602,14 @@ def _left_alone(tables):
                        else t["name"])
         return names(out)
 
-    def are(group, one, many):
-        return one if len(group) == 1 else many
+    def left(group, one, many):
+        """"N tables <why>, and are left as they are: names."; one and
+        many say why, for one table and for several."""
+        n = len(group)
+        return wrap("%s %s %s left as %s: %s." % (
+            count(n, "table").capitalize(), one if n == 1 else many,
+            "is" if n == 1 else "are", "it is" if n == 1 else "they are",
+            shown(group)))
     declared = [t for t in untouched if t.get("declared")]
     at_walk = [t for t in untouched if not t.get("declared") and
                t.get("walk_lock_at_walk")]
@@ -612,41 +618,21 @@ def _left_alone(tables):
     unwalked = [t for t in rest if not t.get("walkers")]
     paras = []
     if declared:
-        paras.append(wrap("%s already %s walk_lock and %s left as %s: "
-                          "%s." % (
-                              count(len(declared), "table").capitalize(),
-                              are(declared, "sets", "set"),
-                              are(declared, "is", "are"),
-                              are(declared, "it is", "they are"),
-                              shown(declared))))
+        paras.append(left(declared, "already sets walk_lock and",
+                          "already set walk_lock and"))
     if at_walk:
-        paras.append(wrap("%s %s walk_lock before each walk, to a mode the "
-                          "lock of each path allows, and %s left as %s: "
-                          "%s." % (
-                              count(len(at_walk), "table").capitalize(),
-                              are(at_walk, "gets", "get"),
-                              are(at_walk, "is", "are"),
-                              are(at_walk, "it is", "they are"),
-                              shown(at_walk))))
+        how = ("walk_lock before each walk, to a mode the lock of each "
+               "path allows, and")
+        paras.append(left(at_walk, "gets " + how, "get " + how))
     if ignoring:
         walkers = sorted({w for t in ignoring for w in t["walkers"]})
-        paras.append(wrap("%s %s only passed to %s, which %s not use "
-                          "walk_lock, and %s left as %s: %s." % (
-                              count(len(ignoring), "table").capitalize(),
-                              are(ignoring, "is", "are"),
-                              names(_call(w) for w in walkers),
-                              "does" if len(walkers) == 1 else "do",
-                              are(ignoring, "is", "are"),
-                              are(ignoring, "it is", "they are"),
-                              shown(ignoring))))
+        how = "only passed to %s, which %s not use walk_lock, and" % (
+            names(_call(w) for w in walkers),
+            "does" if len(walkers) == 1 else "do")
+        paras.append(left(ignoring, "is " + how, "are " + how))
     if unwalked:
-        paras.append(wrap("%s %s not passed to a page walker here and %s "
-                          "left as %s: %s." % (
-                              count(len(unwalked), "table").capitalize(),
-                              are(unwalked, "is", "are"),
-                              are(unwalked, "is", "are"),
-                              are(unwalked, "it is", "they are"),
-                              shown(unwalked))))
+        how = "not passed to a page walker here and"
+        paras.append(left(unwalked, "is " + how, "are " + how))
     return "\n\n".join(paras)
 
 
