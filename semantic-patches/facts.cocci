@@ -142,6 +142,53 @@ C << lock_flag.C;
 @@
 emit("lock_flag", q, name=lk, var=x, value=str(C))
 
+// A lock recorded in a member of a struct: `mmap_read_lock(ctx->mm); ...
+// ctx->mmap_locked = true;`.  A member set to true only after a lock is
+// taken says, where it is tested, that the lock is held (factindex.py
+// checks "only" against every member_set below).
+@member_flag exists@
+identifier lk = {PGWALK_SET_take};
+expression E, C;
+identifier F;
+position q, p;
+@@
+lk@q(...)
+... when any
+(
+E->F@p = C
+|
+E.F@p = C
+)
+
+@script:python@
+q << member_flag.q;
+p << member_flag.p;
+lk << member_flag.lk;
+F << member_flag.F;
+C << member_flag.C;
+@@
+emit("member_flag", q, name=lk, field=F, value=str(C),
+     set_at=[int(p[0].line), int(p[0].column)])
+
+// Every member set to true, lock taken or not.
+@member_set@
+expression E;
+identifier F;
+symbol true;
+position p;
+@@
+(
+E->F@p = true
+|
+E.F@p = true
+)
+
+@script:python@
+p << member_set.p;
+F << member_set.F;
+@@
+emit("member_set", p, field=F)
+
 // A function that may return with a lock held is a lock primitive for its
 // callers (a seq_file ->start, a lock-and-look-up helper).
 @held_return exists@

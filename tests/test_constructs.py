@@ -36,7 +36,7 @@ VMA_READ_MODE = os.path.join(REPO, "tests", "cocci", "vma-read-mode.cocci")
 
 RD, WR = "PGWALK_RDLOCK", "PGWALK_WRLOCK"
 # Fixtures whose tree's core has that mode.
-VMA_READ_TREES = ("vma_read.c", "walk_lock_at_walk.c")
+VMA_READ_TREES = ("vma_read.c", "walk_lock_at_walk.c", "lock_flag_member.c")
 # fixture -> {table: the mode it gets}.
 MODES = {
     "getter.c": {"getter_read_ops": RD, "getter_write_ops": WR},
@@ -291,3 +291,79 @@ def test_a_mode_given_before_each_walk_needs_its_rule(tmp_path,
     monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
     tables, _out = analyze(tmp_path, "walk_lock_at_walk.c")
     assert tables["at_walk_ops"]["action"] != "none"
+
+
+def _flag_fixture(tmp_path, extra=""):
+    """lock_flag_member.c's tree, with extra C appended to the file."""
+    tree = make_tree(tmp_path, "lock_flag_member.c")
+    if extra:
+        with open(os.path.join(tree, "mm", "lock_flag_member.c"), "a") as f:
+            f.write(extra)
+        subprocess.run(["git", "-C", tree, "commit", "-qam", "extra"],
+                       check=True, capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    return {t["name"]: t for t in out["tables"]}, out
+
+
+def test_a_member_set_only_under_the_lock_tells_which_lock_is_held(
+        tmp_path):
+    """A getter choosing by a member that is set only once the mmap lock
+    is held: where it is set, the walk holds the lock for read (also on
+    the seq_file path whose ->start takes none); where it is clear, no
+    path holds the mmap lock, so the tree's mode without an mmap need,
+    named for review, since the per-VMA lock is not followed.  The path
+    through the helper that sets it never reaches the other table."""
+    tables, out = _flag_fixture(tmp_path)
+    mmap, vma = tables["flag_mmap_ops"], tables["flag_vma_ops"]
+    assert mmap["mode"] == RD and not mmap["review"], mmap
+    assert _locks(mmap) == ["read"], mmap["chains"]
+    assert any("flag_lock_mm()" in c["steps"][0] for c in mmap["chains"])
+    assert vma["mode"] == "PGWALK_VMA_RDLOCK_VERIFY", vma
+    assert not vma["chains"], vma["chains"]
+    assert any(".mmap_locked is clear" in r and "not followed" in r
+               for r in vma["review"]), vma["review"]
+    assert not out["review"]
+
+
+def test_a_member_also_set_without_the_lock_tells_nothing(tmp_path):
+    """One assignment of the member with no lock taken before it, and the
+    member no longer says the lock is held: both tables fall back."""
+    tables, _out = _flag_fixture(tmp_path, (
+        "\nstatic void flag_pretend(struct flag_priv *priv)\n{\n"
+        "\tpriv->lock_ctx.mmap_locked = true;\n}\n"))
+    vma = tables["flag_vma_ops"]
+    assert vma["mode"] != "PGWALK_VMA_RDLOCK_VERIFY", vma
+
+
+def test_a_member_of_the_same_name_in_another_file_is_another_member(
+        tmp_path):
+    """Another file's struct with a member of the same name, set under
+    the mmap lock for write: the facts do not know the struct, so flags
+    are by file, and this file's member still says "held for read"."""
+    tree = make_tree(tmp_path, "lock_flag_member.c")
+    with open(os.path.join(tree, "mm", "other_flag.c"), "w") as f:
+        # A table makes the file one the analysis reads.
+        f.write("struct other { bool mmap_locked; };\n\n"
+                "static const struct mm_walk_ops other_ops = {\n"
+                "\t.pmd_entry\t= a_pmd_entry,\n};\n\n"
+                "void other_lock(struct mm_struct *mm, struct other *o)\n"
+                "{\n\tmmap_write_lock(mm);\n\to->mmap_locked = true;\n}\n")
+    for args in (["add", "-A"], ["commit", "-qm", "other"]):
+        subprocess.run(["git", "-C", tree, *args], check=True,
+                       capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    tables = {t["name"]: t for t in out["tables"]}
+    assert "other_ops" in tables
+    assert tables["flag_vma_ops"]["mode"] == "PGWALK_VMA_RDLOCK_VERIFY"
+    assert tables["flag_mmap_ops"]["mode"] == RD
+
+
+@pytest.mark.parametrize("rule", ["member_flag", "member_set"])
+def test_a_lock_flag_member_needs_its_rules(tmp_path, monkeypatch, rule):
+    work = tmp_path / "semantic-patches"
+    shutil.copytree(SEMANTIC_PATCHES, work)
+    text = remove_rule((work / "facts.cocci").read_text(), rule)
+    (work / "facts.cocci").write_text(text)
+    monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
+    tables, _out = _flag_fixture(tmp_path)
+    assert tables["flag_vma_ops"]["mode"] != "PGWALK_VMA_RDLOCK_VERIFY"

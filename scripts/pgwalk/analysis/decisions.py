@@ -104,6 +104,14 @@ class Words:
                     "none": "with no mmap lock held"}[o["state"]]
             return "%s is .%s of struct %s, called %s" % (
                 f, o["member"], o["struct"], held)
+        if kind == "flag":
+            if o["value"]:
+                return "%s reaches the walk with .%s set, which is set " \
+                    "only with the %s lock held for %s" % (
+                        f, o["member"], o["flag_lock"], o["flag_strength"])
+            return "%s reaches the walk with .%s clear: the %s lock is " \
+                "not held there, and which per-VMA lock is was not " \
+                "followed" % (f, o["member"], o["flag_lock"])
         if kind == "entry":
             return "%s is entered with no lock held" % f
         if kind == "handed":
@@ -172,7 +180,9 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
                     continue
                 use = tables.setdefault(key, _uses())
                 use["walkers"].add(call["callee"])
-                use["chains"].append((ch, pos, notes))
+                tag = chosen[name]
+                use["chains"].append((pa.flagged(ch, tag) if tag else ch,
+                                      pos, notes))
         if not followed:
             review.append("%s: no path to the walk can happen as the "
                           "analysis follows it" % where)
@@ -379,6 +389,11 @@ def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
                           "lock"]
         entry["review"] = list(entry["notes"])
         return
+    clear = [ch for ch, _p, _n in counted
+             if ch.origin["kind"] == "flag" and not ch.origin["value"]]
+    if clear and len(clear) == len(counted) and _flag_clear(
+            contract, entry, {ch.origin["member"] for ch in clear}):
+        return
     locks = sorted({path_lock(s, changed) for s in states
                     if s != "unseen"}, key=lambda l: (l.mmap, l.vma.value))
     # The mode: the weakest whose contract holds on every path, when
@@ -414,6 +429,30 @@ def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
     else:
         entry["reason"] = ("some paths cannot be followed to their lock; "
                            "keeps the behaviour the tree had")
+
+
+def _flag_clear(contract, entry, members):
+    """A table walked only where a lock-flag member is clear: no path
+    holds the mmap lock (the flag says so), so the mode is the weakest
+    whose mmap need is none; which per-VMA lock the paths hold was not
+    followed, and the review says so.  False when the tree has no such
+    mode."""
+    free = [m for m in contract.modes if m.mmap.value == "none"]
+    if not free:
+        return False
+    mode = min(free, key=lambda m: m.strength)
+    shown = ", ".join(".%s" % m for m in sorted(members))
+    entry["mode"] = mode.name
+    entry["reason"] = "walked only where %s is clear, without the mmap " \
+        "lock" % shown
+    entry["notes"] = ["walked only where %s is clear, so no path holds the "
+                      "mmap lock; %s is the %s mode that does not need it, "
+                      "and the per-VMA lock it relies on was not followed "
+                      "to where it is taken" % (
+                          shown, mode.name,
+                          "only" if len(free) == 1 else "weakest")]
+    entry["review"] = list(entry["notes"])
+    return True
 
 
 def _error_path(fx, ch):

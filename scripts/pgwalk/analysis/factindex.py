@@ -46,6 +46,10 @@ class Facts:
         self.assigns = {}       # (file, fn) -> {var: [value]}
         self.assign_at = {}     # (file, fn) -> {var: [(line, col, value)]}
         self.lock_flags = {}    # (file, fn) -> [(line, col, lock, var, value)]
+        # (file, fn) -> [(line, col, lock, member, value, [line, col] of
+        # the member's assignment)]: a member set after a lock is taken
+        self.member_flags = {}
+        self.member_sets = {}   # member -> [(file, fn, line, col)] = true
         self.tables = {}        # (file, name) -> table fact
         self.table_lock = {}    # (file, name) -> mode expression
         self.table_lock_set = {}    # (file, name) -> [fact]
@@ -78,6 +82,11 @@ class Facts:
         "member_store": ("member_stores", ("member",), ("file", "table")),
         "lock_flag": ("lock_flags", ("file", "function"),
                       ("line", "col", "name", "var", "value")),
+        "member_flag": ("member_flags", ("file", "function"),
+                        ("line", "col", "name", "field", "value",
+                         "set_at")),
+        "member_set": ("member_sets", ("field",),
+                       ("file", "function", "line", "col")),
     }
 
     def _function(self, f, name):
@@ -184,9 +193,11 @@ class Facts:
         """Lock states of the paths to a call; a function with no lock
         event reaches all its calls in its caller's context."""
         fn = self.calls[pos]["function"]
-        if not self.has_locks(pos[0], fn):
-            return {("inherit", None)}
         states = self.states.get(pos, set())
+        if not self.has_locks(pos[0], fn) and \
+                all(s == "inherit" for s, _by in states):
+            # No lock event, and no lock helper called before the call.
+            return {("inherit", None)}
         if not states and all((line, col) > pos[1:] for line, col, _n in
                               self.locks[(pos[0], fn)]):
             # Coccinelle gave up on the function's control flow (an
@@ -267,7 +278,9 @@ class Facts:
         for line, col, name in self.locks.get((relpath, fn), ()):
             if (line, col) == tuple(by):
                 return name
-        return None
+        # A lock helper's call (helpers are not in the per-file facts).
+        call = self.calls.get((relpath,) + tuple(by))
+        return call["callee"] if call else None
 
     def helper_defs(self):
         """{(relpath, name): {(lock, strength)}} of the tree's functions
@@ -300,6 +313,43 @@ class Facts:
             if common:
                 out[(relpath, fn)] = common
         return out
+
+    def lock_flag_members(self):
+        """{(file, member): (lock, strength)} of struct members that
+        record a lock: every `x->member = true` of the file comes after a
+        take of that lock (a primitive, or a helper that returns holding
+        it) in its function, so where the file tests the member true the
+        lock is held.  One assignment without the lock, or two kinds of
+        lock, and the member says nothing.  By file, as the facts do not
+        know the struct: another struct's member of the same name in
+        another file (set under another lock) is another member."""
+        after = {}      # (file, fn, line, col) of a set -> {(lock, str)}
+        for (rel, fn), rows in self.member_flags.items():
+            for _l, _c, name, field, value, at in rows:
+                if values.const(value) != values.const("true"):
+                    continue
+                kinds = {self.prims[name][:2]} \
+                    if self.prims.get(name, ("", "", ""))[2] == "take" \
+                    else self.helper_kinds(rel, name)
+                after.setdefault((rel, fn, at[0], at[1]), set()).update(
+                    (field, k) for k in kinds)
+        kinds = {}
+        for field, sets in self.member_sets.items():
+            for rel, fn, line, col in sets:
+                here = {k for f, k in after.get((rel, fn, line, col), ())
+                        if f == field}
+                old = kinds.get((rel, field))
+                kinds[(rel, field)] = here if old is None else old & here
+        return {key: next(iter(k)) for key, k in kinds.items()
+                if len(k) == 1}
+
+    def members_set_after(self, rel, fn, name=None):
+        """Members fn sets true after taking the lock `name` (any lock
+        when name is None)."""
+        return {field for _l, _c, lk, field, value, _at in
+                self.member_flags.get((rel, fn), ())
+                if name in (None, lk) and
+                values.const(value) == values.const("true")}
 
     def helpers(self):
         """{name: {(lock, strength)}} of helper_defs() by name: the

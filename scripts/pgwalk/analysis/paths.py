@@ -22,6 +22,18 @@ MAX_PREFIXES = 32
 Hop = collections.namedtuple("Hop", "pos caller callee via_param")
 
 
+def _flag_tag(table, alts):
+    """The one lock-flag test (member, value) under which every
+    alternative naming table chose it, or None.  An alternative without
+    a test (a definition of the getter for a configuration without the
+    flag) does not undo the test of the others."""
+    tags = set()
+    for alt in alts:
+        if table in alt:
+            tags |= values.tags_of(alt)
+    return next(iter(tags)) if len(tags) == 1 else None
+
+
 class Note(str):
     """A note on a chain, in words, with the kind of doubt it records:
     a later stage reads the kind, never the words."""
@@ -61,6 +73,7 @@ class Paths:
             self.maps.update(fx.maps_for(rel))
         self.getters = fx.getters()
         self.helpers = fx.helpers()
+        self.flag_members = fx.lock_flag_members()
 
     # ------------------------------------------------------------ chains
 
@@ -221,8 +234,10 @@ class Paths:
     def evaluate(self, chain):
         """(feasible, chosen tables or None, notes) for a chain to a walk.
 
-        chosen is the set of table names the walk's ops argument can be
-        on this chain; None when it cannot be named at all.  The values
+        chosen is {table name: lock-flag test or None} of the tables the
+        walk's ops argument can be on this chain (the test is the
+        (member, value) of a lock flag under which it is chosen); None
+        when it cannot be named at all.  The values
         at the chain's start come from the calls into its first function
         (a lock taken by a function whose caller passes the flag that
         picks the table): each such call path is tried."""
@@ -246,7 +261,10 @@ class Paths:
             feasible = True
             notes += why
             if tables is not None:
-                chosen = (chosen or set()) | tables
+                chosen = chosen or {}
+                for name, tag in tables.items():
+                    chosen[name] = tag if chosen.get(name, tag) == tag \
+                        else None
         if feasible and chosen is None and not notes:
             notes = ["the walk's table cannot be followed"]
         return feasible, chosen, sorted(set(notes))
@@ -261,10 +279,13 @@ class Paths:
                for p in fx.params(first.pos[0], first.caller)}
         frames = []
         feasible = True
+        fields = self._fields_set(chain.origin)
         for i, hop in enumerate(hops):
             rel = hop.pos[0]
             ev = Evaluator(env, fx.local_values(rel, hop.caller), self.maps,
-                           constraints, getters=self.getters)
+                           constraints, getters=self.getters,
+                           flags={m for r, m in self.flag_members
+                                  if r == rel}, fields=fields)
             frames.append(ev)
             labels = {}
             for expr, label in fx.cases.get(hop.pos, ()):
@@ -291,6 +312,22 @@ class Paths:
         if note:
             notes.append(note)
         return True, chosen, notes
+
+    def _fields_set(self, origin):
+        """{member: True} for the lock-flag members the chain's lock sets:
+        the function taking it sets them right after, or the lock is a
+        helper that does (in any definition of it)."""
+        if origin["kind"] != "lock":
+            return {}
+        fx, rel, fn, name = self.fx, origin["file"], origin["function"], \
+            origin["lock"]
+        members = {m for m in fx.members_set_after(rel, fn, name)
+                   if (rel, m) in self.flag_members}
+        home = fx.definition(rel, name) if name in self.helpers else None
+        if home:
+            members |= {m for m in fx.members_set_after(home, name)
+                        if (home, m) in self.flag_members}
+        return {m: True for m in members}
 
     def _bind(self, hop, ev):
         """The callee's parameters from the call's arguments."""
@@ -334,7 +371,8 @@ class Paths:
         henv = {params[j]: ev.value(args[j])
                 for j in range(min(len(params), len(args)))}
         hev = Evaluator(henv, fx.local_values(home, name), self.maps,
-                        ev.constraints, getters=self.getters)
+                        ev.constraints, getters=self.getters,
+                        flags=ev.flags, fields=ev.fields)
         want = origin["state"]
         for l2, c2, lname in fx.locks.get((home, name), ()):
             prim = fx.prims.get(lname)
@@ -365,10 +403,11 @@ class Paths:
         alts = ev.alternatives(v)
         tables = self.table_names()
         if alts is not None:
-            names = {a for alt in alts for a in alt if a in tables}
+            names = {a: _flag_tag(a, alts) for alt in alts for a in alt
+                     if a in tables}
             if names:
                 note = None
-                if len(names) > 1:
+                if len({a for a, t in names.items() if t is None}) > 1:
                     note = Note("the table is chosen by %s, which this "
                                 "path does not fix" % values.show(expr),
                                 Note.CHOICE)
@@ -376,10 +415,33 @@ class Paths:
         if expr[0] == "member":
             stored = {t for _f, t in fx.member_stores.get(expr[3], ())}
             if stored:
-                return stored, "the table is read from the member " \
-                    ".%s, which the analysis does not follow" % expr[3]
+                return dict.fromkeys(stored), "the table is read from " \
+                    "the member .%s, which the analysis does not " \
+                    "follow" % expr[3]
         return None, "the ops argument %s of %s() cannot be followed" % (
             values.show(expr), call["callee"])
+
+    def flagged(self, chain, tag):
+        """The chain as it holds for a table chosen under a lock flag
+        (member, value): set, the flag's lock is held whatever the
+        chain's start; clear, a chain whose start holds a known lock
+        keeps it, and one that could not be followed knows only that the
+        mmap lock is not held."""
+        member, value = tag
+        lock, strength = self.flag_members[(chain.hops[-1].pos[0], member)] \
+            if (chain.hops[-1].pos[0], member) in self.flag_members else \
+            next(k for (_r, m), k in sorted(self.flag_members.items())
+                 if m == member)
+        if value:
+            state = strength if lock == "mmap" else "vma_read"
+        elif chain.state != "unseen":
+            return chain
+        else:
+            state = "unseen"
+        origin = dict(chain.origin, kind="flag", state=state,
+                      member=member, value=value, flag_lock=lock,
+                      flag_strength=strength, was=chain.origin)
+        return Chain(origin, chain.hops)
 
     def table_names(self):
         if not hasattr(self, "_tables"):

@@ -70,6 +70,22 @@ def const(atom):
     return Known([frozenset({atom})])
 
 
+# A table returned under a test of a lock-flag member carries the test in
+# its alternative, as an atom no C name can be: "?member=1" or "=0".
+def tag(v, tags):
+    """v with each alternative marked by tags {(member, value)}."""
+    if not isinstance(v, Known):
+        return v
+    atoms = {"?%s=%d" % (m, int(val)) for m, val in tags}
+    return Known(alt | atoms for alt in v.alts)
+
+
+def tags_of(alt):
+    """{(member, value)} marked on an alternative by tag()."""
+    return {(a[1:].rsplit("=", 1)[0], a.endswith("=1")) for a in alt
+            if a.startswith("?")}
+
+
 def _label(text):
     """The alternative a case label stands for."""
     return next(iter(Evaluator({}).value(parse(text)).alts), frozenset()) \
@@ -278,18 +294,32 @@ class Evaluator:
     """
 
     def __init__(self, env, locals_=None, maps=None, constraints=None,
-                 getters=None, depth=0):
+                 getters=None, depth=0, flags=None, fields=None):
         self.env = env
         self.locals = locals_ or {}
         self.maps = maps or {}
         self.getters = getters or {}
         self.constraints = constraints if constraints is not None else {}
         self.depth = depth
+        # Struct members that record a lock (FactIndex.lock_flag_members)
+        # and the value this path is known to give some of them.
+        self.flags = flags or set()
+        self.fields = fields or {}
 
     def _sub(self, env, locals_=None):
         return Evaluator(env, locals_ if locals_ is not None else {},
                          self.maps, self.constraints, self.getters,
-                         self.depth + 1)
+                         self.depth + 1, self.flags, self.fields)
+
+    def _flag(self, e):
+        """(member, True) for a test of a lock-flag member, (member,
+        False) for its negation, else None."""
+        if e[0] == "un" and e[1] == "!":
+            inner = self._flag(e[2])
+            return (inner[0], not inner[1]) if inner else None
+        if e[0] == "member" and e[3] in self.flags:
+            return (e[3], True)
+        return None
 
     def value(self, e):
         kind = e[0]
@@ -350,14 +380,29 @@ class Evaluator:
         the branches it sits in; the first whose branches surely hold
         ends the search, those that surely do not hold are skipped."""
         out = []
+        # A return under one test of a lock flag, not taken: the returns
+        # after it are reached only with the flag the other way.
+        passed = set()
         for value, guards in returns:
             truths = [self.truth(parse(c)) == then if self.truth(parse(c))
                       is not None else None for c, then in guards]
             if False in truths:
                 continue
-            out.append(self.value(parse(value)))
+            tags = set(passed)
+            for (c, then), t in zip(guards, truths):
+                flag = self._flag(parse(c)) if t is None else None
+                if flag:
+                    tags.add((flag[0], flag[1] == then))
+            if len({m for m, _v in tags}) < len(tags):
+                continue        # the flag both set and clear: cannot be
+            v = self.value(parse(value))
+            out.append(tag(v, tags) if tags else v)
             if all(t is True for t in truths):
                 break
+            flag = self._flag(parse(guards[0][0])) \
+                if len(guards) == 1 and truths[0] is None else None
+            if flag:
+                passed.add((flag[0], flag[1] != guards[0][1]))
         return union(out) if out else UNKNOWN
 
     def apply_map(self, fn, v):
@@ -397,6 +442,8 @@ class Evaluator:
     def truth(self, e):
         """True, False, or None (cannot tell) for a condition."""
         kind = e[0]
+        if kind == "member" and e[3] in self.fields:
+            return self.fields[e[3]]
         if kind == "un" and e[1] == "!":
             t = self.truth(e[2])
             return None if t is None else not t
