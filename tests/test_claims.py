@@ -195,3 +195,26 @@ def test_a_table_left_alone_is_told_from_another_of_its_name(tmp_path):
     for tables in ([left, annotated], [annotated, left]):
         d = decisions(tables)
         assert claims.check_series(d, series(tmp_path, d)) == [], tables
+
+
+def test_a_sentence_naming_several_tables_is_read_as_one_claim(tmp_path):
+    """Tables named in one wrapped sentence ("- a, b and c: why, so
+    MODE."): a wrapped line that begins with a table is not a row of
+    chains, and the sentence's mode is a claim about each table."""
+    noted = [dict(MINCORE, name="%s_walk_vma_lock_ops" % n, chains=[],
+                  mode="PGWALK_VMA_RDLOCK_VERIFY",
+                  reason="walked only where .locked is clear, without the "
+                  "mmap lock", review=["the per-VMA lock was not followed"])
+             for n in ("alpha", "beta_shmem", "gamma_numa")]
+    d = decisions(noted)
+    path = tmp_path / "0001-three.patch"
+    text = patch(noted)
+    assert "\n  gamma_numa_walk_vma_lock_ops" in text, text
+    path.write_text(text)
+    assert claims.check_series(d, [str(path)]) == []
+    path.write_text(text.replace("so\n  PGWALK_VMA_RDLOCK_VERIFY.",
+                                 "so\n  PGWALK_RDLOCK.").replace(
+        "so PGWALK_VMA_RDLOCK_VERIFY.", "so PGWALK_RDLOCK."))
+    got = claims.check_series(d, [str(path)])
+    assert any("says PGWALK_RDLOCK of beta_shmem_walk_vma_lock_ops" in g
+               for g in got), got

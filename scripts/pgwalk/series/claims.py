@@ -211,7 +211,11 @@ class Checker:
         head, rows = [], []
         for line in para.split("\n"):
             m = ROW.match(line)
-            if m and m.group(1) in self.tables:
+            # Rows follow their reason, a line ending in ":"; an indented
+            # line of a wrapped sentence that begins with a table is not
+            # a row.
+            if m and m.group(1) in self.tables and (
+                    rows or (head and head[-1].rstrip().endswith(":"))):
                 rows.append([m.group(1), m.group(2) or ""])
             elif rows and line.startswith("      "):
                 rows[-1][1] += " " + line.strip()
@@ -260,8 +264,18 @@ class Checker:
     # ----------------------------------------------------------- cover
 
     def _check_rows(self, para, where):
-        """A list of tables: a row names one table and its mode."""
+        """A list of tables: a row names one table and its mode; a
+        sentence "- a, b and c: why, so MODE." gives MODE to each."""
         out = []
+        flat = " ".join(para.split())
+        if flat.startswith("- ") and ": " in flat and \
+                flat.endswith(".") and ", so " in flat:
+            said = MODE.findall(flat.rsplit(", so ", 1)[1])
+            for name in set(self.named(flat.split(": ", 1)[0])):
+                out += self._of_any(name, lambda t, n=name: [
+                    "%s: says %s of %s, whose mode is %s" % (
+                        where, mode, n, t["mode"])
+                    for mode in said if mode not in self._modes_of(t)])
         for line in para.split("\n"):
             names = self.named(line)
             modes = MODE.findall(line)

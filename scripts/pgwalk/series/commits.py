@@ -166,8 +166,9 @@ def make_commits(tree, base, decisions, core_files, file_texts,
         # Two patches with one subject confuse reviewers and tools.
         twice = subjects.count(subject) > 1
         steps.append((files, g, lambda tags, g=g, twice=twice:
-                      messages.patch_message(identity, g, per_vma,
-                                             list(trailers), tags, twice)))
+                      messages.patch_message(
+                          identity, g, per_vma, list(trailers), tags, twice,
+                          decisions.get("contract"))))
     try:
         for files, tables, message in steps:
             LOG.info("commit %s" % ", ".join(sorted(files)))

@@ -162,9 +162,9 @@ def all_modes(table):
 
 
 def changes_behaviour(tables):
-    """True when a patch sets a write mode (it adds an assertion)."""
-    return any(m in convention.WRITE_MODES for t in tables
-               for m in all_modes(t))
+    """True when a patch sets a mode other than the default (the walker
+    then checks, or does, something else)."""
+    return any(m != READ_MODE for t in tables for m in all_modes(t))
 
 
 # -------------------------------------------------------------- subjects --
@@ -246,6 +246,11 @@ def reason_key(table):
         return ("split", table["mode"], table["split"]["write_mode"])
     if _unseen(table):
         return ("unseen", table["mode"])
+    if table.get("review") and not _chains(table):
+        # A mode the analysis gave on what it knows of no lock held (see
+        # decisions._flag_clear): its own reason, and the review says
+        # what was not followed.
+        return ("noted", table["mode"], table["reason"])
     locks = tuple(sorted({c["lock"] for c in _chains(table)}))
     verify = table["mode"] == convention.WRLOCK_VERIFY and \
         bool(table.get("vma_changed_by"))
@@ -262,6 +267,8 @@ def reason_words(key):
         return ("%s, split: one function makes every walk, and some of "
                 "its callers hold the mmap lock for read, others for "
                 "write; the write twin gets %s" % (mode, key[2]))
+    if kind == "noted":
+        return "%s: %s" % (mode, key[2])
     if kind == "unseen":
         return ("%s: not every path to a walk can be followed back to the "
                 "lock it holds, so the mode stays the one every walk has "
@@ -323,6 +330,8 @@ def short_reason(key):
     if kind == "unseen":
         return "not every path can be followed to its lock; the mode " \
             "every walk has today"
+    if kind == "noted":
+        return key[2]
     locks, verify = key[2], key[3]
     if len(locks) == 1:
         text = "every path %s" % _held(locks[0], 1)
@@ -366,8 +375,8 @@ def table_lines(tables, with_file=False):
         reason = short_reason(key)
         if len(group) == 1 and key[0] == "paths" and len(key[2]) > 1:
             reason = counted_paths(group[0])
-        if key[0] == "unseen" or not any(map(representative_chains,
-                                             group)):
+        if key[0] in ("unseen", "noted") or \
+                not any(map(representative_chains, group)):
             # Nothing to show per table: one sentence names them all.
             shown = names("%s (%s)" % (t["name"], t["file"]) if with_file
                           else t["name"] for t in group)
@@ -409,18 +418,50 @@ def _split_line(table, with_file):
                 _call(split["function"]), convention.TWIN_FLAG))
 
 
-def behaviour_paragraph(tables, per_vma_lock):
+def _mode_pairs(tables):
+    """(table name, mode) of the tables and their write twins."""
+    out = []
+    for t in tables:
+        out.append((t["name"], t["mode"]))
+        if t.get("split"):
+            out.append((t["split"]["write_name"], t["split"]["write_mode"]))
+    return out
+
+
+def _other_modes(tables, contract):
+    """What walks of tables in a mode of the tree's own (neither the
+    default nor a write mode) do now, from the calls the tree's core
+    makes for that mode and for the default (the contract)."""
+    modes = {m["name"]: m for m in (contract or {}).get("modes", ())}
+    default = next((m for m in modes.values() if m["default"]), None)
+    out = []
+    for mode in sorted({m for _n, m in _mode_pairs(tables)
+                        if m != READ_MODE and
+                        m not in convention.WRITE_MODES}):
+        shown = names(n for n, m in _mode_pairs(tables) if m == mode)
+        calls = modes.get(mode, {}).get("calls")
+        if calls and default and default.get("calls"):
+            out.append("Walks of %s now call %s where they called %s (what "
+                       "the walker core does for %s and for %s)." % (
+                           shown, names(_call(c) for c in calls),
+                           names(_call(c) for c in default["calls"]),
+                           mode, default["name"]))
+        else:
+            out.append("Walks of %s now get the checks of %s, not those "
+                       "of %s." % (shown, mode, READ_MODE))
+    return out
+
+
+def behaviour_paragraph(tables, per_vma_lock, contract=None):
     """Whether the patch changes behaviour, and how."""
     if not changes_behaviour(tables):
         return wrap("No functional change: %s is 0, what a table without "
                     "walk_lock already gets." % READ_MODE)
-    written = []
-    for t in tables:
-        for name, mode in [(t["name"], t["mode"])] + (
-                [(t["split"]["write_name"], t["split"]["write_mode"])]
-                if t.get("split") else []):
-            if mode in convention.WRITE_MODES:
-                written.append((name, mode))
+    other = _other_modes(tables, contract)
+    written = [(n, m) for n, m in _mode_pairs(tables)
+               if m in convention.WRITE_MODES]
+    if not written:
+        return wrap("  ".join(other))
     if per_vma_lock:
         lock = [n for n, m in written if m == convention.WRLOCK]
         verify = [n for n, m in written
@@ -440,7 +481,7 @@ def behaviour_paragraph(tables, per_vma_lock):
         text = ("Walks of %s now assert that the mmap lock is held for "
                 "write (mmap_assert_write_locked()), as their callers hold "
                 "it." % names(n for n, _ in written))
-    return wrap(text)
+    return wrap("  ".join([text] + other))
 
 
 def _trailer_block(identity, trailers, extra=(), reviewed=()):
@@ -456,7 +497,7 @@ def _trailer_block(identity, trailers, extra=(), reviewed=()):
 
 
 def patch_message(identity, tables, per_vma_lock, trailers=(), reviewed=(),
-                  by_name=False):
+                  by_name=False, contract=None):
     """Commit message of a patch that sets the mode of `tables`: one line
     per table (its mode, the lock its callers hold, one chain per lock
     state) and what changes.  What the modes do is said once, in the core
@@ -466,7 +507,7 @@ def patch_message(identity, tables, per_vma_lock, trailers=(), reviewed=(),
     with_file = len(files) > 1
     lines = table_lines(tables, with_file)
     paras = list(lines)
-    paras.append(behaviour_paragraph(tables, per_vma_lock))
+    paras.append(behaviour_paragraph(tables, per_vma_lock, contract))
     trailer = _trailer_block(identity, trailers, reviewed=reviewed)
     return "%s\n\n%s\n\n%s\n" % (subject, "\n\n".join(paras), trailer)
 
@@ -507,7 +548,9 @@ def notes_below(tables, dropped=()):
     series' evidence file, not here."""
     out = []
     for t in tables:
-        check = list(t.get("notes") or []) + list(t.get("review") or [])
+        # The analysis often gives a note as both (a note to review).
+        check = list(dict.fromkeys(list(t.get("notes") or []) +
+                                   list(t.get("review") or [])))
         if check:
             out.append("%s, to check:\n%s" % (t["name"],
                                               bullets(check, "  ")))
@@ -777,7 +820,14 @@ def cover_letter(decisions, ctx):
         paras.append(wrap(purpose(decisions) + "  " + upstream_words()))
     annotations = [p for p in patches if p[1]]
     quiet = [p for p in annotations if not changes_behaviour(p[1])]
-    loud = [p for p in annotations if changes_behaviour(p[1])]
+    # Patches that set a write mode, and those that set only another
+    # mode of the tree's own (a check other than the mmap lock's).
+    loud = [p for p in annotations if any(
+        m in convention.WRITE_MODES for t in p[1] for m in all_modes(t))]
+    moved = [p for p in annotations if changes_behaviour(p[1]) and
+             p not in loud]
+    other = sorted({m for p in moved for t in p[1] for m in all_modes(t)
+                    if m != READ_MODE})
     layout = {"file": "one patch per file",
               "subsystem": "one patch per MAINTAINERS subsystem",
               "mode": "the read-mode annotations in one patch and each "
@@ -800,8 +850,13 @@ def cover_letter(decisions, ctx):
         elif loud:
             kinds.append("%s an assertion that the mmap lock is held for "
                          "write" % count(len(loud), "adds", "add"))
+        if moved:
+            kinds.append("%s walks to the checks of %s" % (
+                count(len(moved), "moves", "move"), names(other)))
         if len(annotations) == 1:
-            if not loud:
+            if moved:
+                what = "moves walks to the checks of %s" % names(other)
+            elif not loud:
                 what = "makes no functional change (PGWALK_RDLOCK only)"
             elif per_vma:
                 what = ("write-locks VMAs or asserts that they are "
