@@ -218,3 +218,26 @@ def test_a_sentence_naming_several_tables_is_read_as_one_claim(tmp_path):
     got = claims.check_series(d, [str(path)])
     assert any("says PGWALK_RDLOCK of beta_shmem_walk_vma_lock_ops" in g
                for g in got), got
+
+
+def test_a_mode_of_the_trees_own_is_a_change_said_from_its_contract():
+    """A table given a mode of the tree's own (neither the default nor a
+    write mode) changes what its walks check: the changelog says which
+    calls of the tree's core replace which, never "No functional
+    change"."""
+    contract = {"modes": [
+        {"name": "PGWALK_RDLOCK", "default": True,
+         "calls": ["mmap_assert_locked"]},
+        {"name": "PGWALK_VMA_RDLOCK_VERIFY", "default": False,
+         "calls": ["vma_assert_locked"]}]}
+    t = dict(MINCORE, mode="PGWALK_VMA_RDLOCK_VERIFY", chains=[],
+             reason="walked only where .locked is clear, without the mmap "
+             "lock", review=["not followed"])
+    text = messages.patch_message(("A B", "a@b.org"), [t],
+                                  True, contract=contract)
+    flat = " ".join(text.split())
+    assert "No functional change" not in flat
+    assert "now call vma_assert_locked() where they called " \
+        "mmap_assert_locked()" in flat, flat
+    assert messages.changes_behaviour([t])
+    assert not messages.changes_behaviour([MINCORE])
