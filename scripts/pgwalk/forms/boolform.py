@@ -26,7 +26,8 @@ import shutil
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import convention, core, REPO, runner, table, treefeatures
+from pgwalk import (convention, core, REPO, runner, table, tablescan,
+                    treefeatures)
 from pgwalk.analysis import candidates
 from pgwalk.cocci import argv as cocci_argv
 from pgwalk.series import edits
@@ -99,24 +100,23 @@ def decide(found):
 
 def _add_twin(text, name, twin):
     """A verbatim copy of table `name`, named twin, right after it."""
-    where = edits.table_block(text, name)
-    if not where:
+    written = tablescan.scan_texts({"file.c": text})["file.c"].get(name)
+    if not written:
         raise BoolFormError("table %s not found" % name)
-    block = text[where[0]:where[1]]
-    copy = re.sub(r"\b%s\b" % re.escape(name), twin, block, count=1)
+    where = tablescan.block(text, written)
+    copy = edits.rename(text[where[0]:where[1]], written, twin)
     return text[:where[1]] + "\n" + copy + text[where[1]:]
 
 
 def table_files(tree, names):
     """{table: relpath of its definition}."""
     out = {}
-    hits = candidates.grep(tree, "|".join(sorted(names)), words=True)
-    for relpath in sorted(hits):
-        with open(os.path.join(tree, relpath), encoding="utf-8",
-                  errors="replace") as f:
-            text = f.read()
+    hits = sorted(candidates.grep(tree, "|".join(sorted(names)),
+                                  words=True))
+    found = tablescan.scan_files([os.path.join(tree, r) for r in hits])
+    for relpath in hits:
         for name in names:
-            if edits.table_block(text, name):
+            if name in found[os.path.join(tree, relpath)]:
                 out.setdefault(name, relpath)
     missing = sorted(set(names) - set(out))
     if missing:

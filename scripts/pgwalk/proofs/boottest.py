@@ -32,7 +32,7 @@ import sys
 import time
 
 from pgwalk.errors import run_main, writing
-from pgwalk import cli, gitops, inputs, runner
+from pgwalk import cli, gitops, inputs, runner, tablescan
 from pgwalk.proofs import bootkernel, census, kbuild
 from pgwalk.proofs.kbuild import BuildError
 from pgwalk.progress import Progress, step
@@ -63,38 +63,27 @@ SPLAT = re.compile(r"WARNING: CPU: \d+|WARNING: (possible|inconsistent|"
 SPLAT_PID = re.compile(r"\bPID: (\d+)|^\S+/(\d+) is trying")
 BUILD_PATH = re.compile(r"(?:\.\./)+boot-src-[\d.]+/")
 FRAME = re.compile(r"^(?:\[[ \d.]+\]\s+)?\s*(?:\? )?([A-Za-z_][\w.]*)\+0x")
-TABLE_DEF = re.compile(r"^[ \t]*(?:static\s+)?(?:const\s+)?"
-                       r"struct\s+mm_walk_ops\s+(\w+)\s*=\s*\{(.*?)\};",
-                       re.M | re.S)
-FUNC_DEF = re.compile(r"^[A-Za-z_][^;{}()\n]*?\b(\w+)\s*\([^;{}]*\)\s*\{",
-                      re.M)
 
 
 def tables_at(tree, ref):
     """{name: {"file", "mode"}} for every table with a walk_lock at ref,
-    and {function: {table}} for the functions that name a table, read
-    from the tree's source (what the series really wrote)."""
-    files = gitops.git(tree, "grep", "-l", "struct mm_walk_ops", ref, "--",
-                       "*.c", check=False).split()
-    tables, users = {}, {}
+    and {function: {table}} for the functions that take a table's
+    address, as Coccinelle reads the tree's source at ref (what the
+    series really wrote, not what it meant to)."""
+    files = gitops.git(tree, "grep", "-l", "-F", "struct mm_walk_ops", ref,
+                       "--", "*.c", check=False).split()
+    texts = {}
     for entry in files:
         path = entry.split(":", 1)[1]
-        text = gitops.git(tree, "show", "%s:%s" % (ref, path))
-        names = []
-        for m in TABLE_DEF.finditer(text):
-            mode = re.search(r"\.walk_lock\s*=\s*(\w+)", m.group(2))
-            names.append(m.group(1))
-            if mode:
-                tables[m.group(1)] = {"file": path, "mode": mode.group(1)}
-        # Which function mentions which table: to name the walker of a
-        # call trace.  Bodies are cut at the next definition.
-        defs = list(FUNC_DEF.finditer(text))
-        for i, d in enumerate(defs):
-            body = text[d.end():defs[i + 1].start() if i + 1 < len(defs)
-                        else len(text)]
-            for name in names:
-                if re.search(r"&%s\b" % name, body):
-                    users.setdefault(d.group(1), set()).add(name)
+        texts[path] = gitops.git(tree, "show", "%s:%s" % (ref, path))
+    tables, users = {}, {}
+    for path, found in sorted(tablescan.scan_texts(texts).items()):
+        for name, written in sorted(found.items()):
+            modes = written.member("walk_lock")
+            if modes:
+                tables[name] = {"file": path, "mode": modes[0].value}
+            for fn in written.users:
+                users.setdefault(fn, set()).add(name)
     return tables, users
 
 

@@ -11,11 +11,10 @@ members.  The result is verified: a table not changed as asked is an error.
 import concurrent.futures
 import json
 import os
-import re
 import shutil
 import tempfile
 
-from pgwalk import REPO, convention, runner
+from pgwalk import REPO, convention, runner, tablescan
 from pgwalk.cocci import argv as cocci_argv
 from pgwalk.errors import PgwalkError
 from pgwalk.memo import Memo, file_digest, key
@@ -45,24 +44,45 @@ def annotate(paths, spec):
     _spatch(ANNOTATE, paths, {"PGWALK_MODES": spec})
 
 
-def table_block(text, name):
-    """(start, end) of the definition of table `name`, or None."""
-    m = re.search(r"^[ \t]*(?:static\s+)?(?:const\s+)?struct\s+mm_walk_ops\s+"
-                  r"%s\s*=\s*\{.*?^[ \t]*\};\n" % re.escape(name), text,
-                  re.M | re.S)
-    return (m.start(), m.end()) if m else None
+def _tables(text, tables):
+    """The tables of text as written (tablescan): given, or read now."""
+    if tables is not None:
+        return tables
+    return tablescan.scan_texts({"file.c": text})["file.c"]
 
 
-def copy_twin(text, name, twin):
-    """Replace Coccinelle's reflowed twin with a verbatim copy of `name`."""
-    orig = table_block(text, name)
-    made = table_block(text, twin)
-    if not orig or not made:
+def table_block(text, name, tables=None):
+    """(start, end) of the definition of table `name`, or None; tables:
+    tablescan's reading of this text, when the caller has it."""
+    written = _tables(text, tables).get(name)
+    return tablescan.block(text, written) if written else None
+
+
+def copy_twin(text, name, twin, tables=None):
+    """Replace Coccinelle's reflowed twin with a verbatim copy of `name`.
+    tables: tablescan's reading of text; a twin later in the file than
+    another one being copied must be copied first (its offsets)."""
+    tables = _tables(text, tables)
+    if name not in tables or twin not in tables:
         raise EditError("table %s or its twin %s not found after the split"
                         % (name, twin))
-    block = text[orig[0]:orig[1]]
-    copy = re.sub(r"\b%s\b" % re.escape(name), twin, block, count=1)
+    orig = tablescan.block(text, tables[name])
+    made = tablescan.block(text, tables[twin])
+    copy = rename(text[orig[0]:orig[1]], tables[name], twin)
     return text[:made[0]] + "\n" + copy + text[made[1]:]
+
+
+def rename(block, written, new):
+    """A table's definition (from the start of its name's line) with its
+    name, where Coccinelle found it, replaced by new."""
+    lines = block.split("\n")
+    first = lines[0]
+    col = written.col
+    if first[col:col + len(written.name)] != written.name:
+        raise EditError("table %s: its name is not where the scan put it"
+                        % written.name)
+    lines[0] = first[:col] + new + first[col + len(written.name):]
+    return "\n".join(lines)
 
 
 def wrap_choice(text, name, twin):
@@ -85,19 +105,28 @@ def _col(prefix):
     return col
 
 
-def align_walk_lock(text, name):
-    """Give the table's `.walk_lock = ...` line the table's alignment."""
-    span = table_block(text, name)
-    if not span:
+def align_walk_lock(text, name, tables=None):
+    """Give the table's `.walk_lock = ...` line the table's alignment.
+    tables: tablescan's reading of text; aligning changes only that
+    line, so a reading stays good for the tables above it."""
+    written = _tables(text, tables).get(name)
+    if not written:
         raise EditError("table %s not found" % name)
-    block = text[span[0]:span[1]]
-    members = re.findall(r"^([ \t]*)(\.\w+)([ \t]*)=", block, re.M)
-    others = [m for m in members if m[1] != ".walk_lock"]
+    lines = text.split("\n")
+
+    def parts(m):
+        """(indent, ".member", padding before "=") of a member's line."""
+        line = lines[m.line - 1]
+        between = line[m.col + len(m.name):m.value_col]
+        return line[:m.col - 1], "." + m.name, between.split("=", 1)[0]
+    mine = written.member("walk_lock")
+    others = [parts(m) for m in written.members if m.name != "walk_lock"]
+    if len(mine) != 1 or not others or \
+            any(m.line == o.line for m in mine for o in written.members
+                if o is not m):
+        return text
     cols = {_col(ind + field + pad) for ind, field, pad in others}
     pads = {pad for _i, _f, pad in others}
-    m = re.search(r"^([ \t]*)\.walk_lock[ \t]*=[ \t]*", block, re.M)
-    if not m or not others:
-        return text
     indent = others[-1][0]
     head = indent + ".walk_lock"
     if len(cols) == 1 and any("\t" in p for p in pads):
@@ -111,9 +140,18 @@ def align_walk_lock(text, name):
         pad = " " * max(1, cols.pop() - _col(head))
     else:
         pad = " "
-    line = head + pad + "= "
-    block = block[:m.start()] + line + block[m.end():]
-    return text[:span[0]] + block + text[span[1]:]
+    m = mine[0]
+    line = lines[m.line - 1]
+    lines[m.line - 1] = head + pad + "= " + line[m.value_col:]
+    return "\n".join(lines)
+
+
+def align_all(text, names, tables):
+    """align_walk_lock() of each table, the last in the file first."""
+    for name in sorted(names, key=lambda n: -tables[n].line
+                       if n in tables else 0):
+        text = align_walk_lock(text, name, tables)
+    return text
 
 
 def file_edits(tree, relpath, tables):
@@ -142,13 +180,14 @@ def edit_files(tree, groups):
 
 def _edit_key(tree, relpath, tables):
     """Everything a file's new text comes from: its text, its decided
-    tables, the two rules, and this module (which aligns and copies)."""
+    tables, the three rules, and the modules that align and copy."""
     # Only what the edit reads of a table: evidence and notes change
     # with other files and must not make this file's edit miss.
     asked = sorted([t["name"], t["mode"], t["action"], t.get("split")]
                    for t in tables)
     return key(file_digest(os.path.join(tree, relpath)), asked,
                file_digest(ANNOTATE), file_digest(SPLIT),
+               file_digest(tablescan.RULE), file_digest(tablescan.__file__),
                file_digest(__file__))
 
 
@@ -181,13 +220,13 @@ def _edit(tree, groups):
                                                  spec),
                               [h for h in halves if h]))
         out = {}
+        scanned = tablescan.scan_files(sorted(paths.values()))
         for relpath, path in paths.items():
             with open(path) as f:
                 text = f.read()
-            for name in sorted(modes[relpath]):
-                text = align_walk_lock(text, name)
-            verify(relpath, text, modes[relpath], splits[relpath])
-            out[relpath] = text
+            tables = scanned[path]
+            verify(relpath, text, modes[relpath], splits[relpath], tables)
+            out[relpath] = align_all(text, modes[relpath], tables)
         return out
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -202,8 +241,13 @@ def _split(work, relpath, path, splits, modes):
                             "PGWALK_FLAG": convention.TWIN_FLAG})
     with open(path) as f:
         text = f.read()
+    tables = tablescan.scan_files([path])[path]
+    # The twin lowest in the file first: copying one moves what is below.
+    for name, split in sorted(splits.items(), key=lambda item: -tables[
+            item[1]["write_name"]].line if item[1]["write_name"] in tables
+            else 0):
+        text = copy_twin(text, name, split["write_name"], tables)
     for name, split in sorted(splits.items()):
-        text = copy_twin(text, name, split["write_name"])
         text = wrap_choice(text, name, split["write_name"])
         modes[split["write_name"]] = split["write_mode"]
     with open(path, "w") as f:
@@ -224,13 +268,13 @@ def _batches(modes):
     return batches
 
 
-def verify(relpath, text, modes, splits):
+def verify(relpath, text, modes, splits, tables=None):
     """Every table has exactly its mode; every split is threaded."""
+    tables = _tables(text, tables)
     for name, mode in sorted(modes.items()):
-        span = table_block(text, name)
-        if not span:
+        if name not in tables:
             raise EditError("%s: no struct mm_walk_ops %s" % (relpath, name))
-        found = re.findall(r"\.walk_lock\s*=\s*(\w+)", text[span[0]:span[1]])
+        found = [m.value for m in tables[name].member("walk_lock")]
         if found != [mode]:
             raise EditError("%s: %s has walk_lock %s, expected %s" % (
                 relpath, name, found or "unset", mode))

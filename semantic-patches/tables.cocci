@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// Where each struct mm_walk_ops table of a file is written: its name's
+/// line, its initializer from "{" to "}", each designated member with the
+/// column of its name and of its value, and the functions that take the
+/// table's address.  What the edits need to copy a table, align the line
+/// they add and check what they wrote, and what the boot test reads of
+/// the series it boots (scripts/pgwalk/tablescan.py).  It changes no
+/// code; it prints a JSON object per finding, after "PGWALK ".
+//
+// Confidence: High
+// Options: --no-includes --include-headers
+
+@initialize:python@
+@@
+import json
+
+def emit(kind, **kw):
+    print("PGWALK " + json.dumps(dict(kw, kind=kind), sort_keys=True))
+
+@table@
+identifier t;
+initializer I;
+position p, q;
+@@
+struct mm_walk_ops t@p = I@q;
+
+@script:python@
+t << table.t;
+p << table.p;
+q << table.q;
+@@
+emit("table", file=p[0].file, name=t, line=int(p[0].line),
+     col=int(p[0].column),
+     open=[int(q[0].line), int(q[0].column)],
+     close=[int(q[0].line_end), int(q[0].column_end)])
+
+@member@
+identifier t, fld;
+expression E;
+position p, q;
+@@
+struct mm_walk_ops t = { ..., .fld@p = E@q, ... };
+
+@script:python@
+t << member.t;
+fld << member.fld;
+p << member.p;
+q << member.q;
+E << member.E;
+@@
+emit("member", file=p[0].file, table=t, member=fld, line=int(p[0].line),
+     col=int(p[0].column), value_col=int(q[0].column), value=str(E))
+
+@user@
+identifier table.t, fn;
+position p;
+@@
+fn(...) { <... &t@p ...> }
+
+@script:python@
+t << table.t;
+p << user.p;
+@@
+emit("address", file=p[0].file, table=t, function=p[0].current_element)
