@@ -91,7 +91,7 @@ def test_a_changed_contract_changes_the_words(tmp_path, monkeypatch):
                           real.helpers)
     monkeypatch.setattr(contract, "derive", lambda t: fake)
     rules = dict(modewords.mode_rules(None, True,
-                                      messages.contract_rows(tree)))
+                                      messages.contract_rows({"tree": tree})))
     assert rules["PGWALK_WRLOCK"] == modewords.rule("write", "verify-write")
 
 

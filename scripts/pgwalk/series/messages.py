@@ -134,7 +134,7 @@ def mode_lines(decisions):
     and which modes the walker treats alike on this tree (a reader
     otherwise wonders why two lines say the same)."""
     args = (decisions.get("modes"), decisions.get("per_vma_lock", False),
-            contract_rows(decisions.get("tree")))
+            contract_rows(decisions))
     text = bullets(["%s: %s." % (mode, clause) for mode, clause in
                     modewords.mode_rules(*args)], "")
     for same in modewords.differences(*args):
@@ -143,9 +143,15 @@ def mode_lines(decisions):
     return text
 
 
-def contract_rows(tree):
-    """[(mode, mmap, vma)] of the tree's walker contract, or None (no
-    tree at hand: the words come from modes.conf)."""
+def contract_rows(decisions):
+    """[(mode, mmap, vma)] of the tree's walker contract, as the analysis
+    recorded it in the decisions (or, for decisions without it, read from
+    their tree); None when there is neither: the words then come from
+    modes.conf."""
+    recorded = decisions.get("contract")
+    if recorded:
+        return [(m["name"], m["mmap"], m["vma"]) for m in recorded["modes"]]
+    tree = decisions.get("tree")
     if not tree or not os.path.isdir(tree):
         return None
     from pgwalk.analysis import contract
