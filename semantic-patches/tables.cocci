@@ -34,22 +34,27 @@ emit("table", file=p[0].file, name=t, line=int(p[0].line),
      open=[int(q[0].line), int(q[0].column)],
      close=[int(q[0].line_end), int(q[0].column_end)])
 
+// Each member with the table it belongs to (two functions may each have
+// a local table of one name): the table's position says which.
 @member@
-identifier t, fld;
+identifier table.t, fld;
+position table.p;
 expression E;
-position p, q;
+position r, q;
 @@
-struct mm_walk_ops t = { ..., .fld@p = E@q, ... };
+struct mm_walk_ops t@p = { ..., .fld@r = E@q, ... };
 
 @script:python@
-t << member.t;
+t << table.t;
+p << table.p;
 fld << member.fld;
-p << member.p;
+r << member.r;
 q << member.q;
 E << member.E;
 @@
-emit("member", file=p[0].file, table=t, member=fld, line=int(p[0].line),
-     col=int(p[0].column), value_col=int(q[0].column), value=str(E))
+emit("member", file=r[0].file, table=t, table_line=int(p[0].line),
+     member=fld, line=int(r[0].line), col=int(r[0].column),
+     value_col=int(q[0].column), value=str(E))
 
 @user@
 identifier table.t, fn;

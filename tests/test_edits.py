@@ -136,3 +136,18 @@ def test_real_tree_files_pass_checkpatch(tmp_path):
     out = edits.edit_files(src, cases)
     report = checkpatch_of(src, out, tmp_path)
     assert "total: 0 errors, 0 warnings" in report, report[-2000:]
+
+
+@pytest.mark.unit
+def test_two_local_tables_of_one_name_are_both_set_and_checked(tree):
+    out = edits.file_edits(tree, "mm/same_name.c",
+                           [table("walk_ops", "PGWALK_RDLOCK")])
+    # Each aligned as its own members are.
+    assert "\t\t.walk_lock\t= PGWALK_RDLOCK,\n" in out, out
+    assert "\t\t.walk_lock = PGWALK_RDLOCK,\n" in out, out
+    # One of them without the line is an error, not a pass on the other.
+    lines = out.split("\n")
+    lines.remove("\t\t.walk_lock = PGWALK_RDLOCK,")
+    with pytest.raises(edits.EditError):
+        edits.verify("mm/same_name.c", "\n".join(lines),
+                     {"walk_ops": "PGWALK_RDLOCK"}, {})

@@ -51,8 +51,10 @@ class Written:
 
 
 def scan_files(paths):
-    """{path: {table name: Written}} of every path (one spatch run)."""
-    out = {p: {} for p in paths}
+    """{path: [Written]} of every path, in the order of the file (one
+    spatch run).  Two tables of one name (locals of two functions) are
+    two entries."""
+    out = {p: [] for p in paths}
     if not paths:
         return out
     proc = runner.run(cocci_argv(RULE, *paths))
@@ -63,24 +65,35 @@ def scan_files(paths):
     found = [json.loads(line[len("PGWALK "):])
              for line in proc.stdout.splitlines()
              if line.startswith("PGWALK ")]
+    at = {}
     for f in found:
-        if f["kind"] == "table":
-            out.setdefault(f["file"], {})[f["name"]] = Written(
-                f["name"], f["line"], f["col"], tuple(f["open"]),
-                tuple(f["close"]))
+        if f["kind"] == "table" and (f["file"], f["name"], f["line"]) \
+                not in at:
+            written = Written(f["name"], f["line"], f["col"],
+                              tuple(f["open"]), tuple(f["close"]))
+            at[(f["file"], f["name"], f["line"])] = written
+            out.setdefault(f["file"], []).append(written)
     for f in found:
-        table = out.get(f["file"], {}).get(f.get("table"))
-        if table is None:
-            continue
         if f["kind"] == "member":
-            table.members.append(Member(f["member"], f["line"], f["col"],
-                                        f["value_col"], f["value"]))
+            table = at.get((f["file"], f["table"], f["table_line"]))
+            if table is not None:
+                table.members.append(Member(f["member"], f["line"],
+                                            f["col"], f["value_col"],
+                                            f["value"]))
         elif f["kind"] == "address":
-            table.users.add(f["function"])
+            for table in out.get(f["file"], ()):
+                if table.name == f["table"]:
+                    table.users.add(f["function"])
     for tables in out.values():
-        for t in tables.values():
+        tables.sort(key=lambda t: (t.line, t.col))
+        for t in tables:
             t.members.sort(key=lambda m: (m.line, m.col))
     return out
+
+
+def named(tables, name):
+    """The tables of a scan called name, the first in the file first."""
+    return [t for t in tables if t.name == name]
 
 
 def scan_texts(texts):

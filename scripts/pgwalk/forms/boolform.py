@@ -100,7 +100,9 @@ def decide(found):
 
 def _add_twin(text, name, twin):
     """A verbatim copy of table `name`, named twin, right after it."""
-    written = tablescan.scan_texts({"file.c": text})["file.c"].get(name)
+    found = tablescan.named(tablescan.scan_texts({"file.c": text})[
+        "file.c"], name)
+    written = found[0] if found else None
     if not written:
         raise BoolFormError("table %s not found" % name)
     where = tablescan.block(text, written)
@@ -116,7 +118,7 @@ def table_files(tree, names):
     found = tablescan.scan_files([os.path.join(tree, r) for r in hits])
     for relpath in hits:
         for name in names:
-            if name in found[os.path.join(tree, relpath)]:
+            if tablescan.named(found[os.path.join(tree, relpath)], name):
                 out.setdefault(name, relpath)
     missing = sorted(set(names) - set(out))
     if missing:

@@ -78,12 +78,13 @@ def tables_at(tree, ref):
         texts[path] = gitops.git(tree, "show", "%s:%s" % (ref, path))
     tables, users = {}, {}
     for path, found in sorted(tablescan.scan_texts(texts).items()):
-        for name, written in sorted(found.items()):
+        for written in found:
             modes = written.member("walk_lock")
             if modes:
-                tables[name] = {"file": path, "mode": modes[0].value}
+                tables[written.name] = {"file": path,
+                                        "mode": modes[0].value}
             for fn in written.users:
-                users.setdefault(fn, set()).add(name)
+                users.setdefault(fn, set()).add(written.name)
     return tables, users
 
 

@@ -51,10 +51,15 @@ def _tables(text, tables):
     return tablescan.scan_texts({"file.c": text})["file.c"]
 
 
+def _first(tables, name):
+    found = tablescan.named(tables, name)
+    return found[0] if found else None
+
+
 def table_block(text, name, tables=None):
     """(start, end) of the definition of table `name`, or None; tables:
     tablescan's reading of this text, when the caller has it."""
-    written = _tables(text, tables).get(name)
+    written = _first(_tables(text, tables), name)
     return tablescan.block(text, written) if written else None
 
 
@@ -63,12 +68,13 @@ def copy_twin(text, name, twin, tables=None):
     tables: tablescan's reading of text; a twin later in the file than
     another one being copied must be copied first (its offsets)."""
     tables = _tables(text, tables)
-    if name not in tables or twin not in tables:
+    orig, made = _first(tables, name), _first(tables, twin)
+    if not orig or not made:
         raise EditError("table %s or its twin %s not found after the split"
                         % (name, twin))
-    orig = tablescan.block(text, tables[name])
-    made = tablescan.block(text, tables[twin])
-    copy = rename(text[orig[0]:orig[1]], tables[name], twin)
+    start, end = tablescan.block(text, orig)
+    copy = rename(text[start:end], orig, twin)
+    made = tablescan.block(text, made)
     return text[:made[0]] + "\n" + copy + text[made[1]:]
 
 
@@ -106,12 +112,18 @@ def _col(prefix):
 
 
 def align_walk_lock(text, name, tables=None):
-    """Give the table's `.walk_lock = ...` line the table's alignment.
+    """Give each table `name`'s `.walk_lock = ...` line its alignment.
     tables: tablescan's reading of text; aligning changes only that
     line, so a reading stays good for the tables above it."""
-    written = _tables(text, tables).get(name)
-    if not written:
+    found = tablescan.named(_tables(text, tables), name)
+    if not found:
         raise EditError("table %s not found" % name)
+    for written in sorted(found, key=lambda w: -w.line):
+        text = _align(text, written)
+    return text
+
+
+def _align(text, written):
     lines = text.split("\n")
 
     def parts(m):
@@ -148,9 +160,9 @@ def align_walk_lock(text, name, tables=None):
 
 def align_all(text, names, tables):
     """align_walk_lock() of each table, the last in the file first."""
-    for name in sorted(names, key=lambda n: -tables[n].line
-                       if n in tables else 0):
-        text = align_walk_lock(text, name, tables)
+    for written in sorted(tables, key=lambda w: -w.line):
+        if written.name in names:
+            text = _align(text, written)
     return text
 
 
@@ -243,9 +255,11 @@ def _split(work, relpath, path, splits, modes):
         text = f.read()
     tables = tablescan.scan_files([path])[path]
     # The twin lowest in the file first: copying one moves what is below.
-    for name, split in sorted(splits.items(), key=lambda item: -tables[
-            item[1]["write_name"]].line if item[1]["write_name"] in tables
-            else 0):
+    def line(split):
+        twin = _first(tables, split["write_name"])
+        return twin.line if twin else 0
+    for name, split in sorted(splits.items(),
+                              key=lambda item: -line(item[1])):
         text = copy_twin(text, name, split["write_name"], tables)
     for name, split in sorted(splits.items()):
         text = wrap_choice(text, name, split["write_name"])
@@ -272,10 +286,12 @@ def verify(relpath, text, modes, splits, tables=None):
     """Every table has exactly its mode; every split is threaded."""
     tables = _tables(text, tables)
     for name, mode in sorted(modes.items()):
-        if name not in tables:
+        written = tablescan.named(tables, name)
+        if not written:
             raise EditError("%s: no struct mm_walk_ops %s" % (relpath, name))
-        found = [m.value for m in tables[name].member("walk_lock")]
-        if found != [mode]:
+        # Every table of the name (two functions' locals may share it).
+        found = [m.value for w in written for m in w.member("walk_lock")]
+        if found != [mode] * len(written):
             raise EditError("%s: %s has walk_lock %s, expected %s" % (
                 relpath, name, found or "unset", mode))
     for name, split in splits.items():
