@@ -53,6 +53,7 @@ MODES = {
     "lock_helper.c": {"helper_ops": WR},
     "vma_read.c": {"vma_read_ops": "PGWALK_VMA_RDLOCK_VERIFY"},
     "vma_changed_wrapper.c": {"wrapped_verify_ops": "PGWALK_WRLOCK_VERIFY"},
+    "either_lock_helper.c": {"either_read_ops": RD, "either_write_ops": WR},
 }
 # fixture -> (the table that loses its mode without it, what makes that
 # mode): rules of a semantic patch (those that depend on one go with it)
@@ -77,6 +78,8 @@ NEEDS = {
     "vma_read.c": ("vma_read_ops", "rule", "calls.cocci", "vma_read"),
     "vma_changed_wrapper.c": ("wrapped_verify_ops", "rule", "facts.cocci",
                               "vma_changer"),
+    "either_lock_helper.c": ("either_write_ops", "rule", "facts.cocci",
+                             "case_call"),
 }
 
 
@@ -367,3 +370,36 @@ def test_a_lock_flag_member_needs_its_rules(tmp_path, monkeypatch, rule):
     monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
     tables, _out = _flag_fixture(tmp_path)
     assert tables["flag_vma_ops"]["mode"] != "PGWALK_VMA_RDLOCK_VERIFY"
+
+
+def test_a_helper_taking_one_of_two_locks_is_in_both_sets():
+    """facts.cocci's sets: a helper that returns holding the read lock on
+    one branch and the write lock on another takes both, for its callers
+    (it was put in one set only, so a tree's madvise paths all held the
+    write lock, and none could happen)."""
+    from pgwalk.analysis import lockdata
+    sets = lockdata.rule_sets({}, {"either": [("mmap", "write"),
+                                              ("mmap", "read")]})
+    assert "either" in sets["mmap_read"] and "either" in sets["mmap_write"]
+
+
+def test_a_lock_chosen_by_a_value_the_path_does_not_fix_is_named(tmp_path):
+    """The helper's choice read from a field no path sets: each path may
+    hold either lock, so no table is said to hold one of them on every
+    path; the review names the helper and its choice."""
+    tree = make_tree(tmp_path, "either_lock_helper.c")
+    path = os.path.join(tree, "mm", "either_lock_helper.c")
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("switch (either_mode_of(advice)) {",
+                             "switch (mm->either_mode) {"))
+    subprocess.run(["git", "-C", tree, "commit", "-qam", "field"],
+                   check=True, capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    tables = {t["name"]: t for t in out["tables"]}
+    for name in ("either_read_ops", "either_write_ops"):
+        t = tables[name]
+        assert any("either_lock() takes the mmap lock for read or the mmap "
+                   "lock for write by a value this path does not fix" in r
+                   for r in t["review"]), (name, t["review"])

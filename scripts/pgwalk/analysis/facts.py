@@ -66,7 +66,7 @@ def rule_text(walkers, helpers=None, names=None, path=FACTS_COCCI):
     for files that call them; names: the functions calls.cocci reports.
     """
     sets = lockdata.rule_sets(lockdata.primitives(), {
-        n: tuple(k) for n, kinds in (helpers or {}).items() for k in kinds})
+        n: [tuple(k) for k in kinds] for n, kinds in (helpers or {}).items()})
     sets["walkers"] = sorted(walkers)
     sets["names"] = sorted(names) if names is not None else ["PGWALK_NAMES"]
     with open(_rule_path(path)) as f:

@@ -54,14 +54,17 @@ def primitives(path=None):
 def rule_sets(prims, helpers):
     """The PGWALK_SET_* sets of facts.cocci.
 
-    helpers: {name: (lock, strength)} of functions of the tree that
-    return with that lock held; they act as "take" for their callers.
+    helpers: {name: [(lock, strength)]} of functions of the tree that
+    return with that lock held; they act as "take" for their callers.  A
+    helper that takes one of two locks (by a switch on what its caller
+    asks) is in the sets of both.
     """
     sets = {k: set() for k in ("mmap", "mmap_write", "mmap_read",
                                "mmap_release", "vma_read", "vma_read_take",
                                "take", "release", "vma_write")}
     items = [(n, l, s, a) for n, (l, s, a) in prims.items()] + \
-        [(n, l, s, "take") for n, (l, s) in helpers.items()]
+        [(n, l, s, "take") for n, kinds in helpers.items()
+         for l, s in sorted(kinds)]
     for name, lock, strength, action in items:
         if lock == "mmap":
             sets["mmap"].add(name)

@@ -38,6 +38,9 @@ class Note(str):
     """A note on a chain, in words, with the kind of doubt it records:
     a later stage reads the kind, never the words."""
     CHOICE = "choice"   # several tables reach the walk on this path
+    # a helper takes one of several locks, and this path does not fix
+    # which
+    LOCK_CHOICE = "lock-choice"
 
     def __new__(cls, text, kind=None):
         note = super().__new__(cls, text)
@@ -74,6 +77,9 @@ class Paths:
         self.getters = fx.getters()
         self.helpers = fx.helpers()
         self.flag_members = fx.lock_flag_members()
+        # Lower-case names that are values: functions and tables.
+        self.names = set(fx.defined_in) | set(fx.calls_of) | \
+            {name for _f, name in fx.tables}
 
     # ------------------------------------------------------------ chains
 
@@ -285,7 +291,8 @@ class Paths:
             ev = Evaluator(env, fx.local_values(rel, hop.caller), self.maps,
                            constraints, getters=self.getters,
                            flags={m for r, m in self.flag_members
-                                  if r == rel}, fields=fields)
+                                  if r == rel}, fields=fields,
+                           names=self.names)
             frames.append(ev)
             labels = {}
             for expr, label in fx.cases.get(hop.pos, ()):
@@ -304,9 +311,13 @@ class Paths:
         if not feasible:
             return False, None, notes
         origin = chain.origin
-        if origin["kind"] == "lock" and not self._lock_guard_holds(
-                origin, frames[len(prefix)], hops[len(prefix)]):
-            return False, None, notes
+        if origin["kind"] == "lock":
+            holds, note = self._lock_guard_holds(
+                origin, frames[len(prefix)], hops[len(prefix)])
+            if not holds:
+                return False, None, notes
+            if note:
+                notes.append(note)
         walk = hops[-1]
         chosen, note = self._ops(walk, frames[-1])
         if note:
@@ -346,49 +357,70 @@ class Paths:
         return env
 
     def _lock_guard_holds(self, origin, ev, hop):
-        """Can the lock of this chain's origin be taken on this chain?
-        (the branch it sits in, and inside a lock helper, the branch of
-        the helper that takes this kind of lock)."""
+        """(can the lock of this chain's origin be taken on this chain?,
+        a Note when the lock is one of several a helper chooses between
+        by a value the chain does not fix, else None).  Looked at: the
+        branch the lock sits in, and inside a lock helper, the branches
+        and switch cases of its takes."""
         fx = self.fx
         rel, fn = origin["file"], origin["function"]
         line, col = origin["at"]
         for cond, then in fx.guards(rel, fn, line, col):
             t = ev.truth(parse(cond))
             if t is not None and t != then:
-                return False
+                return False, None
         name = origin["lock"]
         if name in fx.prims or name not in self.helpers:
-            return True
+            return True, None
         # A helper: bind its parameters from the call and look for a lock
         # of this kind its own branches allow.
         call = next((fx.calls[p] for p in fx.calls_of.get(name, ())
                      if p[0] == rel and (p[1], p[2]) == (line, col)), None)
         home = fx.definition(rel, name)
         if call is None or home is None:
-            return True
+            return True, None
         params = fx.params(home, name)
         args = factindex.parse_args(call["args"])
         henv = {params[j]: ev.value(args[j])
                 for j in range(min(len(params), len(args)))}
-        hev = Evaluator(henv, fx.local_values(home, name), self.maps,
-                        ev.constraints, getters=self.getters,
-                        flags=ev.flags, fields=ev.fields)
-        want = origin["state"]
+        possible = set()
         for l2, c2, lname in fx.locks.get((home, name), ()):
             prim = fx.prims.get(lname)
             if not prim or prim[2] != "take":
                 continue
             state = prim[1] if prim[0] == "mmap" else "vma_read"
-            if state != want:
-                continue
-            ok = True
-            for cond, then in fx.guards(home, name, l2, c2):
-                t = hev.truth(parse(cond))
-                if t is not None and t != then:
-                    ok = False
-            if ok:
-                return True
-        return False
+            if self._take_possible(ev, henv, home, name, l2, c2):
+                possible.add(state)
+        want = origin["state"]
+        if want not in possible:
+            return False, None
+        if len(possible) > 1:
+            return True, Note(
+                "%s() takes %s by a value this path does not fix" % (
+                    name, " or ".join(
+                        {"read": "the mmap lock for read",
+                         "write": "the mmap lock for write",
+                         "vma_read": "a per-VMA read lock"}[s]
+                        for s in sorted(possible))), Note.LOCK_CHOICE)
+        return True, None
+
+    def _take_possible(self, ev, henv, home, name, line, col):
+        """Can the helper's take at (line, col) happen, by the branches
+        and switch cases it sits in?  Tried on a copy of the chain's
+        constraints: a try does not narrow them."""
+        fx = self.fx
+        trial = Evaluator(henv, fx.local_values(home, name), self.maps,
+                          dict(ev.constraints), getters=self.getters,
+                          flags=ev.flags, fields=ev.fields, names=ev.names)
+        for cond, then in fx.guards(home, name, line, col):
+            t = trial.truth(parse(cond))
+            if t is not None and t != then:
+                return False
+        labels = {}
+        for expr, label in fx.cases.get((home, line, col), ()):
+            labels.setdefault(expr, set()).add(label)
+        return all(trial.constrain(parse(expr), allowed)
+                   for expr, allowed in labels.items())
 
     def _ops(self, walk, ev):
         """(table names or None, note) for the walk's ops argument."""

@@ -294,8 +294,14 @@ class Evaluator:
     """
 
     def __init__(self, env, locals_=None, maps=None, constraints=None,
-                 getters=None, depth=0, flags=None, fields=None):
+                 getters=None, depth=0, flags=None, fields=None,
+                 names=None):
         self.env = env
+        # The lower-case names that are constants here (functions and
+        # tables of the facts), or None to take every name as one: a
+        # lower-case name outside it is a variable the facts do not
+        # follow (a local of a function they did not read), not a value.
+        self.names = names
         self.locals = locals_ or {}
         self.maps = maps or {}
         self.getters = getters or {}
@@ -309,7 +315,8 @@ class Evaluator:
     def _sub(self, env, locals_=None):
         return Evaluator(env, locals_ if locals_ is not None else {},
                          self.maps, self.constraints, self.getters,
-                         self.depth + 1, self.flags, self.fields)
+                         self.depth + 1, self.flags, self.fields,
+                         self.names)
 
     def _flag(self, e):
         """(member, True) for a test of a lock-flag member, (member,
@@ -335,6 +342,10 @@ class Evaluator:
                 sub = self._sub(self.env, self.locals)
                 return union([sub.value(parse(t)) for t in
                               self.locals[name]])
+            if self.names is not None and name not in self.names and \
+                    name not in ("true", "false", "NULL") and \
+                    name != name.upper():
+                return UNKNOWN
             return const(name)
         if kind == "un" and e[1] == "&" and e[2][0] == "id":
             return const(e[2][1])
