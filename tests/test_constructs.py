@@ -403,3 +403,5 @@ def test_a_lock_chosen_by_a_value_the_path_does_not_fix_is_named(tmp_path):
         assert any("either_lock() takes the mmap lock for read or the mmap "
                    "lock for write by a value this path does not fix" in r
                    for r in t["review"]), (name, t["review"])
+        assert "chosen by a value the analysis does not fix" in \
+            t["reason"], (name, t["reason"])

@@ -419,7 +419,12 @@ def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
         review.append("some paths hold only a per-VMA read lock")
     entry["notes"] = review
     entry["review"] = list(review)
-    if states <= {"read"}:
+    if any(getattr(n, "kind", None) == paths.Note.LOCK_CHOICE
+           for n in notes):
+        entry["reason"] = ("the lock some paths hold is chosen by a value "
+                           "the analysis does not fix: the mode safe for "
+                           "every lock they may hold")
+    elif states <= {"read"}:
         entry["reason"] = "mmap lock held for read on every path"
     elif "write" in states and "read" in states:
         entry["reason"] = ("some paths hold the mmap lock only for read")
