@@ -121,3 +121,26 @@ def test_lint_fails_on_a_source_file_without_a_licence_line(tmp_path):
         assert "%s:1: no SPDX-License-Identifier: GPL-2.0 line" % relpath \
             in r.stdout.splitlines(), r.stdout
     assert "good" not in r.stdout and "fixtures" not in r.stdout
+
+
+@pytest.mark.unit
+def test_every_environment_variable_is_in_the_readme_table():
+    """The README's one table of PGWALK_* variables names every one the
+    scripts and rules read (a new one added without a row fails)."""
+    import glob
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    read = re.compile(r"""environ(?:\.get\(|\[)\s*["'](PGWALK_\w+)|"""
+                      r"""\$\{?(PGWALK_\w+)""")
+    found = set()
+    for pattern in ("scripts/**/*.py", "scripts/*.sh",
+                    "semantic-patches/*.cocci", "Makefile"):
+        for path in glob.glob(os.path.join(root, pattern), recursive=True):
+            with open(path, encoding="utf-8") as f:
+                for m in read.finditer(f.read()):
+                    found.add(m.group(1) or m.group(2))
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        rows = [line for line in f if line.startswith("| `")]
+    missing = sorted(v for v in found
+                     if not any("`%s" % v in row for row in rows))
+    assert found and missing == [], missing
