@@ -254,10 +254,11 @@ def _split(work, relpath, path, splits, modes):
     with open(path) as f:
         text = f.read()
     tables = tablescan.scan_files([path])[path]
-    # The twin lowest in the file first: copying one moves what is below.
+
     def line(split):
         twin = _first(tables, split["write_name"])
         return twin.line if twin else 0
+    # The twin lowest in the file first: copying one moves what is below.
     for name, split in sorted(splits.items(),
                               key=lambda item: -line(item[1])):
         text = copy_twin(text, name, split["write_name"], tables)
