@@ -50,14 +50,16 @@ class Written:
         return [m for m in self.members if m.name == name]
 
 
-def scan_files(paths):
+def scan_files(paths, users=False):
     """{path: [Written]} of every path, in the order of the file (one
     spatch run).  Two tables of one name (locals of two functions) are
-    two entries."""
+    two entries.  users: also find the functions that take each table's
+    address (Written.users; the costly part)."""
     out = {p: [] for p in paths}
     if not paths:
         return out
-    proc = runner.run(cocci_argv(RULE, *paths))
+    proc = runner.run(cocci_argv(RULE, *paths,
+                                 define=["users"] if users else []))
     if proc.returncode != 0:
         raise ScanError("spatch %s failed on %s: %s" % (
             os.path.basename(RULE), " ".join(paths),
@@ -96,7 +98,7 @@ def named(tables, name):
     return [t for t in tables if t.name == name]
 
 
-def scan_texts(texts):
+def scan_texts(texts, users=False):
     """scan_files() of {relpath: C text}, written to a scratch tree."""
     work = tempfile.mkdtemp(prefix="pgwalk-tables-")
     try:
@@ -107,7 +109,7 @@ def scan_texts(texts):
             with open(path, "w") as f:
                 f.write(text)
             paths[path] = rel
-        found = scan_files(sorted(paths))
+        found = scan_files(sorted(paths), users)
         return {paths[p]: tables for p, tables in found.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -77,7 +77,7 @@ def tables_at(tree, ref):
         path = entry.split(":", 1)[1]
         texts[path] = gitops.git(tree, "show", "%s:%s" % (ref, path))
     tables, users = {}, {}
-    for path, found in sorted(tablescan.scan_texts(texts).items()):
+    for path, found in sorted(tablescan.scan_texts(texts, users=True).items()):
         for written in found:
             modes = written.member("walk_lock")
             if modes:
