@@ -296,16 +296,27 @@ def test_a_mode_given_before_each_walk_needs_its_rule(tmp_path,
     assert tables["at_walk_ops"]["action"] != "none"
 
 
-def _flag_fixture(tmp_path, extra=""):
-    """lock_flag_member.c's tree, with extra C appended to the file."""
-    tree = make_tree(tmp_path, "lock_flag_member.c")
-    if extra:
-        with open(os.path.join(tree, "mm", "lock_flag_member.c"), "a") as f:
-            f.write(extra)
-        subprocess.run(["git", "-C", tree, "commit", "-qam", "extra"],
-                       check=True, capture_output=True)
+def _rewritten(tmp_path, name, edit):
+    """(tables by name, decisions) of fixture name's tree with its file's
+    text replaced by edit(text), committed."""
+    tree = make_tree(tmp_path, name)
+    path = os.path.join(tree, "mm", name)
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(edit(text))
+    subprocess.run(["git", "-C", tree, "commit", "-qam", "rewritten"],
+                   check=True, capture_output=True)
     out = decisions.analyze(tree, jobs=2)
     return {t["name"]: t for t in out["tables"]}, out
+
+
+def _flag_fixture(tmp_path, extra=""):
+    """lock_flag_member.c's tree, with extra C appended to the file."""
+    if not extra:
+        return analyze(tmp_path, "lock_flag_member.c")
+    return _rewritten(tmp_path, "lock_flag_member.c",
+                      lambda text: text + extra)
 
 
 def test_a_member_set_only_under_the_lock_tells_which_lock_is_held(
@@ -387,17 +398,10 @@ def test_a_lock_chosen_by_a_value_the_path_does_not_fix_is_named(tmp_path):
     """The helper's choice read from a field no path sets: each path may
     hold either lock, so no table is said to hold one of them on every
     path; the review names the helper and its choice."""
-    tree = make_tree(tmp_path, "either_lock_helper.c")
-    path = os.path.join(tree, "mm", "either_lock_helper.c")
-    with open(path) as f:
-        text = f.read()
-    with open(path, "w") as f:
-        f.write(text.replace("switch (either_mode_of(advice)) {",
-                             "switch (mm->either_mode) {"))
-    subprocess.run(["git", "-C", tree, "commit", "-qam", "field"],
-                   check=True, capture_output=True)
-    out = decisions.analyze(tree, jobs=2)
-    tables = {t["name"]: t for t in out["tables"]}
+    tables, _out = _rewritten(
+        tmp_path, "either_lock_helper.c",
+        lambda text: text.replace("switch (either_mode_of(advice)) {",
+                                  "switch (mm->either_mode) {"))
     for name in ("either_read_ops", "either_write_ops"):
         t = tables[name]
         assert any("either_lock() takes the mmap lock for read or the mmap "

@@ -77,6 +77,10 @@ class Paths:
         self.getters = fx.getters()
         self.helpers = fx.helpers()
         self.flag_members = fx.lock_flag_members()
+        # The lock-flag members by file, as each hop's evaluator asks.
+        self.flags_of = {}
+        for rel, member in self.flag_members:
+            self.flags_of.setdefault(rel, set()).add(member)
         # Lower-case names that are values: functions and tables.
         self.names = set(fx.defined_in) | set(fx.calls_of) | \
             {name for _f, name in fx.tables}
@@ -290,8 +294,8 @@ class Paths:
             rel = hop.pos[0]
             ev = Evaluator(env, fx.local_values(rel, hop.caller), self.maps,
                            constraints, getters=self.getters,
-                           flags={m for r, m in self.flag_members
-                                  if r == rel}, fields=fields,
+                           flags=self.flags_of.get(rel, set()),
+                           fields=fields,
                            names=self.names)
             frames.append(ev)
             labels = {}
