@@ -143,7 +143,7 @@ C << lock_flag.C;
 emit("lock_flag", q, name=lk, var=x, value=str(C))
 
 // A lock recorded in a member of a struct: `mmap_read_lock(ctx->mm); ...
-// ctx->mmap_locked = true;`.  A member set to true only after a lock is
+// ctx->held = true;`.  A member set to true only after a lock is
 // taken says, where it is tested, that the lock is held (factindex.py
 // checks "only" against every member_set below).
 @member_flag exists@
