@@ -170,24 +170,37 @@ C << member_flag.C;
 emit("member_flag", q, name=lk, field=F, value=str(C),
      set_at=[int(p[0].line), int(p[0].column)])
 
-// Every member set to true, lock taken or not.
+// Every assignment to a member, lock taken or not: a member set to true
+// only under a lock is a lock flag (above), and a member nothing assigns
+// keeps the value it was initialized with along a path (values.py).
 @member_set@
-expression E;
+expression E, E2;
 identifier F;
-symbol true;
+assignment operator aop;
 position p;
 @@
 (
-E->F@p = true
+E->F@p aop E2
 |
-E.F@p = true
+E.F@p aop E2
+|
+E->F@p ++
+|
+E.F@p ++
+|
+E->F@p --
+|
+E.F@p --
 )
 
 @script:python@
 p << member_set.p;
 F << member_set.F;
+aop << member_set.aop = "";
+E2 << member_set.E2 = "";
 @@
-emit("member_set", p, field=F)
+emit("member_set", p, field=F,
+     value=str(E2) if str(aop).strip() == "=" else None)
 
 // A function that may return with a lock held is a lock primitive for its
 // callers (a seq_file ->start, a lock-and-look-up helper).
@@ -269,6 +282,25 @@ struct mm_walk_ops *v@p = ...;
 p << ops_local.p;
 @@
 FOCUS.add(p[0].current_element)
+
+// A call under a switch's case labels.
+@case_call@
+expression E, C;
+identifier f;
+position p;
+@@
+switch (E) { case C: <+... f@p(...) ...+> }
+
+@script:python@
+p << case_call.p;
+f << case_call.f;
+E << case_call.E;
+C << case_call.C;
+@@
+# The locals of a function that chooses a call by a switch: their
+# values are what the case labels narrow (assign below).
+FOCUS.add(p[0].current_element)
+emit("case", p, callee=f, expr=str(E), label=str(C))
 
 // Values of locals in the functions that matter: write = need_write(x).
 @assign@
@@ -370,21 +402,6 @@ t << branch_then.t;
 E << branch_then.E;
 @@
 emit("branch", p, cond=str(E), then=span(t), other=None)
-
-@case_call@
-expression E, C;
-identifier f;
-position p;
-@@
-switch (E) { case C: <+... f@p(...) ...+> }
-
-@script:python@
-p << case_call.p;
-f << case_call.f;
-E << case_call.E;
-C << case_call.C;
-@@
-emit("case", p, callee=f, expr=str(E), label=str(C))
 
 @case_return@
 expression E, C, R;

@@ -36,7 +36,8 @@ VMA_READ_MODE = os.path.join(REPO, "tests", "cocci", "vma-read-mode.cocci")
 
 RD, WR = "PGWALK_RDLOCK", "PGWALK_WRLOCK"
 # Fixtures whose tree's core has that mode.
-VMA_READ_TREES = ("vma_read.c", "walk_lock_at_walk.c", "lock_flag_member.c")
+VMA_READ_TREES = ("vma_read.c", "walk_lock_at_walk.c", "lock_flag_member.c",
+                  "vma_or_mmap_helper.c")
 # fixture -> {table: the mode it gets}.
 MODES = {
     "getter.c": {"getter_read_ops": RD, "getter_write_ops": WR},
@@ -54,6 +55,8 @@ MODES = {
     "vma_read.c": {"vma_read_ops": "PGWALK_VMA_RDLOCK_VERIFY"},
     "vma_changed_wrapper.c": {"wrapped_verify_ops": "PGWALK_WRLOCK_VERIFY"},
     "either_lock_helper.c": {"either_read_ops": RD, "either_write_ops": WR},
+    "member_choice.c": {"req_look_ops": RD, "req_change_ops": WR,
+                        "req_plain_ops": RD},
 }
 # fixture -> (the table that loses its mode without it, what makes that
 # mode): rules of a semantic patch (those that depend on one go with it)
@@ -409,3 +412,79 @@ def test_a_lock_chosen_by_a_value_the_path_does_not_fix_is_named(tmp_path):
                    for r in t["review"]), (name, t["review"])
         assert "chosen by a value the analysis does not fix" in \
             t["reason"], (name, t["reason"])
+
+
+# An assignment to the member a lock and the walks are chosen by, in a
+# function no path calls: the member may then be anything anywhere.
+RETARGET = ("\nvoid req_retarget(struct req *r)\n"
+            "{\n\tr->advice = ADVICE_LOOK;\n}\n")
+
+
+def _lock_choice(t):
+    return any("req_lock() takes the mmap lock for read or the mmap lock "
+               "for write by a value this path does not fix" in r
+               for r in t["review"])
+
+
+def test_a_member_nothing_assigns_is_one_value_along_the_path(
+        tmp_path, monkeypatch):
+    """member_choice.c's helper takes the read or the write lock by
+    r->advice, and the walks sit under case labels on the same member
+    (through a local copy and a parameter): one value, so each walk's
+    lock is known.  Without members as values, both walks may hold
+    either lock."""
+    from pgwalk.analysis import values
+    monkeypatch.setattr(values.Evaluator, "_member",
+                        lambda self, e: values.UNKNOWN)
+    tables, _out = analyze(tmp_path, "member_choice.c")
+    assert tables["req_change_ops"]["mode"] != WR
+    assert _lock_choice(tables["req_change_ops"])
+
+
+def test_an_assigned_member_is_not_followed(tmp_path):
+    """The same fixture with one assignment to the member anywhere: it
+    is not one value along a path any more, so the lock is a choice the
+    path does not fix (named for review), not the write lock."""
+    tables, _out = _rewritten(tmp_path, "member_choice.c",
+                              lambda text: text + RETARGET)
+    assert tables["req_change_ops"]["mode"] != WR
+    assert _lock_choice(tables["req_change_ops"])
+
+
+def test_member_assignments_need_their_rule(tmp_path, monkeypatch):
+    """Without facts.cocci's member_set the planted assignment is not
+    seen, and the member is (wrongly) followed: the rule is what keeps
+    the answer above honest."""
+    work = tmp_path / "semantic-patches"
+    shutil.copytree(SEMANTIC_PATCHES, work)
+    text = remove_rule((work / "facts.cocci").read_text(), "member_set")
+    (work / "facts.cocci").write_text(text)
+    monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
+    tables, _out = _rewritten(tmp_path, "member_choice.c",
+                              lambda text: text + RETARGET)
+    assert tables["req_change_ops"]["mode"] == WR
+
+
+def test_a_helper_returning_holding_one_of_two_locks_is_a_lock_helper(
+        tmp_path, monkeypatch):
+    """vma_or_mmap_helper.c's try_lock() releases the per-VMA lock on one
+    path and returns holding a lock on every path: a helper whose kinds
+    are the per-VMA read lock and the mmap read lock.  No mode's checks
+    hold for both, and the reason says so (it said "the mode safe for
+    every lock" whatever the mode).  Without facts.cocci's held_return
+    (a helper was one that releases nothing) the walk's lock is not
+    known at all."""
+    tables, _out = analyze(tmp_path / "a", "vma_or_mmap_helper.c")
+    t = tables["try_walk_ops"]
+    assert any("try_lock() takes the mmap lock for read or a per-VMA read "
+               "lock" in r for r in t["review"]), t["review"]
+    assert "no mode's checks hold for every lock they may hold" in \
+        t["reason"], t["reason"]
+    work = tmp_path / "semantic-patches"
+    shutil.copytree(SEMANTIC_PATCHES, work)
+    text = remove_rule((work / "facts.cocci").read_text(), "held_return")
+    (work / "facts.cocci").write_text(text)
+    monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
+    tables, _out = analyze(tmp_path / "b", "vma_or_mmap_helper.c")
+    t = tables["try_walk_ops"]
+    assert not any("try_lock() takes" in r for r in t["review"]), t

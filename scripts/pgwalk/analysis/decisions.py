@@ -422,8 +422,11 @@ def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
     if any(getattr(n, "kind", None) == paths.Note.LOCK_CHOICE
            for n in notes):
         entry["reason"] = ("the lock some paths hold is chosen by a value "
-                           "the analysis does not fix: the mode safe for "
-                           "every lock they may hold")
+                           "the analysis does not fix: %s" % (
+                               "the mode safe for every lock they may hold"
+                               if safe else "no mode's checks hold for "
+                               "every lock they may hold, so it keeps the "
+                               "behaviour the tree had"))
     elif states <= {"read"}:
         entry["reason"] = "mmap lock held for read on every path"
     elif "write" in states and "read" in states:

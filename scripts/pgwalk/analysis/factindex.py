@@ -36,12 +36,14 @@ class Facts:
         self.functions = {}     # (file, name) -> {"line", "static", "params"}
         self.defined_in = {}    # name -> {file}
         self.locks = {}         # (file, fn) -> [(line, col, name)]
+        self.held_returns = {}  # (file, fn) -> [(line, col, name)]
         # (file, line, col) of a walk -> {modes its table's walk_lock is
         # given right before it, at run time}
         self.walk_lock_at = {}
         self.branches = {}      # (file, fn) -> [(cond, then span, else span)]
         self.cases = {}         # (file, line, col) -> [(expr, label)]
-        self.maps = {}          # (file, fn) -> [(expr, label, value)]
+        # (file, fn) -> [(expr, label, value, line, col)]
+        self.maps = {}
         self.returns = {}       # (file, fn) -> [value]
         self.assigns = {}       # (file, fn) -> {var: [value]}
         self.assign_at = {}     # (file, fn) -> {var: [(line, col, value)]}
@@ -49,7 +51,9 @@ class Facts:
         # (file, fn) -> [(line, col, lock, member, value, [line, col] of
         # the member's assignment)]: a member set after a lock is taken
         self.member_flags = {}
-        self.member_sets = {}   # member -> [(file, fn, line, col)] = true
+        # member -> [(file, fn, line, col, value)]: every assignment to
+        # it (value None for `+=`, `++` and the like)
+        self.member_sets = {}
         self.tables = {}        # (file, name) -> table fact
         self.table_lock = {}    # (file, name) -> mode expression
         self.table_lock_set = {}    # (file, name) -> [fact]
@@ -72,11 +76,15 @@ class Facts:
     # fields of each tuple).  A one-field key is the field itself.
     LISTED = {
         "lock": ("locks", ("file", "function"), ("line", "col", "name")),
+        # A take some path from which reaches the function's end with no
+        # release: the function may return holding that lock.
+        "held_return": ("held_returns", ("file", "function"),
+                        ("line", "col", "name")),
         "branch": ("branches", ("file", "function"),
                    ("cond", "then", "other")),
         "case": ("cases", ("file", "line", "col"), ("expr", "label")),
         "case_return": ("maps", ("file", "function"),
-                        ("expr", "label", "value")),
+                        ("expr", "label", "value", "line", "col")),
         "return": ("returns", ("file", "function"),
                    ("line", "col", "value")),
         "member_store": ("member_stores", ("member",), ("file", "table")),
@@ -86,7 +94,7 @@ class Facts:
                         ("line", "col", "name", "field", "value",
                          "set_at")),
         "member_set": ("member_sets", ("field",),
-                       ("file", "function", "line", "col")),
+                       ("file", "function", "line", "col", "value")),
     }
 
     def _function(self, f, name):
@@ -284,32 +292,33 @@ class Facts:
 
     def helper_defs(self):
         """{(relpath, name): {(lock, strength)}} of the tree's functions
-        that take a lock and release none: they return holding it.
+        that may return holding a lock: a path from a take of it reaches
+        the function's end with no release (facts.cocci's held_return).
+        One that takes a per-VMA read lock and, when that fails, the mmap
+        read lock returns holding one of the two: both are its kinds, and
+        the paths through a call of it say which they need.
 
         Definitions under #ifdef/#else are alternatives: a function
-        returns holding a lock only if each of its definitions does (the
+        returns holding a lock only if each of its definitions may (the
         other configuration may take another lock, or none)."""
         out = {}
-        for (relpath, fn), events in self.locks.items():
+        for (relpath, fn), events in self.held_returns.items():
             rec = self.functions.get((relpath, fn))
             if rec is None:
                 continue
             starts = sorted(rec.get("starts") or {rec["line"]})
-            per_def = {start: [set(), False] for start in starts}
+            per_def = {start: set() for start in starts}
             for line, _c, name in events:
                 prim = self.prims.get(name)
                 if not prim:
                     continue
                 start = max([s for s in starts if s <= line] or starts[:1])
                 lock, strength, action = prim
-                if action == "release":
-                    per_def[start][1] = True
-                elif action == "take" and (lock == "mmap" or
-                                           strength == "read"):
-                    per_def[start][0].add((lock, strength))
-            held = [kinds if not released else set()
-                    for kinds, released in per_def.values()]
-            common = set.intersection(*held) if held else set()
+                if action == "take" and (lock == "mmap" or
+                                         strength == "read"):
+                    per_def[start].add((lock, strength))
+            common = set.intersection(*per_def.values()) if per_def \
+                else set()
             if common:
                 out[(relpath, fn)] = common
         return out
@@ -335,13 +344,22 @@ class Facts:
                     (field, k) for k in kinds)
         kinds = {}
         for field, sets in self.member_sets.items():
-            for rel, fn, line, col in sets:
+            for rel, fn, line, col, value in sets:
+                if value is None or \
+                        values.const(value) != values.const("true"):
+                    continue
                 here = {k for f, k in after.get((rel, fn, line, col), ())
                         if f == field}
                 old = kinds.get((rel, field))
                 kinds[(rel, field)] = here if old is None else old & here
         return {key: next(iter(k)) for key, k in kinds.items()
                 if len(k) == 1}
+
+    def assigned_members(self):
+        """Names of the members some function of the facts assigns (by
+        name: the facts do not know the struct, so one assignment of a
+        member of that name anywhere counts against every struct's)."""
+        return set(self.member_sets)
 
     def members_set_after(self, rel, fn, name=None):
         """Members fn sets true after taking the lock `name` (any lock
@@ -383,17 +401,33 @@ class Facts:
         return self.assigns.get((relpath, fn), {})
 
     def maps_for(self, relpath):
-        """{function: [(label or None, value)]} of functions that map a
-        parameter to constants with a switch."""
+        """{function: (params, expression, [(label or None, line,
+        value)], [(line, value, guards)])} of functions that map a value
+        to another with a switch: the expression switched on is made of
+        the parameters (a parameter, a member of one); the last list is
+        the function's other returns, outside the switch, with the
+        branches they sit in."""
         out = {}
         for (f, fn), rows in self.maps.items():
-            params = self.params(f, fn)
-            if len(params) != 1:
+            if f != relpath:
                 continue
-            good = [(label, value) for expr, label, value in rows
-                    if expr == params[0]]
-            if good:
-                out[fn] = good
+            params = self.params(f, fn)
+            exprs = {r[0] for r in rows
+                     if params and _made_of(values.parse(r[0]), params)}
+            if len(exprs) != 1:
+                continue
+            expr = exprs.pop()
+            mine = [r for r in rows if r[0] == expr]
+            # By line: a return fact is at its keyword, a case_return
+            # at the value it returns.
+            inside = {line for _e, _l, _v, line, _c in mine}
+            others = [(line, value, self.guards(f, fn, line, col))
+                      for line, col, value in self.returns.get((f, fn), ())
+                      if line not in inside]
+            out[fn] = (params, expr,
+                       [(label, line, value)
+                        for _e, label, value, line, _c in mine],
+                       others)
         return out
 
     def getters(self):
@@ -414,6 +448,13 @@ class Facts:
             params, old = out.get(fn, (self.params(f, fn), []))
             out[fn] = (params, old + [defs[k] for k in sorted(defs)])
         return out
+
+
+def _made_of(e, params):
+    """Is the expression a parameter, or a member of one (p->m, p->a.b)?"""
+    while e[0] == "member":
+        e = e[1]
+    return e[0] == "id" and e[1] in params
 
 
 def _inside(span, line, col):

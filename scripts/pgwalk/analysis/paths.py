@@ -81,6 +81,7 @@ class Paths:
         self.flags_of = {}
         for rel, member in self.flag_members:
             self.flags_of.setdefault(rel, set()).add(member)
+        self.assigned = fx.assigned_members()
         # Lower-case names that are values: functions and tables.
         self.names = set(fx.defined_in) | set(fx.calls_of) | \
             {name for _f, name in fx.tables}
@@ -296,7 +297,7 @@ class Paths:
                            constraints, getters=self.getters,
                            flags=self.flags_of.get(rel, set()),
                            fields=fields,
-                           names=self.names)
+                           names=self.names, assigned=self.assigned)
             frames.append(ev)
             labels = {}
             for expr, label in fx.cases.get(hop.pos, ()):
@@ -415,7 +416,8 @@ class Paths:
         fx = self.fx
         trial = Evaluator(henv, fx.local_values(home, name), self.maps,
                           dict(ev.constraints), getters=self.getters,
-                          flags=ev.flags, fields=ev.fields, names=ev.names)
+                          flags=ev.flags, fields=ev.fields, names=ev.names,
+                          assigned=ev.assigned)
         for cond, then in fx.guards(home, name, line, col):
             t = trial.truth(parse(cond))
             if t is not None and t != then:

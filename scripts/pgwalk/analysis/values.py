@@ -288,14 +288,14 @@ class Evaluator:
     """Evaluates expressions of one function on one path.
 
     env: {parameter: value}; locals_: {name: [expression text]} (every
-    value assigned to the name in the function); maps: {function:
-    [(label or None, value text)]} of the tree's mapping functions;
+    value assigned to the name in the function); maps: the tree's
+    mapping functions (FactIndex.maps_for);
     constraints: {root name: frozenset of allowed alternatives}.
     """
 
     def __init__(self, env, locals_=None, maps=None, constraints=None,
                  getters=None, depth=0, flags=None, fields=None,
-                 names=None):
+                 names=None, assigned=None):
         self.env = env
         # The lower-case names that are constants here (functions and
         # tables of the facts), or None to take every name as one: a
@@ -311,12 +311,47 @@ class Evaluator:
         # and the value this path is known to give some of them.
         self.flags = flags or set()
         self.fields = fields or {}
+        # The members something assigns (FactIndex.assigned_members), or
+        # None not to follow members at all.  Any other member keeps the
+        # value its struct was given, so p->m is one value wherever the
+        # path reads it: a root, named by the object, that the case
+        # labels met anywhere on the path narrow.
+        self.assigned = assigned
 
     def _sub(self, env, locals_=None):
         return Evaluator(env, locals_ if locals_ is not None else {},
                          self.maps, self.constraints, self.getters,
                          self.depth + 1, self.flags, self.fields,
-                         self.names)
+                         self.names, self.assigned)
+
+    def _member(self, e):
+        """The root a member nothing assigns stands for: "x->m" for the
+        object x (a local struct, or what &x passed down points to), or
+        for the root a pointer parameter is; else UNKNOWN."""
+        _kind, base, op, member = e
+        if self.assigned is None or member in self.assigned or \
+                member in self.flags:
+            return UNKNOWN
+        if op == "->":
+            b = self.value(base)
+            if isinstance(b, Known) and len(b.alts) == 1 and \
+                    len(next(iter(b.alts))) == 1:
+                key = next(iter(next(iter(b.alts))))
+            elif isinstance(b, Root) and not b.extra:
+                key = b.name
+            else:
+                return UNKNOWN
+        elif base[0] == "id" and base[1] not in self.env and \
+                base[1] not in self.locals:
+            key = base[1]
+        elif base[0] == "member":
+            inner = self._member(base)
+            if not isinstance(inner, Root):
+                return UNKNOWN
+            key = inner.name
+        else:
+            return UNKNOWN
+        return Root("%s->%s" % (key, member))
 
     def _flag(self, e):
         """(member, True) for a test of a lock-flag member, (member,
@@ -358,8 +393,10 @@ class Evaluator:
             if c is False:
                 return self.value(e[3])
             return union([self.value(e[2]), self.value(e[3])])
-        if kind == "call" and e[1] in self.maps and len(e[2]) == 1:
-            return self.apply_map(e[1], self.value(e[2][0]))
+        if kind == "member":
+            return self._member(e)
+        if kind == "call" and e[1] in self.maps and self.depth < 4:
+            return self.apply_map(e[1], e[2])
         if kind == "call" and e[1] in self.getters and self.depth < 4:
             params, definitions = self.getters[e[1]]
             env = {params[j]: self.value(e[2][j])
@@ -416,24 +453,37 @@ class Evaluator:
                 passed.add((flag[0], flag[1] != guards[0][1]))
         return union(out) if out else UNKNOWN
 
-    def apply_map(self, fn, v):
-        """The value a switch-mapping function returns for v."""
-        alts = self.alternatives(v)
+    def apply_map(self, fn, args):
+        """The value a switch-mapping function returns for arguments
+        args: the case its switched expression selects, or any of its
+        returns outside the switch whose branches may hold."""
+        params, expr, rows, others = self.maps[fn]
+        sub = self._sub({params[j]: self.value(args[j])
+                         for j in range(min(len(params), len(args)))})
+        alts = sub.alternatives(sub.value(parse(expr)))
         if alts is None:
             return UNKNOWN
-        out = []
+        first = min(line for _l, line, _v in rows)
+        last = max(line for _l, line, _v in rows)
+        out, after = [], []
+        for line, value, guards in others:
+            if any(sub.truth(parse(c)) not in (None, then)
+                   for c, then in guards):
+                continue
+            # Before the switch: it may return first.  After it: reached
+            # when no case returns.
+            (out if line < first else after if line > last else
+             out).append(sub._sub({}).value(parse(value)))
         for alt in alts:
-            result = None
-            for label, value in self.maps[fn]:
-                if label is not None and _label(label) == alt:
-                    result = value
-                    break
-            if result is None:
-                result = next((value for label, value in self.maps[fn]
-                               if label is None), None)
-            if result is None:
+            found = [value for label, _line, value in rows
+                     if label is not None and _label(label) == alt] or \
+                [value for label, _line, value in rows if label is None]
+            if found:
+                out.append(sub._sub({}).value(parse(found[0])))
+            elif after:
+                out.extend(after)
+            else:
                 return UNKNOWN
-            out.append(self._sub({}).value(parse(result)))
         return union(out)
 
     def constrain(self, e, labels):
