@@ -488,36 +488,3 @@ def test_a_helper_returning_holding_one_of_two_locks_is_a_lock_helper(
     tables, _out = analyze(tmp_path / "b", "vma_or_mmap_helper.c")
     t = tables["try_walk_ops"]
     assert not any("try_lock() takes" in r for r in t["review"]), t
-
-
-@pytest.mark.parametrize("name", ["member_choice.c", "wrapper.c",
-                                  "either_lock_helper.c"])
-def test_asking_a_file_about_its_own_functions_first_changes_nothing(
-        tmp_path, monkeypatch, name):
-    """gather asks a file about the calls of every function it defines
-    with the first names it asks (one spatch where the rounds up a call
-    chain took one each): the decisions are the same as asking only for
-    the names needed, and the files are read by spatch fewer times."""
-    from pgwalk.analysis import facts, gather
-    reads = []
-    real = facts.run_spatch
-
-    def counting(tree, relpaths, cocci_path):
-        reads.append(len(relpaths))
-        return real(tree, relpaths, cocci_path)
-
-    monkeypatch.setattr(facts, "run_spatch", counting)
-    cache = facts.Cache(enabled=False)
-    out = {}
-    for prefetch in (True, False):
-        monkeypatch.setattr(gather, "PREFETCH", prefetch)
-        del reads[:]
-        decided = decisions.analyze(
-            make_tree(tmp_path / str(prefetch), name), jobs=2, cache=cache)
-        decided.pop("tree")
-        out[prefetch] = (decided, sum(reads))
-    assert out[True][0] == out[False][0]
-    assert out[True][1] <= out[False][1], (out[True][1], out[False][1])
-    if name == "member_choice.c":
-        # Its walk is three calls below the entry, all in the file.
-        assert out[True][1] < out[False][1], (out[True][1], out[False][1])

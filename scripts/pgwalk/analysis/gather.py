@@ -17,10 +17,6 @@ from pgwalk.analysis import (candidates, contract as contractmod, factindex,
                              facts as factsmod, values)
 
 MAX_ROUNDS = 16
-# Ask a file about its own functions' calls with the first names asked
-# (see _calls); False asks only for the names needed so far (a test
-# compares the two).
-PREFETCH = True
 LOG = logging.getLogger(__name__)
 
 
@@ -109,14 +105,6 @@ class Gatherer:
         for rel, names in wanted.items():
             names = set(names) - self.names_read.get(rel, set())
             if names:
-                # The rounds go up the call chains, and most chains stay
-                # in their file a few calls: the calls of the file's own
-                # functions are asked with the first names, so one spatch
-                # answers what would take one round each (a file's spatch
-                # costs its parsing, whatever the names).
-                if PREFETCH:
-                    names |= self._defined_in(rel) - \
-                        self.names_read.get(rel, set())
                 todo[rel] = names
         if not todo:
             return
@@ -131,15 +119,6 @@ class Gatherer:
         for rel, facts_ in sorted(result.items()):
             self.fx.add_calls(facts_)
             self.names_read.setdefault(rel, set()).update(todo[rel])
-
-    def _defined_in(self, rel):
-        """Names of the functions the file defines (its facts say)."""
-        if not hasattr(self, "_defined"):
-            self._defined = {}
-        if rel not in self._defined:
-            self._defined[rel] = {fn for f, fn in self.fx.functions
-                                  if f == rel}
-        return self._defined[rel]
 
     def _helpers_for(self, files, helpers):
         """{file: {helper: kinds}} of the lock helpers each file names."""
