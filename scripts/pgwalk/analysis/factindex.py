@@ -400,7 +400,7 @@ class Facts:
     def local_values(self, relpath, fn):
         return self.assigns.get((relpath, fn), {})
 
-    def maps_for(self, relpath):
+    def mapping_functions(self):
         """{function: (params, expression, [(label or None, line,
         value)], [(line, value, guards)])} of functions that map a value
         to another with a switch: the expression switched on is made of
@@ -409,8 +409,6 @@ class Facts:
         branches they sit in."""
         out = {}
         for (f, fn), rows in self.maps.items():
-            if f != relpath:
-                continue
             params = self.params(f, fn)
             exprs = {r[0] for r in rows
                      if params and _made_of(values.parse(r[0]), params)}

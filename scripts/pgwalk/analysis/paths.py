@@ -71,9 +71,7 @@ class Paths:
         self.cb_rows = callbacks if callbacks is not None else \
             lockdata.callbacks()
         self._entered = {}
-        self.maps = {}
-        for rel in fx.files:
-            self.maps.update(fx.maps_for(rel))
+        self.maps = fx.mapping_functions()
         self.getters = fx.getters()
         self.helpers = fx.helpers()
         self.flag_members = fx.lock_flag_members()

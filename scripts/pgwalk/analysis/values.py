@@ -289,7 +289,7 @@ class Evaluator:
 
     env: {parameter: value}; locals_: {name: [expression text]} (every
     value assigned to the name in the function); maps: the tree's
-    mapping functions (FactIndex.maps_for);
+    mapping functions (FactIndex.mapping_functions);
     constraints: {root name: frozenset of allowed alternatives}.
     """
 
@@ -463,7 +463,6 @@ class Evaluator:
         alts = sub.alternatives(sub.value(parse(expr)))
         if alts is None:
             return UNKNOWN
-        first = min(line for _l, line, _v in rows)
         last = max(line for _l, line, _v in rows)
         out, after = [], []
         for line, value, guards in others:
@@ -472,8 +471,8 @@ class Evaluator:
                 continue
             # Before the switch: it may return first.  After it: reached
             # when no case returns.
-            (out if line < first else after if line > last else
-             out).append(sub._sub({}).value(parse(value)))
+            (after if line > last else out).append(
+                sub._sub({}).value(parse(value)))
         for alt in alts:
             found = [value for label, _line, value in rows
                      if label is not None and _label(label) == alt] or \
