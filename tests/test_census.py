@@ -111,6 +111,24 @@ def test_read_table_walked_only_under_write_lock_is_under_declared():
     assert problems and "under-declared" in problems[0]
 
 
+def test_a_walker_that_ignores_walk_lock_is_no_evidence_of_a_write_mode():
+    """A table that states the lock its walker (one that ignores walk_lock
+    and asserts the mmap lock itself) takes: walked under the write lock
+    only, it is consistent, not under-declared; the same walks by a
+    walker that honours the field are under-declared."""
+    tables = dict(TABLES, ptdump_ops={"file": "mm/ptdump.c",
+                                      "mode": "PGWALK_RDLOCK"})
+    for walker in ("novma", "debug", "kernel"):
+        lines = GOOD + [slot("ptdump_ops", "write", "[swapper/0]", 1,
+                             walker=walker, vw="n/a", vr="n/a")]
+        rows, problems, findings, _run = judge(console(lines), tables=tables)
+        assert rows["ptdump_ops"]["status"] == "consistent", walker
+        assert problems == [] and findings == [], walker
+    lines = GOOD + [slot("ptdump_ops", "write", "[swapper/0]", 1)]
+    rows, _p, findings, _run = judge(console(lines), tables=tables)
+    assert rows["ptdump_ops"]["status"] == "under-declared", findings
+
+
 def test_read_table_also_walked_under_read_lock_is_consistent():
     lines = GOOD + [slot("pagemap_ops", "write", "clear_refs", 2)]
     rows, problems, _f, _run = judge(console(lines))
@@ -278,11 +296,17 @@ def test_paths_in_the_build_cache_read_as_in_the_tree():
 
 
 def test_bisect_names_the_problem_of_the_changed_table():
-    b = {"tables": ["queue_pages_lock_vma_walk_ops"],
-         "problems": ["the kernel died in step mbind",
-                      "queue_pages_lock_vma_walk_ops: over-declared: x"]}
+    name = "queue_pages_lock_vma_walk_ops"
+    b = {"tables": [name],
+         "problems": [census.Problem("the kernel died in step mbind"),
+                      census.Problem("%s: over-declared: x" % name, name)]}
     assert boottest.bisect_word(b) == \
         "FAIL: queue_pages_lock_vma_walk_ops: over-declared: x"
+    # Found by its table, not by the words before a colon.
+    b["problems"].insert(1, census.Problem("%s (PGWALK_WRLOCK) was not "
+                                           "walked" % name, name))
+    assert boottest.bisect_word(b) == \
+        "FAIL: %s (PGWALK_WRLOCK) was not walked" % name
     assert boottest.bisect_word({"tables": [], "problems": []}) == "PASS"
 
 
@@ -317,3 +341,30 @@ def test_cover_letter_reads_the_boot_report_as_written(tmp_path):
     assert not b["ok"]
     assert messages.boot_words(b).startswith(
         "FAIL: pagemap_ops: over-declared: WARNING: CPU: 1 PID: 91")
+
+
+def test_a_table_whose_file_the_boot_kernel_does_not_build_is_not_exercised(
+        tmp_path):
+    """Not "not reached" (a failure): the boot configuration never
+    compiles its file, and the report says so; a built file's table and
+    another architecture's keep their verdicts."""
+    (tmp_path / "mm").mkdir()
+    (tmp_path / "mm" / "mincore.o").write_text("")
+    # No kernel linked there (a build that failed): nothing is said.
+    assert "vmemmap_remap_ops" not in boottest.not_exercised(
+        {"vmemmap_remap_ops": {"file": "mm/hugetlb_vmemmap.c",
+                               "mode": "PGWALK_RDLOCK"}}, str(tmp_path))
+    (tmp_path / "vmlinux").write_text("")
+    tables = {"mincore_walk_ops": {"file": "mm/mincore.c",
+                                   "mode": "PGWALK_RDLOCK"},
+              "vmemmap_remap_ops": {"file": "mm/hugetlb_vmemmap.c",
+                                    "mode": "PGWALK_RDLOCK"},
+              "gather_pages_ops": {"file": "arch/s390/mm/gmap.c",
+                                   "mode": "PGWALK_RDLOCK"}}
+    skip = boottest.not_exercised(tables, str(tmp_path))
+    assert skip == {
+        "vmemmap_remap_ops": "mm/hugetlb_vmemmap.c is not built in the "
+                             "boot kernel's configuration",
+        "gather_pages_ops": "arch/s390/mm/gmap.c is s390 code: x86 does "
+                            "not build it"}
+    assert "vmemmap_remap_ops" not in boottest.not_exercised(tables)

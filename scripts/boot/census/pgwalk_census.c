@@ -48,8 +48,16 @@
 #define CENSUS_VMA 0
 #endif
 
-enum census_walker { WALK_RANGE, WALK_VMA, WALK_RANGE_VMA };
-static const char * const walker_name[] = { "range", "vma", "range_vma" };
+/*
+ * The walkers probed: the three that honour walk_lock, and those of the
+ * kernel's own page tables that ignore it but assert the mmap lock
+ * themselves (a table used only with them states that lock).  A kernel
+ * without one of them has it unprobed, and says so.
+ */
+enum census_walker { WALK_RANGE, WALK_VMA, WALK_RANGE_VMA, WALK_NOVMA,
+		     WALK_DEBUG, WALK_KERNEL };
+static const char * const walker_name[] = { "range", "vma", "range_vma",
+					    "novma", "debug", "kernel" };
 
 enum census_mmap { MMAP_NONE, MMAP_READ, MMAP_WRITE };
 static const char * const mmap_name[] = { "none", "read", "write" };
@@ -263,10 +271,43 @@ static int pre_range_vma(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+/* walk_page_range_novma(mm, start, end, ops, pgd, private) */
+static int pre_novma(struct kprobe *p, struct pt_regs *regs)
+{
+	record(regs, WALK_NOVMA, (void *)regs_get_kernel_argument(regs, 3),
+	       (struct mm_struct *)regs_get_kernel_argument(regs, 0), NULL,
+	       regs_get_kernel_argument(regs, 1),
+	       regs_get_kernel_argument(regs, 2));
+	return 0;
+}
+
+/* walk_page_range_debug(mm, start, end, ops, pgd, private) */
+static int pre_debug(struct kprobe *p, struct pt_regs *regs)
+{
+	record(regs, WALK_DEBUG, (void *)regs_get_kernel_argument(regs, 3),
+	       (struct mm_struct *)regs_get_kernel_argument(regs, 0), NULL,
+	       regs_get_kernel_argument(regs, 1),
+	       regs_get_kernel_argument(regs, 2));
+	return 0;
+}
+
+/* walk_kernel_page_table_range(start, end, ops, pgd, private) */
+static int pre_kernel(struct kprobe *p, struct pt_regs *regs)
+{
+	record(regs, WALK_KERNEL, (void *)regs_get_kernel_argument(regs, 2),
+	       &init_mm, NULL, regs_get_kernel_argument(regs, 0),
+	       regs_get_kernel_argument(regs, 1));
+	return 0;
+}
+
 static struct kprobe probes[] = {
 	{ .symbol_name = "walk_page_range", .pre_handler = pre_range },
 	{ .symbol_name = "walk_page_vma", .pre_handler = pre_vma },
 	{ .symbol_name = "walk_page_range_vma", .pre_handler = pre_range_vma },
+	{ .symbol_name = "walk_page_range_novma", .pre_handler = pre_novma },
+	{ .symbol_name = "walk_page_range_debug", .pre_handler = pre_debug },
+	{ .symbol_name = "walk_kernel_page_table_range",
+	  .pre_handler = pre_kernel },
 };
 
 static void format_slot(struct census_slot *s, char *buf, size_t size)
@@ -374,7 +415,10 @@ static int __init census_init(void)
 	atomic_notifier_chain_register(&panic_notifier_list, &census_panic_nb);
 	for (i = 0; i < ARRAY_SIZE(probes); i++) {
 		err = register_kprobe(&probes[i]);
-		if (err)
+		if (err == -ENOENT)
+			pr_info("pgwalk-census: no %s in this kernel\n",
+				probes[i].symbol_name);
+		else if (err)
 			pr_err("pgwalk-census: cannot probe %s: %d\n",
 			       probes[i].symbol_name, err);
 	}

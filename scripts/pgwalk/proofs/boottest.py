@@ -88,14 +88,23 @@ def tables_at(tree, ref):
     return tables, users
 
 
-def not_exercised(tables):
-    """{table: reason} for the tables x86 cannot run."""
+def not_exercised(tables, built=None):
+    """{table: reason} for the tables x86 cannot run, and, given the boot
+    kernel's O= directory (built), those whose file its configuration
+    does not compile."""
     out = {}
+    if built and not os.path.exists(os.path.join(built, "vmlinux")):
+        # Only a linked kernel's directory says what it compiles.
+        built = None
     for name, t in tables.items():
         if t["file"].startswith("arch/") and \
                 not t["file"].startswith("arch/x86/"):
             out[name] = "%s is %s code: x86 does not build it" % (
                 t["file"], t["file"].split("/")[1])
+        elif built and t["file"].endswith(".c") and not os.path.exists(
+                os.path.join(built, t["file"][:-2] + ".o")):
+            out[name] = "%s is not built in the boot kernel's " \
+                "configuration" % t["file"]
     with open(NOT_EXERCISED) as f:
         for line in f:
             line = line.strip()
@@ -202,10 +211,11 @@ def run_one(kb, ref, initramfs, workdir, label, args, users):
     return result
 
 
-def judged(tree, ref, run, strict):
-    """Verdict of one booted commit against its own declared modes."""
+def judged(tree, ref, run, strict, built=None):
+    """Verdict of one booted commit against its own declared modes
+    (built: the boot kernel's O= directory)."""
     tables, users = tables_at(tree, ref)
-    skip = not_exercised(tables)
+    skip = not_exercised(tables, built)
     rows, problems, findings = census.verdict(tables, skip, run, users,
                                               strict)
     return {"ref": ref, "rows": rows, "problems": problems,
@@ -259,7 +269,8 @@ def bisect_word(b):
     first)."""
     if not b["problems"]:
         return "PASS"
-    named = [p for p in b["problems"] if p.split(":")[0] in b["tables"]]
+    named = [p for p in b["problems"]
+             if getattr(p, "table", None) in b["tables"]]
     return "FAIL: " + (named or b["problems"])[0]
 
 
@@ -282,7 +293,7 @@ def write_report(outdir, head, base, bisect):
     return table_text(head)
 
 
-def mode_changes(tree, base, ref):
+def mode_changes(tree, base, ref, built=None):
     """[(commit, subject, {table})] of base..ref changing an x86 table's
     declared mode, oldest first."""
     commits = gitops.git(tree, "rev-list", "--reverse", "%s..%s" % (
@@ -290,7 +301,7 @@ def mode_changes(tree, base, ref):
     out, before = [], tables_at(tree, base)[0]
     for c in commits:
         now = tables_at(tree, c)[0]
-        skip = not_exercised(now)
+        skip = not_exercised(now, built)
         changed = {n for n, t in now.items() if n not in skip and
                    before.get(n, {}).get("mode") != t["mode"]}
         if changed:
@@ -337,17 +348,17 @@ def boot_all(args, tree, outdir):
                  workdir)
         initramfs = bootkernel.make_initramfs(workdir, packer)
     run = run_one(kb, ref, initramfs, workdir, "series", args, users)
-    head = judged(tree, ref, run, args.strict)
+    head = judged(tree, ref, run, args.strict, kb.out)
     if args.bisect:
         bisect = []
-        for c, subject, changed in mode_changes(tree, base, ref):
+        for c, subject, changed in mode_changes(tree, base, ref, kb.out):
             if c == ref:
                 r = head
             else:
                 _t, u = tables_at(tree, c)
                 r = judged(tree, c, run_one(
                     kb, c, initramfs, workdir, "commit-" + c[:12],
-                    args, u), args.strict)
+                    args, u), args.strict, kb.out)
             bisect.append({"ref": c, "subject": subject,
                            "tables": sorted(changed),
                            "problems": r["problems"]})
@@ -357,7 +368,7 @@ def boot_all(args, tree, outdir):
         _t, base_users = tables_at(tree, base)
         base_result = judged(tree, base, run_one(
             kb, base, initramfs, workdir, "base", args, base_users),
-            args.strict)
+            args.strict, kb.out)
     return head, base_result, bisect
 
 

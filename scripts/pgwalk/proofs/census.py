@@ -17,9 +17,12 @@ Verdict per table, from the contexts observed and the declared mode:
                   table was not walked under the mmap write lock only
   over-declared   a context violates the mode (the mode promises a lock
                   the walk did not hold), or a splat is attributed to it
-  under-declared  PGWALK_RDLOCK, but every observed walk held the mmap
-                  lock for write: a write mode the analysis may have
-                  missed (a finding; a failure only with --strict)
+  under-declared  PGWALK_RDLOCK, but every observed walk by a walker that
+                  honours walk_lock held the mmap lock for write: a write
+                  mode the analysis may have missed (a finding; a failure
+                  only with --strict).  Walks by the walkers that ignore
+                  the field (below) are no such evidence: no mode changes
+                  what they do
   not exercised   x86 cannot run it (with the reason)
   not reached     the workload did not walk it (or the kernel died first)
 """
@@ -33,8 +36,22 @@ RDLOCK, WRLOCK, VERIFY = (convention.RDLOCK, convention.WRLOCK,
 KNOWN_MODES = (RDLOCK, WRLOCK, VERIFY)
 CONTEXT_KEYS = ("walker", "mmap", "vma_write_locked", "vma_read_locked",
                 "lockdep")
+# The walkers the census probes that ignore walk_lock (pgwalk_census.c):
+# those of kernel page tables, which assert the mmap lock themselves.
+IGNORING = ("novma", "debug", "kernel")
 STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s*")
 FIELD = re.compile(r"(\w+)=(\S*)")
+
+
+class Problem(str):
+    """A problem of a booted kernel, in words, with the table it is about
+    (None: the kernel's, or a splat no table declares): the bisect reads
+    the table, never the words."""
+
+    def __new__(cls, text, table=None):
+        problem = super().__new__(cls, text)
+        problem.table = table
+        return problem
 
 
 def table_name(symbol):
@@ -129,7 +146,10 @@ def judge(name, mode, ctxs):
                 "walk: %s" % (mode, why, ", ".join(sorted(c["steps"])),
                               c["count"], " <- ".join(first_frames(
                                   c["trace"])))
-    if mode == RDLOCK and ctxs and all(c["mmap"] == "write" for c in ctxs):
+    honouring = [c for c in ctxs if c["walker"] not in IGNORING]
+    if mode == RDLOCK and honouring and \
+            all(c["mmap"] == "write" for c in honouring):
+        ctxs = honouring
         c = ctxs[0]
         steps = sorted({s for c in ctxs for s in c["steps"]})
         return "under-declared", "PGWALK_RDLOCK, but every walk (%d) " \
@@ -204,14 +224,16 @@ def verdict(tables, skip, run, users, strict=False):
                 row["why"] = "no census from this kernel"
             else:
                 row["why"] = "the workload did not walk it"
-                problems.append("%s (%s) was not walked" % (name, t["mode"]))
+                problems.append(Problem("%s (%s) was not walked" % (
+                    name, t["mode"]), name))
         else:
             row["status"], row["why"] = judge(name, t["mode"], ctxs)
         if row["status"] in ("over-declared", "unknown mode"):
-            problems.append("%s: %s: %s" % (name, row["status"], row["why"]))
+            problems.append(Problem("%s: %s: %s" % (
+                name, row["status"], row["why"]), name))
         elif row["status"] == "under-declared":
-            (problems if strict else findings).append(
-                "%s: under-declared: %s" % (name, row["why"]))
+            (problems if strict else findings).append(Problem(
+                "%s: under-declared: %s" % (name, row["why"]), name))
         rows.append(row)
     if run.get("splat") and splat_table not in tables:
         s = run["splat"]
