@@ -3,11 +3,14 @@
 # one's line is the "## " comment on its rule below.
 #
 # Variables: TREE=<kernel tree> (default: the cached 6.1 tree),
-# OUT=<series dir>, JOBS=<n>, ARCH_LIST=<arches for build-check>.
+# OUT=<series dir>, JOBS=<n>, ARCH_LIST=<arches for build-check>,
+# PREVIOUS=<the rc before TREE, for bench-build> (default: Debian's 6.1.190,
+# two stable releases before the default tree).
 
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 PKG ?= linux-source-6.1
+PREVIOUS_PKG ?= linux-source-6.1=6.1.190-1
 ARCH_LIST ?= x86_64
 PYTEST := /usr/bin/python3 -m pytest
 # The unit tests in parallel, one process per core, when pytest-xdist is
@@ -75,7 +78,8 @@ bench: deps ## time apply.sh; figures into docs/benchmarks.md
 	@scripts/bench.sh "$(tree)" "$$(scripts/fetch-tree.sh linux-source-6.12)"
 
 bench-build: series ## time verify-build; figures into docs/benchmarks.md
-	@scripts/bench-build.sh "$(tree)"
+	@scripts/bench-build.sh "$(tree)" \
+		"$${PREVIOUS:-$$(scripts/fetch-tree.sh $(PREVIOUS_PKG))}"
 
 bench-boot: deps ## time the boot test; figures into docs/benchmarks.md
 	@scripts/bench-boot.sh $${TREE:-$$(scripts/fetch-tree.sh linux-source-6.12)}

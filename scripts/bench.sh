@@ -25,22 +25,6 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pgwalk-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export PGWALK_CACHE="$work/cache"
 
-git_copy() {
-	echo "bench: copying $1 into a git repository (not timed)" >&2
-	mkdir -p "$2"
-	tar -C "$1" --exclude=./.git -cf - . | tar -C "$2" -xf -
-	git -C "$2" init -q
-	# No automatic gc: after the base commit it would pack 75,000 loose
-	# objects in the background, during the timed runs.
-	git -C "$2" config gc.auto 0
-	git -C "$2" add -f -A
-	git -C "$2" -c user.name=bench -c user.email=bench@localhost \
-		commit -qm base
-	# The copy leaves a gigabyte of dirty pages; written back during the
-	# first timed run, they would be counted against it.
-	sync
-}
-
 now() { date +%s.%N; }
 
 timed() {	# timed NAME OUTDIR [env...]: apply.sh on $work/tree
@@ -67,7 +51,7 @@ sys.exit(rc)' - "$work/$name.log" "$here/apply.sh" --jobs "$jobs" \
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 load_start=$(load)
 
-git_copy "$tree" "$work/tree"
+"$here/bench-git-copy.sh" "$tree" "$work/tree"
 cold=$(timed cold "$work/out-cold")
 warm=$(timed warm "$work/out-warm")
 # One file changes, as between two rc's.
@@ -81,7 +65,7 @@ uncached=$(timed uncached "$work/out-uncached" PGWALK_NO_CACHE=1)
 
 if [ -n "$newer" ]; then
 	rm -rf "$work/tree"
-	git_copy "$newer" "$work/tree"
+	"$here/bench-git-copy.sh" "$newer" "$work/tree"
 	# Every .walk_lock initializer removed: the series to regenerate.
 	git -C "$work/tree" grep -l -E '^[[:space:]]*\.walk_lock[[:space:]]*=' \
 		-- '*.c' | while read -r f; do

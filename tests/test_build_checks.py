@@ -389,3 +389,137 @@ def test_a_header_generated_files_are_made_of_sends_the_commit_to_kbuild(
              "arch/x86/kernel/asm-offsets.s depends on",
         "b": None,
         "c": "it changes mm/Makefile"}
+
+
+def test_sweep_keeps_what_it_found_in_files_another_series_leaves(
+        repo, tmp_path):
+    """Two series on one base that differ in one file (a table's mode
+    changed, say): the second sweep takes the first's results for the
+    files it does not change, and builds again only where a file did
+    change, so a fix there is seen and a finding elsewhere still is."""
+    def touch(word):
+        return append("\nint mincore_%s(void);\n" % word)
+    first = repo.commit({"mm/mempolicy.c": split,
+                         "mm/mincore.c": touch("one")}, "split")
+    p, report = repo.verify(tmp_path, repo.base, first, sweep=True)
+    assert sweep_of(report, "MIGRATION")["status"] == "WARN"
+    assert not any(c.get("kept") for c in report["sweep"]["configs"])
+    # Only mincore.c differs: mempolicy.c's finding is kept, not built.
+    other = repo.commit({"mm/mempolicy.c": split,
+                         "mm/mincore.c": touch("two")}, "split",
+                        parent=repo.base)
+    p, report = repo.verify(tmp_path, repo.base, other, sweep=True)
+    assert p.returncode == 1, p.stderr[-2000:]
+    migration = sweep_of(report, "MIGRATION")
+    assert migration.get("kept") and migration["status"] == "WARN", migration
+    assert any("queue_pages_walk_ops" in w for w in migration["findings"])
+    # mempolicy.c fixed: its configurations are built again, and pass.
+    mended = repo.commit({"mm/mempolicy.c": fixed,
+                          "mm/mincore.c": touch("two")}, "split, fixed",
+                         parent=repo.base)
+    p, report = repo.verify(tmp_path, repo.base, mended, sweep=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    migration = sweep_of(report, "MIGRATION")
+    assert not migration.get("kept") and migration["status"] == "OK"
+
+
+def test_an_identical_compile_is_kept_and_says_so(repo, tmp_path):
+    """verify-build again on the same commits answers every recorded-
+    command compile from the one before (the same tree contents, O=
+    directory, commands and compilers), with the same findings; a new
+    commit on top is compiled, and the ones before it are kept."""
+    ok = repo.commit({"mm/mincore.c": append(COMMENT)}, "comment")
+    bad = repo.commit({"mm/mincore.c": append(UNUSED_TABLE)}, "table")
+    p, first = repo.verify(tmp_path, repo.base, bad)
+    assert p.returncode == 1, p.stderr[-2000:]
+    assert not any("kept" in c["compiled_by"]
+                   for c in cells(first).values())
+    p, again = repo.verify(tmp_path, repo.base, bad)
+    assert p.returncode == 1, p.stderr[-2000:]
+    for c in (ok, bad):
+        assert "kept from an identical earlier compile" in \
+            cells(again)[c]["compiled_by"], cells(again)[c]
+        assert {k: v for k, v in cells(again)[c].items()
+                if k not in ("compiled_by", "seconds")} == \
+            {k: v for k, v in cells(first)[c].items()
+             if k not in ("compiled_by", "seconds")}
+    assert cells(again)[bad]["status"] == "WARN"
+    # A commit on top: compiled; the two below it kept.
+    more = repo.commit({"mm/mincore.c": append("\nint mincore_more;\n")},
+                       "more")
+    p, third = repo.verify(tmp_path, repo.base, more)
+    assert "kept" in cells(third)[bad]["compiled_by"]
+    assert "kept" not in cells(third)[more]["compiled_by"]
+
+
+def test_commits_above_a_changed_one_keep_the_objects_they_leave(repo,
+                                                                 tmp_path):
+    """A series made again with its first commit changed: the commits
+    above it compile only the objects whose recorded dependencies they
+    change (ccache's direct mode, by the .cmd deps); a header change
+    compiles every object that includes it."""
+    repo.commit({"mm/mincore.c": append(COMMENT)}, "mincore")
+    second = repo.commit({"mm/mempolicy.c": append(COMMENT)}, "mempolicy")
+    p, before = repo.verify(tmp_path, repo.base, second)
+    assert p.returncode == 0, p.stderr[-2000:]
+    # The same series with another first commit (one table changed).
+    other = repo.commit({"mm/mincore.c": append("\n/* changed */\n")},
+                        "mincore, changed", parent=repo.base)
+    above = repo.commit({"mm/mempolicy.c": append(COMMENT)}, "mempolicy")
+    p, after = repo.verify(tmp_path, repo.base, above)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "kept" not in cells(after)[other]["compiled_by"]
+    assert cells(after)[above]["compiled_by"] == \
+        "recorded commands, kept from an identical earlier compile", \
+        cells(after)[above]
+    assert {k: v for k, v in cells(after)[above].items()
+            if k not in ("compiled_by", "seconds")} == \
+        {k: v for k, v in cells(before)[second].items()
+         if k not in ("compiled_by", "seconds")}
+    # A header every object includes: nothing above it is kept.
+    header = repo.commit({"include/linux/mm.h": append(COMMENT)}, "mm.h")
+    top = repo.commit({"mm/mempolicy.c": append("\n/* top */\n")}, "top")
+    p, third = repo.verify(tmp_path, repo.base, top)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "kept" not in cells(third)[header]["compiled_by"], \
+        cells(third)[header]
+    assert "kept" not in cells(third)[top]["compiled_by"], cells(third)[top]
+
+
+def test_report_is_written_from_one_record(tmp_path):
+    """report() takes what the run asked and found as one Verified record
+    and writes the same table to stdout and build-report.{md,json}."""
+    from pgwalk.proofs import build
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    git(tree, "init", "-q")
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@t", "commit", "-q",
+        "--allow-empty", "-m", "mm: a change")
+    head = git(tree, "rev-parse", "HEAD").strip()
+
+    class Launcher:
+        def describe(self):
+            return "gcc"
+
+    cell = {"status": "OK", "seconds": 1.5, "objects": ["mm/a.o"],
+            "where": "W=1"}
+    v = build.Verified(
+        tree=str(tree), commits=[head], arch_names=["x86_64"],
+        config={"name": "tinyconfig"}, launcher=Launcher(),
+        matrix={head: {"x86_64": cell}}, bases={"x86_64": {"objects": 1}},
+        fulls={}, checks={}, fallbacks={"x86_64": {
+            "h1": {"unreachable": 2, "ran_here": 1}}})
+    out = tmp_path / "out"
+    text = build.report(v, str(out))
+    assert text.splitlines()[0] == "Config: tinyconfig with W=1 and " \
+        "sparse (what each commit adds to its parent's fails it).  " \
+        "Compilers: gcc."
+    assert "| %s mm: a change | OK (1 objs, 1.5s) |" % head[:12] in text
+    assert "h1 unreachable 2 times, 1 compiles ran here instead" in text
+    got = json.loads((out / "build-report.json").read_text())
+    assert got["commits"] == [{"commit": head, "subject": "mm: a change",
+                               "cells": {"x86_64": cell}}]
+    assert got["sweep"] is None and got["compilers"] == "gcc"
+    md = (out / "build-report.md").read_text()
+    assert md.startswith(text + "\n\nObjects compiled per cell:\n\n")
+    assert md.endswith("- %s x86_64: mm/a.o\n" % head[:12])

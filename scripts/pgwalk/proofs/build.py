@@ -23,12 +23,14 @@ directory (pgwalk/proofs/selection_check.py): an object that depends on a file
 the commit changes but was not compiled for it fails the run.
 """
 
+import dataclasses
 import json
 import logging
 import os
 import shutil
 import sys
 import time
+from typing import Optional
 
 from pgwalk.errors import run_main, writing
 from pgwalk import REPO, cli, conffile, gitops, inputs, memo
@@ -164,6 +166,117 @@ def kbuild_reasons(ab, commits, changed, build_files):
     return why
 
 
+class Kept:
+    """Compiles of one architecture's O= directory, each object's kept by
+    what decides its output, as ccache's direct mode decides: the files
+    kbuild recorded it depends on (its .cmd deps: their blob ids at the
+    commit, and the contents of those kbuild generated in the O=
+    directory), the command kbuild recorded for it, the O= directory
+    (config, base), the compiler and sparse versions, and this code.
+    An object whose dependencies a commit leaves as they were (a warm
+    run; after a changed commit, the commits above it that do not touch
+    what it includes) is answered from there without compiling it.  An
+    object without recorded dependencies is kept by the whole tree's
+    contents.  kbuild's own compiles are never kept: they also rewrite
+    the records later compiles and the selection check read."""
+
+    def __init__(self, tree, ab, base):
+        self.tree, self.ab = tree, ab
+        self.memo = memo.Memo("compile")
+        self.common = memo.key(ab.out, base, ab.tag, sweep.versions(ab),
+                               *[memo.file_digest(f) for f in (
+                                   kbuild.__file__, __file__)])
+        self.blobs = (None, {})
+
+    def _blobs(self, commit):
+        """{tree path: blob id} of one commit (one git ls-tree; the last
+        commit asked is remembered)."""
+        if self.blobs[0] != commit:
+            found = {}
+            for line in gitops.git(self.tree, "ls-tree", "-r", "--full-tree",
+                                   commit).splitlines():
+                meta, path = line.split("\t", 1)
+                found[path] = meta.split()[2]
+            self.blobs = (commit, found)
+        return self.blobs[1]
+
+    def _key(self, commit, f):
+        """The key of object f's compile at commit, or None when kbuild
+        recorded no command for it."""
+        out, src = self.ab.out, self.ab.src.dir
+        obj = f[:-2] + ".o"
+        cmd = kbuild.recorded_command(out, obj)
+        if cmd is None:
+            return None
+        d, name = os.path.split(obj)
+        try:
+            with open(os.path.join(out, d, "." + name + ".cmd"),
+                      encoding="utf-8", errors="replace") as fh:
+                rec = selection_check.parse_record(fh.read())
+        except OSError:
+            rec = None
+        if not rec or not rec[2]:
+            return memo.key(self.common, f, cmd, gitops.git(
+                self.tree, "rev-parse", commit + "^{tree}").strip())
+        blobs = self._blobs(commit)
+        deps = {f}
+        made = set()
+        for dep in rec[2]:
+            path = selection_check.tree_path(dep, os.path.normpath(src), out)
+            if path:
+                deps.add(path)
+            elif not os.path.isabs(dep) or dep.startswith(out + os.sep):
+                # Generated here (autoconf.h, asm-offsets.h).
+                made.add(os.path.join(out, dep))
+            # Else outside both trees: the compiler's own headers, which
+            # its version in self.common stands for.
+        return memo.key(self.common, f, cmd,
+                        [(p, blobs.get(p)) for p in sorted(deps)],
+                        [(p, memo.file_digest(p)) for p in sorted(made)])
+
+    def compile(self, commit, objs, kbuild_only=False, label=None):
+        """ab.compile()'s result for objs at commit, with "kept": how many
+        of them were answered from an identical earlier compile."""
+        keys, got = {}, {}
+        if not kbuild_only:
+            for f in objs:
+                keys[f] = self._key(commit, f)
+                if keys[f] is not None:
+                    hit = self.memo.get(keys[f])
+                    if hit is not None:
+                        got[f] = hit
+        rest = [f for f in objs if f not in got]
+        res = {"warnings": {}, "sparse": {}, "errors": [], "seconds": 0.0}
+        if rest:
+            self.ab.src.checkout(commit)
+            res = self.ab.compile(rest, kbuild_only=kbuild_only,
+                                  label=label)
+            if not res["errors"]:
+                # A failed compile is not kept: which object an error
+                # belongs to is not recorded.
+                for f in rest:
+                    if keys.get(f) is not None:
+                        self.memo.put(keys[f], {
+                            "warnings": res["warnings"].get(f, {}),
+                            "sparse": res["sparse"].get(f, {})})
+        for f, hit in got.items():
+            res["warnings"][f] = hit["warnings"]
+            res["sparse"][f] = hit["sparse"]
+        res["kept"] = len(got)
+        return res
+
+
+def kept_words(res, objs):
+    """", kept from an identical earlier compile" (every object), ", 3 of
+    5 objects kept ..." (some), or "" (none)."""
+    if not res.get("kept"):
+        return ""
+    if res["kept"] == len(objs):
+        return ", kept from an identical earlier compile"
+    return ", %d of %d objects kept from identical earlier compiles" % (
+        res["kept"], len(objs))
+
+
 def verify_arch(tree, ab, base, commits, wanted, by_kbuild, extra=True):
     """({commit: cell}, base compile figures) for one architecture.
     by_kbuild: {commit: why kbuild must compile it, or None}."""
@@ -178,8 +291,9 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild, extra=True):
     LOG.info("%s: base %s: %d objects (%d of the %d affected are not in "
              "this config)", ab.name, base[:12], len(built),
              len(at_base) - len(built), len(every))
-    res = ab.compile(
-        sorted(built), kbuild_only=not warm,
+    kept = Kept(tree, ab, base)
+    res = kept.compile(
+        base, sorted(built), kbuild_only=not warm,
         label="%s: base %s: compiling %d objects%s" % (
             ab.name, base[:12], len(built),
             " (recorded commands)" if warm else ""))
@@ -192,8 +306,9 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild, extra=True):
         raise BuildError("%s: the base %s does not build: %s (not the "
                          "series' fault)" % (ab.name, base[:12],
                                              res["errors"][0]))
-    LOG.info("%s base %s: %d objects, %.1f s, OK%s", ab.name, base[:12],
-             len(built), res["seconds"],
+    LOG.info("%s base %s: %d objects, %s, OK%s", ab.name, base[:12],
+             len(built), "kept" if built and res["kept"] == len(built) else
+             "%.1f s%s" % (res["seconds"], kept_words(res, built)),
              " (W=1: %d warnings, sparse: %d diagnostics, the commits' "
              "are compared with these)" % (base_info["warnings"],
                                            base_info["sparse"])
@@ -204,25 +319,27 @@ def verify_arch(tree, ab, base, commits, wanted, by_kbuild, extra=True):
     where = where_of(ab, extra)
     cells = {}
     for i, c in enumerate(commits, 1):
-        ab.src.checkout(c)
         # A file the series adds: ask kbuild at this commit.
         new = [f for f in wanted[c] if f not in at_base]
+        if new:
+            ab.src.checkout(c)
         objs = sorted({f for f in wanted[c] if f in built} |
                       set(ab.configured(new)))
         name = "%s %d/%d %s" % (ab.name, i, len(commits), c[:12])
         why = by_kbuild[c] or ("it adds %s" % new[0] if new else None)
         if why:
             LOG.info("%s: kbuild compiles it: %s", name, why)
-        res = ab.compile(
-            objs, kbuild_only=bool(why),
+        res = kept.compile(
+            c, objs, kbuild_only=bool(why),
             label="%s: compiling %d objects" % (name, len(objs)))
         cells[c] = cell_of(objs, res, state, where)
         cells[c]["compiled_by"] = "kbuild (%s)" % why if why else \
-            "recorded commands"
+            "recorded commands" + kept_words(res, objs)
         remember(state, res, objs)
-        LOG.info("%s: %d objects, %.1f s, %s%s" % (
-            name, len(objs), res["seconds"], cells[c]["status"],
-            cell_detail(cells[c])))
+        LOG.info("%s: %d objects, %s, %s%s" % (
+            name, len(objs), "kept" if objs and res["kept"] == len(objs)
+            else "%.1f s%s" % (res["seconds"], kept_words(res, objs)),
+            cells[c]["status"], cell_detail(cells[c])))
     return cells, base_info
 
 
@@ -353,10 +470,11 @@ def sweep_series(tree, ab, base, head, spec):
     # the same configurations and find the same (the next architectures'
     # run, a warm bench, asks nothing).
     cache = memo.Memo("sweep")
-    k = memo.key(base, head, ab.name, ab.tag, paths, sweep.versions(ab),
-                 *[memo.file_digest(f) for f in (
-                     sweep.__file__, sweep.COCCI, kbuild.__file__,
-                     __file__)])
+    common = memo.key(base, ab.name, ab.tag, sweep.versions(ab),
+                      *[memo.file_digest(f) for f in (
+                          sweep.__file__, sweep.COCCI, kbuild.__file__,
+                          __file__)])
+    k = memo.key(common, head, paths)
     res = cache.get(k)
     if res is not None:
         LOG.info("%s: sweep: kept from an earlier run of the same commits, "
@@ -364,12 +482,20 @@ def sweep_series(tree, ab, base, head, spec):
                  res["seconds"])
         res["kept"] = True
         return res
-    res = sweep.sweep(tree, ab, base, head, paths)
+    # Another series on the same base (one table's mode changed) finds
+    # the same in the files it does not change: what each file was found
+    # to depend on, and each configuration's result in it, are kept by
+    # the file and the headers the series changes.
+    res = sweep.sweep(tree, ab, base, head, paths,
+                      keys=sweep.file_keys(tree, base, head, paths, common),
+                      kept=memo.Memo("sweep-file"))
     cache.put(k, res)
     tried = [c for c in res["configs"] if c["status"] != "skipped"]
-    LOG.info("%s: sweep: %d configurations built, %d skipped, %.0f s",
-             ab.name, len(tried), len(res["configs"]) - len(tried),
-             res["seconds"])
+    kept = [c for c in tried if c.get("kept")]
+    LOG.info("%s: sweep: %d configurations built (%d of them kept from "
+             "earlier builds of the same files), %d skipped, %.0f s",
+             ab.name, len(tried), len(kept),
+             len(res["configs"]) - len(tried), res["seconds"])
     return res
 
 
@@ -402,16 +528,35 @@ def cell_text(cell):
                                     cell["seconds"], cell_detail(cell))
 
 
-def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
-           arch_names, outdir, launcher, config, swept=None):
-    subjects = {c: gitops.git(tree, "log", "-1", "--format=%s", c).strip()
+@dataclasses.dataclass
+class Verified:
+    """What a verify-build run asked and found: report() writes it out."""
+    tree: str
+    commits: list               # the range's commits, oldest first
+    arch_names: list            # as asked (--arch), the table's columns
+    config: dict                # kbuild.config_spec() of --config
+    launcher: object            # the kbuild.Launcher that compiled
+    matrix: dict                # {commit: {arch: cell}}
+    bases: dict                 # {arch: base compile}
+    fulls: dict                 # {arch: full build of the head} (--full)
+    checks: dict                # {arch: selection check}
+    fallbacks: dict             # {arch: distcc fallbacks}
+    swept: Optional[dict] = None    # the configuration sweep, if run
+
+
+def report(v, outdir=None):
+    """The report of a Verified run, as text; with outdir, also
+    build-report.{json,md} there."""
+    commits, matrix, arch_names = v.commits, v.matrix, v.arch_names
+    subjects = {c: gitops.git(v.tree, "log", "-1", "--format=%s",
+                              c).strip()
                 for c in commits}
     where = next((matrix[c][a]["where"] for c in commits
                   for a in arch_names if "where" in matrix[c][a]), "")
     rows = ["Config: %s%s.  Compilers: %s." % (
-        config["name"], " with W=1 and sparse (what each commit adds to "
+        v.config["name"], " with W=1 and sparse (what each commit adds to "
         "its parent's fails it)" if "W=1" in where else "",
-        launcher.describe()), "",
+        v.launcher.describe()), "",
             "| commit | " + " | ".join(arch_names) + " |",
             "|---|" + "---|" * len(arch_names)]
     for c in commits:
@@ -419,18 +564,18 @@ def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
             c[:12], subjects[c][:50],
             " | ".join(cell_text(matrix[c][a]) for a in arch_names)))
     table = "\n".join(rows)
-    if fulls:
+    if v.fulls:
         table += "\n\nFull %s build of the series head:\n" % \
-            config["name"] + "\n".join(
+            v.config["name"] + "\n".join(
                 "  %s: %s, %d objects compiled (%d kept from an earlier "
                 "run), %ss%s" % (
                     a, f["status"], f["compiled"], f["already"],
                     f["seconds"], (" %s: %s" % (f["object"], f["error"]))
                     if f.get("error") else "")
-                for a, f in sorted(fulls.items()))
-    if checks:
+                for a, f in sorted(v.fulls.items()))
+    if v.checks:
         lines = []
-        for a, chk in sorted(checks.items()):
+        for a, chk in sorted(v.checks.items()):
             lines.append("  %s: %d records, %d objects beyond the "
                          "selection: %s" % (
                              a, chk["records"], chk["beyond"],
@@ -441,18 +586,16 @@ def report(tree, commits, matrix, bases, fulls, checks, fallbacks,
                 for m in chk["misses"]]
         table += "\n\nSelection checked against kbuild's dependency " \
             "records:\n" + "\n".join(lines)
-    if swept:
-        table += "\n\n" + sweep_text(swept)
-    if fallbacks:
+    if v.swept:
+        table += "\n\n" + sweep_text(v.swept)
+    if v.fallbacks:
         table += "\n\ndistcc hosts that failed (the run went on: distcc " \
             "tried another host or compiled here):\n" + "\n".join(
                 "  %s: %s" % (a, distcc_text(f))
-                for a, f in sorted(fallbacks.items()))
+                for a, f in sorted(v.fallbacks.items()))
     if outdir:
         with writing(outdir, BuildError):
-            write_report(outdir, commits, subjects, matrix, bases, fulls,
-                         checks, fallbacks, arch_names, launcher, config,
-                         table, swept)
+            write_report(outdir, v, subjects, table)
     return table
 
 
@@ -476,25 +619,25 @@ def sweep_text(swept):
     return "\n".join(lines)
 
 
-def write_report(outdir, commits, subjects, matrix, bases, fulls, checks,
-                 fallbacks, arch_names, launcher, config, table,
-                 swept=None):
-    """build-report.{json,md} in outdir."""
+def write_report(outdir, v, subjects, table):
+    """build-report.{json,md} in outdir, of a Verified run; subjects:
+    {commit: subject}; table: report()'s text."""
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "build-report.json"), "w") as f:
-        json.dump({"arches": arch_names, "compilers": launcher.describe(),
-                   "config": config["name"], "base": bases,
+        json.dump({"arches": v.arch_names,
+                   "compilers": v.launcher.describe(),
+                   "config": v.config["name"], "base": v.bases,
                    "commits": [{"commit": c, "subject": subjects[c],
-                                "cells": matrix[c]} for c in commits],
-                   "full": fulls, "selection_check": checks,
-                   "distcc_fallbacks": fallbacks, "sweep": swept},
+                                "cells": v.matrix[c]} for c in v.commits],
+                   "full": v.fulls, "selection_check": v.checks,
+                   "distcc_fallbacks": v.fallbacks, "sweep": v.swept},
                   f, indent=1, sort_keys=True)
         f.write("\n")
     with open(os.path.join(outdir, "build-report.md"), "w") as f:
         f.write(table + "\n\nObjects compiled per cell:\n\n")
-        for c in commits:
-            for a in arch_names:
-                objs = matrix[c][a]["objects"]
+        for c in v.commits:
+            for a in v.arch_names:
+                objs = v.matrix[c][a]["objects"]
                 if objs:
                     f.write("- %s %s: %s\n" % (c[:12], a,
                                                ", ".join(objs)))
@@ -569,8 +712,11 @@ def main(argv=None):
             # The sweep builds at W=1: not without the extra checks.
             sweep_on=not (args.no_sweep or args.no_extra_checks or
                           args.check_selection))
-    print(report(tree, commits, matrix, bases, fulls, checks, fallbacks,
-                 names, args.out, launcher, config, swept))
+    verified = Verified(tree=tree, commits=commits, arch_names=names,
+                        config=config, launcher=launcher, matrix=matrix,
+                        bases=bases, fulls=fulls, checks=checks,
+                        fallbacks=fallbacks, swept=swept)
+    print(report(verified, args.out))
     bad = [(c, a) for c in commits for a in names
            if matrix[c][a]["status"] in ("FAIL", "WARN")]
     for c, a in bad:

@@ -39,7 +39,8 @@ import time
 from pgwalk import cocci, REPO, runner
 from pgwalk.proofs.kbuild import SWEEP_SUFFIX, BuildError, recorded_command
 from pgwalk.progress import step
-from pgwalk import gitops
+from pgwalk import gitops, memo
+from pgwalk.proofs import affected
 
 COCCI = os.path.join(REPO, "semantic-patches", "changed-symbols.cocci")
 LOG = logging.getLogger(__name__)
@@ -386,32 +387,50 @@ def findings(res, path):
     return found
 
 
-def sweep(tree, ab, base, head, paths):
+def file_keys(tree, base, head, paths, common):
+    """{path: key} of what the sweep finds for each file: the file at
+    head and every header the series changes (at head), on top of
+    common (the base, architecture, config, compilers, the sweep's own
+    code).  Two series on the same base that differ only in other files
+    (a table's mode changed in one file) find the same for this one."""
+    headers = [f for f in affected.changed_files_between(tree, base, head)
+               if not f.endswith(".c")]
+
+    def blob(f):
+        try:
+            return gitops.git(tree, "rev-parse", "%s:%s" % (head, f)).strip()
+        except gitops.GitError:
+            return None     # removed by the series
+    shared = [(h, blob(h)) for h in sorted(headers)]
+    return {p: memo.key(common, p, blob(p), shared) for p in paths}
+
+
+def sweep(tree, ab, base, head, paths, keys=None, kept=None):
     """{"files": {path: {"lines", "symbols", "uses", "decided"}},
     "configs": [{"symbol", "to", "also", "status", "findings", ...}],
-    "seconds"} of the sweep of these .c files on ab's architecture."""
+    "seconds"} of the sweep of these .c files on ab's architecture.
+
+    keys: {path: key} (file_keys()); kept: a memo.Memo of earlier
+    results by those keys: what a file was found to depend on, and what
+    each configuration found in it, are taken from there, and only the
+    configurations with a file not found there are built."""
     t0 = time.monotonic()
+    keys = keys or {}
     ab.src.checkout(head)
     files, wanted, objects = {}, {}, set()
     with step("%s: sweep: finding the symbols that decide %d changed "
               "files" % (ab.name, len(paths))):
         for path in paths:
-            obj = path[:-2] + ".o"
-            if not recorded_command(ab.out, obj):
-                files[path] = {"skipped": "not built in %s on %s" % (
-                    os.path.basename(ab.config["name"]), ab.name)}
+            got = _kept(kept, keys, path, "file")
+            if got is None:
+                got = _file_facts(tree, ab, base, head, path)
+                _keep(kept, keys, path, "file", got)
+            files[path] = got
+            if "skipped" in got:
                 continue
-            lines = changed_lines(tree, base, head, path)
-            symbols, uses = symbols_and_uses(ab.src.dir, path, lines)
-            decided = deciding_symbols(ab, path, lines | uses)
-            own = object_symbol(ab.src.dir, path)
-            if own and own not in decided:
-                decided[own] = "on"
-                objects.add(own)
-            files[path] = {"lines": len(lines), "symbols": sorted(symbols),
-                           "uses": sorted(uses), "decided": decided,
-                           "object_symbol": own}
-            for name, state in decided.items():
+            if got["own_added"]:
+                objects.add(got["object_symbol"])
+            for name, state in got["decided"].items():
                 wanted.setdefault((name, "n" if state == "on" else "y"),
                                   []).append(path)
     # The options that decide lines first: those of an obj- line only
@@ -429,21 +448,35 @@ def sweep(tree, ab, base, head, paths):
         entry = {"symbol": name, "to": to, "files": sorted(paths_of),
                  "also": [], "findings": [], "not_built": []}
         configs.append(entry)
+        what = "config %s=%s" % (name, to)
+        old = {p: _kept(kept, keys, p, what) for p in paths_of}
+        known = {p: v for p, v in old.items() if v is not None}
+        if len(known) == len(old) or any(
+                v.get("status") == "skipped" for v in known.values()):
+            # Every file's result in this configuration is known (or
+            # Kconfig forbids it: that depends on the base alone).
+            entry.update(_joined(known), kept=True)
+            LOG.info("%s: sweep: %s", ab.name, config_text(entry))
+            continue
+        # Only the files whose result is not known are built again.
+        paths_of = sorted(p for p in paths_of if p not in known)
         ab.src.checkout(base)
         with step("%s: sweep: CONFIG_%s=%s" % (ab.name, name, to)):
             ok, also = sw.flip(name, to)
             if not ok:
                 entry.update(status="skipped", why=also,
                              seconds=round(time.monotonic() - t1, 1))
+                for p in paths_of:
+                    _keep(kept, keys, p, what, {
+                        "status": "skipped", "why": also,
+                        "seconds": entry["seconds"]})
                 LOG.info("%s: sweep: CONFIG_%s=%s skipped: %s", ab.name,
                          name, to, also)
                 continue
-            entry["also"] = also
             # kbuild's dry run reads the new config without prepare:
             # a config that builds none of the files needs none.
+            # (also and not_built reach the entry through _joined().)
             built = [p for p in sorted(paths_of) if sw.configured(p)]
-            entry["not_built"] = [p for p in sorted(paths_of)
-                                  if p not in built]
             if built:
                 sw.make("prepare")
             before = {}
@@ -457,22 +490,73 @@ def sweep(tree, ab, base, head, paths):
                 else:
                     before[path] = findings(res, path)
             ab.src.checkout(head)
-            errors = []
+            per_file = {p: {"errors": [], "findings": [],
+                            "not_built": p not in built}
+                        for p in paths_of}
             for path in sorted(before):
                 res = sw.compile(path)
-                errors += res["errors"]
-                entry["findings"] += sorted(
+                per_file[path]["errors"] = res["errors"]
+                per_file[path]["findings"] = sorted(
                     line for key, line in findings(res, path).items()
                     if key not in before[path])
-        entry["status"] = "FAIL" if errors else \
-            "WARN" if entry["findings"] else "OK"
-        if errors:
-            entry["error"] = errors[0]
-        entry["seconds"] = round(time.monotonic() - t1, 1)
+        seconds = round(time.monotonic() - t1, 1)
+        for p, r in per_file.items():
+            r.update(also=also, seconds=seconds)
+            _keep(kept, keys, p, what, r)
+        entry.update(_joined(dict(known, **per_file)))
+        entry["seconds"] = seconds
         LOG.info("%s: sweep: %s", ab.name, config_text(entry))
     return {"arch": ab.name, "config": os.path.basename(ab.config["name"]),
             "files": files, "configs": configs,
             "seconds": round(time.monotonic() - t0, 1)}
+
+
+def _file_facts(tree, ab, base, head, path):
+    """What decides whether the series' changes to path are compiled."""
+    obj = path[:-2] + ".o"
+    if not recorded_command(ab.out, obj):
+        return {"skipped": "not built in %s on %s" % (
+            os.path.basename(ab.config["name"]), ab.name)}
+    lines = changed_lines(tree, base, head, path)
+    symbols, uses = symbols_and_uses(ab.src.dir, path, lines)
+    decided = deciding_symbols(ab, path, lines | uses)
+    own = object_symbol(ab.src.dir, path)
+    added = bool(own) and own not in decided
+    if added:
+        decided[own] = "on"
+    return {"lines": len(lines), "symbols": sorted(symbols),
+            "uses": sorted(uses), "decided": decided,
+            "object_symbol": own, "own_added": added}
+
+
+def _kept(kept, keys, path, what):
+    if kept is None or path not in keys:
+        return None
+    return kept.get(memo.key(keys[path], what))
+
+
+def _keep(kept, keys, path, what, value):
+    if kept is not None and path in keys:
+        kept.put(memo.key(keys[path], what), value)
+
+
+def _joined(results):
+    """One configuration's entry from its files' results ({path:
+    result})."""
+    first = next(iter(results.values()))
+    if first.get("status") == "skipped":
+        return {"status": "skipped", "why": first["why"],
+                "seconds": first["seconds"]}
+    errors = [e for p in sorted(results) for e in results[p]["errors"]]
+    found = sorted(line for r in results.values() for line in r["findings"])
+    out = {"also": first["also"], "findings": found,
+           "not_built": sorted(p for p, r in results.items()
+                               if r["not_built"]),
+           "seconds": max(r["seconds"] for r in results.values())}
+    out["status"] = "FAIL" if errors else "WARN" if found else "OK"
+    if errors:
+        out["error"] = errors[0]
+    return out
 
 
 def config_text(entry):
@@ -484,6 +568,9 @@ def config_text(entry):
     if entry["status"] == "skipped":
         return "%s: skipped: %s" % (what, entry["why"])
     done = "%s: %s, %ss" % (what, entry["status"], entry["seconds"])
+    if entry.get("kept"):
+        # Built by an earlier run, with these files as they are now.
+        done += " (kept from an earlier build of the same files)"
     if entry["not_built"]:
         done += "; not built there: " + ", ".join(entry["not_built"])
     if entry.get("error"):
