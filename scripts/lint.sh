@@ -46,8 +46,8 @@ if [ ${#scripts[@]} -gt 0 ]; then
 	shellcheck "${scripts[@]}" || status=1
 fi
 
-mapfile -t python < <(find scripts/pgwalk tests -name '*.py' 2>/dev/null |
-	sort)
+mapfile -t python < <(find scripts/pgwalk semantic-patches tests \
+	-name '*.py' 2>/dev/null | sort)
 echo "lint: flake8, ${#python[@]} Python files" >&2
 if [ ${#python[@]} -gt 0 ]; then
 	flake8 "${python[@]}" || status=1

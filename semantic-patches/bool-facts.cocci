@@ -9,12 +9,17 @@
 
 @initialize:python@
 @@
-import json
+import os
+import sys
 
-def emit(p, walker, ops, lock):
-    print("PGWALK " + json.dumps({"kind": "bool_call", "file": p[0].file,
-          "line": int(p[0].line), "function": p[0].current_element,
-          "walker": walker, "ops": ops, "lock": lock}, sort_keys=True))
+# emit() is written once, in pgwalk_emit.py beside this file.  No
+# __pycache__ there: the checkout may be read-only, and it is source.
+sys.path.insert(0, os.path.dirname(os.path.abspath(cocci.cocci_file)))
+sys.dont_write_bytecode = True
+from pgwalk_emit import emitter
+
+# Where a call is, as boolform.py has always read it: no column.
+emit = emitter("file", "line", "function")
 
 @range@
 expression E1, E2, E3, ops, lock, P;
@@ -27,7 +32,7 @@ p << range.p;
 ops << range.ops;
 lock << range.lock;
 @@
-emit(p, "walk_page_range", ops, lock)
+emit("bool_call", p, walker="walk_page_range", ops=ops, lock=lock)
 
 @range_vma@
 expression E1, E2, E3, ops, lock, P;
@@ -40,7 +45,7 @@ p << range_vma.p;
 ops << range_vma.ops;
 lock << range_vma.lock;
 @@
-emit(p, "walk_page_range_vma", ops, lock)
+emit("bool_call", p, walker="walk_page_range_vma", ops=ops, lock=lock)
 
 @vma@
 expression E1, ops, lock, P;
@@ -53,4 +58,4 @@ p << vma.p;
 ops << vma.ops;
 lock << vma.lock;
 @@
-emit(p, "walk_page_vma", ops, lock)
+emit("bool_call", p, walker="walk_page_vma", ops=ops, lock=lock)

@@ -25,27 +25,40 @@ virtual report
 
 @initialize:python@
 @@
-import json
+import os
+import sys
 
-REPORT = False
+# emit() is written once, in pgwalk_emit.py beside this file.  No
+# __pycache__ there: the checkout may be read-only, and it is source.
+sys.path.insert(0, os.path.dirname(os.path.abspath(cocci.cocci_file)))
+sys.dont_write_bytecode = True
+from pgwalk_emit import emit, reporting
+
 LOCKED = set()
 # Functions that change a VMA (write its flags or write-lock it).
 CHANGERS = set()
 
-def emit(kind, p, **kw):
-    kw.update({"file": p[0].file, "line": int(p[0].line),
-               "col": int(p[0].column), "function": p[0].current_element,
-               "kind": kind})
-    if REPORT:
-        print("%s:%d: %s %s" % (kw["file"], kw["line"], kind, " ".join(
-            "%s=%s" % (k, kw[k]) for k in sorted(kw)
-            if k not in ("file", "line", "kind", "col"))))
-    else:
-        print("PGWALK " + json.dumps(kw, sort_keys=True))
+# A PGWALK_SET_* set as facts.py fills it in: "name, name, ...".
+def names(text):
+    return set(text.split(", "))
+
+# The state each lock event starts.
+STARTS = (("write", names("PGWALK_SET_mmap_write")),
+          ("read", names("PGWALK_SET_mmap_read")),
+          ("released", names("PGWALK_SET_mmap_release")),
+          ("vma_read", names("PGWALK_SET_vma_read_take")))
+
+def states(p, q, lk, among):
+    """The states of among that lk, called at q, starts, for the call at
+    p (a helper that returns holding either of two locks starts two)."""
+    for state, start in STARTS:
+        if state in among and lk in start:
+            emit("state", p, state=state,
+                 by=[int(q[0].line), int(q[0].column)])
 
 @script:python depends on report@
 @@
-REPORT = True
+reporting()
 
 @call@
 identifier f = {PGWALK_SET_names};
@@ -108,10 +121,17 @@ p << inherit.p;
 @@
 emit("state", p, state="inherit", by=None)
 
-@write exists@
+// The calls reached after a lock event, on some path with no event that
+// ends the state it starts, and that state (states() above).  Another
+// mmap lock event ends a write or read lock; any mmap or per-VMA read
+// lock event ends an unlock ("released") or a per-VMA read lock.  One
+// rule for each of the two: Coccinelle cannot make what ends a path
+// depend on the event that starts it, and a two-lock helper starts a
+// state of each.
+@until_mmap exists@
 identifier fn : script:python() { fn in LOCKED };
 identifier f = {PGWALK_SET_names};
-identifier lk = {PGWALK_SET_mmap_write};
+identifier lk = {PGWALK_SET_mmap_write, PGWALK_SET_mmap_read};
 identifier ev = {PGWALK_SET_mmap};
 position p, q;
 @@
@@ -125,37 +145,16 @@ f@p(...)
 }
 
 @script:python@
-p << write.p;
-q << write.q;
+p << until_mmap.p;
+q << until_mmap.q;
+lk << until_mmap.lk;
 @@
-emit("state", p, state="write", by=[int(q[0].line), int(q[0].column)])
+states(p, q, lk, ("write", "read"))
 
-@read exists@
+@until_any exists@
 identifier fn : script:python() { fn in LOCKED };
 identifier f = {PGWALK_SET_names};
-identifier lk = {PGWALK_SET_mmap_read};
-identifier ev = {PGWALK_SET_mmap};
-position p, q;
-@@
-fn(...) {
-... when any
-lk@q(...)
-... when != ev(...)
-    when any
-f@p(...)
-... when any
-}
-
-@script:python@
-p << read.p;
-q << read.q;
-@@
-emit("state", p, state="read", by=[int(q[0].line), int(q[0].column)])
-
-@released exists@
-identifier fn : script:python() { fn in LOCKED };
-identifier f = {PGWALK_SET_names};
-identifier lk = {PGWALK_SET_mmap_release};
+identifier lk = {PGWALK_SET_mmap_release, PGWALK_SET_vma_read_take};
 identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
 position p, q;
 @@
@@ -169,32 +168,11 @@ f@p(...)
 }
 
 @script:python@
-p << released.p;
-q << released.q;
+p << until_any.p;
+q << until_any.q;
+lk << until_any.lk;
 @@
-emit("state", p, state="released", by=[int(q[0].line), int(q[0].column)])
-
-@vma_read exists@
-identifier fn : script:python() { fn in LOCKED };
-identifier f = {PGWALK_SET_names};
-identifier lk = {PGWALK_SET_vma_read_take};
-identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
-position p, q;
-@@
-fn(...) {
-... when any
-lk@q(...)
-... when != ev(...)
-    when any
-f@p(...)
-... when any
-}
-
-@script:python@
-p << vma_read.p;
-q << vma_read.q;
-@@
-emit("state", p, state="vma_read", by=[int(q[0].line), int(q[0].column)])
+states(p, q, lk, ("released", "vma_read"))
 
 // A walk whose table gets its walk_lock at run time, right before the
 // walk and on every path to it: `ops->walk_lock = MODE; ...

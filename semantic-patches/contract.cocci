@@ -11,6 +11,7 @@
 ///   store     it stores its ops pointer in a structure (the walk state)
 ///   forward   it passes its ops pointer on to another function
 ///   field     it passes ops->walk_lock (or a local copy) to a function
+///   wcall     a function a walker calls (its own lock assertions)
 ///   helper    a function with an `enum page_walk_lock` parameter
 ///   if/case/break/call  the branches of a helper on that parameter and
 ///             the calls in it, by position: contract.py works out under
@@ -22,13 +23,17 @@
 
 @initialize:python@
 @@
-import json
+import os
+import sys
 
+# emit() is written once, in pgwalk_emit.py beside this file.  No
+# __pycache__ there: the checkout may be read-only, and it is source.
+sys.path.insert(0, os.path.dirname(os.path.abspath(cocci.cocci_file)))
+sys.dont_write_bytecode = True
+from pgwalk_emit import emitter
 
-def emit(kind, p, **kw):
-    kw.update({"kind": kind, "file": p[0].file, "line": int(p[0].line),
-               "col": int(p[0].column)})
-    print("PGWALK " + json.dumps(kw, sort_keys=True))
+# Where a fact is, as contract.py has always read it: no function.
+emit = emitter("file", "line", "col")
 
 
 def extent(p):
@@ -187,6 +192,27 @@ k << lock_copy.k;
 p << lock_copy.p;
 @@
 emit("field", p, name=f, callee=g, arg=k)
+
+// A walker's own calls: the mmap assertions it makes itself, whatever
+// walk_lock says, are what a table used only with walkers that ignore
+// the field can state.
+@walker_call exists@
+identifier walker_def.f, g;
+position p;
+type T;
+@@
+T f(...) {
+ ... when any
+ g@p(...)
+ ... when any
+}
+
+@script:python@
+f << walker_def.f;
+g << walker_call.g;
+p << walker_call.p;
+@@
+emit("wcall", p, name=f, callee=g)
 
 // ------------------------------------------------------ lock helpers
 

@@ -33,36 +33,28 @@ virtual report
 
 @initialize:python@
 @@
-import json
+import os
+import sys
 
-REPORT = False
+# emit() is written once, in pgwalk_emit.py beside this file.  No
+# __pycache__ there: the checkout may be read-only, and it is source.
+sys.path.insert(0, os.path.dirname(os.path.abspath(cocci.cocci_file)))
+sys.dont_write_bytecode = True
+from pgwalk_emit import emit, reporting
+
 # Functions with a lock event, and functions that pick a table: only their
 # conditions and local values are reported (every if of a file would cost
 # more than the rest of the facts together).
 FOCUS = set()
 ELSE_IFS = set()
 
-def pos(p):
-    return {"file": p[0].file, "line": int(p[0].line),
-            "col": int(p[0].column), "function": p[0].current_element}
-
 def span(p):
     return [int(p[0].line), int(p[0].column), int(p[0].line_end),
             int(p[0].column_end)]
 
-def emit(kind, p, **kw):
-    kw.update(pos(p))
-    kw["kind"] = kind
-    if REPORT:
-        print("%s:%d: %s %s" % (kw["file"], kw["line"], kind, " ".join(
-            "%s=%s" % (k, kw[k]) for k in sorted(kw)
-            if k not in ("file", "line", "kind", "col"))))
-    else:
-        print("PGWALK " + json.dumps(kw, sort_keys=True))
-
 @script:python depends on report@
 @@
-REPORT = True
+reporting()
 
 // ---------------------------------------------------------------- functions
 

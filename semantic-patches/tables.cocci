@@ -16,10 +16,14 @@ virtual users
 
 @initialize:python@
 @@
-import json
+import os
+import sys
 
-def emit(kind, **kw):
-    print("PGWALK " + json.dumps(dict(kw, kind=kind), sort_keys=True))
+# emit() is written once, in pgwalk_emit.py beside this file.  No
+# __pycache__ there: the checkout may be read-only, and it is source.
+sys.path.insert(0, os.path.dirname(os.path.abspath(cocci.cocci_file)))
+sys.dont_write_bytecode = True
+from pgwalk_emit import emit
 
 @table@
 identifier t;

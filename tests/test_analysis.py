@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, copy_plain_tree, need_real_tree
+from conftest import FIXTURES, REPO, copy_plain_tree, need_real_tree
 from pgwalk.analysis import decisions, pins
 
 ANALYSIS = os.path.join(FIXTURES, "analysis")
@@ -223,11 +223,31 @@ def test_real_tree_issue_examples(tmp_path):
         assert t[name]["chains"] and not t[name]["review"], name
     assert not out["review"]
     assert not any(x["review"] for x in out["tables"])
-    for name in ("ptdump_ops", "clean_walk_ops", "wp_walk_ops",
-                 "set_nocache_walk_ops", "clear_nocache_walk_ops",
-                 "pageattr_ops"):
+    # walk_page_range_novma() asserts the mmap write lock itself: its
+    # tables state it; walk_page_mapping() asserts none.
+    for name in ("ptdump_ops", "set_nocache_walk_ops",
+                 "clear_nocache_walk_ops", "pageattr_ops"):
+        assert t[name]["mode"] == "PGWALK_RDLOCK", name
+        assert t[name]["stated_by"] == {
+            "walkers": ["walk_page_range_novma"], "asserts": "write"}, name
+    for name in ("clean_walk_ops", "wp_walk_ops"):
         assert t[name]["action"] == "none", name
     assert not any(x["pinned"] for x in out["tables"])
+
+
+def kernel_walker_tree(tmp_path, extra=None):
+    """A tree whose novma.c table is walked by walk_kernel_page_table_range()
+    (declared in pagewalk.h), with extra files besides."""
+    src = open(os.path.join(ANALYSIS, "novma.c")).read().replace(
+        "walk_page_range_novma(mm, 0, 100, &novma_ops, NULL, NULL)",
+        "walk_kernel_page_table_range(0, 100, &novma_ops, NULL, NULL)")
+    decl = ("int walk_kernel_page_table_range(unsigned long start,\n"
+            "\t\tunsigned long end, const struct mm_walk_ops *ops,\n"
+            "\t\tpgd_t *pgd, void *private);\n")
+    return make_tree(tmp_path, extra=dict({
+        "mm/kernel_walk.c": src,
+        "include/linux/pagewalk.h": open(WALKERS_H).read() + decl},
+        **(extra or {})))
 
 
 @pytest.mark.unit
@@ -235,18 +255,77 @@ def test_walkers_are_read_from_the_tree(tmp_path):
     """A walker this toolkit has never heard of, declared by the tree with
     an ops parameter (6.12's walk_kernel_page_table_range()), is known to
     ignore walk_lock; undeclared, it is not a walker at all."""
-    src = open(os.path.join(ANALYSIS, "novma.c")).read().replace(
-        "walk_page_range_novma(mm, 0, 100, &novma_ops, NULL, NULL)",
-        "walk_kernel_page_table_range(0, 100, &novma_ops, NULL, NULL)")
-    decl = ("int walk_kernel_page_table_range(unsigned long start,\n"
-            "\t\tunsigned long end, const struct mm_walk_ops *ops,\n"
-            "\t\tpgd_t *pgd, void *private);\n")
-    tree = make_tree(tmp_path, extra={
-        "mm/kernel_walk.c": src,
-        "include/linux/pagewalk.h": open(WALKERS_H).read() + decl})
+    tree = kernel_walker_tree(tmp_path)
     out = {t["name"]: t for t in decisions.analyze(tree, jobs=2)["tables"]}
     assert out["novma_ops"]["walkers"] == ["walk_kernel_page_table_range"]
     assert "walk_kernel_page_table_range()" in out["novma_ops"]["reason"]
+
+
+KERNEL_WALKER = """
+int walk_kernel_page_table_range(unsigned long start, unsigned long end,
+		const struct mm_walk_ops *ops, pgd_t *pgd, void *private)
+{
+	struct mm_walk walk = {
+		.ops		= ops,
+		.mm		= &init_mm,
+		.private	= private,
+	};
+
+	ASSERTION
+	return __walk_page_range(start, end, &walk);
+}
+"""
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("assertion, mode", [
+    ("mmap_assert_locked(&init_mm);", "PGWALK_RDLOCK"),
+    # A write assertion: PGWALK_WRLOCK would write-lock VMAs as well, so
+    # the strongest mode asserting no more is still the read one.
+    ("mmap_assert_write_locked(&init_mm);", "PGWALK_RDLOCK"),
+    ("", None),
+    ("remove walker_call", None)])
+def test_a_table_states_the_lock_its_ignoring_walker_asserts(
+        tmp_path, monkeypatch, assertion, mode):
+    """A table passed only to a walker that ignores walk_lock but asserts
+    the mmap lock itself gets the strongest mode that asserts no more,
+    and the changelog says why; without the assertion (or without the
+    contract rule that reads a walker's own calls) it is left alone."""
+    from test_constructs import remove_rule
+    from pgwalk import table
+    from pgwalk.series import claims, messages
+    if assertion.startswith("remove "):
+        work = tmp_path / "semantic-patches"
+        shutil.copytree(os.path.join(REPO, "semantic-patches"), work)
+        text = (work / "contract.cocci").read_text()
+        (work / "contract.cocci").write_text(
+            remove_rule(text, assertion.split()[1]))
+        monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
+        assertion = "mmap_assert_locked(&init_mm);"
+    tree = kernel_walker_tree(tmp_path, {
+        "mm/pagewalk.c": open(WALKERS_C).read() +
+        KERNEL_WALKER.replace("ASSERTION", assertion)})
+    out = decisions.analyze(tree, jobs=2)
+    t = {t["name"]: t for t in out["tables"]}["novma_ops"]
+    assert t["mode"] == mode, t["reason"]
+    assert "walk_kernel_page_table_range(), which ignores walk_lock" in \
+        t["reason"]
+    if mode is None:
+        assert t["action"] == "none" and not t["stated_by"]
+        return
+    write = "write" in assertion
+    assert t["action"] == "annotate"
+    assert t["stated_by"] == {"walkers": ["walk_kernel_page_table_range"],
+                              "asserts": "write" if write else "read"}
+    said = messages.table_lines([t])[0]
+    assert "which ignores walk_lock and asserts the mmap lock%s itself" % (
+        " for write" if write else "") in " ".join(said.split()), said
+    checker = claims.Checker(table.Decisions.from_json(out))
+    assert checker._check_left(" ".join(said.split()), "patch") == []
+    # The same sentence about a lock the walker does not assert is caught.
+    wrong = said.replace("the mmap lock for write", "the mmap lock") \
+        if write else said.replace("the mmap lock", "the mmap lock for write")
+    assert checker._check_left(" ".join(wrong.split()), "patch"), wrong
 
 
 @pytest.mark.unit

@@ -178,3 +178,55 @@ def test_a_converted_tree_with_a_wrong_mode_is_not_said_right(converted,
                      r"declared PGWALK_RDLOCK, inferred PGWALK_WRLOCK",
                      r.stdout, re.M), r.stdout
     assert not glob.glob(str(tmp_path / "fix" / "*.patch"))
+
+
+CONTRACT = {"modes": [{"name": "PGWALK_RDLOCK", "default": True},
+                      {"name": "PGWALK_WRLOCK", "default": False}]}
+
+
+def declared_table(review, **fields):
+    """A decisions.json record of a table that declares PGWALK_WRLOCK,
+    where the analysis fell back to PGWALK_RDLOCK."""
+    return dict({"name": "t_ops", "file": "mm/t.c", "line": 1,
+                 "walkers": ["walk_page_range"], "action": "none",
+                 "mode": "PGWALK_WRLOCK", "declared": "PGWALK_WRLOCK",
+                 "inferred": "PGWALK_RDLOCK",
+                 "inferred_reason": "the lock some paths hold is chosen "
+                 "by a value the analysis does not fix",
+                 "review": review}, **fields)
+
+
+def verdict(t):
+    from pgwalk.analysis import audit as auditmod
+    from pgwalk.table import Table
+    return auditmod.verdict(Table.from_json(t), CONTRACT)
+
+
+def audit_run(tables, out):
+    from pgwalk.analysis import audit as auditmod
+    from pgwalk.table import Decisions
+    return auditmod.run(None, Decisions.from_json(
+        {"tables": tables, "contract": CONTRACT}), out)
+
+
+def test_audit_does_not_call_an_unsettled_inference_a_disagreement():
+    """Where the analysis did not settle a mode (its series would list the
+    table for review), the audit says so and names why: the tree's mode is
+    neither confirmed nor refuted, and the audit does not fail on it.  A
+    settled inference that differs is still a disagreement."""
+    why = "t(): the lock is chosen by r->mode, which the path does not fix"
+    v, msg = verdict(declared_table([why]))
+    assert v == "unverified", msg
+    assert msg == "declared PGWALK_WRLOCK; the analysis does not settle a " \
+        "mode for its walks (its answer, PGWALK_RDLOCK, is another): " + why
+    lines = []
+    assert audit_run([declared_table([why])], lines.append) == 0
+    v, msg = verdict(declared_table([]))
+    assert v == "disagree", msg
+    assert audit_run([declared_table([])], lines.append) == 1
+    # The same mode, unsettled: not an agreement either.
+    same = declared_table([why], inferred="PGWALK_WRLOCK")
+    v, msg = verdict(same)
+    assert v == "unverified" and "(its answer, PGWALK_WRLOCK, is the " \
+        "same)" in msg, msg
+    assert verdict(dict(same, review=[]))[0] == "agree"

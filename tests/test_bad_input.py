@@ -460,6 +460,15 @@ REFUSED = cases(APPLY, ANY_TREE, [
     ("previous-not-decisions", previous_outdir('{"tables": 42}'),
      ["TREE", "TMP/o"], "decisions.json: not the decisions.json apply.sh "
      "writes"),
+    ("previous-unknown-field", previous_outdir(
+        '{"tables": [{"name": "a_ops", "file": "mm/a.c", "line": 1, '
+        '"action": "none", "mode": null, "colour": "red"}]}'),
+     ["TREE", "TMP/o"], "decisions.json: not the decisions.json apply.sh "
+     'writes: table 1 (a_ops): unknown field "colour"'),
+    ("previous-missing-field", previous_outdir(
+        '{"tables": [{"name": "a_ops", "file": "mm/a.c", "line": 1}]}'),
+     ["TREE", "TMP/o"], "decisions.json: not the decisions.json apply.sh "
+     'writes: table 1 (a_ops): no field "action", "mode"'),
     ("previous-base-not-in-tree", previous_outdir(
         '{"tables": []}', base="1" * 40), ["TREE", "TMP/o"],
      "its base commit 111111111111 is not in"),

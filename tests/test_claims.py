@@ -9,6 +9,7 @@ import json
 import pytest
 
 from pgwalk.series import claims, messages
+from pgwalk.table import Decisions
 from test_textcheck import MINCORE, MLOCK, patch
 
 pytestmark = pytest.mark.unit
@@ -38,6 +39,11 @@ WALKERS = {"walk_page_range": True, "walk_page_vma": True,
            "walk_page_range_vma": True, "walk_page_range_novma": False}
 
 
+def check(d, paths):
+    """The claims check, of the decisions as apply.sh hands them on."""
+    return claims.check_series(Decisions.from_json(d), paths)
+
+
 def decisions(tables=TABLES):
     return {"tables": json.loads(json.dumps(tables)), "per_vma_lock": False,
             "walkers": dict(WALKERS), "review": []}
@@ -62,7 +68,7 @@ def series(tmp_path, d, edit=lambda name, text: text):
 
 def found(tmp_path, d=None, edit=lambda name, text: text, words=None):
     d = d or decisions()
-    return claims.check_series(words or d, series(tmp_path, d, edit))
+    return check(words or d, series(tmp_path, d, edit))
 
 
 def test_true_words_pass(tmp_path):
@@ -82,7 +88,7 @@ def test_false_count_is_caught(tmp_path):
 def test_downgrade_counted_as_write_is_caught(tmp_path):
     bad = decisions()
     bad["tables"][2]["chains"][0]["lock"] = "write"
-    got = claims.check_series(bad, series(tmp_path, decisions()))
+    got = check(bad, series(tmp_path, decisions()))
     assert any("downgrade is counted as write" in g for g in got), got
     # and the words, written from the true decisions, disagree with it
     assert any("migrate_ops hold read" in g for g in got), got
@@ -91,7 +97,7 @@ def test_downgrade_counted_as_write_is_caught(tmp_path):
 def test_false_mode_is_caught(tmp_path):
     wrong = decisions()
     wrong["tables"][0]["mode"] = "PGWALK_WRLOCK"
-    got = claims.check_series(wrong, series(tmp_path, decisions()))
+    got = check(wrong, series(tmp_path, decisions()))
     assert any("PGWALK_WRLOCK_VERIFY of mlock_walk_ops" in g for g in got), \
         got
 
@@ -108,15 +114,16 @@ def test_invented_chain_is_caught(tmp_path):
 def test_chain_said_to_hold_another_lock_is_caught(tmp_path):
     wrong = decisions()
     wrong["tables"][1]["chains"][0]["lock"] = "write"
-    got = claims.check_series(wrong, series(tmp_path, decisions()))
+    got = check(wrong, series(tmp_path, decisions()))
     # The row shows where the lock is taken; its reason says which.
     assert any("says every path to the walk of mincore_walk_ops holds "
                "read; the decisions have 0 of 1" in g for g in got), got
     # A whole chain printed with its lock is checked on its own.
     whole = "mincore() takes mmap_read_lock() -> do_mincore() -> " \
         "walk_page_range()"
-    got = claims.Checker(wrong)._check_chain(wrong["tables"][1],
-                                             "mincore_walk_ops", whole, "p")
+    checker = claims.Checker(Decisions.from_json(wrong))
+    got = checker._check_chain(checker.d.tables[1], "mincore_walk_ops",
+                               whole, "p")
     assert any("said to hold read" in g for g in got), got
 
 
@@ -124,17 +131,17 @@ def test_left_alone_claims_are_checked(tmp_path):
     # A table the series changes, said to be left as it is.
     d = decisions()
     d["tables"][3] = dict(PTDUMP, action="annotate", mode="PGWALK_RDLOCK")
-    got = claims.check_series(d, series(tmp_path, decisions()))
+    got = check(d, series(tmp_path, decisions()))
     assert any("dump_ops is left as it is" in g for g in got), got
     # A table no walker gets, said to be passed to one.
     d = decisions()
     d["tables"][3]["walkers"] = []
-    got = claims.check_series(d, series(tmp_path, decisions()))
+    got = check(d, series(tmp_path, decisions()))
     assert any("find no walk of it" in g for g in got), got
     # A walker that honours walk_lock, said not to use it.
     d = decisions()
     d["walkers"]["walk_page_range_novma"] = True
-    got = claims.check_series(d, series(tmp_path, decisions()))
+    got = check(d, series(tmp_path, decisions()))
     assert any("walk_page_range_novma() does not use walk_lock" in g
                for g in got), got
 
@@ -150,17 +157,17 @@ def test_a_chain_shown_under_another_table_of_its_reason_is_caught(tmp_path):
     path = tmp_path / "0001-two.patch"
     text = patch([MINCORE, other])
     path.write_text(text)
-    assert claims.check_series(d, [str(path)]) == []
+    assert check(d, [str(path)]) == []
     assert "other_walk_ops: other() -> walk_page_range()" in text
     path.write_text(text.replace(
         "other_walk_ops: other() -> walk_page_range()",
         "other_walk_ops: mincore() -> do_mincore()"))
-    got = claims.check_series(d, [str(path)])
+    got = check(d, [str(path)])
     assert any("a call chain of other_walk_ops the decisions do not have"
                in g for g in got), got
     # The reason's mode is a claim about every row under it.
     path.write_text(text.replace("- PGWALK_RDLOCK:", "- PGWALK_WRLOCK:"))
-    got = claims.check_series(d, [str(path)])
+    got = check(d, [str(path)])
     assert any("says PGWALK_WRLOCK of other_walk_ops" in g for g in got), got
 
 
@@ -174,7 +181,7 @@ def test_tables_left_alone_are_grouped_by_a_true_reason(tmp_path):
                    reason="walk_lock is set before each walk")
     d = decisions([MINCORE, PTDUMP, at_walk])
     paths = series(tmp_path, d)
-    assert claims.check_series(d, paths) == []
+    assert check(d, paths) == []
     cover = open(paths[0]).read()
     flat = " ".join(cover.split())
     assert "One table gets walk_lock before each walk" in flat
@@ -182,7 +189,7 @@ def test_tables_left_alone_are_grouped_by_a_true_reason(tmp_path):
         "walk_lock, and is left as it is: dump_ops." in flat
     wrong = decisions([MINCORE, PTDUMP, dict(at_walk,
                                              walk_lock_at_walk=None)])
-    got = claims.check_series(wrong, paths)
+    got = check(wrong, paths)
     assert any("says at_walk_ops gets walk_lock before each walk" in g
                for g in got), got
 
@@ -194,7 +201,7 @@ def test_a_table_left_alone_is_told_from_another_of_its_name(tmp_path):
     annotated = dict(MINCORE, name="walk_ops", file="mm/b.c")
     for tables in ([left, annotated], [annotated, left]):
         d = decisions(tables)
-        assert claims.check_series(d, series(tmp_path, d)) == [], tables
+        assert check(d, series(tmp_path, d)) == [], tables
 
 
 def test_a_sentence_naming_several_tables_is_read_as_one_claim(tmp_path):
@@ -211,11 +218,11 @@ def test_a_sentence_naming_several_tables_is_read_as_one_claim(tmp_path):
     text = patch(noted)
     assert "\n  gamma_numa_walk_vma_lock_ops" in text, text
     path.write_text(text)
-    assert claims.check_series(d, [str(path)]) == []
+    assert check(d, [str(path)]) == []
     path.write_text(text.replace("so\n  PGWALK_VMA_RDLOCK_VERIFY.",
                                  "so\n  PGWALK_RDLOCK.").replace(
         "so PGWALK_VMA_RDLOCK_VERIFY.", "so PGWALK_RDLOCK."))
-    got = claims.check_series(d, [str(path)])
+    got = check(d, [str(path)])
     assert any("says PGWALK_RDLOCK of beta_shmem_walk_vma_lock_ops" in g
                for g in got), got
 

@@ -9,6 +9,7 @@ import ast
 import glob
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -124,3 +125,49 @@ def test_a_moved_path_in_a_header_is_found(tmp_path):
         "/// scripts/pgwalk/series/edits.py, which did not.\n\n@r@\n@@\n")
     assert missing_paths(str(tmp_path)) == [
         "semantic-patches/r.cocci: scripts/pgwalk/edits.py"]
+
+
+def test_emit_is_written_once():
+    """The rules that print facts with emit() import it, none copies it."""
+    emitting = set()
+    for rule in RULES:
+        with open(rule) as f:
+            text = f.read()
+        assert "def emit" not in text, rule
+        if "emit(" in text:
+            assert "from pgwalk_emit import" in text, rule
+            emitting.add(os.path.basename(rule))
+    assert emitting == {"bool-facts.cocci", "calls.cocci", "contract.cocci",
+                        "facts.cocci", "tables.cocci"}
+
+
+def test_a_copy_of_a_rule_runs_alone_from_anywhere(tmp_path, monkeypatch):
+    """What facts.py runs: a rule's text written elsewhere, with its
+    library beside it (write_rule()), and spatch started in a third
+    directory with a relative --sp-file."""
+    rule = os.path.join(REPO, "semantic-patches", "tables.cocci")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "cwd").mkdir()
+    with open(rule) as f:
+        cocci.write_rule(str(tmp_path / "rules" / "t.cocci"), f.read(), rule)
+    monkeypatch.chdir(tmp_path / "cwd")
+    proc = subprocess.run(cocci.argv("../rules/t.cocci", "--dir", MINITREE),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, \
+        proc.stderr[-2000:]
+    assert '"kind": "table"' in proc.stdout
+    # No bytecode beside the rules: the checkout stays as it is.
+    assert sorted(os.listdir(tmp_path / "rules")) == [cocci.LIBRARY,
+                                                      "t.cocci"]
+
+
+def test_a_changed_library_changes_the_digest(tmp_path):
+    """Caches keyed on a rule (contract.py, edits.py) key on emit()'s
+    file too."""
+    shutil.copytree(os.path.join(REPO, "semantic-patches"),
+                    tmp_path / "sp")
+    rule = str(tmp_path / "sp" / "contract.cocci")
+    before = cocci.digest(rule)
+    with open(cocci.library(rule), "a") as f:
+        f.write("# changed\n")
+    assert cocci.digest(rule) != before

@@ -78,7 +78,7 @@ NEEDS = {
                          "dev_pagemap_ops migrate_to_ram"),
     "lock_helper.c": ("helper_ops", "row", "locks.conf",
                       "mmap_write_lock_killable"),
-    "vma_read.c": ("vma_read_ops", "rule", "calls.cocci", "vma_read"),
+    "vma_read.c": ("vma_read_ops", "rule", "calls.cocci", "until_any"),
     "vma_changed_wrapper.c": ("wrapped_verify_ops", "rule", "facts.cocci",
                               "vma_changer"),
     "either_lock_helper.c": ("either_write_ops", "rule", "facts.cocci",

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 import posted
-from conftest import snapshot
+from conftest import REPO, snapshot
 from pgwalk.analysis import decisions, facts
 
 # The apply.sh run shares the posted minitree (one worker makes it).
@@ -68,3 +68,25 @@ def test_a_cache_entry_is_relocated_to_the_path_asked_for(tmp_path,
         {"mm/mincore2.c"}
     assert len(first["mm/mincore.c"]["facts"]) == \
         len(second["mm/mincore2.c"]["facts"])
+
+
+def test_a_changed_emit_is_a_miss(tmp_path, monkeypatch):
+    """The rules import emit() from beside them: a change to it is a
+    change to the facts, as one to the rule's text is."""
+    monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
+    rules = tmp_path / "semantic-patches"
+    shutil.copytree(os.path.join(REPO, "semantic-patches"), rules)
+    monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(rules))
+    tree = posted.git_tree(str(tmp_path / "tree"))
+
+    def misses():
+        ex = facts.Extractor(tree, {"walk_page_range": 3}, 1)
+        ex.collect_base(["mm/mincore.c"])
+        ex.collect_calls({"mm/mincore.c": ["walk_page_range"]})
+        return ex.cache.misses
+
+    assert misses() == 2
+    assert misses() == 0
+    with open(rules / "pgwalk_emit.py", "a") as f:
+        f.write("# a new emit()\n")
+    assert misses() == 2

@@ -62,12 +62,16 @@ def test_lint_fails_on_a_shellcheck_and_a_flake8_finding(tmp_path):
 
     (work / "scripts" / "bad.sh").write_text(BAD_SH)
     (work / "scripts" / "pgwalk" / "bad.py").write_text(BAD_PY)
+    # The Python the semantic patches import (their emit()).
+    (work / "semantic-patches").mkdir()
+    (work / "semantic-patches" / "bad.py").write_text(BAD_PY)
     r = lint(work, stand_in)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "In scripts/bad.sh line 4:" in r.stdout
     assert "SC2086" in r.stdout
     assert "scripts/pgwalk/bad.py:5:1: F401 'sys' imported but unused" in \
         r.stdout
+    assert "semantic-patches/bad.py:5:1: F401" in r.stdout
     assert "good" not in r.stdout
     assert "lint: clean" not in r.stderr
 

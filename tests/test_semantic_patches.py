@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, REPO
+from pgwalk import cocci
 from pgwalk.analysis import facts
 
 pytestmark = pytest.mark.unit
@@ -38,7 +39,9 @@ def report(tmp_path, rule_text, *options):
     """spatch -D report of a rule on the local-read fixture."""
     shutil.copy(os.path.join(FIXTURES, "analysis", "local_read.c"),
                 tmp_path / "local_read.c")
-    (tmp_path / "rule.cocci").write_text(rule_text)
+    # With the emit() it imports (every rule here is of one directory).
+    cocci.write_rule(str(tmp_path / "rule.cocci"), rule_text,
+                     facts.FACTS_COCCI)
     r = subprocess.run(["spatch", "--very-quiet", "--no-includes",
                         *options, "-D", "report", "--sp-file", "rule.cocci",
                         "local_read.c"], cwd=tmp_path, capture_output=True,
@@ -80,3 +83,36 @@ def test_annotate_ops_report(tmp_path):
         out = report(tmp_path, f.read())
     assert out == ["local_read.c:2:32-46: struct mm_walk_ops local_read_ops "
                    "has no walk_lock"]
+
+
+def lock_states(rules=None):
+    """{(walk line, state, line of the event)} of calls.cocci on
+    lock_states.c, and what the fixture's comments say they are."""
+    fixture = os.path.join(FIXTURES, "analysis", "lock_states.c")
+    with open(fixture) as f:
+        lines = f.read().split("\n")
+    tags = {m.group(1): n for n, l in enumerate(lines, 1)
+            for m in [re.search(r";\t+/\* (\w+) \*/$", l)] if m}
+    wanted = {(n + 1, state, tags[tag])
+              for n, l in enumerate(lines, 1)
+              for m in [re.match(r"^\t/\* in (.*) \*/$", l)] if m
+              for state, tag in (w.split("@") for w in m.group(1).split())}
+    ex = facts.Extractor(os.path.dirname(fixture), ["walk_page_range"],
+                         jobs=1, cache=facts.Cache(enabled=False))
+    text = facts.rule_text(ex.walkers, {"try_lock": [["mmap", "read"],
+                                                     ["vma", "read"]]},
+                           names=["walk_page_range", "walk_page_vma"],
+                           path=rules or facts.CALLS_COCCI)
+    got = ex._run_all([(text, ["lock_states.c"])])[0]["lock_states.c"]
+    return {(f["line"], f["state"], f["by"][0] if f["by"] else None)
+            for f in got["facts"] if f["kind"] == "state"}, wanted
+
+
+def test_calls_lock_states():
+    """Each state after the event that starts it, until one that ends
+    it: another mmap event ends write and read, any mmap or per-VMA one
+    ends released and vma_read; a two-lock helper's two states end
+    apart."""
+    got, wanted = lock_states()
+    assert len(wanted) == 10
+    assert got == wanted

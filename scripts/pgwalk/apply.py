@@ -25,7 +25,7 @@ import time
 from pgwalk.errors import PgwalkError, catch_interrupts, run_main, \
     uninterrupted, writing
 from pgwalk import (cli, core, gitops, inputs, locks, logs, REPO, runner,
-                    staging, treefeatures)
+                    staging, table, treefeatures)
 from pgwalk.analysis import (audit, candidates, contract,
                              decisions as analysis)
 from pgwalk.forms import boolform
@@ -283,7 +283,7 @@ def make(args, tree, outdir, pins, stages):
         # Reads the tree only: no git repository is made, nothing written.
         decided = stages.run("analysis", analysis.analyze, tree,
                              pins_path=pins, jobs=args.jobs)
-        return audit.run(tree, decided)
+        return audit.run(tree, table.Decisions.from_json(decided))
     base_commit = None
     if args.branch_at is not None:
         base = gitops.git(tree, "rev-parse", "HEAD").strip()
@@ -326,8 +326,8 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
     if decided.get("has_core") and not todo:
         # The series adds what is missing; a mode the tree chose is the
         # audit's to question, and the message says so when it does.
-        lines, counts = audit.report(decided)
-        doubted = [l for l in lines if ": disagree: " in l]
+        doubted = [audit.line(t, v, msg) for t, v, msg in audit.verdicts(
+            table.Decisions.from_json(decided)) if v == "disagree"]
         if not doubted:
             print("%s: nothing to do: the core is present and every table "
                   "the analysis found already has the right walk_lock" %
@@ -355,7 +355,8 @@ def build_series(args, tree, outdir, pins, stages, base_commit, base):
                       args.trailer_lines, carry, None, built)
     changes = None
     if prev:
-        changes = revision.changes(prev.decisions, decided)
+        changes = revision.changes(prev.decisions,
+                                   table.Decisions.from_json(decided))
     return publish(args, tree, outdir, stages, base, head, decided,
                    changes, prev, built)
 
@@ -397,7 +398,8 @@ def publish(args, tree, outdir, stages, base, head, decided, changes=None,
                              len(problems))
     for defect in textcheck.check_series(patches, decided.get(
             "per_vma_lock", False), decided.get("has_core", False)) + \
-            claims.check_series(decided, patches):
+            claims.check_series(table.Decisions.from_json(decided),
+                                patches):
         print("apply.sh: warning: %s" % defect, file=sys.stderr)
     status = 0
     if args.prove:
@@ -433,7 +435,11 @@ def write_outdir(args, tree, outdir, stages, base, head, decided, ctx):
         patches = stages.run("format-patch", posting.format_patches, tree,
                              base, head, outdir, decided, ctx)
         with open(os.path.join(outdir, "decisions.json"), "w") as f:
-            json.dump(decided, f, indent=1, sort_keys=True)
+            # Through the records: a field the schema does not know
+            # fails here, not in the next --previous or audit that reads
+            # the file.
+            json.dump(table.Decisions.from_json(decided).to_json(), f,
+                      indent=1, sort_keys=True)
             f.write("\n")
         with open(os.path.join(outdir, revision.SERIES_JSON), "w") as f:
             json.dump({"base": base, "head": head, "group": args.group,

@@ -10,11 +10,20 @@ lines, so that it also runs alone:
 
 argv() builds every spatch command line of the toolkit from those two
 lines: a rule and its caller cannot disagree.
+
+The rules that print facts import their emit() from a Python module
+beside them (LIBRARY): a cache keyed on such a rule keys on digest(), and
+a copy of one is made with write_rule().
 """
 
+import os
 import re
+import shutil
 
+from pgwalk import memo
 from pgwalk.errors import PgwalkError
+
+LIBRARY = "pgwalk_emit.py"
 
 
 class CocciError(PgwalkError):
@@ -46,3 +55,22 @@ def argv(rule, *args, define=(), quiet="--very-quiet", extra=()):
     return (["spatch", quiet, *options, *extra] +
             [a for d in define for a in ("-D", d)] +
             ["--sp-file", rule, *args])
+
+
+def library(rule):
+    """The module a rule imports from its own directory."""
+    return os.path.join(os.path.dirname(os.path.abspath(rule)), LIBRARY)
+
+
+def digest(rule):
+    """What a rule's output depends on: its text and its library's."""
+    return memo.key(memo.file_digest(rule), memo.file_digest(library(rule)))
+
+
+def write_rule(path, text, origin):
+    """Write a rule made from the rule file origin (its text, with sets
+    filled in) to path, with origin's library beside it: the copy imports
+    what origin imports."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    shutil.copy(library(origin), library(path))

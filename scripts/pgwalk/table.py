@@ -5,6 +5,8 @@ decisions.json (OUTDIR/decisions.json, written by apply.sh):
 
     {"tree": path, "has_core": bool, "per_vma_lock": bool,
      "modes": [the modes the tree's enum has, or the three of convention],
+     "walkers": {walker: honours walk_lock}, "contract": {the walker
+     contract, contract.py},
      "form": "bool" (only for a tree with the lock_vma argument),
      "tables": [Table records], "review": [lines for the cover letter]}
 
@@ -14,10 +16,38 @@ every field.  The analysis adds, for a table the tree already annotated,
 "declared" (its mode), "inferred" and "inferred_reason" (what the
 analysis would have chosen), and "dropped_paths" where it set paths
 aside (see decisions.py).
+
+A stage that reads decisions.json back (the audit, --previous, the claims
+check, bare_annotate_cmd()) reads it into Decisions and Table with
+from_json(), never as raw dicts: a field it does not know, or one it
+needs and does not find, is one line that names the table and the field.
 """
 
+import copy
 import dataclasses
+import enum
+import json
 from typing import Optional
+
+from pgwalk.errors import PgwalkError
+
+
+class DecisionsError(PgwalkError):
+    """A decisions.json (or the dict the analysis hands on) that is not
+    what apply.sh writes."""
+
+
+class Action(str, enum.Enum):
+    """What the series does to a table.  A str, so that decisions.json and
+    every comparison with the word stay as they were."""
+    NONE = "none"           # left alone
+    ANNOTATE = "annotate"   # walk_lock set
+    SPLIT = "split"         # a write twin added for the callers that
+    # need the write lock
+
+    # The word, not "Action.NONE", wherever it is printed.
+    __str__ = str.__str__
+    __format__ = str.__format__
 
 
 @dataclasses.dataclass
@@ -27,9 +57,7 @@ class Table:
     line: int                   # the line of its definition
     function: Optional[str] = None  # a table local to a function: that one
     walkers: list = dataclasses.field(default_factory=list)
-    # "none" (left alone), "annotate" (walk_lock set) or "split" (a write
-    # twin added for the callers that need the write lock).
-    action: str = "none"
+    action: Action = Action.NONE
     mode: Optional[str] = None  # the walk_lock value, or None
     reason: str = ""            # one line: why this mode
     evidence: list = dataclasses.field(default_factory=list)
@@ -44,8 +72,127 @@ class Table:
     # For a split: {"write_name", "write_mode", "callers": [{"function",
     # "table"}]} (the callers that pass the twin).
     split: Optional[dict] = None
+    # A table used only with walkers that ignore walk_lock, whose mode
+    # states the mmap lock they assert themselves: {"walkers", "asserts"
+    # ("read" or "write")}.
+    stated_by: Optional[dict] = None
+
+    # Only some tables have these; decisions.json leaves them out where
+    # they are None (inferred and inferred_reason go with declared).
+    declared: Optional[str] = None      # the walk_lock the tree sets
+    inferred: Optional[str] = None      # the mode the analysis infers
+    inferred_reason: Optional[str] = None
+    declared_shown: Optional[str] = None    # a computed walk_lock: its text
+    declared_can_be: Optional[list] = None  # and the modes it can be
+    dropped_paths: Optional[int] = None     # paths not counted
+    # walk_lock set right before each walk, to one of these.
+    walk_lock_at_walk: Optional[list] = None
+
+    # The fields a decisions.json table must have: the rest have
+    # defaults, and a table written by an older apply.sh may lack them.
+    REQUIRED = ("name", "file", "line", "action", "mode")
+    _OPTIONAL = ("declared", "declared_shown", "declared_can_be",
+                 "dropped_paths", "walk_lock_at_walk")
+    _WITH_DECLARED = ("inferred", "inferred_reason")
+
+    @classmethod
+    def from_json(cls, d, where="a table"):
+        """The record of one table of decisions.json (a dict)."""
+        if not isinstance(d, dict):
+            raise DecisionsError("%s is not an object" % where)
+        if isinstance(d.get("name"), str):
+            where = "%s (%s)" % (where, d["name"])
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise DecisionsError("%s: unknown field %s" % (
+                where, ", ".join('"%s"' % k for k in unknown)))
+        missing = [k for k in cls.REQUIRED if k not in d]
+        if missing:
+            raise DecisionsError("%s: no field %s" % (
+                where, ", ".join('"%s"' % k for k in missing)))
+        try:
+            action = Action(d["action"])
+        except ValueError:
+            raise DecisionsError("%s: action %r is not one of %s" % (
+                where, d["action"], ", ".join(a.value for a in Action))) \
+                from None
+        return cls(**dict(d, action=action))
+
+    def to_json(self):
+        """The dict decisions.json holds (a copy: the record's lists are
+        not shared with it)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None and (f.name in self._OPTIONAL or (
+                    f.name in self._WITH_DECLARED and
+                    self.declared is None)):
+                continue
+            out[f.name] = copy.deepcopy(value)
+        return out
 
 
 def new(**fields):
     """A Table record (a dict, as decisions.json holds it)."""
-    return dataclasses.asdict(Table(**fields))
+    return Table(**fields).to_json()
+
+
+@dataclasses.dataclass
+class Decisions:
+    """decisions.json as a whole (see above)."""
+    tables: list                        # of Table
+    tree: Optional[str] = None
+    has_core: bool = False
+    per_vma_lock: bool = False
+    modes: Optional[list] = None
+    walkers: Optional[dict] = None
+    contract: Optional[dict] = None
+    form: Optional[str] = None
+    review: list = dataclasses.field(default_factory=list)
+
+    # Left out of decisions.json where None: boolform writes no modes,
+    # walkers and contract, and the analysis no form.
+    _OPTIONAL = ("tree", "modes", "walkers", "contract", "form")
+
+    @classmethod
+    def from_json(cls, d):
+        """The record of a decisions.json (a dict, as json.load gives it,
+        or as the analysis hands it on)."""
+        if not isinstance(d, dict):
+            raise DecisionsError("not an object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise DecisionsError("unknown field %s" % ", ".join(
+                '"%s"' % k for k in unknown))
+        if not isinstance(d.get("tables"), list):
+            raise DecisionsError("no list of tables")
+        tables = [Table.from_json(t, "table %d" % (i + 1))
+                  for i, t in enumerate(d["tables"])]
+        return cls(**dict(d, tables=tables))
+
+    def to_json(self):
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.name in self._OPTIONAL:
+                continue
+            out[f.name] = [t.to_json() for t in value] \
+                if f.name == "tables" else copy.deepcopy(value)
+        return out
+
+
+def load(path):
+    """The Decisions of a decisions.json file; DecisionsError, naming the
+    file, when it cannot be read or is not what apply.sh writes."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except (OSError, ValueError) as e:
+        raise DecisionsError("%s: cannot be read: %s" % (path, e)) from None
+    try:
+        return Decisions.from_json(d)
+    except DecisionsError as e:
+        raise DecisionsError("%s: not the decisions.json apply.sh writes: "
+                             "%s" % (path, e)) from None

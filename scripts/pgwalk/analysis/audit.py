@@ -17,7 +17,9 @@ infers another mode), not a constant (walk_lock is an expression: what it
 can be and what it depends on are named), unknown mode (a value the
 tree's enum page_walk_lock does not declare), not needed (only walkers
 that ignore the field), unverified (a mode is declared, but the analysis
-found no walk of the table).  The modes and the default come from the
+found no walk of the table, or did not settle one mode for its walks: a
+lock chosen by a value it does not fix, paths it could not follow; what
+it could not follow is named).  The modes and the default come from the
 tree's own core (contract.py); the inference is the same analysis the
 series uses, with no per-version special case.  Exit status 1 when a
 table disagrees or is missing a mode.
@@ -33,7 +35,7 @@ def _inferred_words(table, inferred):
     if inferred:
         return "the analysis infers %s" % inferred
     return "the analysis finds no walk that reads it (%s)" % (
-        table.get("inferred_reason") or table.get("reason") or
+        table.inferred_reason or table.reason or
         "no walk of this table was found")
 
 
@@ -72,27 +74,27 @@ def computed(declared, modes):
 
 
 def verdict(table, contract=None):
-    """(verdict, message) for one table of decisions.json; contract: the
-    tree's walker contract as decisions.json records it."""
+    """(verdict, message) for one table (a table.Table) of decisions.json;
+    contract: the tree's walker contract as decisions.json records it."""
     modes = [m["name"] for m in (contract or {}).get("modes", [])]
     default = next((m["name"] for m in (contract or {}).get("modes", [])
                     if m["default"]), None)
-    declared = table.get("declared")
-    inferred = table.get("inferred", table.get("mode"))
+    declared = table.declared
     if declared is None:
-        if table["mode"] is None:
-            return "not needed", table["reason"]
-        if table["mode"] == default:
+        if table.mode is None:
+            return "not needed", table.reason
+        if table.mode == default:
             return "agree (default)", "no walk_lock: the default %s, " \
-                "which the analysis infers (%s)" % (default, table["reason"])
+                "which the analysis infers (%s)" % (default, table.reason)
         return "missing", "no walk_lock; the analysis infers %s (%s)" % (
-            table["mode"], table["reason"])
+            table.mode, table.reason)
+    inferred = table.inferred
     if not re.match(r"^[A-Za-z_]\w*$", declared):
         can, depends = computed(declared, modes)
         # The modes the tree's mapping functions give it, when the
         # analysis could evaluate it.
-        can = sorted(set(can) | set(table.get("declared_can_be", ())))
-        declared = table.get("declared_shown", declared)
+        can = sorted(set(can) | set(table.declared_can_be or ()))
+        declared = table.declared_shown or declared
         return "not a constant", "walk_lock = %s is computed at run " \
             "time%s%s; %s" % (
                 declared,
@@ -106,28 +108,48 @@ def verdict(table, contract=None):
     if inferred is None:
         # No VMA walk of it was found: the field is ignored (novma and
         # mapping walkers), or the analysis could not see the walk.
-        return ("not needed" if table.get("walkers") else "unverified",
+        return ("not needed" if table.walkers else "unverified",
                 "declared %s; %s" % (declared,
-                                     table.get("inferred_reason") or
+                                     table.inferred_reason or
                                      "no walk of this table was found"))
+    if table.review:
+        # The analysis did not settle one mode for the walks (its series
+        # would list the table for review): it neither confirms nor
+        # refutes the tree's choice, and says what it could not follow.
+        return "unverified", "declared %s; the analysis does not settle " \
+            "a mode for its walks (its answer, %s, is %s): %s" % (
+                declared, inferred,
+                "the same" if inferred == declared else "another",
+                "; ".join(str(r) for r in table.review))
     if declared == inferred:
         return "agree", "declared %s, inferred %s" % (declared, inferred)
     return "disagree", "declared %s, inferred %s: %s" % (
-        declared, inferred, table.get("inferred_reason", ""))
+        declared, inferred, table.inferred_reason or "")
 
 
 VERDICTS = ("agree", "disagree", "agree (default)", "missing",
             "not a constant", "unknown mode", "not needed", "unverified")
 
 
+def verdicts(decided):
+    """[(table, verdict, message)] of a table.Decisions, in file order:
+    a caller picks tables by the verdict, never by the line's words."""
+    return [(t,) + verdict(t, decided.contract)
+            for t in sorted(decided.tables, key=lambda t: (t.file, t.line))]
+
+
+def line(table, v, msg):
+    """One verdict as the audit prints it (Coccinelle's report format)."""
+    return "%s:%d: %s: %s: %s" % (table.file, table.line, table.name, v,
+                                  msg)
+
+
 def report(decided):
-    """(lines, {verdict: count})."""
+    """(lines, {verdict: count}) of a table.Decisions."""
     lines, counts = [], {}
-    for t in sorted(decided["tables"], key=lambda t: (t["file"], t["line"])):
-        v, msg = verdict(t, decided.get("contract"))
+    for t, v, msg in verdicts(decided):
         counts[v] = counts.get(v, 0) + 1
-        lines.append("%s:%d: %s: %s: %s" % (t["file"], t["line"], t["name"],
-                                            v, msg))
+        lines.append(line(t, v, msg))
     return lines, counts
 
 

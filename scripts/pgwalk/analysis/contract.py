@@ -141,7 +141,11 @@ class Walker:
     defined:  the file that defines it (None: not seen);
     entry:    callable from outside the core (declared in a header and it
               walks: it stores the pointer for the walk, or hands it to a
-              walker)."""
+              walker);
+    asserts:  the mmap lock it asserts itself, whatever walk_lock says
+              (MmapNeed; the weakest of its own assertions and those of
+              the walkers it reaches, since they may sit on different
+              branches)."""
     name: str
     ops_arg: int
     vma_arg: object
@@ -150,6 +154,7 @@ class Walker:
     declared: tuple
     defined: object
     entry: bool
+    asserts: MmapNeed = MmapNeed.NONE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,6 +224,28 @@ class Contract:
         fits = [m for m in self.modes if all(m.safe(l) for l in locks)]
         return min(fits, key=lambda m: m.strength) if fits and locks else None
 
+    def asserted_by(self, walkers):
+        """The mmap lock every one of these walkers asserts itself
+        (MmapNeed; NONE when one of them is not known or asserts none)."""
+        got = [self.walkers[w].asserts for w in walkers
+               if w in self.walkers]
+        if not got or len(got) < len(walkers):
+            return MmapNeed.NONE
+        return min(got, key=lambda m: m.rank)
+
+    def stated_by(self, walkers):
+        """The mode a table used only with these walkers (which ignore
+        walk_lock) states: the strongest that only asserts an mmap lock
+        every one of them already asserts itself (asserted_by()), so the
+        table says the rule its walks run under and no check changes.
+        None when one of them asserts no mmap lock, or no mode fits."""
+        need = self.asserted_by(walkers)
+        if need is MmapNeed.NONE:
+            return None
+        fits = [m for m in self.modes if m.vma is VmaAction.NONE and
+                m.mmap is not MmapNeed.NONE and m.mmap.rank <= need.rank]
+        return max(fits, key=lambda m: m.strength) if fits else None
+
     def matching(self, mmap, vma):
         """The first mode whose contract is (mmap, vma), or None."""
         for m in self.modes:
@@ -234,7 +261,8 @@ class Contract:
                          "vma_arg": w.vma_arg, "honours": w.honours,
                          "reaches": list(w.reaches),
                          "declared": list(w.declared),
-                         "defined": w.defined, "entry": w.entry}
+                         "defined": w.defined, "entry": w.entry,
+                         "asserts": w.asserts.value}
                         for w in sorted(self.walkers.values(),
                                         key=lambda w: w.name)],
             "modes": [{"name": m.name, "value": m.value,
@@ -247,7 +275,7 @@ class Contract:
         walkers = {w["name"]: Walker(
             w["name"], w["ops_arg"], w["vma_arg"], w["honours"],
             tuple(w["reaches"]), tuple(w["declared"]), w["defined"],
-            w["entry"]) for w in data["walkers"]}
+            w["entry"], MmapNeed(w["asserts"])) for w in data["walkers"]}
         modes = tuple(ModeContract(
             m["name"], m["value"], m["default"], MmapNeed(m["mmap"]),
             VmaAction(m["vma"]), tuple(m["calls"])) for m in data["modes"])
@@ -364,7 +392,7 @@ def derive_from(facts, source, files, prims=None):
     declared, defined, ops_arg, vma_arg = {}, {}, {}, {}
     stores, forwards, fields = set(), {}, {}
     helpers, helper_files = {}, set()
-    modes = []
+    modes, own = [], {}
     for f in facts:
         kind = f["kind"]
         if kind == "walker":
@@ -388,6 +416,10 @@ def derive_from(facts, source, files, prims=None):
             helper_files.add(f["file"])
         elif kind == "mode":
             modes.append(f)
+        elif kind == "wcall":
+            prim = prims.get(f["callee"])
+            if prim and prim[0] == "mmap" and prim[2] == "assert":
+                own.setdefault(f["name"], set()).add(MmapNeed(prim[1]))
     names = set(ops_arg)
     edges = {n: {g for g, k in forwards.get(n, ()) if g in names and
                  ops_arg.get(g) == k} for n in names}
@@ -419,10 +451,13 @@ def derive_from(facts, source, files, prims=None):
         honours = any((g, k) in {(h, i) for h, i in helpers.items()}
                       for m in reached | {n} for g, k in fields.get(m, ()))
         walks = n in walking
+        asserted = set().union(*[own.get(m, set()) for m in reached | {n}])
         walkers[n] = Walker(
             n, ops_arg[n], vma_arg.get(n), honours, tuple(sorted(reached)),
             tuple(sorted(declared.get(n, ()))), defined.get(n),
-            bool(declared.get(n)) and walks)
+            bool(declared.get(n)) and walks,
+            min(asserted, key=lambda m: m.rank) if asserted
+            else MmapNeed.NONE)
     # The enum's order; a plain enumerator is one more than the last.
     by_pos, seen = [], set()
     for f in sorted(modes, key=lambda f: (f["file"], f["line"], f["col"])):
@@ -461,7 +496,7 @@ def derive(tree):
     memo = Memo("contract")
     k = key(sorted(files), [file_digest(os.path.join(tree, f))
                             for f in files],
-            file_digest(cocci_path()), file_digest(__file__),
+            cocci.digest(cocci_path()), file_digest(__file__),
             file_digest(lockdata.data_path("locks.conf")))
     got = memo.get(k)
     if got is not None:
@@ -519,6 +554,9 @@ def show(contract):
         if w.vma_arg is not None:
             where += ", VMA argument %d" % w.vma_arg
         line = "  %-28s %-18s %s" % (w.name + "()", what, where)
+        if w.asserts is not MmapNeed.NONE:
+            line += "; asserts the mmap lock%s itself" % (
+                " for write" if w.asserts is MmapNeed.WRITE else "")
         if w.reaches:
             line += "; hands ops to %s" % ", ".join(
                 "%s()" % r for r in w.reaches)

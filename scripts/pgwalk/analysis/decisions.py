@@ -32,7 +32,7 @@ from pgwalk.errors import PgwalkError, run_main
 from pgwalk import convention, table, treefeatures
 from pgwalk.analysis import (candidates, contract as contractmod, factindex,
                              gather, lockdata, paths, values)
-from pgwalk.analysis.contract import VmaAction
+from pgwalk.analysis.contract import MmapNeed, VmaAction
 from pgwalk.analysis.lockstate import LockState, Mmap, Vma
 from pgwalk import logs
 from pgwalk.analysis import pins as pinsmod
@@ -295,8 +295,8 @@ def _decide_table(fx, pa, words, contract, key, use, vma_walkers=()):
         if runtime:
             # The walking function gives the table its mode at each walk:
             # an initializer would be overridden there.
-            entry.update(action="none", mode=None, split=None, notes=[],
-                         review=[], walk_lock_at_walk=runtime,
+            entry.update(action=table.Action.NONE, mode=None, split=None,
+                         notes=[], review=[], walk_lock_at_walk=runtime,
                          reason="walk_lock is set before each walk, to %s, "
                          "as the lock each path holds allows" %
                          " or ".join(runtime))
@@ -305,7 +305,7 @@ def _decide_table(fx, pa, words, contract, key, use, vma_walkers=()):
     # audit compares the choice with what the analysis infers.
     entry.update(declared=declared, inferred=entry["mode"],
                  inferred_reason=entry["reason"], mode=declared,
-                 action="none", split=None,
+                 action=table.Action.NONE, split=None,
                  reason="already sets walk_lock = %s" % declared)
     parsed = values.parse(declared)
     if parsed[0] != "id":
@@ -358,6 +358,20 @@ def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
             entry["reason"] = "used only with %s, which %s walk_lock" % (
                 ", ".join("%s()" % w for w in walkers),
                 "ignores" if len(walkers) == 1 else "ignore")
+            stated = contract.stated_by(walkers)
+            if stated is not None:
+                # The walker checks a lock itself: the table states it.
+                entry["action"] = "annotate"
+                entry["mode"] = stated.name
+                need = contract.asserted_by(walkers)
+                entry["stated_by"] = {"walkers": list(walkers),
+                                      "asserts": need.value}
+                entry["reason"] += " and %s the mmap lock%s %s; %s " \
+                    "asserts no more than that" % (
+                        "asserts" if len(walkers) == 1 else "assert",
+                        " for write" if need is MmapNeed.WRITE else "",
+                        "itself" if len(walkers) == 1 else "themselves",
+                        stated.name)
         else:
             entry["reason"] = "not passed to a page walker in this tree"
         return
@@ -597,7 +611,8 @@ def main(argv=None):
         print("review: %s" % line)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(decided, f, indent=1, sort_keys=True)
+            json.dump(table.Decisions.from_json(decided).to_json(), f,
+                      indent=1, sort_keys=True)
     return 0
 
 

@@ -34,6 +34,7 @@ class Facts:
         self.ops_arg = walkers          # walker -> index of its ops argument
         self.prims = prims if prims is not None else lockdata.primitives()
         self.functions = {}     # (file, name) -> {"line", "static", "params"}
+        self._helper_defs = None    # helper_defs(), until add_base()
         self.defined_in = {}    # name -> {file}
         self.locks = {}         # (file, fn) -> [(line, col, name)]
         self.held_returns = {}  # (file, fn) -> [(line, col, name)]
@@ -104,6 +105,7 @@ class Facts:
 
     def add_base(self, relpath, entry):
         self.files.add(relpath)
+        self._helper_defs = None    # new functions: helpers again
         self.unparsed[relpath] = set(entry.get("unparsed", ()))
         for f in entry["facts"]:
             kind = f["kind"]
@@ -301,6 +303,8 @@ class Facts:
         Definitions under #ifdef/#else are alternatives: a function
         returns holding a lock only if each of its definitions may (the
         other configuration may take another lock, or none)."""
+        if self._helper_defs is not None:
+            return self._helper_defs
         out = {}
         for (relpath, fn), events in self.held_returns.items():
             rec = self.functions.get((relpath, fn))
@@ -321,6 +325,7 @@ class Facts:
                 else set()
             if common:
                 out[(relpath, fn)] = common
+        self._helper_defs = out
         return out
 
     def lock_flag_members(self):

@@ -3,11 +3,12 @@
 
 The facts of a file do not depend on which walk is being explained, so
 each file is analysed once and its facts are cached by the file's git blob
-id and the hash of the rule text (outside the repository, beside the tree
-cache): regenerating the series on a new rc pays only for the files that
-changed.  The rule's lock sets come from scripts/locks.conf; a file that
-calls a function of the tree which returns with a lock held gets that
-function added to the sets (so its cache entry differs).
+id and the hash of the rule text and of the emit() it imports (outside
+the repository, beside the tree cache): regenerating the series on a new
+rc pays only for the files that changed.  The rule's lock sets come from
+scripts/locks.conf; a file that calls a function of the tree which
+returns with a lock held gets that function added to the sets (so its
+cache entry differs).
 
 spatch runs without a timeout: a result that depends on how loaded the
 machine is would be worse than a slow one.  A region Coccinelle could not
@@ -84,6 +85,13 @@ def rule_text(walkers, helpers=None, names=None, path=FACTS_COCCI):
 
 def _hash(text):
     return hashlib.sha1(text.encode()).hexdigest()
+
+
+def _rule_key(text):
+    """The cache key of a rule's text: with the module it imports beside
+    it (both rules live in one directory), whose emit() writes the facts."""
+    return _hash(text + memo.file_digest(cocci.library(
+        _rule_path(FACTS_COCCI))))
 
 
 class Cache:
@@ -243,7 +251,7 @@ class Extractor:
     def collect_base(self, files):
         """{relpath: {"facts", "unparsed"}} of facts.cocci."""
         text = rule_text(self.walkers)
-        key = _hash(text)
+        key = _rule_key(text)
         out, todo = {}, []
         for rel in files:
             entry = self.cache.get(key, self.blob(rel))
@@ -271,9 +279,11 @@ class Extractor:
         for rel, names in sorted(wanted.items()):
             hkey = json.dumps(helpers.get(rel, {}), sort_keys=True)
             groups.setdefault(hkey, []).append((rel, set(names)))
+        runs = []   # (rule text, cache key, todo, names asked)
         for hkey, items in sorted(groups.items()):
             hel = json.loads(hkey)
-            key = _hash(rule_text(self.walkers, hel, path=CALLS_COCCI))
+            key = _rule_key(rule_text(self.walkers, hel,
+                                      path=CALLS_COCCI))
             todo, todo_names = [], set()
             for rel, names in items:
                 entry = self.cache.get(key, self.blob(rel))
@@ -298,13 +308,17 @@ class Extractor:
                     self.cache.misses += 1
                 else:
                     self.cache.hits += 1
-            if not todo:
-                continue
-            text = rule_text(self.walkers, hel, names=todo_names,
-                             path=CALLS_COCCI)
-            fresh = self._run(text, [rel for rel, _e, _m in todo])
+            if todo:
+                runs.append((rule_text(self.walkers, hel, names=todo_names,
+                                       path=CALLS_COCCI),
+                             key, todo, todo_names))
+        # Files that call different lock helpers need different rules:
+        # their spatch runs share the cores, not one after another.
+        fresh = self._run_all([(text, [rel for rel, _e, _m in todo])
+                               for text, _k, todo, _n in runs])
+        for (_text, key, todo, todo_names), got in zip(runs, fresh):
             for rel, entry, missing in todo:
-                by_name = _by_name(fresh[rel]["facts"], todo_names)
+                by_name = _by_name(got[rel]["facts"], todo_names)
                 for name in todo_names:
                     entry["names"][name] = by_name.get(name, [])
                 self.cache.put(key, self.blob(rel), entry)
@@ -320,27 +334,44 @@ class Extractor:
         return entry
 
     def _run(self, text, files):
-        self.spatch_files += len(files)
-        sizes = {f: os.path.getsize(os.path.join(self.tree, f))
-                 for f in files}
-        groups = [[] for _ in range(max(1, min(self.jobs, len(files))))]
-        load = [0] * len(groups)
-        for rel in sorted(files, key=lambda f: (-sizes[f], f)):
-            i = load.index(min(load))
-            groups[i].append(rel)
-            load[i] += sizes[rel]
+        return self._run_all([(text, files)])[0]
+
+    def _run_all(self, rules):
+        """[{relpath: entry}] for [(rule text, files)]: each rule's files
+        in up to `jobs` batches balanced by size, every batch of every
+        rule sharing `jobs` spatch processes at a time, largest first."""
+        batches = []    # (bytes, rule index, files)
+        for i, (_text, files) in enumerate(rules):
+            self.spatch_files += len(files)
+            sizes = {f: os.path.getsize(os.path.join(self.tree, f))
+                     for f in files}
+            groups = [[] for _ in range(max(1, min(self.jobs, len(files))))]
+            load = [0] * len(groups)
+            for rel in sorted(files, key=lambda f: (-sizes[f], f)):
+                j = load.index(min(load))
+                groups[j].append(rel)
+                load[j] += sizes[rel]
+            batches += [(load[j], i, sorted(g))
+                        for j, g in enumerate(groups) if g]
+        batches.sort(key=lambda b: (-b[0], b[1], b[2]))
+        outs = [{} for _ in rules]
+        if not batches:
+            return outs
         with tempfile.TemporaryDirectory(prefix="pgwalk-facts-") as tmp:
-            cocci = os.path.join(tmp, "rule.cocci")
-            with open(cocci, "w") as f:
-                f.write(text)
-            with concurrent.futures.ThreadPoolExecutor(len(groups)) as pool:
+            paths = []
+            for i, (text, _files) in enumerate(rules):
+                os.mkdir(os.path.join(tmp, str(i)))
+                paths.append(os.path.join(tmp, str(i), "rule.cocci"))
+                cocci.write_rule(paths[-1], text, _rule_path(FACTS_COCCI))
+            workers = max(1, min(self.jobs, len(batches)))
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
                 results = list(pool.map(
-                    lambda g: run_spatch(self.tree, sorted(g), cocci),
-                    groups))
-        out = {}
-        for r in results:
-            out.update(r)
-        return out
+                    lambda b: (b[1], run_spatch(self.tree, b[2],
+                                                paths[b[1]])),
+                    batches))
+        for i, r in results:
+            outs[i].update(r)
+        return outs
 
 
 def _by_name(facts_, names):

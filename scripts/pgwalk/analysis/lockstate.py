@@ -34,6 +34,22 @@ mmap lock for write), "verify-write" (asserts each VMA write-locked),
 import enum
 
 
+class ChainState(str, enum.Enum):
+    """The lock a path to a walk holds from its start on (paths.Chain.state,
+    the "lock" of a chain in decisions.json).  A closed set: the stages
+    after the analysis test these, never the words that explain them.  A
+    str, so that decisions.json stays as it was."""
+    WRITE = "write"         # the mmap lock for write
+    READ = "read"           # the mmap lock for read (or downgraded to it)
+    VMA_READ = "vma_read"   # a per-VMA read lock, no mmap lock
+    NONE = "none"           # no lock: the walker would reject the path
+    UNSEEN = "unseen"       # the start could not be followed
+
+    # The word, not "ChainState.READ", wherever it is printed.
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+
 class Mmap(enum.IntEnum):
     NONE = 0
     READ = 1
@@ -146,16 +162,16 @@ class LockState:
 
     # The lock a chain's origin gives (paths.Chain.state) as a state.
     _CHAIN = {
-        "write": (Mmap.WRITE, Vma.NONE),
-        "read": (Mmap.READ, Vma.NONE),
-        "vma_read": (Mmap.NONE, Vma.READ),
-        "none": (Mmap.NONE, Vma.NONE),
+        ChainState.WRITE: (Mmap.WRITE, Vma.NONE),
+        ChainState.READ: (Mmap.READ, Vma.NONE),
+        ChainState.VMA_READ: (Mmap.NONE, Vma.READ),
+        ChainState.NONE: (Mmap.NONE, Vma.NONE),
     }
 
     @classmethod
     def of_chain(cls, state, downgraded=False, vma_changed=False):
-        """The state of a chain ("write", "read", "vma_read", "none");
-        None for "unseen" (no state is known)."""
+        """The state of a chain (a ChainState); None for UNSEEN (no state
+        is known)."""
         if state not in cls._CHAIN:
             return None
         mmap, vma = cls._CHAIN[state]
@@ -164,12 +180,13 @@ class LockState:
         return cls(mmap, vma, downgraded and mmap == Mmap.READ)
 
     def word(self):
-        """The chain state word the evidence uses for this state."""
+        """The ChainState the evidence uses for this state."""
         if self.mmap == Mmap.WRITE:
-            return "write"
+            return ChainState.WRITE
         if self.mmap == Mmap.READ:
-            return "read"
-        return "vma_read" if self.vma == Vma.READ else "none"
+            return ChainState.READ
+        return ChainState.VMA_READ if self.vma == Vma.READ else \
+            ChainState.NONE
 
 
 MMAP_NEEDS = {"none": Mmap.NONE, "read": Mmap.READ, "write": Mmap.WRITE}

@@ -13,6 +13,7 @@ tables its walk is given.  Pure functions of the facts: no file is read.
 import collections
 
 from pgwalk.analysis import factindex, lockdata, values
+from pgwalk.analysis.lockstate import ChainState
 from pgwalk.analysis.values import Evaluator, parse
 
 MAX_DEPTH = 24
@@ -50,8 +51,8 @@ class Note(str):
 
 class Chain:
     """origin: dict with "kind" (lock, callback, iterator, entry,
-    released, unseen), "state" (write, read, vma_read, none, unseen) and
-    what explains it; hops: outermost call first, the walk last."""
+    released, unseen), "state" (a ChainState) and what explains it; hops:
+    outermost call first, the walk last."""
 
     def __init__(self, origin, hops):
         self.origin = origin
@@ -94,19 +95,21 @@ class Paths:
         hop = Hop(pos, fn, call["callee"], None)
         out = []
         if not fx.states_at(pos):
-            out.append(Chain({"kind": "unseen", "state": "unseen",
+            out.append(Chain({"kind": "unseen", "state": ChainState.UNSEEN,
                               "why": "its control flow to %s() could not "
                               "be followed" % call["callee"],
                               "function": fn, "file": rel}, [hop]))
         for state, by in sorted(fx.states_at(pos),
                                 key=lambda s: (s[0], s[1] or ())):
             if state in ("write", "read", "vma_read"):
-                out.append(Chain({"kind": "lock", "state": state,
+                out.append(Chain({"kind": "lock",
+                                  "state": ChainState(state),
                                   "file": rel, "function": fn,
                                   "at": list(by),
                                   "lock": fx.lock_name(rel, fn, by)}, [hop]))
             elif state == "released":
-                out.append(Chain({"kind": "released", "state": "none",
+                out.append(Chain({"kind": "released",
+                                  "state": ChainState.NONE,
                                   "file": rel, "function": fn,
                                   "at": list(by),
                                   "lock": fx.lock_name(rel, fn, by)}, [hop]))
@@ -123,14 +126,14 @@ class Paths:
         if key in stack:
             return []
         if depth >= MAX_DEPTH:
-            return [Chain({"kind": "unseen", "state": "unseen",
+            return [Chain({"kind": "unseen", "state": ChainState.UNSEEN,
                            "why": "a call chain deeper than %d calls" %
                            MAX_DEPTH, "function": fn, "file": rel}, [])]
         stack = stack + (key,)
         fx = self.fx
         out = []
         if fx.is_entry(rel, fn):
-            out.append(Chain({"kind": "entry", "state": "none",
+            out.append(Chain({"kind": "entry", "state": ChainState.NONE,
                               "function": fn, "file": rel}, []))
             self._entered[key] = out
             return out
@@ -141,7 +144,7 @@ class Paths:
         if not out:
             why = "no caller in the tree" if not fx.is_static(rel, fn) \
                 else "no caller in its file"
-            out.append(Chain({"kind": "unseen", "state": "unseen",
+            out.append(Chain({"kind": "unseen", "state": ChainState.UNSEEN,
                               "why": why, "function": fn, "file": rel}, []))
         self._entered[key] = out
         return out
@@ -156,7 +159,8 @@ class Paths:
             g = f["callee"]
             ctx = self.cb_rows.get((g + "()", str(f["index"])))
             if ctx in ("none", "read", "write"):
-                out.append(Chain({"kind": "handed", "state": ctx,
+                out.append(Chain({"kind": "handed",
+                                  "state": ChainState(ctx),
                                   "callee": g, "function": fn,
                                   "file": rel, "where": f["file"],
                                   "at": [f["line"], f["col"]]}, []))
@@ -168,7 +172,7 @@ class Paths:
                      if p[0] == home and fx.calls[p]["function"] == g] \
                 if pname else []
             if not sites:
-                out.append(Chain({"kind": "unseen", "state": "unseen",
+                out.append(Chain({"kind": "unseen", "state": ChainState.UNSEEN,
                                   "why": "passed to %s(), which does not "
                                   "call it directly" % g,
                                   "function": fn, "file": rel,
@@ -197,7 +201,7 @@ class Paths:
                         "line": f["line"]}
                 if ctx is None:
                     out.append(Chain(dict(base, kind="unseen",
-                                          state="unseen",
+                                          state=ChainState.UNSEEN,
                                           why="stored in .%s of struct %s" %
                                           (f["member"], f["struct"])), []))
                 elif ctx.startswith("start:"):
@@ -207,14 +211,15 @@ class Paths:
                     kinds = fx.helper_kinds(crel, start)
                     if not kinds:
                         out.append(Chain(dict(
-                            base, kind="unseen", state="unseen",
+                            base, kind="unseen", state=ChainState.UNSEEN,
                             why="it is .%s of struct %s, whose .%s, "
                             "%s(), does not return holding a lock (in "
                             "every definition of it)" % (
                                 f["member"], f["struct"], member,
                                 start)), []))
                     for lock, strength in sorted(kinds):
-                        state = strength if lock == "mmap" else "vma_read"
+                        state = ChainState(strength) if lock == "mmap" \
+                            else ChainState.VMA_READ
                         out.append(Chain(dict(
                             base, kind="iterator", state=state,
                             start=start, start_member=member,
@@ -224,7 +229,7 @@ class Paths:
                             []))
                 else:
                     out.append(Chain(dict(base, kind="callback",
-                                          state=ctx), []))
+                                          state=ChainState(ctx)), []))
         return out
 
     def _helper_lock(self, home, helper, lock, strength):
@@ -391,7 +396,8 @@ class Paths:
             prim = fx.prims.get(lname)
             if not prim or prim[2] != "take":
                 continue
-            state = prim[1] if prim[0] == "mmap" else "vma_read"
+            state = ChainState(prim[1]) if prim[0] == "mmap" else \
+                ChainState.VMA_READ
             if self._take_possible(ev, henv, home, name, l2, c2):
                 possible.add(state)
         want = origin["state"]
@@ -401,9 +407,9 @@ class Paths:
             return True, Note(
                 "%s() takes %s by a value this path does not fix" % (
                     name, " or ".join(
-                        {"read": "the mmap lock for read",
-                         "write": "the mmap lock for write",
-                         "vma_read": "a per-VMA read lock"}[s]
+                        {ChainState.READ: "the mmap lock for read",
+                         ChainState.WRITE: "the mmap lock for write",
+                         ChainState.VMA_READ: "a per-VMA read lock"}[s]
                         for s in sorted(possible))), Note.LOCK_CHOICE)
         return True, None
 
@@ -469,11 +475,12 @@ class Paths:
             next(k for (_r, m), k in sorted(self.flag_members.items())
                  if m == member)
         if value:
-            state = strength if lock == "mmap" else "vma_read"
-        elif chain.state != "unseen":
+            state = ChainState(strength) if lock == "mmap" else \
+                ChainState.VMA_READ
+        elif chain.state != ChainState.UNSEEN:
             return chain
         else:
-            state = "unseen"
+            state = ChainState.UNSEEN
         origin = dict(chain.origin, kind="flag", state=state,
                       member=member, value=value, flag_lock=lock,
                       flag_strength=strength, was=chain.origin)

@@ -15,6 +15,7 @@ import re
 from pgwalk import conffile
 from pgwalk.convention import MODES
 from pgwalk.errors import PgwalkError
+from pgwalk.table import Action
 
 
 class PinError(PgwalkError):
@@ -48,9 +49,9 @@ def apply(pins, tables):
         t["mode"] = mode
         t["pinned"] = True
         t["pin_reason"] = reason
-        if t["action"] == "none":
-            t["action"] = "annotate"
+        if t["action"] == Action.NONE:
+            t["action"] = Action.ANNOTATE
         if t["split"]:
             # A pin names one mode for the table: no twin.
             t["split"] = None
-            t["action"] = "annotate"
+            t["action"] = Action.ANNOTATE

@@ -194,7 +194,8 @@ def decisions_record(tree, decided, per_vma):
         calls = t["calls"]
         tables.append(table.new(
             name=name, file=calls[0]["file"], line=calls[0]["line"],
-            mode=t["mode"], action="split" if t["twin"] else "annotate",
+            mode=t["mode"], action=table.Action.SPLIT if t["twin"]
+            else table.Action.ANNOTATE,
             reason="lock_vma was %s" % "/".join(
                 sorted({c["lock"] for c in calls})),
             evidence=["%s:%d: %s() passes %s" % (

@@ -25,19 +25,21 @@ lines and verdict follow its table's paragraph):
   the decisions give that chain;
 and in the cover letter: each table row's mode; the tables said to be
 "left as they are" are the ones the series does not touch, and a walker
-said not to use walk_lock is one the decisions say ignores it.
+said not to use walk_lock is one the decisions say ignores it; a walker
+said to assert the mmap lock itself asserts that lock in the contract.
 
 The decisions themselves are held to the lock model: a chain that starts
 at a downgrade holds the mmap lock for read.
 """
 
-import json
 import os
 import re
 import sys
 
 from pgwalk.analysis import lockdata
+from pgwalk.analysis.lockstate import ChainState
 from pgwalk.series import mail
+from pgwalk.table import Action, DecisionsError, load as load_decisions
 
 MODE = re.compile(r"\bPGWALK_[A-Z_]+\b")
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six",
@@ -48,24 +50,29 @@ CLAUSE_END = re.compile(r"[.;:()]")
 CALL_ARROW = " -> "
 # A row of a changelog: "  table: chain" or "  table (file): chain".
 ROW = re.compile(r"^  (\w+)(?: \([^)]*\))?(?:: (.*))?$")
+# "f(), which ignores walk_lock and asserts the mmap lock for write
+# itself" (messages.stated_words).
+WALKER_ASSERTS = re.compile(
+    r"((?:\w+\(\)(?:, | and )?)+),? which ignores? walk_lock and "
+    r"asserts? the mmap lock( for write)? (?:itself|themselves)")
 WALKER_IGNORES = re.compile(
     r"((?:\w+\(\)(?:, | and )?)+),? which (?:does|do) not use walk_lock|"
     r"((?:\w+\(\)(?:, | and )?)+),? which ignores? walk_lock")
 
 
 def lock_of(words):
-    """The lock state a clause says is held (the chain words of
-    decisions.json: write, read, vma_read, none), or None."""
+    """The lock state a clause says is held (the ChainState of a chain of
+    decisions.json), or None."""
     w = words.lower()
     if "per-vma read lock" in w:
-        return "vma_read"
+        return ChainState.VMA_READ
     if "no mmap lock" in w or "not hold the mmap lock" in w or \
             "without the mmap lock" in w:
-        return "none"
+        return ChainState.NONE
     if "for write" in w:
-        return "write"
+        return ChainState.WRITE
     if "for read" in w or "downgrade" in w:
-        return "read"
+        return ChainState.READ
     return None
 
 
@@ -80,29 +87,31 @@ class Checker:
     def __init__(self, decisions):
         self.d = decisions
         self.tables = {}
-        for t in decisions["tables"]:
-            self.tables[t["name"]] = t
-            if t.get("split"):
-                self.tables[t["split"]["write_name"]] = t
+        for t in decisions.tables:
+            self.tables[t.name] = t
+            if t.split:
+                self.tables[t.split["write_name"]] = t
         names = sorted(self.tables, key=len, reverse=True)
         # "struct mm_walk_ops" names the type, not a table of that name.
         self.name_re = re.compile(
             r"(?<!struct )(?<!struct\n)\b(%s)\b" % "|".join(
                 re.escape(n) for n in names)) if names else None
-        self.honours = decisions.get("walkers") or {}
+        self.honours = decisions.walkers or {}
+        self.asserts = {w["name"]: w.get("asserts") for w in
+                        (decisions.contract or {}).get("walkers", ())}
         self.prims = lockdata.primitives()
 
     # ------------------------------------------------------- the model
 
     def check_model(self):
         out = []
-        for t in self.d["tables"]:
-            for c in t.get("chains") or []:
+        for t in self.d.tables:
+            for c in t.chains or []:
                 first = c["steps"][0] if c["steps"] else ""
                 if " downgrades " in first and c["lock"] != "read":
                     out.append("decisions: %s: a chain from a downgrade "
                                "is counted as %s: %s" % (
-                                   t["name"], c["lock"], first))
+                                   t.name, c["lock"], first))
         return out
 
     # ------------------------------------------------------ paragraphs
@@ -150,8 +159,8 @@ class Checker:
         tables of that name (two files may each have a walk_ops): the
         defects of the first table, when none is free of them."""
         found = None
-        for t in self.d["tables"]:
-            if name not in (t["name"], (t.get("split") or {}).get(
+        for t in self.d.tables:
+            if name not in (t.name, (t.split or {}).get(
                     "write_name")):
                 continue
             got = check(t)
@@ -161,11 +170,11 @@ class Checker:
         return found if found is not None else check(self.tables[name])
 
     def _modes_of(self, t):
-        modes = {t["mode"]}
-        if t.get("split"):
-            modes.add(t["split"]["write_mode"])
-        if t.get("declared"):
-            modes.add(t["declared"])
+        modes = {t.mode}
+        if t.split:
+            modes.add(t.split["write_mode"])
+        if t.declared:
+            modes.add(t.declared)
         return modes
 
     def _check_modes(self, t, subject, flat, where):
@@ -173,12 +182,12 @@ class Checker:
         for mode in MODE.findall(flat):
             if mode not in self._modes_of(t):
                 out.append("%s: says %s of %s, whose mode is %s" % (
-                    where, mode, subject, t["mode"]))
+                    where, mode, subject, t.mode))
         return out
 
     def _check_counts(self, t, subject, flat, where):
         out = []
-        chains = t.get("chains") or []
+        chains = t.chains or []
         found = list(COUNTED.finditer(flat))
         for i, m in enumerate(found):
             # The clause a count heads: up to the next count or stop.
@@ -235,7 +244,7 @@ class Checker:
         """A printed chain, whole or shortened ("a -> ... -> b"), is one
         of the table's chains, and the lock its first step names is the
         one the decisions give that chain."""
-        found = [c for c in t.get("chains") or []
+        found = [c for c in t.chains or []
                  if _same_chain(line, c["steps"])]
         if not found:
             return ["%s: a call chain of %s the decisions do not have: %s"
@@ -274,7 +283,7 @@ class Checker:
             for name in set(self.named(flat.split(": ", 1)[0])):
                 out += self._of_any(name, lambda t, n=name: [
                     "%s: says %s of %s, whose mode is %s" % (
-                        where, mode, n, t["mode"])
+                        where, mode, n, t.mode)
                     for mode in said if mode not in self._modes_of(t)])
         for line in para.split("\n"):
             names = self.named(line)
@@ -282,7 +291,7 @@ class Checker:
             if len(set(names)) == 1 and modes:
                 out += self._of_any(names[0], lambda t, n=names[0]: [
                     "%s: lists %s with %s, whose mode is %s" % (
-                        where, n, mode, t["mode"])
+                        where, n, mode, t.mode)
                     for mode in modes if mode not in self._modes_of(t)])
         return out
 
@@ -293,30 +302,38 @@ class Checker:
         if "left as" in flat:
             for name in set(self.named(flat)):
                 # Tables of one name in several files: the one left alone.
-                t = next((u for u in self.d["tables"] if u["name"] == name
-                          and u["action"] == "none"), self.tables[name])
-                if t["action"] != "none":
+                t = next((u for u in self.d.tables if u.name == name
+                          and u.action == Action.NONE), self.tables[name])
+                if t.action != Action.NONE:
                     out.append("%s: says %s is left as it is; the series "
-                               "gives it %s" % (where, name, t["mode"]))
-                elif "only passed to" in flat and not t.get("walkers"):
+                               "gives it %s" % (where, name, t.mode))
+                elif "only passed to" in flat and not t.walkers:
                     out.append("%s: says %s is passed to a walker; the "
                                "decisions find no walk of it (%s)" % (
-                                   where, name, t.get("reason")))
+                                   where, name, t.reason))
                 elif "before each walk" in flat and \
-                        not t.get("walk_lock_at_walk"):
+                        not t.walk_lock_at_walk:
                     out.append("%s: says %s gets walk_lock before each "
                                "walk; the decisions do not (%s)" % (
-                                   where, name, t.get("reason")))
-                elif "already set" in flat and not t.get("declared"):
+                                   where, name, t.reason))
+                elif "already set" in flat and not t.declared:
                     out.append("%s: says %s already sets walk_lock; the "
                                "decisions find none (%s)" % (
-                                   where, name, t.get("reason")))
+                                   where, name, t.reason))
         for m in WALKER_IGNORES.finditer(flat):
             listed = m.group(1) or m.group(2)
             for w in re.findall(r"(\w+)\(\)", listed):
                 if self.honours.get(w):
                     out.append("%s: says %s() does not use walk_lock; the "
                                "decisions say it does" % (where, w))
+        for m in WALKER_ASSERTS.finditer(flat):
+            said = "write" if m.group(2) else "read"
+            for w in re.findall(r"(\w+)\(\)", m.group(1)):
+                if self.asserts.get(w) != said:
+                    out.append("%s: says %s() asserts the mmap lock%s "
+                               "itself; the contract says it asserts %s" % (
+                                   where, w, m.group(2) or "",
+                                   self.asserts.get(w) or "nothing"))
         return out
 
 
@@ -385,7 +402,8 @@ def cover(text):
 
 
 def check_series(decisions, paths):
-    """Claims of the series at paths the decisions do not support."""
+    """Claims of the series at paths the decisions (a table.Decisions) do
+    not support."""
     c = Checker(decisions)
     out = c.check_model()
     for path in paths:
@@ -405,10 +423,9 @@ def main(argv):
               "PATCH...", file=sys.stderr)
         return 2
     try:
-        with open(argv[0]) as f:
-            decisions = json.load(f)
-    except (OSError, ValueError) as e:
-        print("error: %s: %s" % (argv[0], e), file=sys.stderr)
+        decisions = load_decisions(argv[0])
+    except DecisionsError as e:
+        print("error: %s" % e, file=sys.stderr)
         return 2
     defects = check_series(decisions, argv[1:])
     for d in defects:

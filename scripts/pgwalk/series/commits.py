@@ -12,6 +12,7 @@ import logging
 
 from pgwalk.errors import PgwalkError
 from pgwalk import gitops
+from pgwalk.table import Action
 from pgwalk.series import maintainers, messages
 
 LOG = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ CORE_FILE = "mm/pagewalk.c"
 
 def changed_tables(decisions):
     return [t for t in decisions["tables"]
-            if t["action"] in ("annotate", "split")]
+            if t["action"] in (Action.ANNOTATE, Action.SPLIT)]
 
 
 def group_by_file(decisions):

@@ -15,9 +15,10 @@ import shutil
 import tempfile
 
 from pgwalk import REPO, convention, runner, tablescan
-from pgwalk.cocci import argv as cocci_argv
+from pgwalk.cocci import argv as cocci_argv, digest as cocci_digest
 from pgwalk.errors import PgwalkError
 from pgwalk.memo import Memo, file_digest, key
+from pgwalk.table import Action, load as load_decisions
 
 ANNOTATE = os.path.join(REPO, "semantic-patches", "annotate-ops.cocci")
 SPLIT = os.path.join(REPO, "semantic-patches", "split-ops.cocci")
@@ -199,7 +200,7 @@ def _edit_key(tree, relpath, tables):
                    for t in tables)
     return key(file_digest(os.path.join(tree, relpath)), asked,
                file_digest(ANNOTATE), file_digest(SPLIT),
-               file_digest(tablescan.RULE), file_digest(tablescan.__file__),
+               cocci_digest(tablescan.RULE), file_digest(tablescan.__file__),
                file_digest(__file__))
 
 
@@ -215,7 +216,8 @@ def _edit(tree, groups):
             paths[relpath] = path
             modes[relpath] = {t["name"]: t["mode"] for t in tables}
             splits[relpath] = {t["name"]: t["split"] for t in tables
-                               if t["action"] == "split" and t.get("split")}
+                               if t["action"] == Action.SPLIT and
+                               t.get("split")}
             if splits[relpath]:
                 _split(work, relpath, path, splits[relpath], modes[relpath])
         for batch in _batches(modes):
@@ -309,9 +311,8 @@ def bare_annotate_cmd(tree, decisions_json_path, jobs=1):
     The speed yardstick of the issue: apply.sh should cost at most three
     times this.  The modes file is written next to the decisions.
     """
-    with open(decisions_json_path) as f:
-        decided = json.load(f)
-    modes = {t["name"]: t["mode"] for t in decided["tables"] if t["mode"]}
+    decided = load_decisions(decisions_json_path)
+    modes = {t.name: t.mode for t in decided.tables if t.mode}
     spec = os.path.join(os.path.dirname(os.path.abspath(decisions_json_path)),
                         "modes-for-bench.json")
     with open(spec, "w") as f:

@@ -20,7 +20,9 @@ import textwrap
 
 from pgwalk import convention
 from pgwalk import modewords
+from pgwalk.analysis.lockstate import ChainState
 from pgwalk.series import maintainers
+from pgwalk.table import Action
 
 WIDTH = 72
 READ_MODE = convention.RDLOCK
@@ -30,17 +32,17 @@ SUGGESTED_BY = "Suggested-by: Linus Torvalds <torvalds@linux-foundation.org>"
 
 # What a chain's "lock" says about the mmap lock on that path.
 LOCK_HELD = {
-    "write": "holds the mmap lock for write",
-    "read": "holds the mmap lock for read",
-    "none": "does not hold the mmap lock",
-    "vma_read": "holds only a per-VMA read lock",
+    ChainState.WRITE: "holds the mmap lock for write",
+    ChainState.READ: "holds the mmap lock for read",
+    ChainState.NONE: "does not hold the mmap lock",
+    ChainState.VMA_READ: "holds only a per-VMA read lock",
 }
 
 LOCK_SHORT = {
-    "write": "the mmap lock for write",
-    "read": "the mmap lock for read",
-    "none": "no mmap lock",
-    "vma_read": "only a per-VMA read lock",
+    ChainState.WRITE: "the mmap lock for write",
+    ChainState.READ: "the mmap lock for read",
+    ChainState.NONE: "no mmap lock",
+    ChainState.VMA_READ: "only a per-VMA read lock",
 }
 
 NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven",
@@ -250,6 +252,9 @@ def reason_key(table):
         return ("pinned", table["mode"], table.get("pin_reason") or "")
     if table.get("split"):
         return ("split", table["mode"], table["split"]["write_mode"])
+    if table.get("stated_by"):
+        by = table["stated_by"]
+        return ("stated", table["mode"], tuple(by["walkers"]), by["asserts"])
     if _unseen(table):
         return ("unseen", table["mode"])
     if table.get("review") and not _chains(table):
@@ -275,6 +280,9 @@ def reason_words(key):
                 "write; the write twin gets %s" % (mode, key[2]))
     if kind == "noted":
         return "%s: %s" % (mode, key[2])
+    if kind == "stated":
+        return "%s: %s; %s asserts no more than that" % (
+            mode, stated_words(key), mode)
     if kind == "unseen":
         return ("%s: not every path to a walk can be followed back to the "
                 "lock it holds, so the mode stays the one every walk has "
@@ -307,7 +315,23 @@ RULE = ("A table gets PGWALK_WRLOCK_VERIFY when every path to every walk "
         "such a VMA; PGWALK_RDLOCK when some path holds it only for read.  "
         "A table whose walks are all made by one function whose callers "
         "differ is split in two, and the function chooses by a bool its "
-        "callers pass.")
+        "callers pass.  A table passed only to walkers that ignore "
+        "walk_lock gets the strongest mode that asserts no more than the "
+        "mmap lock those walkers assert themselves, and none when they "
+        "assert none.")
+
+
+def stated_words(key):
+    """"used only with f(), which ignores walk_lock and asserts the mmap
+    lock for write itself": why a "stated" reason_key's mode."""
+    walkers, asserts = key[2], key[3]
+    one = len(walkers) == 1
+    return "used only with %s, which %s walk_lock and %s the mmap lock%s " \
+        "%s" % (names("%s()" % w for w in walkers),
+                "ignores" if one else "ignore",
+                "asserts" if one else "assert",
+                " for write" if asserts == "write" else "",
+                "itself" if one else "themselves")
 
 
 def short_chain(chain):
@@ -338,6 +362,8 @@ def short_reason(key):
             "every walk has today"
     if kind == "noted":
         return key[2]
+    if kind == "stated":
+        return stated_words(key)
     locks, verify = key[2], key[3]
     if len(locks) == 1:
         text = "every path %s" % _held(locks[0], 1)
@@ -381,7 +407,7 @@ def table_lines(tables, with_file=False):
         reason = short_reason(key)
         if len(group) == 1 and key[0] == "paths" and len(key[2]) > 1:
             reason = counted_paths(group[0])
-        if key[0] in ("unseen", "noted") or \
+        if key[0] in ("unseen", "noted", "stated") or \
                 not any(map(representative_chains, group)):
             # Nothing to show per table: one sentence names them all.
             shown = names("%s (%s)" % (t["name"], t["file"]) if with_file
@@ -574,7 +600,7 @@ def evidence(decisions, patches=()):
     out = ["# Evidence for the modes of this series", "",
            "The rule: " + RULE, ""]
     order = [t for _s, tables in patches for t in tables] or \
-        [t for t in decisions["tables"] if t["action"] != "none"]
+        [t for t in decisions["tables"] if t["action"] != Action.NONE]
     for t in order:
         out.append("## %s (%s)" % (t["name"], t["file"]))
         out.append("")
@@ -611,7 +637,7 @@ def _table_rows(tables):
     """The changed tables grouped by the reason of their mode: a heading
     per reason, then the tables with their file (so two tables of one
     name, as two architectures have, are told apart)."""
-    changed = [t for t in tables if t["action"] != "none"]
+    changed = [t for t in tables if t["action"] != Action.NONE]
     groups = {}
     for t in changed:
         groups.setdefault(reason_key(t), []).append(t)
@@ -639,7 +665,7 @@ def _left_alone(tables):
     """Tables the series does not touch, in groups by why: they set
     walk_lock already, their walking function sets it before each walk,
     they go only to walkers that do not use it, or to no walker."""
-    untouched = [t for t in tables if t["action"] == "none"]
+    untouched = [t for t in tables if t["action"] == Action.NONE]
     if not untouched:
         return None
 
@@ -802,7 +828,7 @@ def cover_letter(decisions, ctx):
     tables = decisions["tables"]
     per_vma = decisions.get("per_vma_lock", False)
     kind = tree_kind(decisions)
-    changed = [t for t in tables if t["action"] != "none"]
+    changed = [t for t in tables if t["action"] != Action.NONE]
     splits = [t for t in changed if t.get("split")]
     patches = ctx.get("patches") or []
     if kind == "walk_lock":

@@ -25,6 +25,7 @@ import tempfile
 from pgwalk.errors import PgwalkError
 from pgwalk import gitops, runner
 from pgwalk.series import mail
+from pgwalk.table import Action, Decisions, DecisionsError
 
 
 class RevisionError(PgwalkError):
@@ -42,15 +43,11 @@ class Previous:
         if not os.path.isfile(decisions) or not self.patches:
             raise RevisionError("%s: not an apply.sh output directory (no "
                                 "decisions.json and patches)" % path)
-        self.decisions = _json(decisions)
-        if not isinstance(self.decisions, dict) or not isinstance(
-                self.decisions.get("tables"), list) or not all(
-                    isinstance(t, dict) and {"file", "name", "action",
-                                             "mode"} <= set(t)
-                    for t in self.decisions["tables"]):
+        try:
+            self.decisions = Decisions.from_json(_json(decisions))
+        except DecisionsError as e:
             raise RevisionError("%s: not the decisions.json apply.sh "
-                                "writes (no list of tables with file, name, "
-                                "action and mode)" % decisions)
+                                "writes: %s" % (decisions, e)) from None
         self.texts = []
         for p in self.patches:
             try:
@@ -137,18 +134,18 @@ def carry_tags(prev, reroll=None):
 def _modes(decisions):
     """{(file, table): mode} of the tables a series sets, twins included."""
     out = {}
-    for t in decisions["tables"]:
-        if t["action"] == "none":
+    for t in decisions.tables:
+        if t.action == Action.NONE:
             continue
-        out[(t["file"], t["name"])] = t["mode"]
-        if t.get("split"):
-            out[(t["file"], t["split"]["write_name"])] = \
-                t["split"]["write_mode"]
+        out[(t.file, t.name)] = t.mode
+        if t.split:
+            out[(t.file, t.split["write_name"])] = t.split["write_mode"]
     return out
 
 
 def changes(old, new):
-    """Lines saying what the new series changes against the old one."""
+    """Lines saying what the new series changes against the old one (two
+    Decisions)."""
     a, b = _modes(old), _modes(new)
     lines = []
     for key in sorted(set(a) | set(b)):
@@ -160,9 +157,9 @@ def changes(old, new):
         elif a[key] != b[key]:
             lines.append("mode changed: %s, %s -> %s" % (where, a[key],
                                                          b[key]))
-    if old.get("has_core") != new.get("has_core"):
+    if old.has_core != new.has_core:
         lines.append("core patch %s" % ("dropped (the tree has it now)"
-                                        if new.get("has_core") else "added"))
+                                        if new.has_core else "added"))
     return lines
 
 
