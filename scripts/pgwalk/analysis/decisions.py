@@ -24,6 +24,7 @@ contract holds on every path to its walks.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -41,6 +42,27 @@ from pgwalk.analysis.values import Evaluator
 
 class AnalysisError(PgwalkError):
     """The analysis cannot give a trustworthy answer; says where."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What every table's decision reads, the same for all tables of a
+    tree: the facts, the paths over them, the words for chains, the
+    tree's walker contract and the walkers that honour walk_lock."""
+    fx: object              # factindex.Facts
+    paths: paths.Paths
+    words: "Words"
+    contract: contractmod.Contract
+    vma_walkers: frozenset
+
+
+@dataclasses.dataclass
+class Uses:
+    """How one table is used: the walkers it is passed to, and each path
+    to a walk of it that honours walk_lock, as (Chain, walk position,
+    notes on the path)."""
+    walkers: set = dataclasses.field(default_factory=set)
+    chains: list = dataclasses.field(default_factory=list)
 
 
 def split_args(args):
@@ -145,9 +167,10 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
     available = contract.mode_names()
     words = Words(names or {}, fx.prims)
     pa = paths.Paths(fx, callbacks)
-    tables = {}         # key -> per-table record of uses
+    tables = {}         # key -> Uses
     review = []
-    vma_walkers = set(contract.honouring())
+    vma_walkers = frozenset(contract.honouring())
+    ctx = Context(fx, pa, words, contract, vma_walkers)
     for pos in sorted(p for p, c in fx.calls.items()
                       if c["callee"] in fx.ops_arg):
         call = fx.calls[pos]
@@ -157,8 +180,7 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
         for name in _static_tables(pa, pos):
             key = _find_table(fx, pos[0], name)
             if key:
-                tables.setdefault(key, _uses()).setdefault(
-                    "walkers", set()).add(call["callee"])
+                tables.setdefault(key, Uses()).walkers.add(call["callee"])
         if call["callee"] not in vma_walkers:
             continue
         # File and function name the site (a cover letter carries no
@@ -178,18 +200,17 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
                 key = _find_table(fx, pos[0], name)
                 if not key:
                     continue
-                use = tables.setdefault(key, _uses())
-                use["walkers"].add(call["callee"])
+                use = tables.setdefault(key, Uses())
+                use.walkers.add(call["callee"])
                 tag = chosen[name]
-                use["chains"].append((pa.flagged(ch, tag) if tag else ch,
-                                      pos, notes))
+                use.chains.append((pa.flagged(ch, tag) if tag else ch, pos,
+                                   notes))
         if not followed:
             review.append("%s: no path to the walk can happen as the "
                           "analysis follows it" % where)
     decided = []
     for key in sorted(fx.tables, key=lambda k: (k[0], fx.tables[k]["line"])):
-        decided.append(_decide_table(fx, pa, words, contract, key,
-                                     tables.get(key, _uses()), vma_walkers))
+        decided.append(_decide_table(ctx, key, tables.get(key, Uses())))
     if pins:
         pinsmod.apply(pins, decided)
     walkers = {w: w in vma_walkers for w in sorted(fx.ops_arg)}
@@ -197,10 +218,6 @@ def decide(tree, fx, names=None, pins=None, has_core=False,
             "per_vma_lock": per_vma_lock, "modes": available,
             "walkers": walkers, "contract": contract.to_json(),
             "tables": decided, "review": sorted(set(review))}
-
-
-def _uses():
-    return {"walkers": set(), "chains": []}
 
 
 def _tables_given(pa, pos, evaluator):
@@ -281,17 +298,18 @@ def _vma_changed_by(fx, ch, contract):
     return None
 
 
-def _decide_table(fx, pa, words, contract, key, use, vma_walkers=()):
+def _decide_table(ctx, key, use):
+    fx = ctx.fx
     relpath, name = key
     fact = fx.tables[key]
     local = fact["function"] if fact["function"] != name else None
-    walkers = sorted(use["walkers"])
+    walkers = sorted(use.walkers)
     entry = table.new(name=name, file=relpath, line=fact["line"],
                       function=local, walkers=walkers)
     declared = fx.table_lock.get(key)
-    _infer(fx, pa, words, contract, entry, use, vma_walkers)
+    _infer(ctx, entry, use)
     if declared is None:
-        runtime = _set_before_each_walk(fx, contract, use)
+        runtime = _set_before_each_walk(ctx, use)
         if runtime:
             # The walking function gives the table its mode at each walk:
             # an initializer would be overridden there.
@@ -312,9 +330,9 @@ def _decide_table(fx, pa, words, contract, key, use, vma_walkers=()):
         # Set at run time: the modes it can be, through the tree's
         # mapping functions (a switch from a parameter to constants).
         ev = Evaluator({}, fx.local_values(relpath, fact["function"]),
-                       pa.maps, {}, getters=pa.getters)
+                       ctx.paths.maps, {}, getters=ctx.paths.getters)
         alts = ev.alternatives(ev.value(parsed))
-        names = set(contract.mode_names())
+        names = set(ctx.contract.mode_names())
         entry["declared_shown"] = values.show(parsed)
         entry["declared_can_be"] = sorted(
             {a for alt in alts for a in alt if a in names}) \
@@ -322,25 +340,27 @@ def _decide_table(fx, pa, words, contract, key, use, vma_walkers=()):
     return entry
 
 
-def _set_before_each_walk(fx, contract, use):
+def _set_before_each_walk(ctx, use):
     """The modes a table's walks are given at run time (`ops->walk_lock
     = MODE` right before the walk), when every path to a walk of it has
     one such mode and that mode holds for the lock the path holds; else
     None."""
     modes = set()
-    for ch, pos, _notes in use["chains"]:
-        given = fx.walk_lock_at.get(pos) or set()
-        mode = contract.mode(next(iter(given))) if len(given) == 1 else None
+    for ch, pos, _notes in use.chains:
+        given = ctx.fx.walk_lock_at.get(pos) or set()
+        mode = ctx.contract.mode(next(iter(given))) \
+            if len(given) == 1 else None
         if mode is None or ch.state in ("none", "unseen") or \
                 not mode.holds(path_lock(ch.state, False)):
             return None
         modes.add(mode.name)
-    return [m for m in contract.mode_names() if m in modes] or None
+    return [m for m in ctx.contract.mode_names() if m in modes] or None
 
 
-def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
-    chains = use["chains"]
-    honouring = [w for w in entry["walkers"] if w in vma_walkers]
+def _infer(ctx, entry, use):
+    fx, words, contract = ctx.fx, ctx.words, ctx.contract
+    chains = use.chains
+    honouring = [w for w in entry["walkers"] if w in ctx.vma_walkers]
     if not chains and honouring:
         # Passed to a walker that reads walk_lock, on no path followed:
         # never "left as it is".
@@ -421,7 +441,7 @@ def _infer(fx, pa, words, contract, entry, use, vma_walkers=()):
             entry["vma_changed_by"] = sorted(
                 {"%s()" % fn for fn in changers})
         return
-    split = _try_split(fx, pa, words, contract, entry, {"chains": counted})
+    split = _try_split(ctx, entry, counted)
     if split:
         return
     # Paths differ (or cannot all be followed): the weakest mode whose
@@ -508,11 +528,11 @@ def _evidence(chain_words, limit=6):
     return stories
 
 
-def _try_split(fx, pa, words, contract, entry, use):
+def _try_split(ctx, entry, chains):
     """Split when one static function holds all walks of the table with
     `&table`, and its direct callers each hold the lock in one mode, some
-    read, some write."""
-    chains = use["chains"]
+    read, some write.  chains: the counted paths, as in Uses.chains."""
+    fx, pa, contract = ctx.fx, ctx.paths, ctx.contract
     walks = {pos for _c, pos, _n in chains}
     fns = {(p[0], fx.calls[p]["function"]) for p in walks}
     if len(fns) != 1:
