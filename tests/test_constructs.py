@@ -57,6 +57,7 @@ MODES = {
     "either_lock_helper.c": {"either_read_ops": RD, "either_write_ops": WR},
     "member_choice.c": {"req_look_ops": RD, "req_change_ops": WR,
                         "req_plain_ops": RD},
+    "rule_names.c": {"named_read_ops": RD, "named_write_ops": WR},
 }
 # fixture -> (the table that loses its mode without it, what makes that
 # mode): rules of a semantic patch (those that depend on one go with it)
@@ -488,3 +489,33 @@ def test_a_helper_returning_holding_one_of_two_locks_is_a_lock_helper(
     tables, _out = analyze(tmp_path / "b", "vma_or_mmap_helper.c")
     t = tables["try_walk_ops"]
     assert not any("try_lock() takes" in r for r in t["review"]), t
+
+
+def test_function_names_that_are_rule_names_need_the_renaming(
+        tmp_path, monkeypatch):
+    """Without renaming the rules a filled-in set would name, spatch stops
+    on the set (`identifier f = {call, lock, ...}` after a rule `call`)."""
+    from pgwalk import cocci
+    monkeypatch.setattr(cocci, "without_clashes", lambda text, names: text)
+    with pytest.raises(Exception) as e:
+        analyze(tmp_path, "rule_names.c")
+    assert "spatch failed" in str(e.value) and \
+        "identifier f = {" in str(e.value), str(e.value)[-2000:]
+
+
+def test_only_rule_names_are_renamed():
+    """The renaming touches rule headers and `rule.meta` references, not a
+    set, the C pattern or a Python body that spells the same word."""
+    from pgwalk import cocci
+    text = ("@call@\nidentifier f = {call, lock};\nposition p;\n@@\n"
+            "call@p(f)\n\n@script:python@\np << call.p;\nf << call.f;\n@@\n"
+            "call = 1\nemit('call', p)\n\n@other depends on call@\n"
+            "identifier call.f;\n@@\nf(call);\n")
+    got = cocci.without_clashes(text, {"call", "lock"})
+    assert got == (
+        "@pgwalk_call@\nidentifier f = {call, lock};\nposition p;\n@@\n"
+        "call@p(f)\n\n@script:python@\np << pgwalk_call.p;\n"
+        "f << pgwalk_call.f;\n@@\ncall = 1\nemit('call', p)\n\n"
+        "@other depends on pgwalk_call@\nidentifier pgwalk_call.f;\n@@\n"
+        "f(call);\n"), got
+    assert cocci.without_clashes(text, {"nothing"}) == text

@@ -74,3 +74,53 @@ def write_rule(path, text, origin):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     shutil.copy(library(origin), library(path))
+
+
+# A rule's header line: "@name@", "@name exists@", "@script:python name
+# depends on other@"; its metavariables follow up to the "@@" line.
+_HEADER = re.compile(r"^@(?!@)(.*)@\s*$")
+
+
+def rule_names(text):
+    """The names of the rules a semantic patch defines."""
+    out = set()
+    for line in text.splitlines():
+        m = _HEADER.match(line)
+        if m:
+            words = m.group(1).split()
+            first = words[0] if words else ""
+            if first.startswith(("script:", "initialize:", "finalize:")):
+                first = words[1] if len(words) > 1 and \
+                    words[1] != "depends" else ""
+            if re.match(r"^[A-Za-z_]\w*$", first) and \
+                    first not in ("script", "depends"):
+                out.add(first)
+    return out
+
+
+def without_clashes(text, names):
+    """text with each rule whose name is one of names renamed pgwalk_NAME.
+
+    A set of identifiers filled in from a tree (`identifier f = {a, b}`)
+    cannot hold the name of a rule defined before it: spatch reads it as
+    that rule and stops on a parse error.  A function of the tree may
+    have any name (`lock`, `call`), so such a rule gets another one.
+    Only rule headers and metavariable declarations name rules (as
+    `rule.meta`, or in `depends on`); the sets themselves, the C pattern
+    and the Python bodies are left alone."""
+    clash = rule_names(text) & set(names)
+    if not clash:
+        return text
+    ref = re.compile(r"\b(%s)\b" % "|".join(sorted(clash)))
+    dotted = re.compile(r"\b(%s)\." % "|".join(sorted(clash)))
+    out, in_meta = [], False
+    for line in text.splitlines(True):
+        if line.startswith("@@"):
+            in_meta = False
+        elif _HEADER.match(line.rstrip("\n")):
+            line = ref.sub(r"pgwalk_\1", line)
+            in_meta = True
+        elif in_meta:
+            line = dotted.sub(r"pgwalk_\1.", line)
+        out.append(line)
+    return "".join(out)

@@ -80,7 +80,9 @@ def rule_text(walkers, helpers=None, names=None, path=FACTS_COCCI):
                 os.path.basename(path), m.group(0)))
         # An empty set still has to parse: a name nothing calls.
         return ", ".join(got) if got else "pgwalk_no_such_function"
-    return SET_RE.sub(fill, text)
+    return cocci.without_clashes(SET_RE.sub(fill, text),
+                                 {n for names in sets.values()
+                                  for n in names})
 
 
 def _hash(text):
