@@ -30,15 +30,10 @@ import sys
 # __pycache__ there: the checkout may be read-only, and it is source.
 sys.path.insert(0, os.path.dirname(os.path.abspath(cocci.cocci_file)))
 sys.dont_write_bytecode = True
-from pgwalk_emit import emitter
+from pgwalk_emit import emitter, span
 
 # Where a fact is, as contract.py has always read it: no function.
 emit = emitter("file", "line", "col")
-
-
-def extent(p):
-    return [int(p[0].line), int(p[0].column), int(p[0].line_end),
-            int(p[0].column_end)]
 
 // ------------------------------------------------------------ walkers
 
@@ -254,7 +249,7 @@ C << helper_if.C;
 p1 << helper_if.p1;
 p2 << helper_if.p2;
 @@
-emit("if", p1, helper=h, mode=C, then=extent(p1), otherwise=extent(p2))
+emit("if", p1, helper=h, mode=C, then=span(p1), otherwise=span(p2))
 
 @helper_if1 exists@
 identifier helper.h, helper.lk;
@@ -274,7 +269,7 @@ h << helper.h;
 C << helper_if1.C;
 p1 << helper_if1.p1;
 @@
-emit("if1", p1, helper=h, mode=C, then=extent(p1))
+emit("if1", p1, helper=h, mode=C, then=span(p1))
 
 @helper_ne1 exists@
 identifier helper.h, helper.lk;
@@ -294,7 +289,7 @@ h << helper.h;
 C << helper_ne1.C;
 p1 << helper_ne1.p1;
 @@
-emit("ne", p1, helper=h, mode=C, then=extent(p1))
+emit("ne", p1, helper=h, mode=C, then=span(p1))
 
 @helper_case@
 identifier helper.h, helper.lk;

@@ -40,17 +40,13 @@ import sys
 # __pycache__ there: the checkout may be read-only, and it is source.
 sys.path.insert(0, os.path.dirname(os.path.abspath(cocci.cocci_file)))
 sys.dont_write_bytecode = True
-from pgwalk_emit import emit, reporting
+from pgwalk_emit import emit, reporting, span
 
 # Functions with a lock event, and functions that pick a table: only their
 # conditions and local values are reported (every if of a file would cost
 # more than the rest of the facts together).
 FOCUS = set()
 ELSE_IFS = set()
-
-def span(p):
-    return [int(p[0].line), int(p[0].column), int(p[0].line_end),
-            int(p[0].column_end)]
 
 @script:python depends on report@
 @@

@@ -46,3 +46,10 @@ def emitter(*place):
 
 
 emit = emitter("file", "line", "col", "function")
+
+
+def span(p):
+    """Where the code at position p starts and ends: [line, column,
+    end line, end column]."""
+    return [int(p[0].line), int(p[0].column), int(p[0].line_end),
+            int(p[0].column_end)]
