@@ -32,10 +32,15 @@ series: deps ## write the series to generated/, no build check
 	@t=$(tree) && out=$${OUT:-generated/$$(basename "$$t")} && \
 	scripts/apply.sh --jobs $(JOBS) "$$t" "$$out"
 
+# The series again once it is built (a warm run, seconds): its cover
+# letter's Testing section then says what was built, not "not built".
 build-check: series ## build each commit of the series for ARCH_LIST
 	@t=$(tree) && out=$${OUT:-generated/$$(basename "$$t")} && \
 	scripts/verify-build.sh --arch $(ARCH_LIST) --jobs $(JOBS) \
-		--out "$$out/build" "$$t"
+		--out "$$out/build" "$$t" && \
+	echo "build-check: the cover letter's Testing section, from" \
+		"$$out/build" && \
+	scripts/apply.sh --quiet --jobs $(JOBS) "$$t" "$$out"
 
 # The tests also use a tree that already carries the conversion (6.12).
 check: deps ## run every test tier: unit, tree, build, boot
