@@ -280,15 +280,15 @@ int walk_kernel_page_table_range(unsigned long start, unsigned long end,
 @pytest.mark.unit
 @pytest.mark.parametrize("assertion, mode", [
     ("mmap_assert_locked(&init_mm);", "PGWALK_RDLOCK"),
-    # A write assertion: PGWALK_WRLOCK would write-lock VMAs as well, so
-    # the strongest mode asserting no more is still the read one.
+    # A write assertion: the weakest mode that asks for the mmap lock is
+    # still the read one.
     ("mmap_assert_write_locked(&init_mm);", "PGWALK_RDLOCK"),
     ("", None),
     ("remove walker_call", None)])
 def test_a_table_states_the_lock_its_ignoring_walker_asserts(
         tmp_path, monkeypatch, assertion, mode):
     """A table passed only to a walker that ignores walk_lock but asserts
-    the mmap lock itself gets the strongest mode that asserts no more,
+    the mmap lock itself gets the weakest mode that asks for it,
     and the changelog says why; without the assertion (or without the
     contract rule that reads a walker's own calls) it is left alone."""
     from test_constructs import remove_rule

@@ -248,3 +248,33 @@ def test_a_mode_of_the_trees_own_is_a_change_said_from_its_contract():
         "mmap_assert_locked()" in flat, flat
     assert messages.changes_behaviour([t])
     assert not messages.changes_behaviour([MINCORE])
+
+
+# A table whose one path only asserts the mmap lock: held, for read or for
+# write, which the words must not call a read lock.
+ASSERTED = dict(
+    MINCORE, name="fault_range_ops", file="mm/fault.c",
+    chains=[{"lock": "held", "steps": [
+        "fault_range() asserts mmap_assert_locked()", "walk_page_range()"],
+        "sites": ["mm/fault.c:1"]}])
+
+
+def test_a_path_that_only_asserts_the_lock_is_not_said_to_read_lock(
+        tmp_path):
+    d = decisions([MINCORE, ASSERTED])
+    text = " ".join(patch([ASSERTED]).split())
+    assert "every path holds the mmap lock (asserted held, for read or " \
+        "for write)" in text, text
+    assert "for read:" not in text, text
+    assert found(tmp_path, d) == []
+    # Said to hold it for read, it is caught: the count and the chain.
+    got = found(tmp_path, d, edit=lambda n, t: t.replace(
+        "(asserted held, for read\n  or for write)", "for read").replace(
+        "(asserted held, for read or for write)", "for read"))
+    assert any("fault_range_ops holds read; the decisions have 0 of 1" in g
+               for g in got), got
+    # The chain's first step names the assertion: held, whatever a
+    # sentence says of it.
+    checker = claims.Checker(Decisions.from_json(d))
+    assert checker._origin_lock(
+        "fault_range() asserts mmap_assert_locked()") == "held"

@@ -25,7 +25,7 @@ def table(name, mode, action="annotate", split=None):
 # The split the decisions would give tests/fixtures/edits/split.c.
 FIXTURE_SPLIT = table("queue_walk_ops", "PGWALK_RDLOCK", "split", {
     "write_name": "queue_lock_vma_walk_ops", "write_mode": "PGWALK_WRLOCK",
-    "function": "queue_range", "param": "ops",
+    "function": "queue_range", "param": "lock_vma",
     "callers": [{"function": "bind_range", "line": 18,
                  "table": "queue_lock_vma_walk_ops"},
                 {"function": "migrate_range", "line": 28,
@@ -124,7 +124,7 @@ def test_real_tree_files_pass_checkpatch(tmp_path):
     src = need_real_tree()
     split = {"write_name": "queue_pages_lock_vma_walk_ops",
              "write_mode": "PGWALK_WRLOCK", "function": "queue_pages_range",
-             "param": "ops",
+             "param": "lock_vma",
              "callers": [{"function": "do_mbind", "line": 0,
                           "table": "queue_pages_lock_vma_walk_ops"},
                          {"function": "migrate_to_node", "line": 0,

@@ -3,7 +3,8 @@
 
 import pytest
 
-from pgwalk.analysis.lockstate import (LockState, Mmap, Vma, contracts_holding,
+from pgwalk.analysis.lockstate import (ChainState, LockState, Mmap, Vma,
+                                       contracts_holding,
                                        meet_all, satisfies)
 
 pytestmark = pytest.mark.unit
@@ -70,3 +71,25 @@ def test_of_chain():
     assert LockState.of_chain("read", downgraded=True).downgraded
     assert LockState.of_chain("vma_read") == VMA_READ
     assert LockState.of_chain("unseen") is None
+
+
+def test_a_chain_that_asserts_the_read_lock_is_worded_held():
+    """A path that asserts mmap_assert_locked() holds the mmap lock for
+    read or for write: its words say held, the analysis counts it read;
+    a lock taken for read, or an assertion of the write lock, keeps its
+    state."""
+    from pgwalk.analysis import decisions, paths
+    words = decisions.Words({})
+
+    def chain(lock, state):
+        return paths.Chain({"kind": "lock", "state": state, "file": "a.c",
+                            "function": "f", "at": [1, 1], "lock": lock},
+                           [])
+    assert words.held(chain("mmap_assert_locked", ChainState.READ)) == \
+        ChainState.HELD
+    assert words.held(chain("mmap_read_lock", ChainState.READ)) == \
+        ChainState.READ
+    assert words.held(chain("mmap_assert_write_locked",
+                            ChainState.WRITE)) == ChainState.WRITE
+    assert LockState.of_chain(ChainState.HELD) == \
+        LockState.of_chain(ChainState.READ)

@@ -113,8 +113,9 @@ def test_novma_and_mapping_only_tables_are_untouched(run, applied):
     """Found independently of the analysis: tables never passed to a VMA
     walker keep their base text byte for byte, but for the one line
     stating the lock a walker that asserts it itself (6.1's
-    walk_page_range_novma() asserts the mmap write lock; the mode that
-    asserts no more is PGWALK_RDLOCK); walk_page_mapping() asserts none."""
+    walk_page_range_novma() asserts the mmap write lock; the weakest mode
+    that asks for the mmap lock is PGWALK_RDLOCK); walk_page_mapping()
+    asserts none."""
     tree = run["tree"]
     files = git(tree, "grep", "-l", "-w", "mm_walk_ops", "--", "*.c").split()
     untouched = stated = 0

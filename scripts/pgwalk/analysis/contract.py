@@ -235,16 +235,17 @@ class Contract:
 
     def stated_by(self, walkers):
         """The mode a table used only with these walkers (which ignore
-        walk_lock) states: the strongest that only asserts an mmap lock
-        every one of them already asserts itself (asserted_by()), so the
-        table says the rule its walks run under and no check changes.
+        walk_lock) states: the weakest that asks for the mmap lock, when
+        every one of them asserts that lock itself (asserted_by()) and the
+        mode asks no more and does nothing to the VMAs; so the table says
+        that its walks run under the mmap lock, and no check changes.
         None when one of them asserts no mmap lock, or no mode fits."""
         need = self.asserted_by(walkers)
         if need is MmapNeed.NONE:
             return None
         fits = [m for m in self.modes if m.vma is VmaAction.NONE and
                 m.mmap is not MmapNeed.NONE and m.mmap.rank <= need.rank]
-        return max(fits, key=lambda m: m.strength) if fits else None
+        return min(fits, key=lambda m: m.strength) if fits else None
 
     def matching(self, mmap, vma):
         """The first mode whose contract is (mmap, vma), or None."""
@@ -545,6 +546,14 @@ def show(contract):
     """The contract as lines of text (apply.sh --contract)."""
     out = ["walker contract (%s: %s)" % (contract.source,
                                          ", ".join(contract.files))]
+    if contract.source == "inserted core":
+        # _inserted() reads the core's form for a kernel with per-VMA
+        # locks: the modes are chosen for it.  Without per-VMA locks the
+        # series inserts the same mmap checks and no VMA action.
+        out.append("(the core the series inserts, in its form for a "
+                   "kernel with per-VMA locks, for which the modes are "
+                   "chosen; on a kernel without them it makes the same "
+                   "mmap lock checks and no VMA action)")
     out.append("walkers:")
     for w in sorted(contract.walkers.values(), key=lambda w: w.name):
         if not w.entry and not w.reaches:

@@ -34,7 +34,7 @@ from pgwalk import convention, table, treefeatures
 from pgwalk.analysis import (candidates, contract as contractmod, factindex,
                              gather, lockdata, paths, values)
 from pgwalk.analysis.contract import MmapNeed, VmaAction
-from pgwalk.analysis.lockstate import LockState, Mmap, Vma
+from pgwalk.analysis.lockstate import ChainState, LockState, Mmap, Vma
 from pgwalk import logs
 from pgwalk.analysis import pins as pinsmod
 from pgwalk.analysis.values import Evaluator
@@ -152,7 +152,18 @@ class Words:
         if ch.origin.get("at") and ch.origin.get("file"):
             sites.append("%s:%d" % (ch.origin["file"], ch.origin["at"][0]))
         sites += ["%s:%d" % (h.pos[0], h.pos[1]) for h in ch.hops]
-        return {"lock": ch.state, "steps": steps, "sites": sites}
+        return {"lock": self.held(ch), "steps": steps, "sites": sites}
+
+    def held(self, ch):
+        """The chain's lock as its words may say it: a path that only
+        asserts the mmap lock is held (for read or for write) is HELD,
+        not READ, though the analysis counts it as a read lock."""
+        o = ch.origin
+        if o["kind"] == "lock" and ch.state == ChainState.READ and \
+                self.prims.get(o["lock"], ("", "", ""))[::2] == \
+                ("mmap", "assert"):
+            return ChainState.HELD
+        return ch.state
 
 
 # ---------------------------------------------------------------- decide
@@ -386,8 +397,9 @@ def _infer(ctx, entry, use):
                 need = contract.asserted_by(walkers)
                 entry["stated_by"] = {"walkers": list(walkers),
                                       "asserts": need.value}
-                entry["reason"] += " and %s the mmap lock%s %s; %s " \
-                    "asserts no more than that" % (
+                entry["reason"] += " and %s the mmap lock%s %s; %s, " \
+                    "the weakest mode that asks for the mmap lock, asks " \
+                    "no more than that" % (
                         "asserts" if len(walkers) == 1 else "assert",
                         " for write" if need is MmapNeed.WRITE else "",
                         "itself" if len(walkers) == 1 else "themselves",
@@ -576,7 +588,7 @@ def _try_split(ctx, entry, chains):
     entry["action"] = "split"
     entry["split"] = {
         "write_name": twin, "write_mode": write_mode,
-        "function": fn, "param": "ops",
+        "function": fn, "param": convention.TWIN_FLAG,
         "callers": [{"function": fx.calls[p]["function"], "line": p[1],
                      "table": twin if mode == "write" else entry["name"]}
                     for p, mode in callers]}

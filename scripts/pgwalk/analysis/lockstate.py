@@ -44,6 +44,11 @@ class ChainState(str, enum.Enum):
     VMA_READ = "vma_read"   # a per-VMA read lock, no mmap lock
     NONE = "none"           # no lock: the walker would reject the path
     UNSEEN = "unseen"       # the start could not be followed
+    # The mmap lock held, for read or for write: the path asserts it
+    # (mmap_assert_locked()) rather than takes it.  Only in the words of
+    # a chain (decisions.json, the messages); the analysis reasons with
+    # READ, what such a path holds at least.
+    HELD = "held"
 
     # The word, not "ChainState.READ", wherever it is printed.
     __str__ = str.__str__
@@ -164,6 +169,7 @@ class LockState:
     _CHAIN = {
         ChainState.WRITE: (Mmap.WRITE, Vma.NONE),
         ChainState.READ: (Mmap.READ, Vma.NONE),
+        ChainState.HELD: (Mmap.READ, Vma.NONE),
         ChainState.VMA_READ: (Mmap.NONE, Vma.READ),
         ChainState.NONE: (Mmap.NONE, Vma.NONE),
     }

@@ -64,6 +64,8 @@ def lock_of(words):
     """The lock state a clause says is held (the ChainState of a chain of
     decisions.json), or None."""
     w = words.lower()
+    if "asserted held" in w:
+        return ChainState.HELD
     if "per-vma read lock" in w:
         return ChainState.VMA_READ
     if "no mmap lock" in w or "not hold the mmap lock" in w or \
@@ -266,6 +268,9 @@ class Checker:
             lock, strength, action = prim
             if action == "downgrade":
                 return "read"
+            if action == "assert" and (lock, strength) == ("mmap", "read"):
+                # Held, for read or for write: asserting says no more.
+                return ChainState.HELD
             if action in ("take", "assert"):
                 return strength if lock == "mmap" else "vma_" + strength
         return lock_of(step)

@@ -34,6 +34,8 @@ SUGGESTED_BY = "Suggested-by: Linus Torvalds <torvalds@linux-foundation.org>"
 LOCK_HELD = {
     ChainState.WRITE: "holds the mmap lock for write",
     ChainState.READ: "holds the mmap lock for read",
+    ChainState.HELD: "holds the mmap lock (asserted held, for read or for "
+                     "write)",
     ChainState.NONE: "does not hold the mmap lock",
     ChainState.VMA_READ: "holds only a per-VMA read lock",
 }
@@ -41,6 +43,7 @@ LOCK_HELD = {
 LOCK_SHORT = {
     ChainState.WRITE: "the mmap lock for write",
     ChainState.READ: "the mmap lock for read",
+    ChainState.HELD: "the mmap lock (asserted held, for read or for write)",
     ChainState.NONE: "no mmap lock",
     ChainState.VMA_READ: "only a per-VMA read lock",
 }
@@ -281,8 +284,8 @@ def reason_words(key):
     if kind == "noted":
         return "%s: %s" % (mode, key[2])
     if kind == "stated":
-        return "%s: %s; %s asserts no more than that" % (
-            mode, stated_words(key), mode)
+        return "%s: %s; %s, the weakest mode that asks for the mmap lock, " \
+            "asks no more than that" % (mode, stated_words(key), mode)
     if kind == "unseen":
         return ("%s: not every path to a walk can be followed back to the "
                 "lock it holds, so the mode stays the one every walk has "
@@ -312,12 +315,13 @@ RULE = ("A table gets PGWALK_WRLOCK_VERIFY when every path to every walk "
         "whose flags the walking function has changed (or which it has "
         "write-locked) before the walk on every path; PGWALK_WRLOCK when "
         "every path holds the mmap lock for write but not every walk is of "
-        "such a VMA; PGWALK_RDLOCK when some path holds it only for read.  "
+        "such a VMA; PGWALK_RDLOCK when some path holds it only for read "
+        "(or only asserts that it is held).  "
         "A table whose walks are all made by one function whose callers "
         "differ is split in two, and the function chooses by a bool its "
         "callers pass.  A table passed only to walkers that ignore "
-        "walk_lock gets the strongest mode that asserts no more than the "
-        "mmap lock those walkers assert themselves, and none when they "
+        "walk_lock gets the weakest mode that asks for the mmap lock when "
+        "those walkers assert that lock themselves, and none when they "
         "assert none.")
 
 
