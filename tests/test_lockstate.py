@@ -91,5 +91,13 @@ def test_a_chain_that_asserts_the_read_lock_is_worded_held():
         ChainState.READ
     assert words.held(chain("mmap_assert_write_locked",
                             ChainState.WRITE)) == ChainState.WRITE
+    # A callback the kernel calls with the read lock held: a caller may
+    # hold it for write.
+    cb = paths.Chain({"kind": "callback", "state": ChainState.READ,
+                      "struct": "vm_operations_struct", "member": "fault",
+                      "var": "v", "function": "f", "file": "a.c",
+                      "line": 1}, [])
+    assert words.held(cb) == ChainState.HELD
+    assert "held, for read or for write" in words.origin(cb.origin)
     assert LockState.of_chain(ChainState.HELD) == \
         LockState.of_chain(ChainState.READ)

@@ -79,12 +79,17 @@ def path_lock(state, changed):
     return LockState.of_chain(state, vma_changed=changed) or LockState()
 
 
-def lock_reason(locks):
-    """Why the mode fits, in words: the lock every path holds."""
+def lock_reason(locks, held=False):
+    """Why the mode fits, in words: the lock every path holds.  held:
+    some of the paths are only known to hold the mmap lock, for read or
+    for write (Words.held()), which a read lock stands for."""
     mmaps = {l.mmap for l in locks}
     vmas = {l.vma for l in locks}
     if mmaps == {Mmap.NONE} and vmas == {Vma.READ}:
         return "per-VMA read lock held on every path"
+    if held and mmaps == {Mmap.READ}:
+        return "mmap lock held on every path (for read, or where it is " \
+            "only asserted or a callback's context, for read or for write)"
     if len(mmaps) == 1 and Mmap.NONE not in mmaps:
         out = "mmap lock held for %s on every path" % next(
             iter(mmaps)).name.lower()
@@ -121,7 +126,11 @@ class Words:
                 "core calls %s as .%s of struct %s" % (
                     o["start"], o["lock"], f, o["member"], o["struct"])
         if kind == "callback":
-            held = {"read": "with the mmap lock held for read",
+            # A callback whose context is the read lock may be called
+            # under the write lock too (a fault from get_user_pages()
+            # under mmap_write_lock()): held(), and these words, say so.
+            held = {"read": "with the mmap lock held, for read or for "
+                            "write",
                     "write": "with the mmap lock held for write",
                     "none": "with no mmap lock held"}[o["state"]]
             return "%s is .%s of struct %s, called %s" % (
@@ -156,12 +165,16 @@ class Words:
 
     def held(self, ch):
         """The chain's lock as its words may say it: a path that only
-        asserts the mmap lock is held (for read or for write) is HELD,
-        not READ, though the analysis counts it as a read lock."""
+        asserts the mmap lock is held (for read or for write), or a
+        callback the kernel calls with it held for read, which a caller
+        holding it for write may call as well, is HELD, not READ, though
+        the analysis counts it as a read lock."""
         o = ch.origin
-        if o["kind"] == "lock" and ch.state == ChainState.READ and \
-                self.prims.get(o["lock"], ("", "", ""))[::2] == \
-                ("mmap", "assert"):
+        if ch.state != ChainState.READ:
+            return ch.state
+        if o["kind"] == "callback" or (
+                o["kind"] == "lock" and self.prims.get(
+                    o["lock"], ("", "", ""))[::2] == ("mmap", "assert")):
             return ChainState.HELD
         return ch.state
 
@@ -448,7 +461,8 @@ def _infer(ctx, entry, use):
         if "unseen" not in states and not notes else None
     if fit is not None:
         entry["mode"] = fit.name
-        entry["reason"] = lock_reason(locks)
+        entry["reason"] = lock_reason(locks, any(
+            c["lock"] == ChainState.HELD for c in entry["chains"]))
         if fit.vma is VmaAction.VERIFY_WRITE:
             entry["vma_changed_by"] = sorted(
                 {"%s()" % fn for fn in changers})

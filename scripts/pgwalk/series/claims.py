@@ -64,7 +64,7 @@ def lock_of(words):
     """The lock state a clause says is held (the ChainState of a chain of
     decisions.json), or None."""
     w = words.lower()
-    if "asserted held" in w:
+    if "for read or for write" in w:
         return ChainState.HELD
     if "per-vma read lock" in w:
         return ChainState.VMA_READ

@@ -34,8 +34,7 @@ SUGGESTED_BY = "Suggested-by: Linus Torvalds <torvalds@linux-foundation.org>"
 LOCK_HELD = {
     ChainState.WRITE: "holds the mmap lock for write",
     ChainState.READ: "holds the mmap lock for read",
-    ChainState.HELD: "holds the mmap lock (asserted held, for read or for "
-                     "write)",
+    ChainState.HELD: "holds the mmap lock, for read or for write",
     ChainState.NONE: "does not hold the mmap lock",
     ChainState.VMA_READ: "holds only a per-VMA read lock",
 }
@@ -43,7 +42,7 @@ LOCK_HELD = {
 LOCK_SHORT = {
     ChainState.WRITE: "the mmap lock for write",
     ChainState.READ: "the mmap lock for read",
-    ChainState.HELD: "the mmap lock (asserted held, for read or for write)",
+    ChainState.HELD: "the mmap lock, for read or for write",
     ChainState.NONE: "no mmap lock",
     ChainState.VMA_READ: "only a per-VMA read lock",
 }
@@ -294,8 +293,10 @@ def reason_words(key):
     if len(locks) == 1:
         text = "every path to every walk %s" % _held(locks[0], 1)
     elif locks:
+        # "held, for read or for write" last: its comma ends the list.
         text = "some paths hold %s" % " and some ".join(
-            LOCK_SHORT.get(l, l) for l in locks)
+            LOCK_SHORT.get(l, l) for l in sorted(
+                locks, key=lambda l: (l == ChainState.HELD, l)))
     else:
         text = "no path to a walk was found"
     if verify:
