@@ -129,9 +129,9 @@ def test_flipping_one_path_changes_the_mode_and_its_sentence(tmp_path):
         in rule
     assert said[1].startswith("PGWALK_WRLOCK: every path to every walk "
                               "holds the mmap lock for write, and not "
-                              "every walk is of a VMA")
+                              "every walk is shown to be of a VMA")
     assert "PGWALK_WRLOCK when every path holds the mmap lock for write " \
-        "but not every walk is of such a VMA" in rule
+        "but not every walk is shown to be of such a VMA" in rule
     # A read path flips it again, to the read mode.
     read = text.replace("mmap_write_lock_killable(mm)",
                         "mmap_read_lock_killable(mm)").replace(

@@ -304,8 +304,10 @@ def reason_words(key):
                  "function has changed (or which it has write-locked) "
                  "before the walk on every path")
     elif mode in convention.WRITE_MODES and len(locks) == 1:
-        text += (", and not every walk is of a VMA the walking function "
-                 "has changed before the walk")
+        # Not "is not": a change the analysis does not see (under an
+        # option, in a callee it does not follow) may be there.
+        text += (", and not every walk is shown to be of a VMA the "
+                 "walking function has changed before the walk")
     return "%s: %s" % (mode, text)
 
 
@@ -315,8 +317,8 @@ RULE = ("A table gets PGWALK_WRLOCK_VERIFY when every path to every walk "
         "holds the mmap lock for write and each walk is of a VMA "
         "whose flags the walking function has changed (or which it has "
         "write-locked) before the walk on every path; PGWALK_WRLOCK when "
-        "every path holds the mmap lock for write but not every walk is of "
-        "such a VMA; PGWALK_RDLOCK when some path holds it only for read "
+        "every path holds the mmap lock for write but not every walk is "
+        "shown to be of such a VMA; PGWALK_RDLOCK when some path holds it only for read "
         "(or only asserts that it is held).  "
         "A table whose walks are all made by one function whose callers "
         "differ is split in two, and the function chooses by a bool its "
@@ -444,13 +446,14 @@ def _split_line(table, with_file):
                    or [] if c["table"] == split["write_name"])
     read = sorted(_call(c["function"]) for c in split.get("callers")
                   or [] if c["table"] != split["write_name"])
-    return ("%s: %s walks it for %s, which %s the mmap lock for write, and "
-            "for %s, which %s it for read.  Split it: the new %s is %s, "
-            "and %s takes a bool, %s, that chooses it." % (
+    # "runs with": a caller may hold the lock its own caller took.
+    return ("%s: %s walks it for %s, which %s with the mmap lock held for "
+            "write, and for %s, which %s with it held for read.  Split it: "
+            "the new %s is %s, and %s takes a bool, %s, that chooses it." % (
                 name, _call(split["function"]), names(write) or "some",
-                "holds" if len(write) == 1 else "hold",
+                "runs" if len(write) == 1 else "run",
                 names(read) or "others",
-                "holds" if len(read) == 1 else "hold",
+                "runs" if len(read) == 1 else "run",
                 split["write_name"], split["write_mode"],
                 _call(split["function"]), convention.TWIN_FLAG))
 
