@@ -439,10 +439,12 @@ def test_an_identical_compile_is_kept_and_says_so(repo, tmp_path):
     for c in (ok, bad):
         assert "kept from an identical earlier compile" in \
             cells(again)[c]["compiled_by"], cells(again)[c]
+        assert cells(again)[c]["kept"] == len(cells(again)[c]["objects"])
+        assert cells(first)[c]["kept"] == 0
         assert {k: v for k, v in cells(again)[c].items()
-                if k not in ("compiled_by", "seconds")} == \
+                if k not in ("compiled_by", "seconds", "kept")} == \
             {k: v for k, v in cells(first)[c].items()
-             if k not in ("compiled_by", "seconds")}
+             if k not in ("compiled_by", "seconds", "kept")}
     assert cells(again)[bad]["status"] == "WARN"
     # A commit on top: compiled; the two below it kept.
     more = repo.commit({"mm/mincore.c": append("\nint mincore_more;\n")},
@@ -473,9 +475,9 @@ def test_commits_above_a_changed_one_keep_the_objects_they_leave(repo,
         "recorded commands, kept from an identical earlier compile", \
         cells(after)[above]
     assert {k: v for k, v in cells(after)[above].items()
-            if k not in ("compiled_by", "seconds")} == \
+            if k not in ("compiled_by", "seconds", "kept")} == \
         {k: v for k, v in cells(before)[second].items()
-         if k not in ("compiled_by", "seconds")}
+         if k not in ("compiled_by", "seconds", "kept")}
     # A header every object includes: nothing above it is kept.
     header = repo.commit({"include/linux/mm.h": append(COMMENT)}, "mm.h")
     top = repo.commit({"mm/mempolicy.c": append("\n/* top */\n")}, "top")

@@ -314,6 +314,17 @@ def test_testing_section_only_from_reports_of_this_series(minigit, tmp_path):
         "cells": {"x86_64": {"status": "FAIL", "objects": []}}}]))
     assert not fail["ok"]
     assert "1 of 1 cells failed" in messages.build_words(fail)
+    # Compiles answered from an identical earlier compile are said to be.
+    kept = reports.build_summary(dict(build, commits=[{
+        "commit": head, "cells": {"x86_64": {
+            "status": "OK", "objects": ["mm/a.c", "mm/b.c"], "kept": 1}}}]))
+    assert kept["kept"] == 1
+    assert "2 compiles of the files each commit can affect" in \
+        messages.build_words(kept)
+    assert "one of them was answered from an identical compile in an " \
+        "earlier run" in messages.build_words(kept)
+    assert "answered from" not in messages.build_words(
+        dict(kept, kept=0))
     splat = reports.boot_summary({"series": dict(boot["series"],
                                                  problems=["lockdep: x"])})
     assert not splat["ok"]

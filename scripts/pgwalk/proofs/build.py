@@ -125,7 +125,9 @@ def cell_of(objs, res, state, where):
     new_warnings, new_sparse = added(res, state, objs)
     cell = {"status": "OK" if objs else "n/a", "objects": objs,
             "new_warnings": new_warnings, "new_sparse": new_sparse,
-            "where": where, "seconds": round(res["seconds"], 1)}
+            "where": where, "seconds": round(res["seconds"], 1),
+            # Objects answered from an identical earlier compile.
+            "kept": res.get("kept", 0)}
     if res["errors"]:
         bad = res["errors"][0].split(":", 1)[0]
         cell.update(status="FAIL", error=res["errors"][0], object=bad)

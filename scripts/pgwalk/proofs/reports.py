@@ -41,6 +41,7 @@ def build_summary(report):
             "built": sum(1 for c in cells
                          if c["status"] in ("OK", "WARN", "FAIL")),
             "objects": sum(len(c.get("objects") or []) for c in cells),
+            "kept": sum(c.get("kept") or 0 for c in cells),
             "full": {a: f["status"] for a, f in
                      sorted((report.get("full") or {}).items())},
             "extra_checks": any("W=1" in c.get("where", "") for c in cells),

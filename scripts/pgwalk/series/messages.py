@@ -737,6 +737,14 @@ def build_words(b):
                     if b.get("extra_checks") else "the base",
                     "%d compile%s" % (b["objects"], "" if b["objects"] == 1
                                       else "s"), b["built"], b["cells"]))
+        if b.get("kept"):
+            # A kept compile's result is an earlier run's, for the same
+            # sources, command and compilers (proofs/build.py, Kept).
+            text += "; %s answered from an identical compile in an " \
+                "earlier run (the same sources, command and compilers)" % (
+                    "each was" if b["kept"] == b["objects"] else
+                    "one of them was" if b["kept"] == 1 else
+                    "%d of them were" % b["kept"])
     if b.get("full"):
         text += "; a full build of the head: %s" % ", ".join(
             "%s %s" % item for item in b["full"].items())
