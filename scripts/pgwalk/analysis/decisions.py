@@ -127,8 +127,8 @@ class Words:
                     o["start"], o["lock"], f, o["member"], o["struct"])
         if kind == "callback":
             # A callback whose context is the read lock may be called
-            # under the write lock too (a fault from get_user_pages()
-            # under mmap_write_lock()): held(), and these words, say so.
+            # under the write lock too (a fault taken by a caller that
+            # holds it for write): held(), and these words, say so.
             held = {"read": "with the mmap lock held, for read or for "
                             "write",
                     "write": "with the mmap lock held for write",
