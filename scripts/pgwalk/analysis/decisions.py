@@ -34,7 +34,8 @@ from pgwalk import convention, table, treefeatures
 from pgwalk.analysis import (candidates, contract as contractmod, factindex,
                              gather, lockdata, paths, values)
 from pgwalk.analysis.contract import MmapNeed, VmaAction
-from pgwalk.analysis.lockstate import ChainState, LockState, Mmap, Vma
+from pgwalk.analysis.lockstate import (ChainState, LockState, Mmap, Vma,
+                                       asserts_held)
 from pgwalk import logs
 from pgwalk.analysis import pins as pinsmod
 from pgwalk.analysis.values import Evaluator
@@ -173,8 +174,8 @@ class Words:
         if ch.state != ChainState.READ:
             return ch.state
         if o["kind"] == "callback" or (
-                o["kind"] == "lock" and self.prims.get(
-                    o["lock"], ("", "", ""))[::2] == ("mmap", "assert")):
+                o["kind"] == "lock" and
+                asserts_held(self.prims.get(o["lock"], ()))):
             return ChainState.HELD
         return ch.state
 

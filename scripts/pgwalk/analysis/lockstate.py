@@ -55,6 +55,13 @@ class ChainState(str, enum.Enum):
     __format__ = str.__format__
 
 
+def asserts_held(prim):
+    """Does a lock primitive (lock, strength, action) of locks.conf only
+    assert that the mmap lock is held, for read or for write?  A path
+    from it is ChainState.HELD in words (decisions.Words, claims)."""
+    return tuple(prim) == ("mmap", "read", "assert")
+
+
 class Mmap(enum.IntEnum):
     NONE = 0
     READ = 1

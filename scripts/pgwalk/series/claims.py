@@ -37,7 +37,7 @@ import re
 import sys
 
 from pgwalk.analysis import lockdata
-from pgwalk.analysis.lockstate import ChainState
+from pgwalk.analysis.lockstate import ChainState, asserts_held
 from pgwalk.series import mail
 from pgwalk.table import Action, DecisionsError, load as load_decisions
 
@@ -268,7 +268,7 @@ class Checker:
             lock, strength, action = prim
             if action == "downgrade":
                 return "read"
-            if action == "assert" and (lock, strength) == ("mmap", "read"):
+            if asserts_held(prim):
                 # Held, for read or for write: asserting says no more.
                 return ChainState.HELD
             if action in ("take", "assert"):
