@@ -17,7 +17,7 @@ import pytest
 
 from conftest import FIXTURES, REPO
 from pgwalk import core
-from pgwalk.analysis import decisions
+from pgwalk.analysis import candidates, decisions, gather
 from pgwalk.series import messages, textcheck
 
 pytestmark = pytest.mark.unit
@@ -266,6 +266,30 @@ def test_a_start_of_the_same_name_in_another_file_is_another_function(
     t = {t["name"]: t for t in out["tables"]}["ifdef_show_ops"]
     assert not t["chains"], t["chains"]
     assert t["review"], t
+
+
+def test_a_static_functions_callers_are_sought_in_its_own_file_only(
+        tmp_path):
+    """Another file with a static function of the same name as a wrapper
+    on the way up (a common name: a seq_file callback, say) holds none of
+    its callers: that file is not read, and the modes are the same.
+    Sought in the whole tree, it is read (the check can fail)."""
+    tree = make_tree(tmp_path, "wrapper.c")
+    with open(os.path.join(tree, "mm", "other_outer.c"), "w") as f:
+        f.write("static int outer_walk(int x)\n{\n\treturn x;\n}\n\n"
+                "int other_user(int x)\n{\n\treturn outer_walk(x);\n}\n")
+    for args in (["add", "-A"], ["commit", "-qm", "other"]):
+        subprocess.run(["git", "-C", tree, *args], check=True,
+                       capture_output=True)
+    fx = gather.Gatherer(tree).run()
+    assert "mm/wrapper.c" in fx.files and "mm/other_outer.c" not in fx.files
+    t = {t["name"]: t["mode"] for t in decisions.analyze(tree)["tables"]}
+    assert t == MODES["wrapper.c"], t
+    # The same search, with every name sought in the whole tree.
+    wide = gather.Gatherer(tree)
+    wide._callers_files = lambda need: candidates.word_hits(
+        tree, {n for _r, n in need})
+    assert "mm/other_outer.c" in wide.run().files
 
 
 def test_a_mode_given_before_each_walk_leaves_the_table_alone(tmp_path):

@@ -35,7 +35,7 @@ class Gatherer:
         self.ex = factsmod.Extractor(tree, self.walkers, jobs, cache)
         self.names_read = {}    # file -> names whose calls were read
         self.helpers_used = {}  # file -> {helper: kinds} its rule used
-        self.looked_up = set()  # names whose files were searched
+        self.looked_up = set()  # (file, name) whose callers were sought
 
     def run(self):
         # The analysis changes no file: its searches may share the
@@ -56,18 +56,33 @@ class Gatherer:
             if not need:
                 break
             self.looked_up |= need
-            hits = candidates.word_hits(self.tree, need)
+            hits = self._callers_files(need)
             new = sorted(set(hits) - self.fx.files)
             LOG.info("facts: round %d: %d functions, %d files (%d new)" % (
-                rnd, len(need), len(hits), len(new)))
+                rnd, len({n for _r, n in need}), len(hits), len(new)))
             if os.environ.get("PGWALK_DEBUG"):
-                LOG.info("  " + " ".join(sorted(need)))
+                LOG.info("  " + " ".join(sorted({n for _r, n in need})))
             self._base(new)
             self._calls(hits)
             self._refresh_helpers()
         LOG.info("facts: %d files, %d from the cache, %d read by spatch" % (
             len(self.fx.files), self.ex.cache.hits, self.ex.spatch_files))
         return self.fx
+
+    def _callers_files(self, need):
+        """{relpath: {names}}: the files where the callers of the needed
+        functions ((file, name) pairs) may be.  A static function is
+        called only from its own file (callers() reads no other), so only
+        a function with external linkage is looked up in the whole tree:
+        a common static name (a seq_file callback, say) would otherwise
+        bring in every file that has a function of that name."""
+        fx = self.fx
+        wide = {n for r, n in need if not fx.is_static(r, n)}
+        hits = candidates.word_hits(self.tree, wide)
+        for rel, name in need:
+            if fx.is_static(rel, name):
+                hits.setdefault(rel, set()).add(name)
+        return hits
 
     # ------------------------------------------------------------ reading
 
@@ -163,7 +178,8 @@ class Gatherer:
     # --------------------------------------------------- what to look up
 
     def _needed(self):
-        """Names of functions whose callers (or users) are still needed.
+        """(file, name) of functions whose callers (or users) are still
+        needed.
 
         Followed from the walks up, carrying the parameters that matter
         (those the table choice, a case label on the path or the branch of
@@ -230,7 +246,7 @@ class Gatherer:
                 if fn in members.values() and "start" in members and \
                         (crel == rel or not fx.is_static(rel, fn)):
                     need.add((crel, members["start"]))
-        return {n for r, n in need if not fx.is_entry(r, n)}
+        return {(r, n) for r, n in need if not fx.is_entry(r, n)}
 
     def _params_used(self, pos, arg_idx):
         """Parameters of the calling function that the arguments at
