@@ -19,7 +19,9 @@ from pgwalk.forms import boolform
 from pgwalk import core
 from test_core import build, expected
 
-pytestmark = pytest.mark.unit
+# The converted fixture is made once per worker that asks for it: one
+# xdist group (make check-fast runs --dist loadgroup) makes it once.
+pytestmark = [pytest.mark.unit, pytest.mark.xdist_group("boolform")]
 
 BOOLFORM = os.path.join(FIXTURES, "boolform")
 MINITREE = os.path.join(FIXTURES, "minitree")

@@ -424,6 +424,8 @@ def test_commits_keep_every_other_entry_as_it_was(minigit):
 
 
 @pytest.mark.unit
+# With the other users of the posted minitree, so that one worker makes it.
+@pytest.mark.xdist_group("posted_minitree")
 def test_a_change_away_from_the_hunks_keeps_the_verdict(tmp_path,
                                                         posted_minitree):
     """A new rc changes a patched file below its hunks: the patch differs
