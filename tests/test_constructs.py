@@ -543,3 +543,28 @@ def test_only_rule_names_are_renamed():
         "@other depends on pgwalk_call@\nidentifier pgwalk_call.f;\n@@\n"
         "f(call);\n"), got
     assert cocci.without_clashes(text, {"nothing"}) == text
+
+
+def test_local_tables_of_one_name_are_each_their_own_table(tmp_path):
+    """Two functions each declare a local table of one name: two tables,
+    each decided on the paths to its own walks (one through a wrapper
+    its function hands it to), and each named by its function."""
+    out = decisions.analyze(make_tree(tmp_path, "same_name_locals.c"),
+                            jobs=2)
+    same = {t["function"]: t for t in out["tables"]
+            if t["name"] == "same_ops"}
+    assert sorted(same) == ["same_name_reader", "same_name_writer"], \
+        out["tables"]
+    reader, writer = same["same_name_reader"], same["same_name_writer"]
+    assert (reader["mode"], writer["mode"]) == (RD, WR), (reader, writer)
+    for t, own, other in ((reader, "same_name_reader", "same_name_writer"),
+                          (writer, "same_name_writer", "same_name_reader")):
+        assert t["chains"] and not t["review"], t
+        for c in t["chains"]:
+            assert any(own in s for s in c["steps"]), c
+            assert not any(other in s for s in c["steps"]), c
+        assert t["evidence"] and all(own in e and other not in e
+                                     for e in t["evidence"]), t["evidence"]
+    assert [c["lock"] for c in reader["chains"]] == ["read"]
+    assert [c["lock"] for c in writer["chains"]] == ["write"]
+    assert not out["review"]

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """The conversion's vocabulary, written once: the locking modes a table
-can carry, and the name of the write twin a split table gets."""
+can carry, the name of the write twin a split table gets, and how a
+function's local table is named when its file has another of its name."""
 
 RDLOCK, WRLOCK, WRLOCK_VERIFY = ("PGWALK_RDLOCK", "PGWALK_WRLOCK",
                                  "PGWALK_WRLOCK_VERIFY")
@@ -23,3 +24,25 @@ def twin_name(name):
 # The bool a split table's walking function takes to choose between the
 # table and its twin (true: the twin), as upstream names it.
 TWIN_FLAG = "lock_vma"
+
+
+def local_key(function, name):
+    """The name of function's local table `name` when its file has
+    another table of that name (a local of another function, or a file
+    scope one): "function:name".  No C name has a ":"."""
+    return "%s:%s" % (function, name)
+
+
+def table_key(table):
+    """The name the edits (annotate-ops.cocci's modes) and the pins give
+    a decided table (a decisions.json record, as a dict or a Table)."""
+    get = table.get if isinstance(table, dict) else \
+        lambda k: getattr(table, k, None)
+    if get("shared_name") and get("function"):
+        return local_key(get("function"), get("name"))
+    return get("name")
+
+
+def plain_name(key):
+    """The table name of a table_key()."""
+    return key.rpartition(":")[2]

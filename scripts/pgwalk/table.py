@@ -87,12 +87,15 @@ class Table:
     dropped_paths: Optional[int] = None     # paths not counted
     # walk_lock set right before each walk, to one of these.
     walk_lock_at_walk: Optional[list] = None
+    # True for a local table (function) whose file has another table of
+    # its name: the edits and the pins name it function:name.
+    shared_name: Optional[bool] = None
 
     # The fields a decisions.json table must have: the rest have
     # defaults, and a table written by an older apply.sh may lack them.
     REQUIRED = ("name", "file", "line", "action", "mode")
     _OPTIONAL = ("declared", "declared_shown", "declared_can_be",
-                 "dropped_paths", "walk_lock_at_walk")
+                 "dropped_paths", "walk_lock_at_walk", "shared_name")
     _WITH_DECLARED = ("inferred", "inferred_reason")
 
     @classmethod

@@ -254,7 +254,8 @@ def _tables_given(pa, pos, evaluator):
     idx = fx.ops_arg.get(call["callee"])
     if idx is None or idx >= len(args):
         return set()
-    ev = evaluator(fx.local_values(pos[0], call["function"]))
+    ev = evaluator(fx.local_values(pos[0], call["function"]),
+                   fx.table_scope(pos[0], call["function"]))
     alts = ev.alternatives(ev.value(args[idx]))
     tables = pa.table_names()
     return {a for alt in (alts or ()) for a in alt if a in tables}
@@ -263,18 +264,21 @@ def _tables_given(pa, pos, evaluator):
 def _static_tables(pa, pos):
     """Tables a walk can be given, without a path (walkers that ignore
     walk_lock only need to be named)."""
-    return _tables_given(pa, pos, lambda local: Evaluator(
-        {}, local, pa.maps, {}, getters=pa.getters))
+    return _tables_given(pa, pos, lambda local, scope: Evaluator(
+        {}, local, pa.maps, {}, getters=pa.getters, scope=scope))
 
 
 def _local_tables(pa, pos):
     """Tables the walk at pos is given by its own function: `&table` as
     the argument, or a local of the function that picks it.  A split
     gives that function the table as a parameter in their place."""
-    return _tables_given(pa, pos, lambda local: Evaluator({}, local))
+    return _tables_given(pa, pos, lambda local, scope: Evaluator(
+        {}, local, scope=scope))
 
 
 def _find_table(fx, relpath, name):
+    """The key in fx.tables of the table a walk in relpath is given as
+    `name` (a table's key, as paths.Paths._ops gives it), or None."""
     if (relpath, name) in fx.tables:
         return (relpath, name)
     found = sorted(k for k in fx.tables if k[1] == name)
@@ -325,12 +329,16 @@ def _vma_changed_by(fx, ch, contract):
 
 def _decide_table(ctx, key, use):
     fx = ctx.fx
-    relpath, name = key
+    relpath = key[0]
     fact = fx.tables[key]
+    name = fact["name"]
     local = fact["function"] if fact["function"] != name else None
     walkers = sorted(use.walkers)
+    # A local whose file has another table of its name: the edits and
+    # the pins name it by its function too.
     entry = table.new(name=name, file=relpath, line=fact["line"],
-                      function=local, walkers=walkers)
+                      function=local, walkers=walkers,
+                      shared_name=True if key[1] != name else None)
     declared = fx.table_lock.get(key)
     _infer(ctx, entry, use)
     if declared is None:
@@ -560,6 +568,9 @@ def _try_split(ctx, entry, chains):
     `&table`, and its direct callers each hold the lock in one mode, some
     read, some write.  chains: the counted paths, as in Uses.chains."""
     fx, pa, contract = ctx.fx, ctx.paths, ctx.contract
+    if entry.get("shared_name"):
+        # The split's rule and its callers name a table by its name.
+        return False
     walks = {pos for _c, pos, _n in chains}
     fns = {(p[0], fx.calls[p]["function"]) for p in walks}
     if len(fns) != 1:
@@ -571,7 +582,7 @@ def _try_split(ctx, entry, chains):
         if _local_tables(pa, pos) != {entry["name"]}:
             return False
     twin = convention.twin_name(entry["name"])
-    if twin in {t for _f, t in fx.tables}:
+    if twin in {t["name"] for t in fx.tables.values()}:
         return False
     if not fx.is_static(relpath, fn) or fx.passed.get(fn) or \
             (relpath, fn) in fx.callbacks:

@@ -3,6 +3,7 @@
 and calls.cocci): what the path analysis asks, answered without reading
 any file."""
 
+from pgwalk import convention
 from pgwalk.analysis import lockdata, values
 
 # Functions the kernel defines with a macro that names the entry point:
@@ -55,9 +56,15 @@ class Facts:
         # member -> [(file, fn, line, col, value)]: every assignment to
         # it (value None for `+=`, `++` and the like)
         self.member_sets = {}
-        self.tables = {}        # (file, name) -> table fact
-        self.table_lock = {}    # (file, name) -> mode expression
-        self.table_lock_set = {}    # (file, name) -> [fact]
+        # (file, key) -> table fact; the key is the table's name, or, for
+        # a function's local table whose file has another table of its
+        # name, convention.local_key(function, name): each is its own.
+        self.tables = {}
+        # (file, function) -> {name: key} of those locals: the key a
+        # name means in that function (C scoping).
+        self.scoped = {}
+        self.table_lock = {}    # (file, key) -> mode expression
+        self.table_lock_set = {}    # (file, key) -> [fact]
         self.member_stores = {}     # member -> [(file, table)]
         self.callbacks = {}     # (file, target) -> [fact]
         self.struct_vars = {}   # (file, var) -> {member: target}
@@ -107,6 +114,7 @@ class Facts:
         self.files.add(relpath)
         self._helper_defs = None    # new functions: helpers again
         self.unparsed[relpath] = set(entry.get("unparsed", ()))
+        self._scope_tables(relpath, entry["facts"])
         for f in entry["facts"]:
             kind = f["kind"]
             if kind in self.LISTED:
@@ -132,12 +140,12 @@ class Facts:
                                           {}).setdefault(
                     f["var"], []).append((f["line"], f["col"], f["value"]))
             elif kind == "table":
-                self.tables[(f["file"], f["name"])] = f
+                self.tables[self.table_key(f)] = f
             elif kind == "table_lock":
-                self.table_lock[(f["file"], f["name"])] = f["mode"]
+                self.table_lock[self.table_key(f)] = f["mode"]
             elif kind == "table_lock_set":
                 self.table_lock_set.setdefault(
-                    (f["file"], f["name"]), []).append(f)
+                    self.table_key(f), []).append(f)
             elif kind == "callback":
                 self.callbacks.setdefault((f["file"], f["target"]),
                                           []).append(f)
@@ -147,6 +155,36 @@ class Facts:
                 self.vma_unchanged.add((f["file"], f["line"]))
             elif kind == "vma_changer":
                 self.vma_changers.add((f["file"], f["name"]))
+
+    def _scope_tables(self, relpath, facts_):
+        """Note the local tables of relpath whose name another table of
+        the file has (a local of another function, or a file-scope
+        table): each is keyed by its function too.  A table fact's
+        function is the table's own name at file scope."""
+        scopes = {}
+        for f in facts_:
+            if f["kind"] == "table":
+                scopes.setdefault(f["name"], set()).add(f["function"])
+        for key in [k for k in self.scoped if k[0] == relpath]:
+            del self.scoped[key]
+        for name, fns in scopes.items():
+            if len(fns) < 2:
+                continue
+            for fn in fns - {name}:
+                self.scoped.setdefault((relpath, fn), {})[name] = \
+                    convention.local_key(fn, name)
+
+    def table_key(self, f):
+        """The key of the table a fact about table f["name"] in function
+        f["function"] names: that function's local of the name when it
+        has one that needs its own key, else the name."""
+        name = f["name"]
+        return (f["file"], self.table_scope(f["file"], f["function"]).get(
+            name, name))
+
+    def table_scope(self, relpath, fn):
+        """{name: key} of fn's local tables that have their own key."""
+        return self.scoped.get((relpath, fn), {})
 
     def add_calls(self, facts_):
         for f in facts_:

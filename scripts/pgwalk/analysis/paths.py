@@ -83,7 +83,7 @@ class Paths:
         self.assigned = fx.assigned_members()
         # Lower-case names that are values: functions and tables.
         self.names = set(fx.defined_in) | set(fx.calls_of) | \
-            {name for _f, name in fx.tables}
+            {t["name"] for t in fx.tables.values()}
 
     # ------------------------------------------------------------ chains
 
@@ -300,7 +300,8 @@ class Paths:
                            constraints, getters=self.getters,
                            flags=self.flags_of.get(rel, set()),
                            fields=fields,
-                           names=self.names, assigned=self.assigned)
+                           names=self.names, assigned=self.assigned,
+                           scope=fx.table_scope(rel, hop.caller))
             frames.append(ev)
             labels = {}
             for expr, label in fx.cases.get(hop.pos, ()):
@@ -433,7 +434,10 @@ class Paths:
                    for expr, allowed in labels.items())
 
     def _ops(self, walk, ev):
-        """(table names or None, note) for the walk's ops argument."""
+        """(table keys or None, note) for the walk's ops argument: a
+        table's key is its name, or the key of a function's local whose
+        file has another table of its name (FactIndex.tables), as the
+        frame of the function whose local it is gave it."""
         fx = self.fx
         call = fx.calls[walk.pos]
         args = factindex.parse_args(call["args"])
@@ -487,6 +491,8 @@ class Paths:
         return Chain(origin, chain.hops)
 
     def table_names(self):
+        """The keys of the tables (FactIndex.tables): the values a
+        walk's ops argument can be."""
         if not hasattr(self, "_tables"):
             self._tables = {name for _f, name in self.fx.tables}
         return self._tables

@@ -295,8 +295,12 @@ class Evaluator:
 
     def __init__(self, env, locals_=None, maps=None, constraints=None,
                  getters=None, depth=0, flags=None, fields=None,
-                 names=None, assigned=None):
+                 names=None, assigned=None, scope=None):
         self.env = env
+        # {name: the value it is here} of the function's local tables
+        # that another table's name would otherwise be (FactIndex
+        # table_scope()): `&t` in the function is its own local t.
+        self.scope = scope or {}
         # The lower-case names that are constants here (functions and
         # tables of the facts), or None to take every name as one: a
         # lower-case name outside it is a variable the facts do not
@@ -319,10 +323,13 @@ class Evaluator:
         self.assigned = assigned
 
     def _sub(self, env, locals_=None):
+        """An evaluator one level down: in this function with its locals,
+        else in another (a getter, a mapping function), without them."""
         return Evaluator(env, locals_ if locals_ is not None else {},
                          self.maps, self.constraints, self.getters,
                          self.depth + 1, self.flags, self.fields,
-                         self.names, self.assigned)
+                         self.names, self.assigned,
+                         self.scope if locals_ is not None else None)
 
     def _member(self, e):
         """The root a member nothing assigns stands for: "x->m" for the
@@ -381,9 +388,9 @@ class Evaluator:
                     name not in ("true", "false", "NULL") and \
                     name != name.upper():
                 return UNKNOWN
-            return const(name)
+            return const(self.scope.get(name, name))
         if kind == "un" and e[1] == "&" and e[2][0] == "id":
-            return const(e[2][1])
+            return const(self.scope.get(e[2][1], e[2][1]))
         if kind == "bin" and e[1] == "|":
             return bit_or(self.value(e[2]), self.value(e[3]))
         if kind == "?":
