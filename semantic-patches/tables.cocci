@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// Where each struct mm_walk_ops table of a file is written: its name's
-/// line, its initializer from "{" to "}", each designated member with the
+/// line, its function (its own name at file scope), its initializer from "{" to "}", each designated member with the
 /// column of its name and of its value, and the functions that take the
 /// table's address.  What the edits need to copy a table, align the line
 /// they add and check what they wrote, and what the boot test reads of
@@ -37,8 +37,8 @@ t << table.t;
 p << table.p;
 q << table.q;
 @@
-emit("table", file=p[0].file, name=t, line=int(p[0].line),
-     col=int(p[0].column),
+emit("table", file=p[0].file, name=t, function=p[0].current_element,
+     line=int(p[0].line), col=int(p[0].column),
      open=[int(q[0].line), int(q[0].column)],
      close=[int(q[0].line_end), int(q[0].column_end)])
 

@@ -18,8 +18,13 @@ from pgwalk.series import edits
 EDITS = os.path.join(FIXTURES, "edits")
 
 
-def table(name, mode, action="annotate", split=None):
-    return {"name": name, "mode": mode, "action": action, "split": split}
+def table(name, mode, action="annotate", split=None, function=None):
+    """A decided table; function: a local table's function, given when
+    another table of its file has its name (the decisions mark it)."""
+    out = {"name": name, "mode": mode, "action": action, "split": split}
+    if function:
+        out.update(function=function, shared_name=True)
+    return out
 
 
 # The split the decisions would give tests/fixtures/edits/split.c.
@@ -141,7 +146,9 @@ def test_real_tree_files_pass_checkpatch(tmp_path):
 @pytest.mark.unit
 def test_two_local_tables_of_one_name_are_both_set_and_checked(tree):
     out = edits.file_edits(tree, "mm/same_name.c",
-                           [table("walk_ops", "PGWALK_RDLOCK")])
+                           [table("walk_ops", "PGWALK_RDLOCK", function="one"),
+                            table("walk_ops", "PGWALK_RDLOCK",
+                                  function="two")])
     # Each aligned as its own members are.
     assert "\t\t.walk_lock\t= PGWALK_RDLOCK,\n" in out, out
     assert "\t\t.walk_lock = PGWALK_RDLOCK,\n" in out, out
@@ -150,4 +157,30 @@ def test_two_local_tables_of_one_name_are_both_set_and_checked(tree):
     lines.remove("\t\t.walk_lock = PGWALK_RDLOCK,")
     with pytest.raises(edits.EditError):
         edits.verify("mm/same_name.c", "\n".join(lines),
-                     {"walk_ops": "PGWALK_RDLOCK"}, {})
+                     {"one:walk_ops": "PGWALK_RDLOCK",
+                      "two:walk_ops": "PGWALK_RDLOCK"}, {})
+
+
+@pytest.mark.unit
+def test_local_tables_of_one_name_each_get_their_own_mode(tree):
+    """Each function's table gets its own mode; a table of the name that
+    is not asked for (its mode is set at each walk) is left alone."""
+    out = edits.file_edits(tree, "mm/same_name.c",
+                           [table("walk_ops", "PGWALK_RDLOCK", function="one"),
+                            table("walk_ops", "PGWALK_WRLOCK",
+                                  function="two")])
+    one, two = out.split("static int two")
+    assert "\t\t.walk_lock\t= PGWALK_RDLOCK,\n" in one, out
+    assert "\t\t.walk_lock = PGWALK_WRLOCK,\n" in two, out
+    assert "WRLOCK" not in one and "RDLOCK" not in two, out
+    # Checked table by table: the modes swapped are an error.
+    with pytest.raises(edits.EditError):
+        edits.verify("mm/same_name.c", out,
+                     {"one:walk_ops": "PGWALK_WRLOCK",
+                      "two:walk_ops": "PGWALK_RDLOCK"}, {})
+    out = edits.file_edits(tree, "mm/same_name.c",
+                           [table("walk_ops", "PGWALK_WRLOCK",
+                                  function="two")])
+    one, two = out.split("static int two")
+    assert "walk_lock" not in one, out
+    assert "\t\t.walk_lock = PGWALK_WRLOCK,\n" in two, out

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from typing import Optional
 
 from pgwalk import REPO, runner
 from pgwalk.cocci import argv as cocci_argv
@@ -45,6 +46,7 @@ class Written:
     members: list = dataclasses.field(default_factory=list)
     users: set = dataclasses.field(default_factory=set)  # functions
     # that take its address
+    function: Optional[str] = None  # a local table's function
 
     def member(self, name):
         return [m for m in self.members if m.name == name]
@@ -72,7 +74,9 @@ def scan_files(paths, users=False):
         if f["kind"] == "table" and (f["file"], f["name"], f["line"]) \
                 not in at:
             written = Written(f["name"], f["line"], f["col"],
-                              tuple(f["open"]), tuple(f["close"]))
+                              tuple(f["open"]), tuple(f["close"]),
+                              function=f["function"]
+                              if f["function"] != f["name"] else None)
             at[(f["file"], f["name"], f["line"])] = written
             out.setdefault(f["file"], []).append(written)
     for f in found:
@@ -96,6 +100,20 @@ def scan_files(paths, users=False):
 def named(tables, name):
     """The tables of a scan called name, the first in the file first."""
     return [t for t in tables if t.name == name]
+
+
+def keyed(tables, key):
+    """The tables of a scan that annotate-ops.cocci gives the mode of
+    `key` (convention.table_key()): "function:name", that function's
+    local table of the name, when the file has another table of it; a
+    plain name, the file-scope tables of the name and a local one whose
+    name no other table of the file has."""
+    fn, _sep, name = key.rpartition(":")
+    found = named(tables, name)
+    if fn:
+        return [t for t in found if t.function == fn]
+    shared = len({t.function for t in found}) > 1
+    return [t for t in found if t.function is None or not shared]
 
 
 def scan_texts(texts, users=False):

@@ -41,7 +41,7 @@ def _spatch(cocci, paths, env):
 
 def annotate(paths, spec):
     """Run annotate-ops.cocci in place on paths; spec: a JSON file of
-    {table: mode}."""
+    {table: mode} (a table as convention.table_key() names it)."""
     _spatch(ANNOTATE, paths, {"PGWALK_MODES": spec})
 
 
@@ -159,10 +159,13 @@ def _align(text, written):
     return "\n".join(lines)
 
 
-def align_all(text, names, tables):
-    """align_walk_lock() of each table, the last in the file first."""
+def align_all(text, keys, tables):
+    """align_walk_lock() of each table of keys (convention.table_key()),
+    the last in the file first."""
+    mine = {(w.line, w.col) for k in keys
+            for w in tablescan.keyed(tables, k)}
     for written in sorted(tables, key=lambda w: -w.line):
-        if written.name in names:
+        if (written.line, written.col) in mine:
             text = _align(text, written)
     return text
 
@@ -196,8 +199,8 @@ def _edit_key(tree, relpath, tables):
     tables, the three rules, and the modules that align and copy."""
     # Only what the edit reads of a table: evidence and notes change
     # with other files and must not make this file's edit miss.
-    asked = sorted([t["name"], t["mode"], t["action"], t.get("split")]
-                   for t in tables)
+    asked = sorted([convention.table_key(t), t["mode"], t["action"],
+                    t.get("split")] for t in tables)
     return key(file_digest(os.path.join(tree, relpath)), asked,
                file_digest(ANNOTATE), file_digest(SPLIT),
                cocci_digest(tablescan.RULE), file_digest(tablescan.__file__),
@@ -214,7 +217,8 @@ def _edit(tree, groups):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             shutil.copyfile(os.path.join(tree, relpath), path)
             paths[relpath] = path
-            modes[relpath] = {t["name"]: t["mode"] for t in tables}
+            modes[relpath] = {convention.table_key(t): t["mode"]
+                              for t in tables}
             splits[relpath] = {t["name"]: t["split"] for t in tables
                                if t["action"] == Action.SPLIT and
                                t.get("split")}
@@ -272,12 +276,17 @@ def _split(work, relpath, path, splits, modes):
 
 
 def _batches(modes):
-    """Lists of files whose table names are unique within each list."""
+    """Lists of files whose table names are unique within each list (a
+    "function:name" key counts as its name: the rule's plain key and its
+    function's key must not meet another file's)."""
     batches = []
+
+    def names(relpath):
+        return {convention.plain_name(k) for k in modes[relpath]}
     for relpath in sorted(modes):
         for batch in batches:
-            taken = {n for r in batch for n in modes[r]}
-            if not taken & set(modes[relpath]):
+            taken = {n for r in batch for n in names(r)}
+            if not taken & names(relpath):
                 batch.append(relpath)
                 break
         else:
@@ -286,13 +295,15 @@ def _batches(modes):
 
 
 def verify(relpath, text, modes, splits, tables=None):
-    """Every table has exactly its mode; every split is threaded."""
+    """Every table has exactly its mode; every split is threaded.
+    modes: {key: mode}, a table named as convention.table_key() names
+    it (two functions' locals of one name are each their own)."""
     tables = _tables(text, tables)
     for name, mode in sorted(modes.items()):
-        written = tablescan.named(tables, name)
+        written = tablescan.keyed(tables, name)
         if not written:
             raise EditError("%s: no struct mm_walk_ops %s" % (relpath, name))
-        # Every table of the name (two functions' locals may share it).
+        # Every table of the key (one per #ifdef branch, say).
         found = [m.value for w in written for m in w.member("walk_lock")]
         if found != [mode] * len(written):
             raise EditError("%s: %s has walk_lock %s, expected %s" % (
@@ -312,7 +323,8 @@ def bare_annotate_cmd(tree, decisions_json_path, jobs=1):
     times this.  The modes file is written next to the decisions.
     """
     decided = load_decisions(decisions_json_path)
-    modes = {t.name: t.mode for t in decided.tables if t.mode}
+    modes = {convention.table_key(t): t.mode for t in decided.tables
+             if t.mode}
     spec = os.path.join(os.path.dirname(os.path.abspath(decisions_json_path)),
                         "modes-for-bench.json")
     with open(spec, "w") as f:

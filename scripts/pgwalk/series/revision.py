@@ -23,7 +23,7 @@ import re
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import gitops, runner
+from pgwalk import convention, gitops, runner
 from pgwalk.series import mail
 from pgwalk.table import Action, Decisions, DecisionsError
 
@@ -132,12 +132,13 @@ def carry_tags(prev, reroll=None):
 
 
 def _modes(decisions):
-    """{(file, table): mode} of the tables a series sets, twins included."""
+    """{(file, table): mode} of the tables a series sets, twins included
+    (a local table whose file has another of its name: function:name)."""
     out = {}
     for t in decisions.tables:
         if t.action == Action.NONE:
             continue
-        out[(t.file, t.name)] = t.mode
+        out[(t.file, convention.table_key(t))] = t.mode
         if t.split:
             out[(t.file, t.split["write_name"])] = t.split["write_mode"]
     return out
