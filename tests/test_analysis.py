@@ -192,6 +192,49 @@ def test_pin_naming_no_mode_is_an_error(tmp_path):
 
 
 @pytest.mark.unit
+def test_pin_names_a_local_table_by_its_function(tmp_path):
+    """Two functions' local tables of one name: file:function:table pins
+    one of them; file:table is an error that says how to name it, and
+    still pins a file-scope table of the name or a local of its own."""
+    from pgwalk import table
+
+    def tables():
+        return [table.new(name="walk_ops", file="mm/a.c", line=3,
+                          function="one", shared_name=True,
+                          mode="PGWALK_RDLOCK", action="annotate"),
+                table.new(name="walk_ops", file="mm/a.c", line=9,
+                          function="two", shared_name=True,
+                          mode="PGWALK_RDLOCK", action="annotate"),
+                table.new(name="own_ops", file="mm/a.c", line=20,
+                          function="three", mode="PGWALK_RDLOCK",
+                          action="annotate"),
+                table.new(name="walk_ops", file="mm/b.c", line=3,
+                          mode="PGWALK_RDLOCK", action="annotate")]
+    conf = pins_file(tmp_path, "mm/a.c:two:walk_ops PGWALK_WRLOCK seen\n"
+                     "mm/a.c:own_ops PGWALK_WRLOCK seen\n"
+                     "mm/b.c:walk_ops PGWALK_WRLOCK seen\n")
+    got = tables()
+    pins.apply(pins.load(conf), got)
+    assert [(t["function"], t["mode"], t["pinned"]) for t in got] == [
+        ("one", "PGWALK_RDLOCK", False), ("two", "PGWALK_WRLOCK", True),
+        ("three", "PGWALK_WRLOCK", True), (None, "PGWALK_WRLOCK", True)]
+    conf = pins_file(tmp_path, "mm/a.c:three:own_ops PGWALK_WRLOCK x\n")
+    got = tables()
+    pins.apply(pins.load(conf), got)
+    assert got[2]["pinned"]
+    conf = pins_file(tmp_path, "mm/a.c:walk_ops PGWALK_WRLOCK ambiguous\n")
+    with pytest.raises(pins.PinError) as err:
+        pins.apply(pins.load(conf), tables())
+    assert "pins.conf:1: mm/a.c has more than one struct mm_walk_ops " \
+        "walk_ops: name it as mm/a.c:<function>:walk_ops" in str(err.value)
+    conf = pins_file(tmp_path, "mm/a.c:three:walk_ops PGWALK_WRLOCK typo\n")
+    with pytest.raises(pins.PinError) as err:
+        pins.apply(pins.load(conf), tables())
+    assert "no struct mm_walk_ops three:walk_ops in mm/a.c" in \
+        str(err.value)
+
+
+@pytest.mark.unit
 def test_shipped_decisions_file_pins_nothing():
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     assert pins.load(os.path.join(here, "decisions", "pinned.conf")) == []
