@@ -568,3 +568,34 @@ def test_local_tables_of_one_name_are_each_their_own_table(tmp_path):
     assert [c["lock"] for c in reader["chains"]] == ["read"]
     assert [c["lock"] for c in writer["chains"]] == ["write"]
     assert not out["review"]
+
+
+def test_a_local_set_at_each_walk_keeps_no_mode_of_its_namesake(tmp_path):
+    """walk_lock_at_walk.c's table renamed walk_ops, and another
+    function's local walk_ops walked under the mmap read lock: that one
+    gets its initializer, the one given its mode at each walk none (one
+    mode per name gave both PGWALK_RDLOCK, and a cover letter sentence
+    with the other's paths)."""
+    from pgwalk.series import commits, edits
+    other = ("\nint other_user(struct mm_struct *mm)\n{\n"
+             "\tstruct mm_walk_ops walk_ops = {\n"
+             "\t\t.pmd_entry\t= a_pmd_entry,\n\t};\n\n"
+             "\tmmap_read_lock(mm);\n"
+             "\twalk_page_range(mm, 0, 1, &walk_ops, NULL);\n"
+             "\tmmap_read_unlock(mm);\n\treturn 0;\n}\n")
+    _tables, out = _rewritten(
+        tmp_path, "walk_lock_at_walk.c",
+        lambda text: text.replace("at_walk_ops", "walk_ops") + other)
+    by_fn = {t["function"]: t for t in out["tables"]
+             if t["name"] == "walk_ops"}
+    at_walk, plain = by_fn["set_at_walk_user"], by_fn["other_user"]
+    assert at_walk["action"] == "none" and at_walk["walk_lock_at_walk"]
+    assert (plain["action"], plain["mode"]) == ("annotate", RD), plain
+    assert plain["evidence"] == [
+        "other_user() takes mmap_read_lock() -> walk_page_range()"]
+    text = edits.edit_files(out["tree"], commits.group_by_file(out))[
+        "mm/walk_lock_at_walk.c"]
+    mine, theirs = text.split("int other_user")
+    assert ".walk_lock\t= PGWALK_RDLOCK," in theirs, text
+    assert "walk_lock\t=" not in mine and "walk_lock =" not in \
+        mine.split("int set_at_walk_user")[1], text
