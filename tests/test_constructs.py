@@ -8,6 +8,7 @@ a data row) that handles it, and shows that the fixture then fails: the
 rule is what makes the answer, not luck.
 """
 
+import copy
 import os
 import re
 import shutil
@@ -18,7 +19,8 @@ import pytest
 from conftest import FIXTURES, REPO
 from pgwalk import core
 from pgwalk.analysis import candidates, decisions, gather
-from pgwalk.series import messages, textcheck
+from pgwalk.series import claims, messages, textcheck
+from pgwalk.table import Decisions
 
 pytestmark = pytest.mark.unit
 
@@ -37,7 +39,7 @@ VMA_READ_MODE = os.path.join(REPO, "tests", "cocci", "vma-read-mode.cocci")
 RD, WR = "PGWALK_RDLOCK", "PGWALK_WRLOCK"
 # Fixtures whose tree's core has that mode.
 VMA_READ_TREES = ("vma_read.c", "walk_lock_at_walk.c", "lock_flag_member.c",
-                  "vma_or_mmap_helper.c")
+                  "vma_or_mmap_helper.c", "walk_lock_computed.c")
 # fixture -> {table: the mode it gets}.
 MODES = {
     "getter.c": {"getter_read_ops": RD, "getter_write_ops": WR},
@@ -322,6 +324,41 @@ def test_a_mode_given_before_each_walk_needs_its_rule(tmp_path,
     monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
     tables, _out = analyze(tmp_path, "walk_lock_at_walk.c")
     assert tables["at_walk_ops"]["action"] != "none"
+
+
+def test_a_mode_computed_before_each_walk_leaves_the_table_alone(
+        tmp_path, monkeypatch):
+    """`ops.walk_lock = f(ctx->lock)` right before each walk, f a mapping
+    function of the tree: the table is left as it is (an initializer
+    would be overridden), the modes f can give are named, and the table is
+    for review (which one each path gets is not followed).  Without the
+    rule the table is given an initializer it would never use."""
+    tables, out = analyze(tmp_path, "walk_lock_computed.c")
+    t = tables["computed_ops"]
+    assert t["action"] == "none" and t["mode"] is None, t
+    assert t["walk_lock_set_to"] == {
+        "expr": "ctx_walk_lock(ctx->lock)",
+        "can_be": ["PGWALK_RDLOCK", "PGWALK_VMA_RDLOCK_VERIFY"]}, t
+    assert t["review"] and "not followed" in t["review"][0], t
+    _subject, body = messages.cover_letter(out, {})
+    flat = " ".join(body.split())
+    assert "One table gets walk_lock before each walk, to a value computed " \
+        "at run time that the analysis does not follow to each path, and " \
+        "is left as it is: computed_ops." in flat, flat
+    # The claims checker takes the sentence, and catches it said of a
+    # table the decisions do not give a computed walk_lock.
+    checker = claims.Checker(Decisions.from_json(out))
+    assert checker.check_paragraphs(body, "cover") == []
+    wrong = copy.deepcopy(out)
+    for w in wrong["tables"]:
+        w.pop("walk_lock_set_to", None)
+    assert any("gets walk_lock before each walk" in e for e in
+               claims.Checker(Decisions.from_json(wrong)).check_paragraphs(
+                   body, "cover"))
+    monkeypatch.setattr(decisions, "_chosen_before_each_walk",
+                        lambda *a: None)
+    tables, _out = analyze(tmp_path / "without", "walk_lock_computed.c")
+    assert tables["computed_ops"]["action"] == "annotate"
 
 
 def _rewritten(tmp_path, name, edit):

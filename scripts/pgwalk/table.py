@@ -87,6 +87,10 @@ class Table:
     dropped_paths: Optional[int] = None     # paths not counted
     # walk_lock set right before each walk, to one of these.
     walk_lock_at_walk: Optional[list] = None
+    # walk_lock set right before each walk to a value chosen at run time:
+    # {"expr": its text, "can_be": [the modes the tree's mapping
+    # functions give it]}.
+    walk_lock_set_to: Optional[dict] = None
     # True for a local table (function) whose file has another table of
     # its name: the edits and the pins name it function:name.
     shared_name: Optional[bool] = None
@@ -95,7 +99,8 @@ class Table:
     # defaults, and a table written by an older apply.sh may lack them.
     REQUIRED = ("name", "file", "line", "action", "mode")
     _OPTIONAL = ("declared", "declared_shown", "declared_can_be",
-                 "dropped_paths", "walk_lock_at_walk", "shared_name")
+                 "dropped_paths", "walk_lock_at_walk", "walk_lock_set_to",
+                 "shared_name")
     _WITH_DECLARED = ("inferred", "inferred_reason")
 
     @classmethod

@@ -351,6 +351,22 @@ def _decide_table(ctx, key, use):
                          reason="walk_lock is set before each walk, to %s, "
                          "as the lock each path holds allows" %
                          " or ".join(runtime))
+            return entry
+        chosen = _chosen_before_each_walk(ctx, use, fact)
+        if chosen:
+            # The tree computes the mode at each walk: an initializer
+            # would be overridden there, and which value each path gets
+            # is not followed.
+            can_be = " or ".join(chosen["can_be"]) or "no mode the " \
+                "analysis can name"
+            note = ("walk_lock is set before each walk to %s (%s), chosen "
+                    "at run time; which of them each path gets is not "
+                    "followed" % (chosen["expr"], can_be))
+            entry.update(action=table.Action.NONE, mode=None, split=None,
+                         notes=[note], review=[note],
+                         walk_lock_set_to=chosen,
+                         reason="walk_lock is set before each walk to %s, "
+                         "a value chosen at run time" % chosen["expr"])
         return entry
     # The tree already chose: the series leaves the table alone, and the
     # audit compares the choice with what the analysis infers.
@@ -388,6 +404,38 @@ def _set_before_each_walk(ctx, use):
             return None
         modes.add(mode.name)
     return [m for m in ctx.contract.mode_names() if m in modes] or None
+
+
+def _chosen_before_each_walk(ctx, use, fact):
+    """{"expr", "can_be"} when every walk of the table is given the same
+    computed walk_lock right before it (`ops->walk_lock = f(x)`, not a
+    mode of the contract): its text, and the modes the tree's mapping
+    functions can give it.  Else None."""
+    given = set()
+    for _ch, pos, _notes in use.chains:
+        at = ctx.fx.walk_lock_at.get(pos) or set()
+        if len(at) != 1:
+            return None
+        given |= at
+    if len(given) != 1:
+        return None
+    expr = next(iter(given))
+    if ctx.contract.mode(expr) is not None:
+        return None
+    parsed = values.parse(expr)
+    ev = Evaluator({}, ctx.fx.local_values(fact["file"], fact["function"]),
+                   ctx.paths.maps, {}, getters=ctx.paths.getters)
+    alts = ev.alternatives(ev.value(parsed))
+    names = ctx.contract.mode_names()
+    found = {a for alt in (alts or ()) for a in alt if a in names}
+    if alts is None and parsed[0] == "call" and parsed[1] in ctx.paths.maps:
+        # A mapping function of a value the analysis does not fix: any of
+        # its returns.
+        _params, _expr, rows, others = ctx.paths.maps[parsed[1]]
+        found = {v for _l, _line, v in rows if v in names} | \
+            {v for _line, v, _g in others if v in names}
+    return {"expr": values.show(parsed),
+            "can_be": [m for m in names if m in found]}
 
 
 def _infer(ctx, entry, use):

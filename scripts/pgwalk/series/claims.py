@@ -317,7 +317,7 @@ class Checker:
                                "decisions find no walk of it (%s)" % (
                                    where, name, t.reason))
                 elif "before each walk" in flat and \
-                        not t.walk_lock_at_walk:
+                        not (t.walk_lock_at_walk or t.walk_lock_set_to):
                     out.append("%s: says %s gets walk_lock before each "
                                "walk; the decisions do not (%s)" % (
                                    where, name, t.reason))

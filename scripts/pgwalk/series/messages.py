@@ -696,7 +696,10 @@ def _left_alone(tables):
     declared = [t for t in untouched if t.get("declared")]
     at_walk = [t for t in untouched if not t.get("declared") and
                t.get("walk_lock_at_walk")]
-    rest = [t for t in untouched if t not in declared and t not in at_walk]
+    computed = [t for t in untouched if not t.get("declared") and
+                t.get("walk_lock_set_to")]
+    rest = [t for t in untouched if t not in declared and
+            t not in at_walk and t not in computed]
     ignoring = [t for t in rest if t.get("walkers")]
     unwalked = [t for t in rest if not t.get("walkers")]
     paras = []
@@ -707,6 +710,10 @@ def _left_alone(tables):
         how = ("walk_lock before each walk, to a mode the lock of each "
                "path allows, and")
         paras.append(left(at_walk, "gets " + how, "get " + how))
+    if computed:
+        how = ("walk_lock before each walk, to a value computed at run "
+               "time that the analysis does not follow to each path, and")
+        paras.append(left(computed, "gets " + how, "get " + how))
     if ignoring:
         walkers = sorted({w for t in ignoring for w in t["walkers"]})
         how = "only passed to %s, which %s not use walk_lock, and" % (
