@@ -605,6 +605,11 @@ def test_local_tables_of_one_name_are_each_their_own_table(tmp_path):
     assert [c["lock"] for c in reader["chains"]] == ["read"]
     assert [c["lock"] for c in writer["chains"]] == ["write"]
     assert not out["review"]
+    # The cover tells the two apart by their functions.
+    _subject, body = messages.cover_letter(out, {})
+    flat = " ".join(body.split())
+    for fn in ("same_name_reader", "same_name_writer"):
+        assert "same_ops (mm/same_name_locals.c, %s())" % fn in flat, flat
 
 
 def test_a_local_set_at_each_walk_keeps_no_mode_of_its_namesake(tmp_path):

@@ -417,15 +417,14 @@ def table_lines(tables, with_file=False):
         if key[0] in ("unseen", "noted", "stated") or \
                 not any(map(representative_chains, group)):
             # Nothing to show per table: one sentence names them all.
-            shown = names("%s (%s)" % (t["name"], t["file"]) if with_file
-                          else t["name"] for t in group)
+            shown = names(table_ref(t, with_file) for t in group)
             out.append(bullets(["%s: %s, so %s." % (shown, reason, key[1])],
                                ""))
             continue
         block = [bullets(["%s: %s:" % (key[1], reason)], "")]
         for t in group:
             # The diff names each table's file.
-            shown = t["name"]
+            shown = table_ref(t, False)
             if not representative_chains(t):
                 block.append("  " + shown)
             for c in representative_chains(t):
@@ -435,6 +434,16 @@ def table_lines(tables, with_file=False):
                     break_long_words=False, break_on_hyphens=False))
         out.append("\n".join(block))
     return out
+
+
+def table_ref(t, with_file=True):
+    """How a text names table t: its name, with its file when asked; a
+    function's local whose file has another table of its name also with
+    its function, or two lines would name one table twice."""
+    where = [t["file"]] if with_file else []
+    if t.get("shared_name") and t.get("function"):
+        where.append("%s()" % t["function"])
+    return "%s (%s)" % (t["name"], ", ".join(where)) if where else t["name"]
 
 
 def _split_line(table, with_file):
@@ -610,7 +619,7 @@ def evidence(decisions, patches=()):
     order = [t for _s, tables in patches for t in tables] or \
         [t for t in decisions["tables"] if t["action"] != Action.NONE]
     for t in order:
-        out.append("## %s (%s)" % (t["name"], t["file"]))
+        out.append("## %s" % table_ref(t))
         out.append("")
         out.append("%s." % reason_words(reason_key(t)))
         if t.get("split"):
@@ -664,8 +673,8 @@ def _table_rows(tables):
             elif t.get("vma_changed_by") and \
                     t["mode"] == convention.WRLOCK_VERIFY:
                 extra = "; VMA changed by %s" % names(t["vma_changed_by"])
-            rows.append(wrap("%s (%s%s)" % (t["name"], t["file"], extra),
-                             indent="  "))
+            shown = table_ref(t)
+            rows.append(wrap("%s%s)" % (shown[:-1], extra), indent="  "))
     return rows
 
 
@@ -681,8 +690,7 @@ def _left_alone(tables):
         out = []
         for t in group:
             twice = sum(1 for u in untouched if u["name"] == t["name"]) > 1
-            out.append("%s (%s)" % (t["name"], t["file"]) if twice
-                       else t["name"])
+            out.append(table_ref(t, twice))
         return names(out)
 
     def left(group, one, many):
