@@ -294,6 +294,105 @@ def test_a_static_functions_callers_are_sought_in_its_own_file_only(
     assert "mm/other_outer.c" in wide.run().files
 
 
+HELPER_A = """static const struct mm_walk_ops a_ops = {
+	.pmd_entry	= a_pmd_entry,
+};
+
+static void take_a(struct mm_struct *mm)
+{
+	mmap_read_lock(mm);
+}
+
+int a_walker(struct mm_struct *mm)
+{
+	take_a(mm);
+	walk_page_range(mm, 0, 100, &a_ops, NULL);
+	mmap_read_unlock(mm);
+	return 0;
+}
+"""
+
+HELPER_B = """static const struct mm_walk_ops b_ops = {
+	.pmd_entry	= a_pmd_entry,
+};
+
+static void take_b(struct mm_struct *mm)
+{
+	mmap_write_lock(mm);
+}
+%s
+int b_walker(struct mm_struct *mm)
+{
+	take_b(mm);%s
+	walk_page_range(mm, 0, 100, &b_ops, NULL);
+	mmap_write_unlock(mm);
+	return 0;
+}
+"""
+
+
+def _helper_tree(tmp_path, b_names_take_a):
+    """Two files, each with a lock helper of its own; with
+    b_names_take_a, the second also has an unrelated static take_a()
+    that it calls under its write lock."""
+    tree = make_tree(tmp_path, "wrapper.c")
+    with open(os.path.join(tree, "mm", "helper_a.c"), "w") as f:
+        f.write(HELPER_A)
+    with open(os.path.join(tree, "mm", "helper_b.c"), "w") as f:
+        f.write(HELPER_B % (
+            ("\nstatic void take_a(void)\n{\n}\n", "\n\ttake_a();")
+            if b_names_take_a else ("", "")))
+    for args in (["add", "-A"], ["commit", "-qm", "helpers"]):
+        subprocess.run(["git", "-C", tree, *args], check=True,
+                       capture_output=True)
+    return tree
+
+
+def _modes_and_runs(tree, monkeypatch, cache):
+    """({table: mode}, spatch runs) of an analysis with its own cache."""
+    from pgwalk.analysis import facts
+    runs = []
+    real = facts.run_spatch
+    monkeypatch.setattr(facts, "run_spatch", lambda *a: (
+        runs.append(a), real(*a))[1])
+    monkeypatch.setenv("PGWALK_CACHE", str(cache))
+    out = decisions.analyze(tree)
+    monkeypatch.setattr(facts, "run_spatch", real)
+    return {t["name"]: t["mode"] for t in out["tables"]}, len(runs)
+
+
+def test_files_with_lock_helpers_of_their_own_share_a_spatch_run(
+        tmp_path, monkeypatch):
+    """The calls of two files with different lock helpers are read by one
+    rule carrying both helpers, when neither file names the other's: the
+    modes are those of a rule per file, with fewer spatch runs."""
+    from pgwalk.analysis import facts
+    tree = _helper_tree(tmp_path, False)
+    want = dict(MODES["wrapper.c"], a_ops=RD, b_ops=WR)
+    merged, n_merged = _modes_and_runs(tree, monkeypatch, tmp_path / "c1")
+    monkeypatch.setattr(facts.Extractor, "_merge_runs", lambda self, runs: [
+        (h, n, [i]) for i, (h, _k, _t, n) in enumerate(runs)])
+    alone, n_alone = _modes_and_runs(tree, monkeypatch, tmp_path / "c2")
+    assert merged == alone == want, (merged, alone)
+    assert n_merged < n_alone, (n_merged, n_alone)
+
+
+def test_a_file_naming_another_files_helper_keeps_its_own_rule(
+        tmp_path, monkeypatch):
+    """The second file has a static take_a() of its own, which is no lock
+    helper: the first file's helper must not join its rule (it would be
+    read as a read lock taken under the write lock).  Shown by letting it
+    join: the mode turns wrong."""
+    from pgwalk.analysis import facts
+    tree = _helper_tree(tmp_path, True)
+    modes, _n = _modes_and_runs(tree, monkeypatch, tmp_path / "c1")
+    assert modes["a_ops"] == RD and modes["b_ops"] == WR, modes
+    monkeypatch.setattr(facts.Extractor, "_names_any",
+                        lambda self, rel, names: False)
+    wrong, _n = _modes_and_runs(tree, monkeypatch, tmp_path / "c2")
+    assert wrong["b_ops"] != WR, wrong
+
+
 def test_a_mode_given_before_each_walk_leaves_the_table_alone(tmp_path):
     """`ops->walk_lock = MODE` right before each walk, by the lock the
     path took: the table is left as it is, with the modes named, not

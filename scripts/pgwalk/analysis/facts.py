@@ -25,7 +25,7 @@ import tempfile
 
 from pgwalk.errors import PgwalkError
 from pgwalk import cocci, memo, REPO, runner
-from pgwalk.analysis import lockdata
+from pgwalk.analysis import candidates, lockdata
 
 FACTS_COCCI = os.path.join(REPO, "semantic-patches", "facts.cocci")
 SET_RE = re.compile(r"\bPGWALK_SET_(\w+)\b")
@@ -311,14 +311,22 @@ class Extractor:
                 else:
                     self.cache.hits += 1
             if todo:
-                runs.append((rule_text(self.walkers, hel, names=todo_names,
-                                       path=CALLS_COCCI),
-                             key, todo, todo_names))
-        # Files that call different lock helpers need different rules:
-        # their spatch runs share the cores, not one after another.
-        fresh = self._run_all([(text, [rel for rel, _e, _m in todo])
-                               for text, _k, todo, _n in runs])
-        for (_text, key, todo, todo_names), got in zip(runs, fresh):
+                runs.append((hel, key, todo, todo_names))
+        # Files that call different lock helpers need different rules;
+        # those whose files do not name each other's helpers share one
+        # (one spatch start-up instead of several), and the rest share
+        # the cores, not one after another.
+        merged = self._merge_runs(runs)
+        fresh = self._run_all([
+            (rule_text(self.walkers, hel, names=names, path=CALLS_COCCI),
+             [rel for i in members for rel, _e, _m in runs[i][2]])
+            for hel, names, members in merged])
+        got_of = {}
+        for (_hel, _names, members), got in zip(merged, fresh):
+            for i in members:
+                got_of[i] = got
+        for i, (_hel, key, todo, todo_names) in enumerate(runs):
+            got = got_of[i]
             for rel, entry, missing in todo:
                 by_name = _by_name(got[rel]["facts"], todo_names)
                 for name in todo_names:
@@ -327,6 +335,38 @@ class Extractor:
                 out[rel].extend(f for n in sorted(missing)
                                 for f in by_name.get(n, []))
         return out
+
+    def _merge_runs(self, runs):
+        """[(helpers, names, [index in runs])]: runs (one per set of lock
+        helpers) put together where that changes no file's answer.  A
+        file's rule may carry another run's helper only when the file
+        never names it (a name that is not in a file matches nothing
+        there), and a helper two runs share must be of one kind."""
+        batches = []    # {"hel", "names", "members", "files": {rel: hel}}
+        for i, (hel, _key, todo, names) in enumerate(runs):
+            files = {rel: hel for rel, _e, _m in todo}
+            for b in batches:
+                if any(b["hel"][h] != hel[h]
+                       for h in set(b["hel"]) & set(hel)):
+                    continue
+                joined = dict(b["hel"], **hel)
+                every = dict(b["files"], **files)
+                if any(self._names_any(rel, set(joined) - set(own))
+                       for rel, own in every.items()):
+                    continue
+                b["hel"], b["files"] = joined, every
+                b["names"] = b["names"] | names
+                b["members"].append(i)
+                break
+            else:
+                batches.append({"hel": dict(hel), "names": set(names),
+                                "members": [i], "files": files})
+        return [(b["hel"], b["names"], b["members"]) for b in batches]
+
+    def _names_any(self, rel, names):
+        """Does file rel name any of names (as a word: git grep -w)?"""
+        return bool(names) and bool(candidates.word_hits(
+            self.tree, names, only=[rel]))
 
     @staticmethod
     def _relocate(entry, rel):
