@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// Where each struct mm_walk_ops table of a file is written: its name's
-/// line, its function (its own name at file scope), its initializer from "{" to "}", each designated member with the
-/// column of its name and of its value, and the functions that take the
-/// table's address.  What the edits need to copy a table, align the line
+/// line, its function (its own name at file scope), its initializer from
+/// "{" to "}", each designated member with the column of its name and of
+/// its value, and the functions that take the table's address.  What the edits need to copy a table, align the line
 /// they add and check what they wrote, and what the boot test reads of
 /// the series it boots (scripts/pgwalk/tablescan.py).  It changes no
 /// code; it prints a JSON object per finding, after "PGWALK ".

@@ -378,15 +378,23 @@ def _decide_table(ctx, key, use):
     if parsed[0] != "id":
         # Set at run time: the modes it can be, through the tree's
         # mapping functions (a switch from a parameter to constants).
-        ev = Evaluator({}, fx.local_values(relpath, fact["function"]),
-                       ctx.paths.maps, {}, getters=ctx.paths.getters)
-        alts = ev.alternatives(ev.value(parsed))
-        names = set(ctx.contract.mode_names())
         entry["declared_shown"] = values.show(parsed)
         entry["declared_can_be"] = sorted(
-            {a for alt in alts for a in alt if a in names}) \
-            if alts else []
+            _computed_modes(ctx, fact, parsed) or ())
     return entry
+
+
+def _computed_modes(ctx, fact, parsed):
+    """The contract's modes a computed walk_lock (parsed) can be, as the
+    table's function, the tree's mapping functions and its getters give
+    it; None when the value is not fixed that way."""
+    ev = Evaluator({}, ctx.fx.local_values(fact["file"], fact["function"]),
+                   ctx.paths.maps, {}, getters=ctx.paths.getters)
+    alts = ev.alternatives(ev.value(parsed))
+    if alts is None:
+        return None
+    names = set(ctx.contract.mode_names())
+    return {a for alt in alts for a in alt if a in names}
 
 
 def _set_before_each_walk(ctx, use):
@@ -423,17 +431,16 @@ def _chosen_before_each_walk(ctx, use, fact):
     if ctx.contract.mode(expr) is not None:
         return None
     parsed = values.parse(expr)
-    ev = Evaluator({}, ctx.fx.local_values(fact["file"], fact["function"]),
-                   ctx.paths.maps, {}, getters=ctx.paths.getters)
-    alts = ev.alternatives(ev.value(parsed))
     names = ctx.contract.mode_names()
-    found = {a for alt in (alts or ()) for a in alt if a in names}
-    if alts is None and parsed[0] == "call" and parsed[1] in ctx.paths.maps:
-        # A mapping function of a value the analysis does not fix: any of
-        # its returns.
-        _params, _expr, rows, others = ctx.paths.maps[parsed[1]]
-        found = {v for _l, _line, v in rows if v in names} | \
-            {v for _line, v, _g in others if v in names}
+    found = _computed_modes(ctx, fact, parsed)
+    if found is None:
+        found = set()
+        if parsed[0] == "call" and parsed[1] in ctx.paths.maps:
+            # A mapping function of a value the analysis does not fix:
+            # any of its returns.
+            _params, _expr, rows, others = ctx.paths.maps[parsed[1]]
+            found = {v for _l, _line, v in rows if v in names} | \
+                {v for _line, v, _g in others if v in names}
     return {"expr": values.show(parsed),
             "can_be": [m for m in names if m in found]}
 

@@ -436,20 +436,21 @@ def table_lines(tables, with_file=False):
     return out
 
 
-def table_ref(t, with_file=True):
+def table_ref(t, with_file=True, extra=""):
     """How a text names table t: its name, with its file when asked; a
     function's local whose file has another table of its name also with
-    its function, or two lines would name one table twice."""
+    its function, or two lines would name one table twice.  extra ends
+    the parenthesis ("; VMA changed by ...")."""
     where = [t["file"]] if with_file else []
     if t.get("shared_name") and t.get("function"):
         where.append("%s()" % t["function"])
-    return "%s (%s)" % (t["name"], ", ".join(where)) if where else t["name"]
+    if not where:
+        return t["name"]
+    return "%s (%s%s)" % (t["name"], ", ".join(where), extra)
 
 
 def _split_line(table, with_file):
-    name = table["name"]
-    if with_file:
-        name += " (%s)" % table["file"]
+    name = table_ref(table, with_file)
     split = table["split"]
     write = sorted(_call(c["function"]) for c in split.get("callers")
                    or [] if c["table"] == split["write_name"])
@@ -673,8 +674,7 @@ def _table_rows(tables):
             elif t.get("vma_changed_by") and \
                     t["mode"] == convention.WRLOCK_VERIFY:
                 extra = "; VMA changed by %s" % names(t["vma_changed_by"])
-            shown = table_ref(t)
-            rows.append(wrap("%s%s)" % (shown[:-1], extra), indent="  "))
+            rows.append(wrap(table_ref(t, extra=extra), indent="  "))
     return rows
 
 
