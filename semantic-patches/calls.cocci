@@ -121,6 +121,34 @@ p << inherit.p;
 @@
 emit("state", p, state="inherit", by=None)
 
+// `if (E && lk(...)) S`: Coccinelle's control flow has the condition as
+// one node, so every path through the `if` passes the lock event.  When E
+// is false lk() is never called: the calls after the `if` are also
+// reached with no lock event.  (Those reached after lk() returned false
+// are the states below.)
+@inherit_past_and exists@
+identifier fn : script:python() { fn in LOCKED };
+identifier f = {PGWALK_SET_names};
+identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
+expression E;
+statement S;
+position p;
+@@
+fn(...) {
+... when != ev(...)
+    when any
+if (E && <+... ev(...) ...+>) S
+... when != ev(...)
+    when any
+f@p(...)
+... when any
+}
+
+@script:python@
+p << inherit_past_and.p;
+@@
+emit("state", p, state="inherit", by=None)
+
 // The calls reached after a lock event, on some path with no event that
 // ends the state it starts, and that state (states() above).  Another
 // mmap lock event ends a write or read lock; any mmap or per-VMA read

@@ -154,9 +154,38 @@ p << member_flag.p;
 lk << member_flag.lk;
 F << member_flag.F;
 C << member_flag.C;
+E << member_flag.E;
 @@
 emit("member_flag", q, name=lk, field=F, value=str(C),
-     set_at=[int(p[0].line), int(p[0].column)])
+     set_at=[int(p[0].line), int(p[0].column)], base=str(E))
+
+// A take after which some path ends the function holding the lock
+// without setting the member above (an error return, `return -E;`, holds
+// no lock): after that take the member does not say what its function
+// recorded.
+@record_skipped exists@
+identifier fn;
+identifier member_flag.lk;
+position member_flag.q;
+identifier member_flag.F;
+identifier rel = {PGWALK_SET_release};
+expression E, C, X;
+position r;
+@@
+fn(...) {
+... when any
+lk@q@r(...)
+... when != rel(...)
+    when != E->F = C
+    when != E.F = C
+    when != return -X;
+}
+
+@script:python@
+r << record_skipped.r;
+F << member_flag.F;
+@@
+emit("record_skipped", r, field=F)
 
 // Every assignment to a member, lock taken or not: a member set to true
 // only under a lock is a lock flag (above), and a member nothing assigns
@@ -390,6 +419,38 @@ t << branch_then.t;
 E << branch_then.E;
 @@
 emit("branch", p, cond=str(E), then=span(t), other=None)
+
+// `E1 && E2`: E2 is evaluated only where E1 holds, as if it sat in the
+// then branch of `if (E1)`; `E1 || E2`: only where E1 does not, as in
+// its else branch.  A lock helper called in E2
+// (`r->mode == M && try_lock(r)`) is taken only where E1 holds.
+@branch_and@
+expression E1, E2;
+position p : script:python() { p[0].current_element in FOCUS };
+position t;
+@@
+E1@p && E2@t
+
+@script:python@
+p << branch_and.p;
+t << branch_and.t;
+E1 << branch_and.E1;
+@@
+emit("branch", p, cond=str(E1), then=span(t), other=None)
+
+@branch_or@
+expression E1, E2;
+position p : script:python() { p[0].current_element in FOCUS };
+position t;
+@@
+E1@p || E2@t
+
+@script:python@
+p << branch_or.p;
+t << branch_or.t;
+E1 << branch_or.E1;
+@@
+emit("branch", p, cond=str(E1), then=None, other=span(t))
 
 @case_return@
 expression E, C, R;

@@ -539,13 +539,11 @@ def test_a_member_of_the_same_name_in_another_file_is_another_member(
     assert tables["flag_mmap_ops"]["mode"] == RD
 
 
-@pytest.mark.parametrize("rule", ["member_flag", "member_set"])
-def test_a_lock_flag_member_needs_its_rules(tmp_path, monkeypatch, rule):
-    work = tmp_path / "semantic-patches"
-    shutil.copytree(SEMANTIC_PATCHES, work)
-    text = remove_rule((work / "facts.cocci").read_text(), rule)
-    (work / "facts.cocci").write_text(text)
-    monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
+# record_skipped inherits from member_flag, and goes with it.
+@pytest.mark.parametrize("rules", ["member_flag record_skipped",
+                                   "member_set"])
+def test_a_lock_flag_member_needs_its_rules(tmp_path, monkeypatch, rules):
+    _without_rules(tmp_path, monkeypatch, "facts.cocci", *rules.split())
     tables, _out = _flag_fixture(tmp_path)
     assert tables["flag_vma_ops"]["mode"] != "PGWALK_VMA_RDLOCK_VERIFY"
 
@@ -652,6 +650,81 @@ def test_a_helper_returning_holding_one_of_two_locks_is_a_lock_helper(
     tables, _out = analyze(tmp_path / "b", "vma_or_mmap_helper.c")
     t = tables["try_walk_ops"]
     assert not any("try_lock() takes" in r for r in t["review"]), t
+
+
+def _without_rules(tmp_path, monkeypatch, path, *rules):
+    """PGWALK_SEMANTIC_PATCHES pointed at a copy of the rules without
+    `rules` of semantic patch `path`."""
+    work = tmp_path / "semantic-patches"
+    shutil.copytree(SEMANTIC_PATCHES, work)
+    text = (work / path).read_text()
+    for rule in rules:
+        text = remove_rule(text, rule)
+    (work / path).write_text(text)
+    monkeypatch.setenv("PGWALK_SEMANTIC_PATCHES", str(work))
+
+
+def test_a_lock_mode_recorded_by_the_lock_helper_rules_out_the_other_lock(
+        tmp_path):
+    """recorded_lock_mode.c: req_lock() records the lock it took in
+    r->lock_mode, and req_vmas() tries the per-VMA lock only when that
+    member asks for it.  The action whose mode is the mmap write lock
+    walks under the write lock on every path: req_lock()'s, passed on
+    below the `if` when its test fails before req_try_vma() is called.
+    The action whose mode asks for the per-VMA lock keeps both locks
+    req_try_vma() may take, for review."""
+    tables, _out = analyze(tmp_path, "recorded_lock_mode.c")
+    change, look = tables["lreq_change_ops"], tables["lreq_look_ops"]
+    assert change["mode"] == WR and not change["review"], change
+    assert _locks(change) == ["write"], change["chains"]
+    assert _locks(look) == ["read", "vma_read"], look["chains"]
+    assert look["review"], look
+
+
+@pytest.mark.parametrize("path, rule", [
+    # Without it no path below the `if` inherits req_lock()'s write lock.
+    ("calls.cocci", "inherit_past_and"),
+    # Without it req_try_vma() may be called whatever r->lock_mode is.
+    ("facts.cocci", "branch_and"),
+    # Without it nothing says what req_lock() recorded (record_skipped
+    # inherits from it, and goes with it).
+    ("facts.cocci", "member_flag record_skipped"),
+])
+def test_a_recorded_lock_mode_needs_each_rule(tmp_path, monkeypatch, path,
+                                              rule):
+    _without_rules(tmp_path, monkeypatch, path, *rule.split())
+    tables, _out = analyze(tmp_path, "recorded_lock_mode.c")
+    change = tables["lreq_change_ops"]
+    assert change["mode"] != WR or change["review"], change
+
+
+def test_a_lock_mode_recorded_on_only_some_paths_says_nothing(
+        tmp_path, monkeypatch):
+    """A req_lock() that may return holding the write lock without
+    recording it: r->lock_mode is then whatever it was before, and the
+    per-VMA path cannot be ruled out (for review, not the write mode).
+    With facts.cocci's record_skipped removed, the recorded value is
+    believed and the write mode claimed: that rule is the check."""
+    def variant(where):
+        tree = make_tree(where, "recorded_lock_mode.c")
+        path = os.path.join(tree, "mm", "recorded_lock_mode.c")
+        with open(path) as f:
+            text = f.read()
+        old = "\t\t\treturn -EINTR;\n"
+        assert old in text
+        text = text.replace(old, old + "\t\tif (!r->start)\n"
+                            "\t\t\treturn 0;\n")
+        with open(path, "w") as f:
+            f.write(text)
+        subprocess.run(["git", "-C", tree, "commit", "-qam", "early"],
+                       check=True, capture_output=True)
+        out = decisions.analyze(tree, jobs=2)
+        return {t["name"]: t for t in out["tables"]}["lreq_change_ops"]
+    change = variant(tmp_path / "a")
+    assert change["review"] and "read" in _locks(change), change
+    _without_rules(tmp_path, monkeypatch, "facts.cocci", "record_skipped")
+    change = variant(tmp_path / "b")
+    assert change["mode"] == WR and not change["review"], change
 
 
 def test_function_names_that_are_rule_names_need_the_renaming(

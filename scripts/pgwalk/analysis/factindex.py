@@ -53,6 +53,10 @@ class Facts:
         # (file, fn) -> [(line, col, lock, member, value, [line, col] of
         # the member's assignment)]: a member set after a lock is taken
         self.member_flags = {}
+        # (file, fn) -> [(line, col, member)]: a take (of member_flags)
+        # after which some path returns holding the lock without setting
+        # the member
+        self.record_skipped = {}
         # member -> [(file, fn, line, col, value)]: every assignment to
         # it (value None for `+=`, `++` and the like)
         self.member_sets = {}
@@ -100,7 +104,9 @@ class Facts:
                       ("line", "col", "name", "var", "value")),
         "member_flag": ("member_flags", ("file", "function"),
                         ("line", "col", "name", "field", "value",
-                         "set_at")),
+                         "set_at", "base")),
+        "record_skipped": ("record_skipped", ("file", "function"),
+                           ("line", "col", "field")),
         "member_set": ("member_sets", ("field",),
                        ("file", "function", "line", "col", "value")),
     }
@@ -377,7 +383,7 @@ class Facts:
         another file (set under another lock) is another member."""
         after = {}      # (file, fn, line, col) of a set -> {(lock, str)}
         for (rel, fn), rows in self.member_flags.items():
-            for _l, _c, name, field, value, at in rows:
+            for _l, _c, name, field, value, at, _base in rows:
                 if values.const(value) != values.const("true"):
                     continue
                 kinds = {self.prims[name][:2]} \
@@ -407,7 +413,7 @@ class Facts:
     def members_set_after(self, rel, fn, name=None):
         """Members fn sets true after taking the lock `name` (any lock
         when name is None)."""
-        return {field for _l, _c, lk, field, value, _at in
+        return {field for _l, _c, lk, field, value, _at, _b in
                 self.member_flags.get((rel, fn), ())
                 if name in (None, lk) and
                 values.const(value) == values.const("true")}
@@ -434,7 +440,7 @@ class Facts:
         """[(condition text, True for the then branch)] around a point."""
         out = []
         for cond, then, other in self.branches.get((relpath, fn), ()):
-            if _inside(then, line, col):
+            if then and _inside(then, line, col):
                 out.append((cond, True))
             elif other and _inside(other, line, col):
                 out.append((cond, False))

@@ -91,9 +91,14 @@ def _hash(text):
 
 def _rule_key(text):
     """The cache key of a rule's text: with the module it imports beside
-    it (both rules live in one directory), whose emit() writes the facts."""
+    it (both rules live in one directory), whose emit() writes the facts,
+    and this module, which decides what a file's rule carries (which
+    helpers, which names) and splits its answer by name.  Without it, an
+    answer that an earlier version of this module stored under the same
+    rule text was read back: 7.3's mm/damon/vaddr.c then lacked a call
+    that a fresh run finds."""
     return _hash(text + memo.file_digest(cocci.library(
-        _rule_path(FACTS_COCCI))))
+        _rule_path(FACTS_COCCI))) + memo.file_digest(__file__))
 
 
 class Cache:

@@ -23,6 +23,17 @@ MAX_PREFIXES = 32
 Hop = collections.namedtuple("Hop", "pos caller callee via_param")
 
 
+def _object(v):
+    """The name of the one object a pointer value stands for (`&r`
+    passed down, or a parameter's root), else None."""
+    if isinstance(v, values.Known) and len(v.alts) == 1 and \
+            len(next(iter(v.alts))) == 1:
+        return next(iter(next(iter(v.alts))))
+    if isinstance(v, values.Root) and not v.extra:
+        return v.name
+    return None
+
+
 def _flag_tag(table, alts):
     """The one lock-flag test (member, value) under which every
     alternative naming table chose it, or None.  An alternative without
@@ -258,18 +269,21 @@ class Paths:
         if not chain.hops:
             return True, None, []
         first = chain.hops[0]
-        prefixes = [[]]
+        prefixes = [([], None)]
         if self.fx.params(first.pos[0], first.caller):
             seen, found = set(), []
             for pre in self.entered(first.pos[0], first.caller):
-                key = tuple(h.pos for h in pre.hops)
+                # The origin too: a lock helper there may record, in the
+                # object passed down, which lock it took.
+                key = (tuple(h.pos for h in pre.hops),
+                       pre.origin.get("lock"), pre.origin["state"])
                 if pre.hops and key not in seen:
                     seen.add(key)
-                    found.append(pre.hops)
-            prefixes = found[:MAX_PREFIXES] or [[]]
+                    found.append((pre.hops, pre.origin))
+            prefixes = found[:MAX_PREFIXES] or [([], None)]
         feasible, chosen, notes = False, None, []
-        for pre in prefixes:
-            ok, tables, why = self._evaluate(chain, pre)
+        for pre, pre_origin in prefixes:
+            ok, tables, why = self._evaluate(chain, pre, pre_origin)
             if not ok:
                 continue
             feasible = True
@@ -283,7 +297,7 @@ class Paths:
             notes = ["the walk's table cannot be followed"]
         return feasible, chosen, sorted(set(notes))
 
-    def _evaluate(self, chain, prefix):
+    def _evaluate(self, chain, prefix, prefix_origin=None):
         fx = self.fx
         hops = list(prefix) + chain.hops
         constraints = {}
@@ -294,6 +308,11 @@ class Paths:
         frames = []
         feasible = True
         fields = self._fields_set(chain.origin)
+        # {(object, member): value} recorded by the lock helper of the
+        # prefix's origin, then by the chain's own (from the hop after
+        # its lock on).  Filled in once the case labels of every hop are
+        # known: a recorded value may depend on them.
+        before, after = {}, {}
         for i, hop in enumerate(hops):
             rel = hop.pos[0]
             ev = Evaluator(env, fx.local_values(rel, hop.caller), self.maps,
@@ -301,7 +320,8 @@ class Paths:
                            flags=self.flags_of.get(rel, set()),
                            fields=fields,
                            names=self.names, assigned=self.assigned,
-                           scope=fx.table_scope(rel, hop.caller))
+                           scope=fx.table_scope(rel, hop.caller),
+                           recorded=before if i <= len(prefix) else after)
             frames.append(ev)
             labels = {}
             for expr, label in fx.cases.get(hop.pos, ()):
@@ -319,6 +339,10 @@ class Paths:
                 env = self._bind(hop, ev)
         if not feasible:
             return False, None, notes
+        if prefix and prefix_origin:
+            before.update(self._recorded(prefix_origin, frames[0]))
+        after.update(before)
+        after.update(self._recorded(chain.origin, frames[len(prefix)]))
         origin = chain.origin
         if origin["kind"] == "lock":
             holds, note = self._lock_guard_holds(
@@ -348,6 +372,68 @@ class Paths:
             members |= {m for m in fx.members_set_after(home, name)
                         if (home, m) in self.flag_members}
         return {m: True for m in members}
+
+    def _recorded(self, origin, ev):
+        """{(object, member): value} that the lock helper an origin calls
+        records in the object it is passed (`r->mode = mode;` after its
+        take), for the origin's kind of lock: the value its function holds
+        in that member from the helper's return on, as far as a value can
+        be said.  Kept only when every take of that kind records the
+        member on every path that returns holding the lock (no
+        record_skipped), and every other assignment of the member in the
+        tree is a value too: those may come between, so the member is
+        any of them."""
+        fx = self.fx
+        if origin is None or origin["kind"] != "lock" or \
+                origin["lock"] not in self.helpers:
+            return {}
+        rel, name = origin["file"], origin["lock"]
+        line, col = origin["at"]
+        home = fx.definition(rel, name)
+        call = next((fx.calls[p] for p in fx.calls_of.get(name, ())
+                     if p[0] == rel and (p[1], p[2]) == (line, col)), None)
+        if call is None or home is None:
+            return {}
+        params = fx.params(home, name)
+        args = factindex.parse_args(call["args"])
+        henv = {params[j]: ev.value(args[j])
+                for j in range(min(len(params), len(args)))}
+        helper = Evaluator(henv, fx.local_values(home, name), self.maps,
+                           dict(ev.constraints), getters=self.getters,
+                           names=self.names, assigned=self.assigned)
+        skipped = {(l2, c2, m) for l2, c2, m in
+                   fx.record_skipped.get((home, name), ())}
+        takes = {}      # (line, col) of a take of this kind -> {member: [v]}
+        for l2, c2, lname in fx.locks.get((home, name), ()):
+            prim = fx.prims.get(lname)
+            if prim and prim[2] == "take" and \
+                    (ChainState(prim[1]) if prim[0] == "mmap" else
+                     ChainState.VMA_READ) == origin["state"]:
+                takes[(l2, c2)] = {}
+        for l2, c2, _lk, member, value, _at, base in \
+                fx.member_flags.get((home, name), ()):
+            if (l2, c2) not in takes or (l2, c2, member) in skipped:
+                continue
+            obj = _object(helper.value(parse(base))) if base else None
+            if obj is not None:
+                takes[(l2, c2)].setdefault((obj, member), []).append(
+                    helper.value(parse(value)))
+        if not takes:
+            return {}
+        keys = set.intersection(*(set(t) for t in takes.values()))
+        out = {}
+        for key in keys:
+            found = [v for t in takes.values() for v in t[key]]
+            for srel, sfn, _l, _c, value in fx.member_sets.get(key[1], ()):
+                if (srel, sfn) == (home, name):
+                    continue
+                found.append(values.UNKNOWN if value is None else
+                             Evaluator({}, names=self.names).value(
+                                 parse(value)))
+            v = values.union(found)
+            if v is not values.UNKNOWN and not isinstance(v, values.Root):
+                out[key] = v
+        return out
 
     def _bind(self, hop, ev):
         """The callee's parameters from the call's arguments."""

@@ -295,8 +295,12 @@ class Evaluator:
 
     def __init__(self, env, locals_=None, maps=None, constraints=None,
                  getters=None, depth=0, flags=None, fields=None,
-                 names=None, assigned=None, scope=None):
+                 names=None, assigned=None, scope=None, recorded=None):
         self.env = env
+        # {(object, member): value} a lock helper recorded in an object
+        # on this path (Paths._recorded): what p->member is when p is
+        # that object, though the member is assigned.
+        self.recorded = recorded if recorded is not None else {}
         # {name: the value it is here} of the function's local tables
         # that another table's name would otherwise be (FactIndex
         # table_scope()): `&t` in the function is its own local t.
@@ -329,13 +333,23 @@ class Evaluator:
                          self.maps, self.constraints, self.getters,
                          self.depth + 1, self.flags, self.fields,
                          self.names, self.assigned,
-                         self.scope if locals_ is not None else None)
+                         self.scope if locals_ is not None else None,
+                         self.recorded)
 
     def _member(self, e):
         """The root a member nothing assigns stands for: "x->m" for the
         object x (a local struct, or what &x passed down points to), or
         for the root a pointer parameter is; else UNKNOWN."""
         _kind, base, op, member = e
+        if self.recorded and op == "->":
+            obj = self.value(base)
+            key = (next(iter(next(iter(obj.alts))))
+                   if isinstance(obj, Known) and len(obj.alts) == 1 and
+                   len(next(iter(obj.alts))) == 1 else
+                   obj.name if isinstance(obj, Root) and not obj.extra
+                   else None, member)
+            if key in self.recorded:
+                return self.recorded[key]
         if self.assigned is None or member in self.assigned or \
                 member in self.flags:
             return UNKNOWN
