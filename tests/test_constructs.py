@@ -681,6 +681,72 @@ def test_a_lock_mode_recorded_by_the_lock_helper_rules_out_the_other_lock(
     assert look["review"], look
 
 
+def test_a_declared_computed_walk_lock_names_the_modes_it_can_be(tmp_path):
+    """walk_lock_computed.c with its mode computed in the initializer
+    instead (`.walk_lock = ctx_walk_lock(ctx->lock)`, as 7.3's madvise
+    declares it): ctx->lock is not fixed where the table is, so the modes
+    are the mapping function's returns, as for a mode set before each
+    walk.  They were none, and the audit said only "computed at run
+    time"."""
+    from pgwalk.analysis import audit
+    tree = make_tree(tmp_path, "walk_lock_computed.c")
+    path = os.path.join(tree, "mm", "walk_lock_computed.c")
+    with open(path) as f:
+        text = f.read()
+    text = text.replace("\tcomputed_ops.walk_lock = ctx_walk_lock(ctx->lock);"
+                        "\n", "")
+    text = text.replace("\t\t.pmd_entry\t= a_pmd_entry,\n",
+                        "\t\t.pmd_entry\t= a_pmd_entry,\n"
+                        "\t\t.walk_lock\t= ctx_walk_lock(ctx->lock),\n")
+    assert ".walk_lock\t= ctx_walk_lock" in text
+    with open(path, "w") as f:
+        f.write(text)
+    subprocess.run(["git", "-C", tree, "commit", "-qam", "declared"],
+                   check=True, capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    t = next(t for t in out["tables"] if t["name"] == "computed_ops")
+    assert t["declared_can_be"] == ["PGWALK_RDLOCK",
+                                    "PGWALK_VMA_RDLOCK_VERIFY"], t
+    decided = Decisions.from_json(out)
+    row = next(r for r in audit.verdicts(decided)
+               if r[0].name == "computed_ops")
+    assert row[1] == "not a constant", row
+    assert "(one of PGWALK_RDLOCK, PGWALK_VMA_RDLOCK_VERIFY)" in row[2], row
+
+
+def test_a_lock_chosen_at_run_time_is_not_called_a_path_not_followed(
+        tmp_path):
+    """lreq_look_ops keeps the tree's mode because the lock each path holds
+    is chosen by a value, not because a path was lost: decisions.json says
+    which (review_kind), and the changelog says that, with the paths.  It
+    said "not every path can be followed to its lock" (7.3's madvise), and
+    the claims checker now catches that sentence said of such a table,
+    and the new one said of a table whose path was lost."""
+    from pgwalk import table as tablemod
+    _tables, out = analyze(tmp_path, "recorded_lock_mode.c")
+    look = next(t for t in out["tables"] if t["name"] == "lreq_look_ops")
+    assert look["review_kind"] == tablemod.REVIEW_LOCK_CHOICE, look
+    text = "\n\n".join(messages.table_lines([look]))
+    flat = " ".join(text.split())
+    assert "chosen by a value the analysis does not fix;" in flat, flat
+    assert "can be followed" not in flat, flat
+    # The path, once: both locks are req_try_vma()'s, on one call path.
+    assert flat.count("lreq_look_ops: req_vmas() -> req_one()") == 1, flat
+    checker = claims.Checker(Decisions.from_json(out))
+    assert checker.check_paragraphs(text, "patch") == []
+    lost = "- lreq_look_ops: not every path can be followed to its lock; " \
+        "the mode every walk has today, so PGWALK_RDLOCK."
+    assert any("that a path cannot be followed" in e
+               for e in checker.check_paragraphs(lost, "patch"))
+    wrong = copy.deepcopy(out)
+    for w in wrong["tables"]:
+        if w["name"] == "lreq_look_ops":
+            w["review_kind"] = tablemod.REVIEW_UNSEEN
+    assert any("the lock is chosen by a value not fixed" in e for e in
+               claims.Checker(Decisions.from_json(wrong)).check_paragraphs(
+                   text, "patch"))
+
+
 @pytest.mark.parametrize("path, rule", [
     # Without it no path below the `if` inherits req_lock()'s write lock.
     ("calls.cocci", "inherit_past_and"),

@@ -37,6 +37,11 @@ class DecisionsError(PgwalkError):
     what apply.sh writes."""
 
 
+# Table.review_kind: the closed set of its values.
+REVIEW_UNSEEN = "unseen"
+REVIEW_LOCK_CHOICE = "lock-choice"
+
+
 class Action(str, enum.Enum):
     """What the series does to a table.  A str, so that decisions.json and
     every comparison with the word stay as they were."""
@@ -94,13 +99,18 @@ class Table:
     # True for a local table (function) whose file has another table of
     # its name: the edits and the pins name it function:name.
     shared_name: Optional[bool] = None
+    # Why a table whose paths differ keeps the tree's mode, for review:
+    # REVIEW_UNSEEN (some path cannot be followed to its lock) or
+    # REVIEW_LOCK_CHOICE (every path is followed; which lock it holds is
+    # chosen by a value the analysis does not fix).
+    review_kind: Optional[str] = None
 
     # The fields a decisions.json table must have: the rest have
     # defaults, and a table written by an older apply.sh may lack them.
     REQUIRED = ("name", "file", "line", "action", "mode")
     _OPTIONAL = ("declared", "declared_shown", "declared_can_be",
                  "dropped_paths", "walk_lock_at_walk", "walk_lock_set_to",
-                 "shared_name")
+                 "shared_name", "review_kind")
     _WITH_DECLARED = ("inferred", "inferred_reason")
 
     @classmethod

@@ -346,6 +346,7 @@ def _decide_table(ctx, key, use):
         if runtime:
             # The walking function gives the table its mode at each walk:
             # an initializer would be overridden there.
+            entry.pop("review_kind", None)
             entry.update(action=table.Action.NONE, mode=None, split=None,
                          notes=[], review=[], walk_lock_at_walk=runtime,
                          reason="walk_lock is set before each walk, to %s, "
@@ -362,6 +363,7 @@ def _decide_table(ctx, key, use):
             note = ("walk_lock is set before each walk to %s (%s), chosen "
                     "at run time; which of them each path gets is not "
                     "followed" % (chosen["expr"], can_be))
+            entry.pop("review_kind", None)
             entry.update(action=table.Action.NONE, mode=None, split=None,
                          notes=[note], review=[note],
                          walk_lock_set_to=chosen,
@@ -370,6 +372,7 @@ def _decide_table(ctx, key, use):
         return entry
     # The tree already chose: the series leaves the table alone, and the
     # audit compares the choice with what the analysis infers.
+    entry.pop("review_kind", None)
     entry.update(declared=declared, inferred=entry["mode"],
                  inferred_reason=entry["reason"], mode=declared,
                  action=table.Action.NONE, split=None,
@@ -387,14 +390,19 @@ def _decide_table(ctx, key, use):
 def _computed_modes(ctx, fact, parsed):
     """The contract's modes a computed walk_lock (parsed) can be, as the
     table's function, the tree's mapping functions and its getters give
-    it; None when the value is not fixed that way."""
+    it; for a mapping function of a value the analysis does not fix, any
+    of its returns; None when the value is not fixed either way."""
     ev = Evaluator({}, ctx.fx.local_values(fact["file"], fact["function"]),
                    ctx.paths.maps, {}, getters=ctx.paths.getters)
     alts = ev.alternatives(ev.value(parsed))
-    if alts is None:
-        return None
     names = set(ctx.contract.mode_names())
-    return {a for alt in alts for a in alt if a in names}
+    if alts is not None:
+        return {a for alt in alts for a in alt if a in names}
+    if parsed[0] == "call" and parsed[1] in ctx.paths.maps:
+        _params, _expr, rows, others = ctx.paths.maps[parsed[1]]
+        return {v for _l, _line, v in rows if v in names} | \
+            {v for _line, v, _g in others if v in names}
+    return None
 
 
 def _set_before_each_walk(ctx, use):
@@ -432,15 +440,7 @@ def _chosen_before_each_walk(ctx, use, fact):
         return None
     parsed = values.parse(expr)
     names = ctx.contract.mode_names()
-    found = _computed_modes(ctx, fact, parsed)
-    if found is None:
-        found = set()
-        if parsed[0] == "call" and parsed[1] in ctx.paths.maps:
-            # A mapping function of a value the analysis does not fix:
-            # any of its returns.
-            _params, _expr, rows, others = ctx.paths.maps[parsed[1]]
-            found = {v for _l, _line, v in rows if v in names} | \
-                {v for _line, v, _g in others if v in names}
+    found = _computed_modes(ctx, fact, parsed) or set()
     return {"expr": values.show(parsed),
             "can_be": [m for m in names if m in found]}
 
@@ -459,6 +459,7 @@ def _infer(ctx, entry, use):
                                                   for w in honouring))
         entry["notes"] = [entry["reason"]]
         entry["review"] = list(entry["notes"])
+        entry["review_kind"] = table.REVIEW_UNSEEN
         return
     if not chains:
         walkers = entry["walkers"]
@@ -543,8 +544,12 @@ def _infer(ctx, entry, use):
         review.append("some paths hold only a per-VMA read lock")
     entry["notes"] = review
     entry["review"] = list(review)
+    if "unseen" in states:
+        entry["review_kind"] = table.REVIEW_UNSEEN
     if any(getattr(n, "kind", None) == paths.Note.LOCK_CHOICE
            for n in notes):
+        if not safe and "unseen" not in states:
+            entry["review_kind"] = table.REVIEW_LOCK_CHOICE
         entry["reason"] = ("the lock some paths hold is chosen by a value "
                            "the analysis does not fix: %s" % (
                                "the mode safe for every lock they may hold"

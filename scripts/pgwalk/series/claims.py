@@ -39,7 +39,8 @@ import sys
 from pgwalk.analysis import lockdata
 from pgwalk.analysis.lockstate import ChainState, asserts_held
 from pgwalk.series import mail
-from pgwalk.table import Action, DecisionsError, load as load_decisions
+from pgwalk.table import (REVIEW_LOCK_CHOICE, REVIEW_UNSEEN, Action,
+                          DecisionsError, load as load_decisions)
 
 MODE = re.compile(r"\bPGWALK_[A-Z_]+\b")
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six",
@@ -325,6 +326,15 @@ class Checker:
                     out.append("%s: says %s already sets walk_lock; the "
                                "decisions find none (%s)" % (
                                    where, name, t.reason))
+        for phrase, kind, said in DOUBTS:
+            if phrase not in flat:
+                continue
+            for name in set(self.named(flat)):
+                out += self._of_any(name, lambda t, n=name: [] if
+                                    t.review_kind == kind else [
+                                        "%s: says %s of %s; the decisions "
+                                        "do not (%s)" % (where, said, n,
+                                                         t.reason)])
         for m in WALKER_IGNORES.finditer(flat):
             listed = m.group(1) or m.group(2)
             for w in re.findall(r"(\w+)\(\)", listed):
@@ -340,6 +350,18 @@ class Checker:
                                    where, w, m.group(2) or "",
                                    self.asserts.get(w) or "nothing"))
         return out
+
+
+# Why a table keeps the tree's mode, as messages.py words it: (words,
+# the Table.review_kind they claim, what they say, for the report).
+DOUBTS = (
+    ("not every path to a walk can be followed back", REVIEW_UNSEEN,
+     "that a path cannot be followed"),
+    ("not every path can be followed to its lock", REVIEW_UNSEEN,
+     "that a path cannot be followed"),
+    ("chosen by a value the analysis does not fix;", REVIEW_LOCK_CHOICE,
+     "that the lock is chosen by a value not fixed"),
+)
 
 
 def _same_chain(line, steps):

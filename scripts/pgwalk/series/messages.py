@@ -22,7 +22,7 @@ from pgwalk import convention
 from pgwalk import modewords
 from pgwalk.analysis.lockstate import ChainState
 from pgwalk.series import maintainers
-from pgwalk.table import Action
+from pgwalk.table import REVIEW_LOCK_CHOICE, REVIEW_UNSEEN, Action
 
 WIDTH = 72
 READ_MODE = convention.RDLOCK
@@ -258,7 +258,17 @@ def reason_key(table):
         by = table["stated_by"]
         return ("stated", table["mode"], tuple(by["walkers"]), by["asserts"])
     if _unseen(table):
-        return ("unseen", table["mode"])
+        kind = table.get("review_kind")
+        if kind == REVIEW_LOCK_CHOICE:
+            # Every path is followed; the lock each holds is chosen at
+            # run time: the paths are shown, and why no mode fits them.
+            return ("choice", table["mode"],
+                    tuple(sorted({c["lock"] for c in _chains(table)})))
+        if kind == REVIEW_UNSEEN:
+            return ("unseen", table["mode"])
+        # Kept for another reason (every path holds no mmap lock, say):
+        # its own words.
+        return ("noted", table["mode"], table["reason"])
     if table.get("review") and not _chains(table):
         # A mode the analysis gave on what it knows of no lock held (see
         # decisions._flag_clear): its own reason, and the review says
@@ -289,14 +299,16 @@ def reason_words(key):
         return ("%s: not every path to a walk can be followed back to the "
                 "lock it holds, so the mode stays the one every walk has "
                 "today" % mode)
+    if kind == "choice":
+        return ("%s: %s, chosen by a value the analysis does not fix; no "
+                "mode's checks hold for every lock they may hold, so the "
+                "mode stays the one every walk has today" % (
+                    mode, _some_paths(key[2])))
     locks, verify = key[2], key[3]
     if len(locks) == 1:
         text = "every path to every walk %s" % _held(locks[0], 1)
     elif locks:
-        # "held, for read or for write" last: its comma ends the list.
-        text = "some paths hold %s" % " and some ".join(
-            LOCK_SHORT.get(l, l) for l in sorted(
-                locks, key=lambda l: (l == ChainState.HELD, l)))
+        text = _some_paths(locks)
     else:
         text = "no path to a walk was found"
     if verify:
@@ -359,6 +371,14 @@ def short_chain(chain):
     return "%s -> ... -> %s" % (steps[0], last)
 
 
+def _some_paths(locks):
+    """"some paths hold A and some B"."""
+    # "held, for read or for write" last: its comma ends the list.
+    return "some paths hold %s" % " and some ".join(
+        LOCK_SHORT.get(l, l) for l in sorted(
+            locks, key=lambda l: (l == ChainState.HELD, l)))
+
+
 def short_reason(key):
     """The reason of a reason_key in a few words, for a changelog line."""
     kind = key[0]
@@ -367,6 +387,10 @@ def short_reason(key):
     if kind == "unseen":
         return "not every path can be followed to its lock; the mode " \
             "every walk has today"
+    if kind == "choice":
+        return "some paths hold %s, chosen by a value the analysis does " \
+            "not fix; the mode every walk has today" % ", some ".join(
+                LOCK_SHORT.get(l, l) for l in key[2])
     if kind == "noted":
         return key[2]
     if kind == "stated":
@@ -428,10 +452,14 @@ def table_lines(tables, with_file=False):
             if not representative_chains(t):
                 block.append("  " + shown)
             for c in representative_chains(t):
-                block.append(textwrap.fill(
+                line = textwrap.fill(
                     "%s: %s" % (shown, short_chain(c)), WIDTH,
                     initial_indent="  ", subsequent_indent="      ",
-                    break_long_words=False, break_on_hyphens=False))
+                    break_long_words=False, break_on_hyphens=False)
+                # One call path may hold either of a helper's locks: its
+                # short line once.
+                if line not in block:
+                    block.append(line)
         out.append("\n".join(block))
     return out
 
