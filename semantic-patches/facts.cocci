@@ -219,6 +219,25 @@ E2 << member_set.E2 = "";
 emit("member_set", p, field=F,
      value=str(E2) if str(aop).strip() == "=" else None)
 
+// A local struct's designated initializer, `struct S x = { .m = C };`: a
+// member nothing assigns keeps that value wherever x is passed down
+// (paths.py narrows it so on a path through this function).
+@struct_init@
+identifier x, m;
+expression C;
+type T;
+position p;
+@@
+T x@p = { ..., .m = C, ... };
+
+@script:python@
+p << struct_init.p;
+x << struct_init.x;
+m << struct_init.m;
+C << struct_init.C;
+@@
+emit("struct_init", p, var=x, member=m, value=str(C))
+
 // A function that may return with a lock held is a lock primitive for its
 // callers (a seq_file ->start, a lock-and-look-up helper).
 @held_return exists@

@@ -60,11 +60,15 @@ MODES = {
     "member_choice.c": {"req_look_ops": RD, "req_change_ops": WR,
                         "req_plain_ops": RD},
     "rule_names.c": {"named_read_ops": RD, "named_write_ops": WR},
+    "struct_init.c": {"sreq_look_ops": RD, "sreq_change_ops": WR},
 }
 # fixture -> (the table that loses its mode without it, what makes that
 # mode): rules of a semantic patch (those that depend on one go with it)
 # or a row of a data file.
 NEEDS = {
+    # Without it each table is reached from both requests, and split.
+    "struct_init.c": ("sreq_change_ops", "rule", "facts.cocci",
+                      "struct_init"),
     "getter.c": ("getter_write_ops", "rule", "facts.cocci", "ret_value ret"),
     "getter_local.c": ("local_write_ops", "rule", "facts.cocci", "ops_local"),
     "wrapper.c": ("wrapped_write_ops", "rule", "facts.cocci", "param"),

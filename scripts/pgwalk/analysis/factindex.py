@@ -57,6 +57,9 @@ class Facts:
         # after which some path returns holding the lock without setting
         # the member
         self.record_skipped = {}
+        # (file, fn) -> [(var, member, value)]: the designated initializers
+        # of fn's local structs
+        self.struct_inits = {}
         # member -> [(file, fn, line, col, value)]: every assignment to
         # it (value None for `+=`, `++` and the like)
         self.member_sets = {}
@@ -105,6 +108,8 @@ class Facts:
         "member_flag": ("member_flags", ("file", "function"),
                         ("line", "col", "name", "field", "value",
                          "set_at", "base")),
+        "struct_init": ("struct_inits", ("file", "function"),
+                        ("var", "member", "value")),
         "record_skipped": ("record_skipped", ("file", "function"),
                            ("line", "col", "field")),
         "member_set": ("member_sets", ("field",),

@@ -323,6 +323,8 @@ class Paths:
                            scope=fx.table_scope(rel, hop.caller),
                            recorded=before if i <= len(prefix) else after)
             frames.append(ev)
+            if not self._struct_inits(hop, ev):
+                feasible = False
             labels = {}
             for expr, label in fx.cases.get(hop.pos, ()):
                 labels.setdefault(expr, set()).add(label)
@@ -372,6 +374,31 @@ class Paths:
             members |= {m for m in fx.members_set_after(home, name)
                         if (home, m) in self.flag_members}
         return {m: True for m in members}
+
+    def _struct_inits(self, hop, ev):
+        """The constants a local struct of the hop's function is
+        initialized with (`struct S x = { .m = C };`), for the members
+        nothing assigns, when the hop passes x (or &x) down: x->m is C
+        all the way down.  False when a case label already met says it
+        cannot be."""
+        fx = self.fx
+        inits = fx.struct_inits.get((hop.pos[0], hop.caller))
+        if not inits:
+            return True
+        passed = {a[2][1] if a[0] == "un" and a[1] == "&" and
+                  a[2][0] == "id" else a[1] if a[0] == "id" else None
+                  for a in factindex.parse_args(fx.calls[hop.pos]["args"])}
+        for var, member, value in inits:
+            if var not in passed or member in self.assigned:
+                continue
+            e = parse(value)
+            if e[0] != "num" and not (e[0] == "id" and
+                                      e[1] == e[1].upper()):
+                continue
+            if not ev.constrain(("member", ("id", var), ".", member),
+                                {value}):
+                return False
+        return True
 
     def _recorded(self, origin, ev):
         """{(object, member): value} that the lock helper an origin calls
