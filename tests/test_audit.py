@@ -230,3 +230,22 @@ def test_audit_does_not_call_an_unsettled_inference_a_disagreement():
     assert v == "unverified" and "(its answer, PGWALK_WRLOCK, is the " \
         "same)" in msg, msg
     assert verdict(dict(same, review=[]))[0] == "agree"
+
+
+def test_a_computed_walk_lock_is_not_given_an_unsettled_answer():
+    """A declared computed walk_lock (7.3's madvise) where the analysis
+    did not settle a mode: the audit line said "the analysis infers
+    PGWALK_RDLOCK", the mode its series would only keep for review.  It
+    says that now, and why; with the review settled it says "infers"."""
+    why = "t(): the lock is chosen by r->mode, which the path does not fix"
+    t = declared_table([why], declared="pick(r->mode)",
+                       mode="pick(r->mode)", inferred="PGWALK_RDLOCK",
+                       declared_can_be=["PGWALK_RDLOCK", "PGWALK_WRLOCK"])
+    v, msg = verdict(t)
+    assert v == "not a constant", msg
+    assert "the analysis infers" not in msg, msg
+    assert msg.endswith("the analysis does not settle a mode for its walks "
+                        "(its series would keep PGWALK_RDLOCK, for "
+                        "review): " + why), msg
+    v, msg = verdict(dict(t, review=[]))
+    assert msg.endswith("the analysis infers PGWALK_RDLOCK"), msg

@@ -32,6 +32,11 @@ from pgwalk.analysis import values
 
 def _inferred_words(table, inferred):
     """The analysis' answer, in words (never "None")."""
+    if inferred and table.review:
+        # Not an answer: the mode its series would keep, for review.
+        return "the analysis does not settle a mode for its walks (its " \
+            "series would keep %s, for review): %s" % (
+                inferred, "; ".join(str(r) for r in table.review))
     if inferred:
         return "the analysis infers %s" % inferred
     return "the analysis finds no walk that reads it (%s)" % (
