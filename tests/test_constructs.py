@@ -685,6 +685,28 @@ def test_a_lock_mode_recorded_by_the_lock_helper_rules_out_the_other_lock(
     assert look["review"], look
 
 
+def test_a_struct_initialized_with_a_number_keeps_every_path(tmp_path):
+    """struct_init.c with the look request made by `.action = 0`: 0 may
+    be SREQ_LOOK (an enum's first name), so the number does not rule the
+    `case SREQ_LOOK:` path out.  The look table keeps its read-locked
+    path; the change table, which that request may now reach too, is
+    no longer only write-locked."""
+    tree = make_tree(tmp_path, "struct_init.c")
+    path = os.path.join(tree, "mm", "struct_init.c")
+    with open(path) as f:
+        text = f.read()
+    assert "\t\t.action = SREQ_LOOK,\n" in text
+    with open(path, "w") as f:
+        f.write(text.replace("\t\t.action = SREQ_LOOK,\n",
+                             "\t\t.action = 0,\n"))
+    subprocess.run(["git", "-C", tree, "commit", "-qam", "number"],
+                   check=True, capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    tables = {t["name"]: t for t in out["tables"]}
+    assert _locks(tables["sreq_look_ops"]) == ["read"], tables
+    assert "read" in _locks(tables["sreq_change_ops"]), tables
+
+
 def test_a_declared_computed_walk_lock_names_the_modes_it_can_be(tmp_path):
     """walk_lock_computed.c with its mode computed in the initializer
     instead (`.walk_lock = ctx_walk_lock(ctx->lock)`, as 7.3's madvise

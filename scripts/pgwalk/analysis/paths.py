@@ -376,7 +376,7 @@ class Paths:
         return {m: True for m in members}
 
     def _struct_inits(self, hop, ev):
-        """The constants a local struct of the hop's function is
+        """The named constants a local struct of the hop's function is
         initialized with (`struct S x = { .m = C };`), for the members
         nothing assigns, when the hop passes x (or &x) down: x->m is C
         all the way down.  False when a case label already met says it
@@ -392,8 +392,9 @@ class Paths:
             if var not in passed or member in self.assigned:
                 continue
             e = parse(value)
-            if e[0] != "num" and not (e[0] == "id" and
-                                      e[1] == e[1].upper()):
+            # A named constant only: a number against `case NAME:` labels
+            # could not be compared (an enum's first name is 0).
+            if not (e[0] == "id" and e[1] == e[1].upper()):
                 continue
             if not ev.constrain(("member", ("id", var), ".", member),
                                 {value}):
