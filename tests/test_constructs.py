@@ -685,6 +685,27 @@ def test_a_lock_mode_recorded_by_the_lock_helper_rules_out_the_other_lock(
     assert look["review"], look
 
 
+def test_a_lock_mode_recorded_as_a_number_is_not_compared_with_names(
+        tmp_path):
+    """recorded_lock_mode.c with req_try_vma() recording `= 3`, which is
+    REQ_VMA_READ: the number cannot be told from that name, so the member
+    says nothing, and the change table's per-VMA path is not ruled out
+    (for review, not the write mode)."""
+    tree = make_tree(tmp_path, "recorded_lock_mode.c")
+    path = os.path.join(tree, "mm", "recorded_lock_mode.c")
+    with open(path) as f:
+        text = f.read()
+    old = "\tr->lock_mode = REQ_MMAP_READ;\n"
+    assert old in text
+    with open(path, "w") as f:
+        f.write(text.replace(old, "\tr->lock_mode = 3;\n"))
+    subprocess.run(["git", "-C", tree, "commit", "-qam", "number"],
+                   check=True, capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    change = {t["name"]: t for t in out["tables"]}["lreq_change_ops"]
+    assert change["review"] and "vma_read" in _locks(change), change
+
+
 def test_a_struct_initialized_with_a_number_keeps_every_path(tmp_path):
     """struct_init.c with the look request made by `.action = 0`: 0 may
     be SREQ_LOOK (an enum's first name), so the number does not rule the

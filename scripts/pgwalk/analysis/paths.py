@@ -459,7 +459,11 @@ class Paths:
                              Evaluator({}, names=self.names).value(
                                  parse(value)))
             v = values.union(found)
-            if v is not values.UNKNOWN and not isinstance(v, values.Root):
+            # Named constants only: a number could not be told from the
+            # name a test compares it with (an enum's first name is 0).
+            if isinstance(v, values.Known) and not any(
+                    a.lstrip("-")[:1].isdigit()
+                    for alt in v.alts for a in alt):
                 out[key] = v
         return out
 
