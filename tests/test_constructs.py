@@ -794,6 +794,22 @@ def test_a_lock_chosen_at_run_time_is_not_called_a_path_not_followed(
                    text, "patch"))
 
 
+def test_the_cover_names_a_shared_name_local_with_a_note_by_its_function(
+        tmp_path):
+    """The cover's list of tables with a note for reviewers named 7.3's
+    madvise_guard_install() walk_ops plain "walk_ops", one of four tables
+    of that name in mm/madvise.c.  A shared-name local is named with its
+    function there too (as lreq_look_ops here, made one for the test)."""
+    _tables, out = analyze(tmp_path, "recorded_lock_mode.c")
+    for t in out["tables"]:
+        if t["name"] == "lreq_look_ops":
+            t.update(function="req_one", shared_name=True)
+    _subject, body = messages.cover_letter(out, {})
+    flat = " ".join(body.split())
+    assert "a short note for reviewers after the --- line of its patch: " \
+        "lreq_look_ops (req_one())." in flat, flat
+
+
 @pytest.mark.parametrize("path, rule", [
     # Without it no path below the `if` inherits req_lock()'s write lock.
     ("calls.cocci", "inherit_past_and"),

@@ -976,7 +976,9 @@ def cover_letter(decisions, ctx):
     left = _left_alone(tables)
     if left:
         paras.append(left)
-    noted = [t["name"] for t in changed if t.get("notes") or t.get("review")]
+    # A shared-name local with its function: which walk_ops is meant.
+    noted = [table_ref(t, False) for t in changed
+             if t.get("notes") or t.get("review")]
     if noted:
         paras.append(wrap("%s %s a short note for reviewers after the "
                           "--- line of %s patch: %s." % (
