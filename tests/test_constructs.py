@@ -728,6 +728,37 @@ def test_a_struct_initialized_with_a_number_keeps_every_path(tmp_path):
     assert "read" in _locks(tables["sreq_change_ops"]), tables
 
 
+def test_two_structs_of_one_name_on_a_path_narrow_nothing(tmp_path):
+    """struct_init.c where the look request goes through sreq_redo(),
+    which makes its own `struct sreq r = { .action = SREQ_CHANGE }` and
+    passes that down: the change table is walked under the look
+    request's read lock.  Values follow an object by its name, so the two
+    r's would be one, SREQ_LOOK and SREQ_CHANGE at once, and that real
+    path was dropped as impossible (the change table then claimed the
+    write lock on every path)."""
+    tree = make_tree(tmp_path, "struct_init.c")
+    path = os.path.join(tree, "mm", "struct_init.c")
+    with open(path) as f:
+        text = f.read()
+    redo = ("static int sreq_redo(struct sreq *orig)\n{\n"
+            "\tstruct sreq r = {\n\t\t.mm = orig->mm,\n"
+            "\t\t.action = SREQ_CHANGE,\n\t};\n\n"
+            "\treturn sreq_one(&r);\n}\n\n")
+    head, look = text.split("int sreq_look(", 1)
+    look, rest = look.split("int sreq_change(", 1)
+    assert "err = sreq_one(&r);" in look
+    text = head + redo + "int sreq_look(" + look.replace(
+        "err = sreq_one(&r);", "err = sreq_redo(&r);") + \
+        "int sreq_change(" + rest
+    with open(path, "w") as f:
+        f.write(text)
+    subprocess.run(["git", "-C", tree, "commit", "-qam", "redo"],
+                   check=True, capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    change = {t["name"]: t for t in out["tables"]}["sreq_change_ops"]
+    assert "read" in _locks(change), change
+
+
 def test_a_declared_computed_walk_lock_names_the_modes_it_can_be(tmp_path):
     """walk_lock_computed.c with its mode computed in the initializer
     instead (`.walk_lock = ctx_walk_lock(ctx->lock)`, as 7.3's madvise

@@ -313,6 +313,7 @@ class Paths:
         # its lock on).  Filled in once the case labels of every hop are
         # known: a recorded value may depend on them.
         before, after = {}, {}
+        shadowed = self._shadowed_structs(hops)
         for i, hop in enumerate(hops):
             rel = hop.pos[0]
             ev = Evaluator(env, fx.local_values(rel, hop.caller), self.maps,
@@ -323,7 +324,7 @@ class Paths:
                            scope=fx.table_scope(rel, hop.caller),
                            recorded=before if i <= len(prefix) else after)
             frames.append(ev)
-            if not self._struct_inits(hop, ev):
+            if not self._struct_inits(hop, ev, shadowed):
                 feasible = False
             labels = {}
             for expr, label in fx.cases.get(hop.pos, ()):
@@ -375,20 +376,40 @@ class Paths:
                         if (home, m) in self.flag_members}
         return {m: True for m in members}
 
-    def _struct_inits(self, hop, ev):
-        """The named constants a local struct of the hop's function is
-        initialized with (`struct S x = { .m = C };`), for the members
-        nothing assigns, when the hop passes x (or &x) down: x->m is C
-        all the way down.  False when a case label already met says it
-        cannot be."""
+    def _passed_structs(self, hop):
+        """The local structs of the hop's function that its call passes
+        down (x or &x) and that it initializes: {name}."""
         fx = self.fx
         inits = fx.struct_inits.get((hop.pos[0], hop.caller))
         if not inits:
-            return True
+            return set()
         passed = {a[2][1] if a[0] == "un" and a[1] == "&" and
                   a[2][0] == "id" else a[1] if a[0] == "id" else None
                   for a in factindex.parse_args(fx.calls[hop.pos]["args"])}
-        for var, member, value in inits:
+        return {var for var, _m, _v in inits if var in passed}
+
+    def _shadowed_structs(self, hops):
+        """Names of local structs that two functions of the chain
+        initialize and pass down: the values follow an object by its
+        name, so one name for two objects says nothing of either."""
+        seen, twice = set(), set()
+        for hop in hops:
+            for var in self._passed_structs(hop):
+                (twice if var in seen else seen).add(var)
+        return twice
+
+    def _struct_inits(self, hop, ev, shadowed=frozenset()):
+        """The named constants a local struct of the hop's function is
+        initialized with (`struct S x = { .m = C };`), for the members
+        nothing assigns, when the hop passes x (or &x) down: x->m is C
+        all the way down (unless another function of the chain does the
+        same with a struct of that name: shadowed).  False when a case
+        label already met says it cannot be."""
+        fx = self.fx
+        passed = self._passed_structs(hop) - set(shadowed)
+        if not passed:
+            return True
+        for var, member, value in fx.struct_inits[(hop.pos[0], hop.caller)]:
             if var not in passed or member in self.assigned:
                 continue
             e = parse(value)
