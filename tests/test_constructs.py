@@ -706,6 +706,33 @@ def test_a_lock_mode_recorded_as_a_number_is_not_compared_with_names(
     assert change["review"] and "vma_read" in _locks(change), change
 
 
+def test_a_lock_mode_recorded_in_one_object_is_not_read_from_another(
+        tmp_path):
+    """recorded_lock_mode.c where do_req() hands its locked request to
+    req_again(), which walks a request of its own, also named r, whose
+    lock_mode nothing recorded.  Objects are followed by name, so
+    req_lock()'s record was read from the other r and its per-VMA path
+    ruled out; it stays now, for review."""
+    tree = make_tree(tmp_path, "recorded_lock_mode.c")
+    path = os.path.join(tree, "mm", "recorded_lock_mode.c")
+    with open(path) as f:
+        text = f.read()
+    again = ("static int req_again(struct lreq *orig)\n{\n"
+             "\tstruct lreq r = {\n\t\t.mm = orig->mm,\n"
+             "\t\t.action = orig->action,\n\t};\n\n"
+             "\treturn req_vmas(&r);\n}\n\n")
+    assert "\terr = req_vmas(&r);\n" in text
+    text = text.replace("int do_req(", again + "int do_req(").replace(
+        "\terr = req_vmas(&r);\n", "\terr = req_again(&r);\n")
+    with open(path, "w") as f:
+        f.write(text)
+    subprocess.run(["git", "-C", tree, "commit", "-qam", "again"],
+                   check=True, capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    change = {t["name"]: t for t in out["tables"]}["lreq_change_ops"]
+    assert change["review"] and "vma_read" in _locks(change), change
+
+
 def test_a_struct_initialized_with_a_number_keeps_every_path(tmp_path):
     """struct_init.c with the look request made by `.action = 0`: 0 may
     be SREQ_LOOK (an enum's first name), so the number does not rule the

@@ -346,6 +346,12 @@ class Paths:
             before.update(self._recorded(prefix_origin, frames[0]))
         after.update(before)
         after.update(self._recorded(chain.origin, frames[len(prefix)]))
+        # Objects are followed by name: two functions of the chain each
+        # passing its own &x down make two objects one.
+        twice = self._readdressed(hops) if after else ()
+        for key in [k for k in after if k[0] in twice]:
+            before.pop(key, None)
+            after.pop(key, None)
         origin = chain.origin
         if origin["kind"] == "lock":
             holds, note = self._lock_guard_holds(
@@ -387,6 +393,18 @@ class Paths:
                   a[2][0] == "id" else a[1] if a[0] == "id" else None
                   for a in factindex.parse_args(fx.calls[hop.pos]["args"])}
         return {var for var, _m, _v in inits if var in passed}
+
+    def _readdressed(self, hops):
+        """Names whose address (&x) two functions of the chain pass
+        down."""
+        seen, twice = {}, set()
+        for hop in hops:
+            for a in factindex.parse_args(self.fx.calls[hop.pos]["args"]):
+                if a[0] == "un" and a[1] == "&" and a[2][0] == "id":
+                    name = a[2][1]
+                    if seen.setdefault(name, hop.caller) != hop.caller:
+                        twice.add(name)
+        return twice
 
     def _shadowed_structs(self, hops):
         """Names of local structs that two functions of the chain
