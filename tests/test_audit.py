@@ -249,3 +249,17 @@ def test_a_computed_walk_lock_is_not_given_an_unsettled_answer():
                         "review): " + why), msg
     v, msg = verdict(dict(t, review=[]))
     assert msg.endswith("the analysis infers PGWALK_RDLOCK"), msg
+
+
+def test_a_computed_walk_lock_the_analysis_computes_too_agrees():
+    """7.3's madvise declares get_walk_lock(madv_behavior->lock_mode),
+    and the analysis now gives the same expression (the lock each path
+    holds, as recorded, through the tree's mapping): the audit agrees,
+    spacing aside.  Another expression is not an agreement."""
+    t = declared_table([], declared="pick ( r -> mode )",
+                       mode="pick ( r -> mode )", inferred="pick(r->mode)",
+                       inferred_reason="walk_lock = pick(r->mode): ...")
+    assert verdict(t) == ("agree", "declared pick(r->mode), inferred "
+                          "pick(r->mode)")
+    v, _msg = verdict(dict(t, inferred="pick(r->other)"))
+    assert v == "not a constant"

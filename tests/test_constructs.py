@@ -39,7 +39,8 @@ VMA_READ_MODE = os.path.join(REPO, "tests", "cocci", "vma-read-mode.cocci")
 RD, WR = "PGWALK_RDLOCK", "PGWALK_WRLOCK"
 # Fixtures whose tree's core has that mode.
 VMA_READ_TREES = ("vma_read.c", "walk_lock_at_walk.c", "lock_flag_member.c",
-                  "vma_or_mmap_helper.c", "walk_lock_computed.c")
+                  "vma_or_mmap_helper.c", "walk_lock_computed.c",
+                  "recorded_mode_computed.c")
 # fixture -> {table: the mode it gets}.
 MODES = {
     "getter.c": {"getter_read_ops": RD, "getter_write_ops": WR},
@@ -687,18 +688,18 @@ def test_a_lock_mode_recorded_by_the_lock_helper_rules_out_the_other_lock(
 
 def test_a_lock_mode_recorded_as_a_number_is_not_compared_with_names(
         tmp_path):
-    """recorded_lock_mode.c with req_try_vma() recording `= 3`, which is
-    REQ_VMA_READ: the number cannot be told from that name, so the member
+    """recorded_lock_mode.c with a function that sets the member to 3,
+    which is REQ_VMA_READ: it may come between req_lock()'s record and
+    the test, and the number cannot be told from that name, so the member
     says nothing, and the change table's per-VMA path is not ruled out
     (for review, not the write mode)."""
     tree = make_tree(tmp_path, "recorded_lock_mode.c")
     path = os.path.join(tree, "mm", "recorded_lock_mode.c")
     with open(path) as f:
         text = f.read()
-    old = "\tr->lock_mode = REQ_MMAP_READ;\n"
-    assert old in text
     with open(path, "w") as f:
-        f.write(text.replace(old, "\tr->lock_mode = 3;\n"))
+        f.write(text + "\nvoid req_reset(struct lreq *r)\n{\n"
+                "\tr->lock_mode = 3;\n}\n")
     subprocess.run(["git", "-C", tree, "commit", "-qam", "number"],
                    check=True, capture_output=True)
     out = decisions.analyze(tree, jobs=2)
@@ -866,6 +867,75 @@ def test_the_cover_names_a_shared_name_local_with_a_note_by_its_function(
     flat = " ".join(body.split())
     assert "a short note for reviewers after the --- line of its patch: " \
         "lreq_look_ops (req_one())." in flat, flat
+
+
+COMPUTED = "creq_walk_lock(r->lock_mode)"
+
+
+def test_a_recorded_lock_mode_gives_the_table_the_trees_own_mapping(
+        tmp_path):
+    """recorded_mode_computed.c: the look walk's paths hold the per-VMA
+    read lock or the mmap read lock, each recorded in r->lock_mode, and
+    the tree's creq_walk_lock() gives each the mode that holds for its
+    lock.  The table gets `.walk_lock = creq_walk_lock(r->lock_mode)`
+    (as 7.3 declares get_walk_lock(madv_behavior->lock_mode)), not the
+    default for review.  The changelog says which mode each lock gets,
+    the claims checker takes it, and the edit writes the expression."""
+    from pgwalk.series import edits
+    tables, out = analyze(tmp_path, "recorded_mode_computed.c")
+    t = tables["look_ops"]
+    assert t["mode"] == COMPUTED and not t["review"], t
+    assert t["mode_by"] == {
+        "function": "creq_walk_lock", "expr": "r->lock_mode",
+        "modes": ["PGWALK_RDLOCK", "PGWALK_VMA_RDLOCK_VERIFY"],
+        "by_lock": {"read": ["PGWALK_RDLOCK"],
+                    "vma_read": ["PGWALK_VMA_RDLOCK_VERIFY"]}}, t
+    text = "\n\n".join(messages.table_lines([t]))
+    flat = " ".join(text.split())
+    assert "creq_walk_lock() gives PGWALK_RDLOCK to those that hold the " \
+        "mmap lock for read; PGWALK_VMA_RDLOCK_VERIFY to those that hold " \
+        "only a per-VMA read lock" in flat, flat
+    assert claims.Checker(Decisions.from_json(out)).check_paragraphs(
+        text, "patch") == []
+    wrong = copy.deepcopy(out)
+    for w in wrong["tables"]:
+        w.pop("mode_by", None)
+    assert any("says PGWALK_VMA_RDLOCK_VERIFY of look_ops" in e for e in
+               claims.Checker(Decisions.from_json(wrong)).check_paragraphs(
+                   text, "patch"))
+    written = edits.file_edits(out["tree"], "mm/recorded_mode_computed.c",
+                               [t])
+    assert "\t\t.walk_lock\t= %s,\n" % COMPUTED in written, written
+
+
+@pytest.mark.parametrize("without", ["narrow", "records", "holds"])
+def test_a_computed_mode_needs_each_step(tmp_path, monkeypatch, without):
+    """Without the test of the per-VMA path narrowing the recorded mode
+    (`r->lock_mode == CM_VMA_READ && try()`), without leaving out a
+    helper's own records (creq_try_vma()'s CM_MMAP_READ could otherwise
+    come between), or with a mapping that gives a mode the lock does not
+    allow, the table is not given the computed mode."""
+    from pgwalk.analysis import paths, values
+    tree = make_tree(tmp_path, "recorded_mode_computed.c")
+    if without == "narrow":
+        monkeypatch.setattr(values.Evaluator, "narrow", lambda *a: None)
+    elif without == "records":
+        monkeypatch.setattr(paths.Paths, "_records_a_take",
+                            lambda *a: False)
+    else:
+        path = os.path.join(tree, "mm", "recorded_mode_computed.c")
+        with open(path) as f:
+            text = f.read()
+        old = "\tdefault:\n\t\treturn PGWALK_RDLOCK;\n"
+        assert old in text
+        with open(path, "w") as f:
+            f.write(text.replace(old, "\tdefault:\n\t\treturn "
+                                 "PGWALK_WRLOCK;\n"))
+        subprocess.run(["git", "-C", tree, "commit", "-qam", "write"],
+                       check=True, capture_output=True)
+    out = decisions.analyze(tree, jobs=2)
+    t = {t["name"]: t for t in out["tables"]}["look_ops"]
+    assert t["mode"] != COMPUTED and t["review"], t
 
 
 @pytest.mark.parametrize("path, rule", [

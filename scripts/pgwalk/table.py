@@ -104,13 +104,18 @@ class Table:
     # REVIEW_LOCK_CHOICE (every path is followed; which lock it holds is
     # chosen by a value the analysis does not fix).
     review_kind: Optional[str] = None
+    # A mode computed at run time from what a lock helper recorded
+    # (decisions._mode_by_member): {"function": F, "expr": "p->m",
+    # "modes": the modes F gives, "by_lock": {lock state: [modes]}};
+    # mode is then the C text F(p->m).
+    mode_by: Optional[dict] = None
 
     # The fields a decisions.json table must have: the rest have
     # defaults, and a table written by an older apply.sh may lack them.
     REQUIRED = ("name", "file", "line", "action", "mode")
     _OPTIONAL = ("declared", "declared_shown", "declared_can_be",
                  "dropped_paths", "walk_lock_at_walk", "walk_lock_set_to",
-                 "shared_name", "review_kind")
+                 "shared_name", "review_kind", "mode_by")
     _WITH_DECLARED = ("inferred", "inferred_reason")
 
     @classmethod

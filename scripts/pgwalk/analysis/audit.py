@@ -95,6 +95,12 @@ def verdict(table, contract=None):
             table.mode, table.reason)
     inferred = table.inferred
     if not re.match(r"^[A-Za-z_]\w*$", declared):
+        shown = values.show(values.parse(declared))
+        if inferred and not table.review and \
+                values.show(values.parse(inferred)) == shown:
+            # The analysis computes the same expression, from what the
+            # paths record (decisions._mode_by_member).
+            return "agree", "declared %s, inferred %s" % (shown, shown)
         can, depends = computed(declared, modes)
         # The modes the tree's mapping functions give it, when the
         # analysis could evaluate it.

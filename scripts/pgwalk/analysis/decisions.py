@@ -546,8 +546,12 @@ def _infer(ctx, entry, use):
     entry["review"] = list(review)
     if "unseen" in states:
         entry["review_kind"] = table.REVIEW_UNSEEN
-    if any(getattr(n, "kind", None) == paths.Note.LOCK_CHOICE
-           for n in notes):
+    lock_choice = any(getattr(n, "kind", None) == paths.Note.LOCK_CHOICE
+                      for n in notes)
+    if lock_choice and not safe and "unseen" not in states and \
+            _mode_by_member(ctx, entry, counted, changed):
+        return
+    if lock_choice:
         if not safe and "unseen" not in states:
             entry["review_kind"] = table.REVIEW_LOCK_CHOICE
         entry["reason"] = ("the lock some paths hold is chosen by a value "
@@ -566,6 +570,57 @@ def _infer(ctx, entry, use):
     else:
         entry["reason"] = ("some paths cannot be followed to their lock; "
                            "keeps the behaviour the tree had")
+
+
+def _mode_by_member(ctx, entry, counted, changed):
+    """A table whose paths hold different locks, chosen by a value: when
+    a lock helper records which lock it took in a member the walking
+    function can read (p->m, p its parameter), and a mapping function of
+    the tree F (a switch whose every return is a mode) gives every path,
+    from what it recorded there, a mode that holds for the lock that path
+    holds, the table's walk_lock is F(p->m), set in its initializer.
+    Only for a table local to the function making every walk (p is in
+    scope there).  Fills entry and returns True, else False."""
+    contract = ctx.contract
+    fn = entry.get("function")
+    if not fn or not counted or any(ch.hops[-1].caller != fn
+                                    for ch, _p, _n in counted):
+        return False
+    keys = set.intersection(*(set(ch.members) for ch, _p, _n in counted))
+    names = set(contract.mode_names())
+    for fname in sorted(ctx.paths.maps):
+        params, _expr, rows, others = ctx.paths.maps[fname]
+        returns = {v for _l, _line, v in rows} | {v for _l, v, _g in others}
+        if len(params) != 1 or not returns or not returns <= names:
+            continue
+        for param, member in sorted(keys):
+            given = {}      # lock state -> modes F gives its paths
+            for ch, _pos, _notes in counted:
+                ev = Evaluator({"v": ch.members[(param, member)]},
+                               maps=ctx.paths.maps)
+                alts = ev.alternatives(ev.apply_map(fname, [("id", "v")]))
+                modes = {a for alt in alts or () for a in alt}
+                if not alts or not modes <= names or not all(
+                        contract.mode(m).holds(path_lock(ch.state, changed))
+                        for m in modes):
+                    break
+                given.setdefault(ch.state, set()).update(modes)
+            else:
+                expr = "%s->%s" % (param, member)
+                used = [m for m in contract.mode_names()
+                        if any(m in g for g in given.values())]
+                entry.pop("review_kind", None)
+                entry.update(
+                    mode="%s(%s)" % (fname, expr), notes=[], review=[],
+                    mode_by={"function": fname, "expr": expr,
+                             "modes": used,
+                             "by_lock": {str(k): sorted(v) for k, v in
+                                         sorted(given.items())}},
+                    reason="walk_lock = %s(%s): the lock each path holds "
+                    "is recorded in %s, and %s() gives each path a mode "
+                    "that holds for it" % (fname, expr, expr, fname))
+                return True
+    return False
 
 
 def _flag_clear(contract, entry, members):

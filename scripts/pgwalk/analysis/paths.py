@@ -68,6 +68,9 @@ class Chain:
     def __init__(self, origin, hops):
         self.origin = origin
         self.hops = list(hops)
+        # Set by Paths.evaluate(): {(parameter, member): value} of the
+        # walking function that a lock helper recorded.
+        self.members = {}
 
     def extend(self, hop):
         return Chain(self.origin, self.hops + [hop])
@@ -282,12 +285,20 @@ class Paths:
                     found.append((pre.hops, pre.origin))
             prefixes = found[:MAX_PREFIXES] or [([], None)]
         feasible, chosen, notes = False, None, []
+        members = None
         for pre, pre_origin in prefixes:
             ok, tables, why = self._evaluate(chain, pre, pre_origin)
             if not ok:
                 continue
             feasible = True
             notes += why
+            # What every call path into the chain gives the walking
+            # function's p->m: a member the prefixes do not all give is
+            # not known.
+            got = self._last_members
+            members = got if members is None else {
+                k: values.union([members[k], got[k]])
+                for k in set(members) & set(got)}
             if tables is not None:
                 chosen = chosen or {}
                 for name, tag in tables.items():
@@ -295,6 +306,9 @@ class Paths:
                         else None
         if feasible and chosen is None and not notes:
             notes = ["the walk's table cannot be followed"]
+        # {(parameter, member): value} of the walking function's p->m
+        # that a lock helper recorded, on every call path of the chain.
+        chain.members = members or {}
         return feasible, chosen, sorted(set(notes))
 
     def _evaluate(self, chain, prefix, prefix_origin=None):
@@ -342,29 +356,43 @@ class Paths:
                 env = self._bind(hop, ev)
         if not feasible:
             return False, None, notes
-        if prefix and prefix_origin:
-            before.update(self._recorded(prefix_origin, frames[0]))
-        after.update(before)
-        after.update(self._recorded(chain.origin, frames[len(prefix)]))
         # Objects are followed by name: two functions of the chain each
         # passing its own &x down make two objects one.
-        twice = self._readdressed(hops) if after else ()
-        for key in [k for k in after if k[0] in twice]:
-            before.pop(key, None)
-            after.pop(key, None)
+        twice = self._readdressed(hops)
+        if prefix and prefix_origin:
+            before.update((k, v) for k, v in self._recorded(
+                prefix_origin, frames[0]).items() if k[0] not in twice)
         origin = chain.origin
         if origin["kind"] == "lock":
+            # The guard of the chain's own lock narrows what the prefix
+            # recorded: `r->mode == M && try_lock(r)` took it with M.
             holds, note = self._lock_guard_holds(
                 origin, frames[len(prefix)], hops[len(prefix)])
             if not holds:
                 return False, None, notes
             if note:
                 notes.append(note)
+        after.update(before)
+        after.update((k, v) for k, v in self._recorded(
+            chain.origin, frames[len(prefix)]).items() if k[0] not in twice)
         walk = hops[-1]
         chosen, note = self._ops(walk, frames[-1])
         if note:
             notes.append(note)
+        self._last_members = self._walk_members(walk, frames[-1], after)
         return True, chosen, notes
+
+    def _walk_members(self, walk, ev, recorded):
+        """{(parameter, member): value} of the walking function's
+        parameters p whose object has a recorded member at the walk
+        (recorded: what holds after the chain's lock)."""
+        out = {}
+        params = self.fx.params(walk.pos[0], walk.caller)
+        for (obj, member), v in recorded.items():
+            for p in params:
+                if _object(ev.env.get(p)) == obj:
+                    out[(p, member)] = v
+        return out
 
     def _fields_set(self, origin):
         """{member: True} for the lock-flag members the chain's lock sets:
@@ -491,8 +519,9 @@ class Paths:
         out = {}
         for key in keys:
             found = [v for t in takes.values() for v in t[key]]
-            for srel, sfn, _l, _c, value in fx.member_sets.get(key[1], ()):
-                if (srel, sfn) == (home, name):
+            for srel, sfn, l3, c3, value in fx.member_sets.get(key[1], ()):
+                if (srel, sfn) == (home, name) or \
+                        self._records_a_take(srel, sfn, l3, c3):
                     continue
                 found.append(values.UNKNOWN if value is None else
                              Evaluator({}, names=self.names).value(
@@ -505,6 +534,16 @@ class Paths:
                     for alt in v.alts for a in alt):
                 out[key] = v
         return out
+
+    def _records_a_take(self, rel, fn, line, col):
+        """Is the member assignment at (line, col) a lock helper's record
+        of a lock it took (member_flags)?  Such a helper, called between
+        a chain's lock and its walk, would take a lock there: the chain
+        would start at it instead.  So it cannot come between."""
+        if (rel, fn) not in self.fx.helper_defs():
+            return False
+        return any(at == [line, col] for _l, _c, _lk, _f, _v, at, _b in
+                   self.fx.member_flags.get((rel, fn), ()))
 
     def _bind(self, hop, ev):
         """The callee's parameters from the call's arguments."""
@@ -535,6 +574,8 @@ class Paths:
             t = ev.truth(parse(cond))
             if t is not None and t != then:
                 return False, None
+            if t is None:
+                ev.narrow(parse(cond), then)
         name = origin["lock"]
         if name in fx.prims or name not in self.helpers:
             return True, None
@@ -645,7 +686,9 @@ class Paths:
         origin = dict(chain.origin, kind="flag", state=state,
                       member=member, value=value, flag_lock=lock,
                       flag_strength=strength, was=chain.origin)
-        return Chain(origin, chain.hops)
+        out = Chain(origin, chain.hops)
+        out.members = getattr(chain, "members", {})
+        return out
 
     def table_names(self):
         """The keys of the tables (FactIndex.tables): the values a

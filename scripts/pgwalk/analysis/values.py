@@ -341,13 +341,8 @@ class Evaluator:
         object x (a local struct, or what &x passed down points to), or
         for the root a pointer parameter is; else UNKNOWN."""
         _kind, base, op, member = e
-        if self.recorded and op == "->":
-            obj = self.value(base)
-            key = (next(iter(next(iter(obj.alts))))
-                   if isinstance(obj, Known) and len(obj.alts) == 1 and
-                   len(next(iter(obj.alts))) == 1 else
-                   obj.name if isinstance(obj, Root) and not obj.extra
-                   else None, member)
+        if self.recorded:
+            key = self._recorded_key(e)
             if key in self.recorded:
                 return self.recorded[key]
         if self.assigned is None or member in self.assigned or \
@@ -373,6 +368,41 @@ class Evaluator:
         else:
             return UNKNOWN
         return Root("%s->%s" % (key, member))
+
+    def _recorded_key(self, e):
+        """(object, member) of `p->member` for the object p stands for,
+        else None."""
+        if e[0] != "member" or e[2] != "->":
+            return None
+        obj = self.value(e[1])
+        if isinstance(obj, Known) and len(obj.alts) == 1 and \
+                len(next(iter(obj.alts))) == 1:
+            return next(iter(next(iter(obj.alts)))), e[3]
+        if isinstance(obj, Root) and not obj.extra:
+            return obj.name, e[3]
+        return None
+
+    def narrow(self, e, then):
+        """The path passes test e with outcome then: a recorded member
+        compared with a named constant (`p->m == M` true, `!=` false) is
+        that constant from here on."""
+        if e[0] == "bin" and e[1] == "&&" and then:
+            self.narrow(e[2], True)
+            self.narrow(e[3], True)
+            return
+        if e[0] != "bin" or e[1] not in ("==", "!=") or \
+                (e[1] == "==") != then:
+            return
+        for a, b in ((e[2], e[3]), (e[3], e[2])):
+            key = self._recorded_key(a)
+            if key not in self.recorded:
+                continue
+            c = self.value(b)
+            if isinstance(c, Known) and len(c.alts) == 1:
+                kept = self.recorded[key].alts & c.alts
+                if kept:
+                    self.recorded[key] = Known(kept)
+            return
 
     def _flag(self, e):
         """(member, True) for a test of a lock-flag member, (member,

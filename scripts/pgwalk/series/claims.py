@@ -173,7 +173,7 @@ class Checker:
         return found if found is not None else check(self.tables[name])
 
     def _modes_of(self, t):
-        modes = {t.mode}
+        modes = {t.mode} | set((t.mode_by or {}).get("modes", ()))
         if t.split:
             modes.add(t.split["write_mode"])
         if t.declared:

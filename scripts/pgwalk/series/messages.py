@@ -164,7 +164,10 @@ def contract_rows(decisions):
 
 
 def all_modes(table):
-    """The modes a table's patch sets (a split also adds its twin)."""
+    """The modes a table's patch sets (a split also adds its twin; a
+    computed mode, each mode its function gives)."""
+    if table.get("mode_by"):
+        return list(table["mode_by"]["modes"])
     modes = [table["mode"]]
     if table.get("split"):
         modes.append(table["split"]["write_mode"])
@@ -257,6 +260,11 @@ def reason_key(table):
     if table.get("stated_by"):
         by = table["stated_by"]
         return ("stated", table["mode"], tuple(by["walkers"]), by["asserts"])
+    if table.get("mode_by"):
+        by = table["mode_by"]
+        return ("computed", table["mode"], by["function"], by["expr"],
+                tuple((lock, tuple(modes)) for lock, modes in
+                      sorted(by["by_lock"].items())))
     if _unseen(table):
         kind = table.get("review_kind")
         if kind == REVIEW_LOCK_CHOICE:
@@ -299,6 +307,8 @@ def reason_words(key):
         return ("%s: not every path to a walk can be followed back to the "
                 "lock it holds, so the mode stays the one every walk has "
                 "today" % mode)
+    if kind == "computed":
+        return "%s: %s" % (mode, _computed_words(key))
     if kind == "choice":
         return ("%s: %s, chosen by a value the analysis does not fix; no "
                 "mode's checks hold for every lock they may hold, so the "
@@ -371,6 +381,17 @@ def short_chain(chain):
     return "%s -> ... -> %s" % (steps[0], last)
 
 
+def _computed_words(key):
+    """Why a computed mode (a "computed" reason_key): which mode the
+    function gives the paths of each lock."""
+    _kind, _mode, fn, expr, by_lock = key
+    return "the lock each path holds is recorded in %s, and %s() gives " \
+        "%s" % (expr, fn, "; ".join(
+            "%s to those that hold %s" % (
+                " or ".join(modes), LOCK_SHORT.get(lock, lock))
+            for lock, modes in by_lock))
+
+
 def _some_paths(locks):
     """"some paths hold A and some B"."""
     # "held, for read or for write" last: its comma ends the list.
@@ -387,6 +408,8 @@ def short_reason(key):
     if kind == "unseen":
         return "not every path can be followed to its lock; the mode " \
             "every walk has today"
+    if kind == "computed":
+        return _computed_words(key)
     if kind == "choice":
         return "some paths hold %s, chosen by a value the analysis does " \
             "not fix; the mode every walk has today" % ", some ".join(
@@ -513,8 +536,19 @@ def _other_modes(tables, contract):
     modes = {m["name"]: m for m in (contract or {}).get("modes", ())}
     default = next((m for m in modes.values() if m["default"]), None)
     out = []
+    computed = {}
+    for t in tables:
+        if t.get("mode_by"):
+            computed.setdefault(t["mode"], []).append(t)
+    for mode, group in sorted(computed.items()):
+        by = group[0]["mode_by"]
+        out.append("Walks of %s now get the mode %s() gives them, %s, "
+                   "where they all had %s." % (
+                       names(table_ref(t, False) for t in group),
+                       by["function"], " or ".join(by["modes"]),
+                       READ_MODE))
     for mode in sorted({m for _n, m in _mode_pairs(tables)
-                        if m != READ_MODE and
+                        if m != READ_MODE and m not in computed and
                         m not in convention.WRITE_MODES}):
         shown = names(n for n, m in _mode_pairs(tables) if m == mode)
         calls = modes.get(mode, {}).get("calls")
