@@ -95,8 +95,7 @@ def _rule_key(text):
     and this module, which decides what a file's rule carries (which
     helpers, which names) and splits its answer by name.  Without it, an
     answer that an earlier version of this module stored under the same
-    rule text was read back: 7.3's mm/damon/vaddr.c then lacked a call
-    that a fresh run finds."""
+    rule text was read back, and lacked a call that a fresh run finds."""
     return _hash(text + memo.file_digest(cocci.library(
         _rule_path(FACTS_COCCI))) + memo.file_digest(__file__))
 
