@@ -483,6 +483,16 @@ def _rewritten(tmp_path, name, edit):
     return {t["name"]: t for t in out["tables"]}, out
 
 
+def _replacing(*pairs):
+    """An edit for _rewritten(): each (old, new) replaced, old present."""
+    def edit(text):
+        for old, new in pairs:
+            assert old in text, old
+            text = text.replace(old, new)
+        return text
+    return edit
+
+
 def _flag_fixture(tmp_path, extra=""):
     """lock_flag_member.c's tree, with extra C appended to the file."""
     if not extra:
@@ -693,17 +703,11 @@ def test_a_lock_mode_recorded_as_a_number_is_not_compared_with_names(
     the test, and the number cannot be told from that name, so the member
     says nothing, and the change table's per-VMA path is not ruled out
     (for review, not the write mode)."""
-    tree = make_tree(tmp_path, "recorded_lock_mode.c")
-    path = os.path.join(tree, "mm", "recorded_lock_mode.c")
-    with open(path) as f:
-        text = f.read()
-    with open(path, "w") as f:
-        f.write(text + "\nvoid req_reset(struct lreq *r)\n{\n"
-                "\tr->lock_mode = 3;\n}\n")
-    subprocess.run(["git", "-C", tree, "commit", "-qam", "number"],
-                   check=True, capture_output=True)
-    out = decisions.analyze(tree, jobs=2)
-    change = {t["name"]: t for t in out["tables"]}["lreq_change_ops"]
+    tables, _out = _rewritten(
+        tmp_path, "recorded_lock_mode.c",
+        lambda text: text + "\nvoid req_reset(struct lreq *r)\n{\n"
+        "\tr->lock_mode = 3;\n}\n")
+    change = tables["lreq_change_ops"]
     assert change["review"] and "vma_read" in _locks(change), change
 
 
@@ -714,23 +718,14 @@ def test_a_lock_mode_recorded_in_one_object_is_not_read_from_another(
     lock_mode nothing recorded.  Objects are followed by name, so
     req_lock()'s record was read from the other r and its per-VMA path
     ruled out; it stays now, for review."""
-    tree = make_tree(tmp_path, "recorded_lock_mode.c")
-    path = os.path.join(tree, "mm", "recorded_lock_mode.c")
-    with open(path) as f:
-        text = f.read()
     again = ("static int req_again(struct lreq *orig)\n{\n"
              "\tstruct lreq r = {\n\t\t.mm = orig->mm,\n"
              "\t\t.action = orig->action,\n\t};\n\n"
              "\treturn req_vmas(&r);\n}\n\n")
-    assert "\terr = req_vmas(&r);\n" in text
-    text = text.replace("int do_req(", again + "int do_req(").replace(
-        "\terr = req_vmas(&r);\n", "\terr = req_again(&r);\n")
-    with open(path, "w") as f:
-        f.write(text)
-    subprocess.run(["git", "-C", tree, "commit", "-qam", "again"],
-                   check=True, capture_output=True)
-    out = decisions.analyze(tree, jobs=2)
-    change = {t["name"]: t for t in out["tables"]}["lreq_change_ops"]
+    tables, _out = _rewritten(tmp_path, "recorded_lock_mode.c", _replacing(
+        ("int do_req(", again + "int do_req("),
+        ("\terr = req_vmas(&r);\n", "\terr = req_again(&r);\n")))
+    change = tables["lreq_change_ops"]
     assert change["review"] and "vma_read" in _locks(change), change
 
 
@@ -740,18 +735,8 @@ def test_a_struct_initialized_with_a_number_keeps_every_path(tmp_path):
     `case SREQ_LOOK:` path out.  The look table keeps its read-locked
     path; the change table, which that request may now reach too, is
     no longer only write-locked."""
-    tree = make_tree(tmp_path, "struct_init.c")
-    path = os.path.join(tree, "mm", "struct_init.c")
-    with open(path) as f:
-        text = f.read()
-    assert "\t\t.action = SREQ_LOOK,\n" in text
-    with open(path, "w") as f:
-        f.write(text.replace("\t\t.action = SREQ_LOOK,\n",
-                             "\t\t.action = 0,\n"))
-    subprocess.run(["git", "-C", tree, "commit", "-qam", "number"],
-                   check=True, capture_output=True)
-    out = decisions.analyze(tree, jobs=2)
-    tables = {t["name"]: t for t in out["tables"]}
+    tables, _out = _rewritten(tmp_path, "struct_init.c", _replacing(
+        ("\t\t.action = SREQ_LOOK,\n", "\t\t.action = 0,\n")))
     assert _locks(tables["sreq_look_ops"]) == ["read"], tables
     assert "read" in _locks(tables["sreq_change_ops"]), tables
 
@@ -764,26 +749,20 @@ def test_two_structs_of_one_name_on_a_path_narrow_nothing(tmp_path):
     r's would be one, SREQ_LOOK and SREQ_CHANGE at once, and that real
     path was dropped as impossible (the change table then claimed the
     write lock on every path)."""
-    tree = make_tree(tmp_path, "struct_init.c")
-    path = os.path.join(tree, "mm", "struct_init.c")
-    with open(path) as f:
-        text = f.read()
     redo = ("static int sreq_redo(struct sreq *orig)\n{\n"
             "\tstruct sreq r = {\n\t\t.mm = orig->mm,\n"
             "\t\t.action = SREQ_CHANGE,\n\t};\n\n"
             "\treturn sreq_one(&r);\n}\n\n")
-    head, look = text.split("int sreq_look(", 1)
-    look, rest = look.split("int sreq_change(", 1)
-    assert "err = sreq_one(&r);" in look
-    text = head + redo + "int sreq_look(" + look.replace(
-        "err = sreq_one(&r);", "err = sreq_redo(&r);") + \
-        "int sreq_change(" + rest
-    with open(path, "w") as f:
-        f.write(text)
-    subprocess.run(["git", "-C", tree, "commit", "-qam", "redo"],
-                   check=True, capture_output=True)
-    out = decisions.analyze(tree, jobs=2)
-    change = {t["name"]: t for t in out["tables"]}["sreq_change_ops"]
+
+    def edit(text):
+        head, look = text.split("int sreq_look(", 1)
+        look, rest = look.split("int sreq_change(", 1)
+        assert "err = sreq_one(&r);" in look
+        return head + redo + "int sreq_look(" + look.replace(
+            "err = sreq_one(&r);", "err = sreq_redo(&r);") + \
+            "int sreq_change(" + rest
+    tables, _out = _rewritten(tmp_path, "struct_init.c", edit)
+    change = tables["sreq_change_ops"]
     assert "read" in _locks(change), change
 
 
@@ -795,22 +774,12 @@ def test_a_declared_computed_walk_lock_names_the_modes_it_can_be(tmp_path):
     walk.  They were none, and the audit said only "computed at run
     time"."""
     from pgwalk.analysis import audit
-    tree = make_tree(tmp_path, "walk_lock_computed.c")
-    path = os.path.join(tree, "mm", "walk_lock_computed.c")
-    with open(path) as f:
-        text = f.read()
-    text = text.replace("\tcomputed_ops.walk_lock = ctx_walk_lock(ctx->lock);"
-                        "\n", "")
-    text = text.replace("\t\t.pmd_entry\t= a_pmd_entry,\n",
-                        "\t\t.pmd_entry\t= a_pmd_entry,\n"
-                        "\t\t.walk_lock\t= ctx_walk_lock(ctx->lock),\n")
-    assert ".walk_lock\t= ctx_walk_lock" in text
-    with open(path, "w") as f:
-        f.write(text)
-    subprocess.run(["git", "-C", tree, "commit", "-qam", "declared"],
-                   check=True, capture_output=True)
-    out = decisions.analyze(tree, jobs=2)
-    t = next(t for t in out["tables"] if t["name"] == "computed_ops")
+    tables, out = _rewritten(tmp_path, "walk_lock_computed.c", _replacing(
+        ("\tcomputed_ops.walk_lock = ctx_walk_lock(ctx->lock);\n", ""),
+        ("\t\t.pmd_entry\t= a_pmd_entry,\n",
+         "\t\t.pmd_entry\t= a_pmd_entry,\n"
+         "\t\t.walk_lock\t= ctx_walk_lock(ctx->lock),\n")))
+    t = tables["computed_ops"]
     assert t["declared_can_be"] == ["PGWALK_RDLOCK",
                                     "PGWALK_VMA_RDLOCK_VERIFY"], t
     decided = Decisions.from_json(out)
@@ -916,25 +885,19 @@ def test_a_computed_mode_needs_each_step(tmp_path, monkeypatch, without):
     come between), or with a mapping that gives a mode the lock does not
     allow, the table is not given the computed mode."""
     from pgwalk.analysis import paths, values
-    tree = make_tree(tmp_path, "recorded_mode_computed.c")
+    name = "recorded_mode_computed.c"
     if without == "narrow":
         monkeypatch.setattr(values.Evaluator, "narrow", lambda *a: None)
     elif without == "records":
         monkeypatch.setattr(paths.Paths, "_records_a_take",
                             lambda *a: False)
+    if without == "holds":
+        tables, _out = _rewritten(tmp_path, name, _replacing(
+            ("\tdefault:\n\t\treturn PGWALK_RDLOCK;\n",
+             "\tdefault:\n\t\treturn PGWALK_WRLOCK;\n")))
     else:
-        path = os.path.join(tree, "mm", "recorded_mode_computed.c")
-        with open(path) as f:
-            text = f.read()
-        old = "\tdefault:\n\t\treturn PGWALK_RDLOCK;\n"
-        assert old in text
-        with open(path, "w") as f:
-            f.write(text.replace(old, "\tdefault:\n\t\treturn "
-                                 "PGWALK_WRLOCK;\n"))
-        subprocess.run(["git", "-C", tree, "commit", "-qam", "write"],
-                       check=True, capture_output=True)
-    out = decisions.analyze(tree, jobs=2)
-    t = {t["name"]: t for t in out["tables"]}["look_ops"]
+        tables, _out = analyze(tmp_path, name)
+    t = tables["look_ops"]
     assert t["mode"] != COMPUTED and t["review"], t
 
 
@@ -963,20 +926,10 @@ def test_a_lock_mode_recorded_on_only_some_paths_says_nothing(
     With facts.cocci's record_skipped removed, the recorded value is
     believed and the write mode claimed: that rule is the check."""
     def variant(where):
-        tree = make_tree(where, "recorded_lock_mode.c")
-        path = os.path.join(tree, "mm", "recorded_lock_mode.c")
-        with open(path) as f:
-            text = f.read()
         old = "\t\t\treturn -EINTR;\n"
-        assert old in text
-        text = text.replace(old, old + "\t\tif (!r->start)\n"
-                            "\t\t\treturn 0;\n")
-        with open(path, "w") as f:
-            f.write(text)
-        subprocess.run(["git", "-C", tree, "commit", "-qam", "early"],
-                       check=True, capture_output=True)
-        out = decisions.analyze(tree, jobs=2)
-        return {t["name"]: t for t in out["tables"]}["lreq_change_ops"]
+        tables, _out = _rewritten(where, "recorded_lock_mode.c", _replacing(
+            (old, old + "\t\tif (!r->start)\n\t\t\treturn 0;\n")))
+        return tables["lreq_change_ops"]
     change = variant(tmp_path / "a")
     assert change["review"] and "read" in _locks(change), change
     _without_rules(tmp_path, monkeypatch, "facts.cocci", "record_skipped")

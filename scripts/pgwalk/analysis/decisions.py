@@ -399,10 +399,15 @@ def _computed_modes(ctx, fact, parsed):
     if alts is not None:
         return {a for alt in alts for a in alt if a in names}
     if parsed[0] == "call" and parsed[1] in ctx.paths.maps:
-        _params, _expr, rows, others = ctx.paths.maps[parsed[1]]
-        return {v for _l, _line, v in rows if v in names} | \
-            {v for _line, v, _g in others if v in names}
+        return _map_returns(ctx.paths.maps[parsed[1]]) & names
     return None
+
+
+def _map_returns(mapping):
+    """Every value a mapping function (Paths.maps) may return: its cases'
+    and its other returns'."""
+    _params, _expr, rows, others = mapping
+    return {v for _l, _line, v in rows} | {v for _line, v, _g in others}
 
 
 def _set_before_each_walk(ctx, use):
@@ -589,9 +594,9 @@ def _mode_by_member(ctx, entry, counted, changed):
     keys = set.intersection(*(set(ch.members) for ch, _p, _n in counted))
     names = set(contract.mode_names())
     for fname in sorted(ctx.paths.maps):
-        params, _expr, rows, others = ctx.paths.maps[fname]
-        returns = {v for _l, _line, v in rows} | {v for _l, v, _g in others}
-        if len(params) != 1 or not returns or not returns <= names:
+        returns = _map_returns(ctx.paths.maps[fname])
+        if len(ctx.paths.maps[fname][0]) != 1 or not returns or \
+                not returns <= names:
             continue
         for param, member in sorted(keys):
             given = {}      # lock state -> modes F gives its paths

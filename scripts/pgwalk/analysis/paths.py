@@ -23,15 +23,10 @@ MAX_PREFIXES = 32
 Hop = collections.namedtuple("Hop", "pos caller callee via_param")
 
 
-def _object(v):
-    """The name of the one object a pointer value stands for (`&r`
-    passed down, or a parameter's root), else None."""
-    if isinstance(v, values.Known) and len(v.alts) == 1 and \
-            len(next(iter(v.alts))) == 1:
-        return next(iter(next(iter(v.alts))))
-    if isinstance(v, values.Root) and not v.extra:
-        return v.name
-    return None
+def _lock_state(lock, strength):
+    """The ChainState a take of (lock, strength) starts: the mmap lock's
+    own strength, or the per-VMA read lock."""
+    return ChainState(strength) if lock == "mmap" else ChainState.VMA_READ
 
 
 def _flag_tag(table, alts):
@@ -86,6 +81,7 @@ class Paths:
         self.cb_rows = callbacks if callbacks is not None else \
             lockdata.callbacks()
         self._entered = {}
+        self._parsed_args = {}      # (file, line, col) -> parsed arguments
         self.maps = fx.mapping_functions()
         self.getters = fx.getters()
         self.helpers = fx.helpers()
@@ -232,8 +228,7 @@ class Paths:
                                 f["member"], f["struct"], member,
                                 start)), []))
                     for lock, strength in sorted(kinds):
-                        state = ChainState(strength) if lock == "mmap" \
-                            else ChainState.VMA_READ
+                        state = _lock_state(lock, strength)
                         out.append(Chain(dict(
                             base, kind="iterator", state=state,
                             start=start, start_member=member,
@@ -287,7 +282,7 @@ class Paths:
         feasible, chosen, notes = False, None, []
         members = None
         for pre, pre_origin in prefixes:
-            ok, tables, why = self._evaluate(chain, pre, pre_origin)
+            ok, tables, why, got = self._evaluate(chain, pre, pre_origin)
             if not ok:
                 continue
             feasible = True
@@ -295,7 +290,6 @@ class Paths:
             # What every call path into the chain gives the walking
             # function's p->m: a member the prefixes do not all give is
             # not known.
-            got = self._last_members
             members = got if members is None else {
                 k: values.union([members[k], got[k]])
                 for k in set(members) & set(got)}
@@ -312,6 +306,10 @@ class Paths:
         return feasible, chosen, sorted(set(notes))
 
     def _evaluate(self, chain, prefix, prefix_origin=None):
+        """(feasible, tables, notes, members) of the chain entered by one
+        call path (prefix, which started at prefix_origin): evaluate()'s
+        answer for that path, and the walking function's recorded p->m
+        (_walk_members())."""
         fx = self.fx
         hops = list(prefix) + chain.hops
         constraints = {}
@@ -355,7 +353,7 @@ class Paths:
             if i + 1 < len(hops):
                 env = self._bind(hop, ev)
         if not feasible:
-            return False, None, notes
+            return False, None, notes, {}
         # Objects are followed by name: two functions of the chain each
         # passing its own &x down make two objects one.
         twice = self._readdressed(hops)
@@ -369,7 +367,7 @@ class Paths:
             holds, note = self._lock_guard_holds(
                 origin, frames[len(prefix)], hops[len(prefix)])
             if not holds:
-                return False, None, notes
+                return False, None, notes, {}
             if note:
                 notes.append(note)
         after.update(before)
@@ -379,8 +377,8 @@ class Paths:
         chosen, note = self._ops(walk, frames[-1])
         if note:
             notes.append(note)
-        self._last_members = self._walk_members(walk, frames[-1], after)
-        return True, chosen, notes
+        return True, chosen, notes, self._walk_members(walk, frames[-1],
+                                                       after)
 
     def _walk_members(self, walk, ev, recorded):
         """{(parameter, member): value} of the walking function's
@@ -390,7 +388,7 @@ class Paths:
         params = self.fx.params(walk.pos[0], walk.caller)
         for (obj, member), v in recorded.items():
             for p in params:
-                if _object(ev.env.get(p)) == obj:
+                if values.object_name(ev.env.get(p)) == obj:
                     out[(p, member)] = v
         return out
 
@@ -419,7 +417,7 @@ class Paths:
             return set()
         passed = {a[2][1] if a[0] == "un" and a[1] == "&" and
                   a[2][0] == "id" else a[1] if a[0] == "id" else None
-                  for a in factindex.parse_args(fx.calls[hop.pos]["args"])}
+                  for a in self._args(hop.pos)}
         return {var for var, _m, _v in inits if var in passed}
 
     def _readdressed(self, hops):
@@ -427,7 +425,7 @@ class Paths:
         down."""
         seen, twice = {}, set()
         for hop in hops:
-            for a in factindex.parse_args(self.fx.calls[hop.pos]["args"]):
+            for a in self._args(hop.pos):
                 if a[0] == "un" and a[1] == "&" and a[2][0] == "id":
                     name = a[2][1]
                     if seen.setdefault(name, hop.caller) != hop.caller:
@@ -482,17 +480,11 @@ class Paths:
         if origin is None or origin["kind"] != "lock" or \
                 origin["lock"] not in self.helpers:
             return {}
-        rel, name = origin["file"], origin["lock"]
-        line, col = origin["at"]
-        home = fx.definition(rel, name)
-        call = next((fx.calls[p] for p in fx.calls_of.get(name, ())
-                     if p[0] == rel and (p[1], p[2]) == (line, col)), None)
-        if call is None or home is None:
+        name = origin["lock"]
+        bound = self._helper_env(origin, ev)
+        if bound is None:
             return {}
-        params = fx.params(home, name)
-        args = factindex.parse_args(call["args"])
-        henv = {params[j]: ev.value(args[j])
-                for j in range(min(len(params), len(args)))}
+        home, henv = bound
         helper = Evaluator(henv, fx.local_values(home, name), self.maps,
                            dict(ev.constraints), getters=self.getters,
                            names=self.names, assigned=self.assigned)
@@ -502,14 +494,14 @@ class Paths:
         for l2, c2, lname in fx.locks.get((home, name), ()):
             prim = fx.prims.get(lname)
             if prim and prim[2] == "take" and \
-                    (ChainState(prim[1]) if prim[0] == "mmap" else
-                     ChainState.VMA_READ) == origin["state"]:
+                    _lock_state(*prim[:2]) == origin["state"]:
                 takes[(l2, c2)] = {}
         for l2, c2, _lk, member, value, _at, base in \
                 fx.member_flags.get((home, name), ()):
             if (l2, c2) not in takes or (l2, c2, member) in skipped:
                 continue
-            obj = _object(helper.value(parse(base))) if base else None
+            obj = values.object_name(helper.value(parse(base))) \
+                if base else None
             if obj is not None:
                 takes[(l2, c2)].setdefault((obj, member), []).append(
                     helper.value(parse(value)))
@@ -535,6 +527,32 @@ class Paths:
                 out[key] = v
         return out
 
+    def _helper_env(self, origin, ev):
+        """(the helper's file, {its parameter: value}) for the lock
+        helper a lock origin calls, its parameters bound from that call's
+        arguments in ev (the origin's function); None when the call or
+        the helper's definition is not in the facts."""
+        fx = self.fx
+        rel, name = origin["file"], origin["lock"]
+        line, col = origin["at"]
+        home = fx.definition(rel, name)
+        pos = (rel, line, col)
+        if home is None or pos not in fx.calls or \
+                fx.calls[pos]["callee"] != name:
+            return None
+        params = fx.params(home, name)
+        args = self._args(pos)
+        return home, {params[j]: ev.value(args[j])
+                      for j in range(min(len(params), len(args)))}
+
+    def _args(self, pos):
+        """The parsed arguments of the call at pos, once per call: every
+        chain through it asks."""
+        if pos not in self._parsed_args:
+            self._parsed_args[pos] = factindex.parse_args(
+                self.fx.calls[pos]["args"])
+        return self._parsed_args[pos]
+
     def _records_a_take(self, rel, fn, line, col):
         """Is the member assignment at (line, col) a lock helper's record
         of a lock it took (member_flags)?  Such a helper, called between
@@ -550,7 +568,7 @@ class Paths:
         fx = self.fx
         home = fx.definition(hop.pos[0], hop.callee)
         params = fx.params(home, hop.callee) if home else []
-        args = factindex.parse_args(fx.calls[hop.pos]["args"])
+        args = self._args(hop.pos)
         env = {}
         for j in range(min(len(params), len(args))):
             v = ev.value(args[j])
@@ -581,22 +599,16 @@ class Paths:
             return True, None
         # A helper: bind its parameters from the call and look for a lock
         # of this kind its own branches allow.
-        call = next((fx.calls[p] for p in fx.calls_of.get(name, ())
-                     if p[0] == rel and (p[1], p[2]) == (line, col)), None)
-        home = fx.definition(rel, name)
-        if call is None or home is None:
+        bound = self._helper_env(origin, ev)
+        if bound is None:
             return True, None
-        params = fx.params(home, name)
-        args = factindex.parse_args(call["args"])
-        henv = {params[j]: ev.value(args[j])
-                for j in range(min(len(params), len(args)))}
+        home, henv = bound
         possible = set()
         for l2, c2, lname in fx.locks.get((home, name), ()):
             prim = fx.prims.get(lname)
             if not prim or prim[2] != "take":
                 continue
-            state = ChainState(prim[1]) if prim[0] == "mmap" else \
-                ChainState.VMA_READ
+            state = _lock_state(*prim[:2])
             if self._take_possible(ev, henv, home, name, l2, c2):
                 possible.add(state)
         want = origin["state"]
@@ -638,7 +650,7 @@ class Paths:
         frame of the function whose local it is gave it."""
         fx = self.fx
         call = fx.calls[walk.pos]
-        args = factindex.parse_args(call["args"])
+        args = self._args(walk.pos)
         idx = fx.ops_arg.get(call["callee"])
         if idx is None or idx >= len(args):
             return None, None
@@ -677,8 +689,7 @@ class Paths:
             next(k for (_r, m), k in sorted(self.flag_members.items())
                  if m == member)
         if value:
-            state = ChainState(strength) if lock == "mmap" else \
-                ChainState.VMA_READ
+            state = _lock_state(lock, strength)
         elif chain.state != ChainState.UNSEEN:
             return chain
         else:
@@ -687,7 +698,7 @@ class Paths:
                       member=member, value=value, flag_lock=lock,
                       flag_strength=strength, was=chain.origin)
         out = Chain(origin, chain.hops)
-        out.members = getattr(chain, "members", {})
+        out.members = chain.members
         return out
 
     def table_names(self):

@@ -284,6 +284,18 @@ def bit_or(a, b):
     return Known(x | y for x in a.alts for y in b.alts)
 
 
+def object_name(v):
+    """The name of the one object a pointer value stands for (`&x`
+    passed down, or a parameter's root), else None: what p->m is keyed
+    by."""
+    if isinstance(v, Known) and len(v.alts) == 1 and \
+            len(next(iter(v.alts))) == 1:
+        return next(iter(next(iter(v.alts))))
+    if isinstance(v, Root) and not v.extra:
+        return v.name
+    return None
+
+
 class Evaluator:
     """Evaluates expressions of one function on one path.
 
@@ -349,13 +361,8 @@ class Evaluator:
                 member in self.flags:
             return UNKNOWN
         if op == "->":
-            b = self.value(base)
-            if isinstance(b, Known) and len(b.alts) == 1 and \
-                    len(next(iter(b.alts))) == 1:
-                key = next(iter(next(iter(b.alts))))
-            elif isinstance(b, Root) and not b.extra:
-                key = b.name
-            else:
+            key = object_name(self.value(base))
+            if key is None:
                 return UNKNOWN
         elif base[0] == "id" and base[1] not in self.env and \
                 base[1] not in self.locals:
@@ -374,13 +381,8 @@ class Evaluator:
         else None."""
         if e[0] != "member" or e[2] != "->":
             return None
-        obj = self.value(e[1])
-        if isinstance(obj, Known) and len(obj.alts) == 1 and \
-                len(next(iter(obj.alts))) == 1:
-            return next(iter(next(iter(obj.alts)))), e[3]
-        if isinstance(obj, Root) and not obj.extra:
-            return obj.name, e[3]
-        return None
+        obj = object_name(self.value(e[1]))
+        return None if obj is None else (obj, e[3])
 
     def narrow(self, e, then):
         """The path passes test e with outcome then: a recorded member
