@@ -27,6 +27,16 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
 
+# Debian's programs first, as on the bookworm machine the README sets up.
+# A PATH with other directories before /usr/bin (pyenv's shims, cargo's
+# bin) makes every child of every test try each of them first: some
+# 50,000 failed execs in one `make check-fast`, and a `python3` that is a
+# chain of shell scripts.  Tests that want other programs put their own
+# directory first, as before.
+os.environ["PATH"] = os.pathsep.join(
+    ["/usr/bin", "/bin"] + [d for d in os.environ.get("PATH", "").split(
+        os.pathsep) if d and d not in ("/usr/bin", "/bin")])
+
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
 APPLY = os.path.join(REPO, "scripts", "apply.sh")
 STRIP_WALK_LOCK = os.path.join(REPO, "tests", "cocci", "strip-walk-lock.cocci")

@@ -171,3 +171,18 @@ def test_a_changed_library_changes_the_digest(tmp_path):
     with open(cocci.library(rule), "a") as f:
         f.write("# changed\n")
     assert cocci.digest(rule) != before
+
+
+def test_small_files_share_one_spatch_process():
+    """A batch is split off only when it has a start-up's worth of
+    bytes to read: two small files take one process, not two; large
+    ones are shared out by size between the jobs."""
+    small = {"a.c": 4000, "b.c": 3000}
+    assert cocci.batches(small, 2) == [(7000, ["a.c", "b.c"])]
+    big = cocci.MIN_BATCH_BYTES
+    large = {"a.c": 3 * big, "b.c": 2 * big, "c.c": big}
+    assert cocci.batches(large, 2) == [(3 * big, ["a.c"]),
+                                       (3 * big, ["b.c", "c.c"])]
+    assert cocci.batches(large, 8) == [(3 * big, ["a.c"]),
+                                       (2 * big, ["b.c"]), (big, ["c.c"])]
+    assert cocci.batches({}, 2) == []

@@ -11,6 +11,7 @@ functions too.
 """
 
 import ast
+import functools
 import os
 import shutil
 
@@ -48,15 +49,23 @@ def module_name(root, path):
     return ".".join(parts)
 
 
+@functools.lru_cache(maxsize=None)
+def _import_nodes(text):
+    """The import statements of a module's text, parsed once: the planted
+    copies below differ from the package in one file."""
+    return tuple(node for node in ast.walk(ast.parse(text))
+                 if isinstance(node, (ast.Import, ast.ImportFrom)))
+
+
 def imported(path, module):
     """(line, dotted name) of every import in a file, relative ones
     resolved; `from pgwalk.x import y` names pgwalk.x.y when y is a
     module, which ranks the same as pgwalk.x unless x is the package."""
     with open(path, encoding="utf-8") as f:
-        tree = ast.parse(f.read(), path)
+        nodes = _import_nodes(f.read())
     package = module if path.endswith("__init__.py") else \
         module.rpartition(".")[0]
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name

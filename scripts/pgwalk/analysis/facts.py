@@ -391,14 +391,8 @@ class Extractor:
             self.spatch_files += len(files)
             sizes = {f: os.path.getsize(os.path.join(self.tree, f))
                      for f in files}
-            groups = [[] for _ in range(max(1, min(self.jobs, len(files))))]
-            load = [0] * len(groups)
-            for rel in sorted(files, key=lambda f: (-sizes[f], f)):
-                j = load.index(min(load))
-                groups[j].append(rel)
-                load[j] += sizes[rel]
-            batches += [(load[j], i, sorted(g))
-                        for j, g in enumerate(groups) if g]
+            batches += [(size, i, group)
+                        for size, group in cocci.batches(sizes, self.jobs)]
         batches.sort(key=lambda b: (-b[0], b[1], b[2]))
         outs = [{} for _ in rules]
         if not batches:

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 
-from pgwalk import REPO, convention, runner, tablescan
+from pgwalk import REPO, cocci, convention, runner, tablescan
 from pgwalk.analysis import values
 from pgwalk.cocci import argv as cocci_argv, digest as cocci_digest
 from pgwalk.errors import PgwalkError
@@ -232,12 +232,12 @@ def _edit(tree, groups):
             spec = os.path.join(work, "modes.json")
             with open(spec, "w") as f:
                 json.dump(merged, f)
-            # Two spatch processes (one per core) share the files.
-            halves = [batch[i::2] for i in range(2)]
+            # Up to two spatch processes (one per core) share the files.
+            groups = cocci.batches({r: os.path.getsize(paths[r])
+                                    for r in batch}, 2)
             with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                list(pool.map(lambda h: annotate([paths[r] for r in h],
-                                                 spec),
-                              [h for h in halves if h]))
+                list(pool.map(lambda g: annotate([paths[r] for r in g[1]],
+                                                 spec), groups))
         out = {}
         scanned = tablescan.scan_files(sorted(paths.values()))
         for relpath, path in paths.items():
