@@ -27,7 +27,7 @@ pycache = env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX="$$scratch/pycache"
 tree = $${TREE:-$$(scripts/fetch-tree.sh $(PKG))}
 
 .PHONY: all deps series build-check check check-fast check-one-core \
-	check-busy lint bench bench-build bench-boot audit clean help
+	check-busy lint bench bench-build bench-boot bench-tests audit clean help
 
 all: build-check ## deps, fetch Linux 6.1, write its series, build-check it
 
@@ -97,6 +97,9 @@ bench-build: series ## time verify-build; figures into docs/benchmarks.md
 
 bench-boot: deps ## time the boot test; figures into docs/benchmarks.md
 	@scripts/bench-boot.sh $${TREE:-$$(scripts/fetch-tree.sh linux-source-6.12)}
+
+bench-tests: deps ## time check-fast, empty cache then warm; into docs/benchmarks.md
+	@scripts/bench-tests.sh
 
 clean: ## remove the generated series and the harness build
 	rm -rf generated/*/ tests/harness/build
