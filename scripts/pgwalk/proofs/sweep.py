@@ -27,6 +27,7 @@ copied from it once (host tools, objtool), so a flip costs kbuild's
 incremental rebuild of what depends on the flipped options.
 """
 
+import concurrent.futures
 import json
 import logging
 import os
@@ -420,12 +421,23 @@ def sweep(tree, ab, base, head, paths, keys=None, kept=None):
     files, wanted, objects = {}, {}, set()
     with step("%s: sweep: finding the symbols that decide %d changed "
               "files" % (ab.name, len(paths))):
-        for path in paths:
-            got = _kept(kept, keys, path, "file")
-            if got is None:
-                got = _file_facts(tree, ab, base, head, path)
+        found = {p: _kept(kept, keys, p, "file") for p in paths}
+        todo = [p for p in paths if found[p] is None]
+        # Each file is a spatch run and a few dozen preprocessor runs,
+        # one after the other: ab.jobs files at a time.
+        pool = concurrent.futures.ThreadPoolExecutor(max(1, ab.jobs))
+        try:
+            for path, got in zip(todo, pool.map(
+                    lambda p: _file_facts(tree, ab, base, head, p), todo)):
+                found[path] = got
                 _keep(kept, keys, path, "file", got)
-            files[path] = got
+        except BaseException:
+            # An error, or Ctrl-C: start no further file.
+            pool.shutdown(cancel_futures=True)
+            raise
+        pool.shutdown()
+        for path in paths:
+            got = files[path] = found[path]
             if "skipped" in got:
                 continue
             if got["own_added"]:
