@@ -418,26 +418,25 @@ def sweep(tree, ab, base, head, paths, keys=None, kept=None):
     t0 = time.monotonic()
     keys = keys or {}
     ab.src.checkout(head)
-    files, wanted, objects = {}, {}, set()
+    wanted, objects = {}, set()
     with step("%s: sweep: finding the symbols that decide %d changed "
               "files" % (ab.name, len(paths))):
-        found = {p: _kept(kept, keys, p, "file") for p in paths}
-        todo = [p for p in paths if found[p] is None]
+        files = {p: _kept(kept, keys, p, "file") for p in paths}
+        todo = [p for p in paths if files[p] is None]
         # Each file is a spatch run and a few dozen preprocessor runs,
         # one after the other: ab.jobs files at a time.
         pool = concurrent.futures.ThreadPoolExecutor(max(1, ab.jobs))
         try:
             for path, got in zip(todo, pool.map(
                     lambda p: _file_facts(tree, ab, base, head, p), todo)):
-                found[path] = got
+                files[path] = got
                 _keep(kept, keys, path, "file", got)
         except BaseException:
             # An error, or Ctrl-C: start no further file.
             pool.shutdown(cancel_futures=True)
             raise
         pool.shutdown()
-        for path in paths:
-            got = files[path] = found[path]
+        for path, got in files.items():
             if "skipped" in got:
                 continue
             if got["own_added"]:

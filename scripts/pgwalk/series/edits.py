@@ -16,7 +16,6 @@ import tempfile
 
 from pgwalk import REPO, cocci, convention, runner, tablescan
 from pgwalk.analysis import values
-from pgwalk.cocci import argv as cocci_argv, digest as cocci_digest
 from pgwalk.errors import PgwalkError
 from pgwalk.memo import Memo, file_digest, key
 from pgwalk.table import Action, load as load_decisions
@@ -30,13 +29,13 @@ class EditError(PgwalkError):
     """A table was not changed as the decisions asked."""
 
 
-def _spatch(cocci, paths, env):
-    proc = runner.run(cocci_argv(cocci, "--in-place", *paths,
+def _spatch(rule, paths, env):
+    proc = runner.run(cocci.argv(rule, "--in-place", *paths,
                                  define=["patch"]),
                       env=dict(os.environ, **env))
     if proc.returncode != 0:
         raise EditError("spatch %s failed on %s: %s" % (
-            os.path.basename(cocci), " ".join(paths),
+            os.path.basename(rule), " ".join(paths),
             proc.stderr.strip()[-300:]))
 
 
@@ -204,7 +203,7 @@ def _edit_key(tree, relpath, tables):
                     t.get("split")] for t in tables)
     return key(file_digest(os.path.join(tree, relpath)), asked,
                file_digest(ANNOTATE), file_digest(SPLIT),
-               cocci_digest(tablescan.RULE), file_digest(tablescan.__file__),
+               cocci.digest(tablescan.RULE), file_digest(tablescan.__file__),
                file_digest(__file__))
 
 
@@ -336,5 +335,5 @@ def bare_annotate_cmd(tree, decisions_json_path, jobs=1):
                         "modes-for-bench.json")
     with open(spec, "w") as f:
         json.dump(modes, f)
-    return ["env", "PGWALK_MODES=%s" % spec] + cocci_argv(
+    return ["env", "PGWALK_MODES=%s" % spec] + cocci.argv(
         ANNOTATE, "--dir", tree, define=["patch"], extra=["-j", str(jobs)])
