@@ -66,10 +66,31 @@ def test_the_command_line_is_the_rules_own(tmp_path):
                     "virtual patch\nvirtual per_vma_lock\n")
     assert cocci.argv(str(rule), "a.c", define=["patch"]) == [
         "spatch", "--very-quiet", "--no-includes", "--include-headers",
-        "-D", "patch", "--sp-file", str(rule), "a.c"]
+        "--use-coccigrep", "-D", "patch", "--sp-file", str(rule), "a.c"]
+    # A file changed in place: no diff of it on stdout.
+    assert cocci.argv(str(rule), "--in-place", "a.c")[:6] == [
+        "spatch", "--very-quiet", "--no-includes", "--include-headers",
+        "--use-coccigrep", "--no-show-diff"]
     with pytest.raises(cocci.CocciError) as err:
         cocci.argv(str(rule), "a.c", define=["report"])
     assert "-D report: not a virtual of the rule" in str(err.value)
+
+
+def test_the_runners_options_change_no_answer():
+    """--use-coccigrep only finds in spatch's own process the files whose
+    tokens the rule needs: tables.cocci (which needs some) prints the same
+    facts of the minitree's files with it as without."""
+    rule = os.path.join(REPO, "semantic-patches", "tables.cocci")
+    tree = MINITREE
+    files = sorted(os.path.relpath(os.path.join(d, n), tree)
+                   for d, _, names in os.walk(tree) for n in names
+                   if n.endswith((".c", ".h")))
+    ours = cocci.argv(rule, *files)
+    plain = [a for a in ours if a not in cocci.RUNNER_OPTIONS]
+    assert plain != ours
+    out = [subprocess.run(a, cwd=tree, capture_output=True, text=True,
+                          check=True).stdout for a in (ours, plain)]
+    assert out[0] and out[0] == out[1]
 
 
 # Paths of the toolkit a header may name; scripts/checkpatch.pl and the

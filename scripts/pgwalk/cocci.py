@@ -42,6 +42,12 @@ def header(rule):
     return options, virtuals
 
 
+# How spatch finds the files worth parsing, not what it matches: in its
+# own process.  Without it spatch starts a shell and egrep (itself a shell
+# script that starts grep) for each file, three processes a file per run.
+RUNNER_OPTIONS = ("--use-coccigrep",)
+
+
 def argv(rule, *args, define=(), quiet="--very-quiet", extra=()):
     """spatch's command line: RULE's own options, -D for each of define
     (each a `virtual` of the rule), then args (files, --in-place, ...).
@@ -52,7 +58,11 @@ def argv(rule, *args, define=(), quiet="--very-quiet", extra=()):
     if unknown:
         raise CocciError("%s: -D %s: not a virtual of the rule" % (
             rule, ", ".join(unknown)))
-    return (["spatch", quiet, *options, *extra] +
+    # A file changed in place is read back from the disk: the diff spatch
+    # would print of it (two shells, two diffs) has no reader.
+    if "--in-place" in args:
+        extra = (*extra, "--no-show-diff")
+    return (["spatch", quiet, *options, *RUNNER_OPTIONS, *extra] +
             [a for d in define for a in ("-D", d)] +
             ["--sp-file", rule, *args])
 
