@@ -158,8 +158,11 @@ def state(tree):
              if not k.startswith(".git" + os.sep)}
     if not os.path.isdir(os.path.join(tree, ".git")):
         return files, None
-    return files, [git(tree, "for-each-ref"),
-                   git(tree, "symbolic-ref", "HEAD"),
+    # HEAD as the file says it (what `git symbolic-ref HEAD` reads, and a
+    # detached HEAD too), without a git process.
+    with open(os.path.join(tree, ".git", "HEAD")) as f:
+        head = f.read()
+    return files, [git(tree, "for-each-ref"), head,
                    git(tree, "status", "--porcelain", "--ignored",
                        "--untracked-files=all")]
 

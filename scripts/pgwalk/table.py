@@ -27,7 +27,6 @@ import copy
 import dataclasses
 import enum
 import json
-from typing import Optional
 
 from pgwalk.errors import PgwalkError
 
@@ -60,10 +59,10 @@ class Table:
     name: str                   # the identifier of the const table
     file: str                   # the file that defines it (tree-relative)
     line: int                   # the line of its definition
-    function: Optional[str] = None  # a table local to a function: that one
+    function: str | None = None  # a table local to a function: that one
     walkers: list = dataclasses.field(default_factory=list)
     action: Action = Action.NONE
-    mode: Optional[str] = None  # the walk_lock value, or None
+    mode: str | None = None  # the walk_lock value, or None
     reason: str = ""            # one line: why this mode
     evidence: list = dataclasses.field(default_factory=list)
     # Each lock context that reaches the table: {"lock", "steps" (the
@@ -73,42 +72,42 @@ class Table:
     review: list = dataclasses.field(default_factory=list)
     vma_changed_by: list = dataclasses.field(default_factory=list)
     pinned: bool = False        # mode from the pins file, not the analysis
-    pin_reason: Optional[str] = None
+    pin_reason: str | None = None
     # For a split: {"write_name", "write_mode", "callers": [{"function",
     # "table"}]} (the callers that pass the twin).
-    split: Optional[dict] = None
+    split: dict | None = None
     # A table used only with walkers that ignore walk_lock, whose mode
     # states the mmap lock they assert themselves: {"walkers", "asserts"
     # ("read" or "write")}.
-    stated_by: Optional[dict] = None
+    stated_by: dict | None = None
 
     # Only some tables have these; decisions.json leaves them out where
     # they are None (inferred and inferred_reason go with declared).
-    declared: Optional[str] = None      # the walk_lock the tree sets
-    inferred: Optional[str] = None      # the mode the analysis infers
-    inferred_reason: Optional[str] = None
-    declared_shown: Optional[str] = None    # a computed walk_lock: its text
-    declared_can_be: Optional[list] = None  # and the modes it can be
-    dropped_paths: Optional[int] = None     # paths not counted
+    declared: str | None = None      # the walk_lock the tree sets
+    inferred: str | None = None      # the mode the analysis infers
+    inferred_reason: str | None = None
+    declared_shown: str | None = None    # a computed walk_lock: its text
+    declared_can_be: list | None = None  # and the modes it can be
+    dropped_paths: int | None = None     # paths not counted
     # walk_lock set right before each walk, to one of these.
-    walk_lock_at_walk: Optional[list] = None
+    walk_lock_at_walk: list | None = None
     # walk_lock set right before each walk to a value chosen at run time:
     # {"expr": its text, "can_be": [the modes the tree's mapping
     # functions give it]}.
-    walk_lock_set_to: Optional[dict] = None
+    walk_lock_set_to: dict | None = None
     # True for a local table (function) whose file has another table of
     # its name: the edits and the pins name it function:name.
-    shared_name: Optional[bool] = None
+    shared_name: bool | None = None
     # Why a table whose paths differ keeps the tree's mode, for review:
     # REVIEW_UNSEEN (some path cannot be followed to its lock) or
     # REVIEW_LOCK_CHOICE (every path is followed; which lock it holds is
     # chosen by a value the analysis does not fix).
-    review_kind: Optional[str] = None
+    review_kind: str | None = None
     # A mode computed at run time from what a lock helper recorded
     # (decisions._mode_by_member): {"function": F, "expr": "p->m",
     # "modes": the modes F gives, "by_lock": {lock state: [modes]}};
     # mode is then the C text F(p->m).
-    mode_by: Optional[dict] = None
+    mode_by: dict | None = None
 
     # The fields a decisions.json table must have: the rest have
     # defaults, and a table written by an older apply.sh may lack them.
@@ -165,13 +164,13 @@ def new(**fields):
 class Decisions:
     """decisions.json as a whole (see above)."""
     tables: list                        # of Table
-    tree: Optional[str] = None
+    tree: str | None = None
     has_core: bool = False
     per_vma_lock: bool = False
-    modes: Optional[list] = None
-    walkers: Optional[dict] = None
-    contract: Optional[dict] = None
-    form: Optional[str] = None
+    modes: list | None = None
+    walkers: dict | None = None
+    contract: dict | None = None
+    form: str | None = None
     review: list = dataclasses.field(default_factory=list)
 
     # Left out of decisions.json where None: boolform writes no modes,

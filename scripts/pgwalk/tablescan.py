@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Optional
 
 from pgwalk import REPO, runner
 from pgwalk.cocci import argv as cocci_argv
@@ -46,7 +45,7 @@ class Written:
     members: list = dataclasses.field(default_factory=list)
     users: set = dataclasses.field(default_factory=set)  # functions
     # that take its address
-    function: Optional[str] = None  # a local table's function
+    function: str | None = None  # a local table's function
 
     def member(self, name):
         return [m for m in self.members if m.name == name]

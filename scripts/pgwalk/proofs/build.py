@@ -30,7 +30,6 @@ import os
 import shutil
 import sys
 import time
-from typing import Optional
 
 from pgwalk.errors import run_main, writing
 from pgwalk import REPO, cli, conffile, gitops, inputs, memo
@@ -543,7 +542,7 @@ class Verified:
     fulls: dict                 # {arch: full build of the head} (--full)
     checks: dict                # {arch: selection check}
     fallbacks: dict             # {arch: distcc fallbacks}
-    swept: Optional[dict] = None    # the configuration sweep, if run
+    swept: dict | None = None    # the configuration sweep, if run
 
 
 def report(v, outdir=None):
