@@ -148,6 +148,16 @@ def git(tree, *args, env=None, input=None, check=True, **kwargs):
     return proc.stdout
 
 
+def subjects(tree, commits):
+    """{commit: its subject line} of commits (full ids, as rev-list gives
+    them), from one git process instead of one a commit."""
+    if not commits:
+        return {}
+    out = git(tree, "log", "--no-walk=unsorted", "--format=%H %s",
+              *commits)
+    return dict(line.split(" ", 1) for line in out.splitlines())
+
+
 def is_git_toplevel(tree):
     """True when `tree` is the top directory of a git work tree."""
     if not os.path.exists(os.path.join(tree, ".git")):

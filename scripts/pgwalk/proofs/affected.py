@@ -92,9 +92,11 @@ def users(tree, commit, names):
     return sorted(line.split(":", 1)[1] for line in out.splitlines())
 
 
-def affected(tree, commit):
-    """Sorted .c files whose objects the commit can change."""
-    changed = changed_files(tree, commit)
+def affected(tree, commit, changed=None):
+    """Sorted .c files whose objects the commit can change; changed: its
+    changed_files(), when the caller has them."""
+    if changed is None:
+        changed = changed_files(tree, commit)
     cfiles = {f for f in changed if f.endswith(".c")}
     cfiles |= set(includers(tree, commit, [f for f in changed
                                            if f.endswith(".h")]))
@@ -121,7 +123,8 @@ def of_commits(tree, commits):
         value = cache.get(k)
         if value is None:
             changed = changed_files(tree, c)
-            value = {"affected": affected(tree, c), "changed": changed,
+            value = {"affected": affected(tree, c, changed),
+                     "changed": changed,
                      "build_files": build_files(changed)}
             cache.put(k, value)
         out[c] = value

@@ -305,11 +305,10 @@ def mode_changes(tree, base, ref, built=None):
         changed = {n for n, t in now.items() if n not in skip and
                    before.get(n, {}).get("mode") != t["mode"]}
         if changed:
-            subject = gitops.git(tree, "log", "-1", "--format=%s",
-                                 c).strip()
-            out.append((c, subject, changed))
+            out.append((c, changed))
         before = now
-    return out
+    subjects = gitops.subjects(tree, [c for c, _ in out])
+    return [(c, subjects[c], changed) for c, changed in out]
 
 
 def boot_all(args, tree, outdir):

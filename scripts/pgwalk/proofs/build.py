@@ -549,9 +549,7 @@ def report(v, outdir=None):
     """The report of a Verified run, as text; with outdir, also
     build-report.{json,md} there."""
     commits, matrix, arch_names = v.commits, v.matrix, v.arch_names
-    subjects = {c: gitops.git(v.tree, "log", "-1", "--format=%s",
-                              c).strip()
-                for c in commits}
+    subjects = gitops.subjects(v.tree, commits)
     where = next((matrix[c][a]["where"] for c in commits
                   for a in arch_names if "where" in matrix[c][a]), "")
     rows = ["Config: %s%s.  Compilers: %s." % (
