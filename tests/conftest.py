@@ -172,6 +172,34 @@ def git(tree, *args):
                           text=True, check=True).stdout
 
 
+# A `git init` made once a session, copied into each tree a test makes a
+# repository of: a git process costs some 10 ms here, and the tests make
+# some 200 repositories.
+_EMPTY_REPOSITORY = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_repository(git_identity, tmp_path_factory):
+    path = tmp_path_factory.getbasetemp() / "empty-repository"
+    path.mkdir()
+    git(str(path), "init", "-q")
+    _EMPTY_REPOSITORY["git"] = str(path / ".git")
+
+
+def git_init(tree):
+    """`git init -q` in tree (a copy of the session's empty repository)."""
+    shutil.copytree(_EMPTY_REPOSITORY["git"], os.path.join(str(tree), ".git"))
+
+
+def git_repo(tree, message="base", env=None):
+    """tree as a new git repository, everything in it committed."""
+    git_init(tree)
+    git(str(tree), "add", "-A")
+    subprocess.run(["git", "-C", str(tree), "commit", "-qm", message],
+                   check=True, capture_output=True, env=env)
+    return str(tree)
+
+
 @pytest.fixture
 def minitree(tmp_path):
     """A copy of tests/fixtures/minitree, a tiny imitation of a kernel
@@ -184,10 +212,7 @@ def minitree(tmp_path):
 @pytest.fixture
 def minigit(minitree):
     """The minitree as a git repository with one commit."""
-    git(minitree, "init", "-q")
-    git(minitree, "add", "-A")
-    git(minitree, "commit", "-qm", "base")
-    return minitree
+    return git_repo(minitree)
 
 
 def need_real_tree():

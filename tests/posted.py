@@ -16,7 +16,7 @@ import shutil
 import stat
 import subprocess
 
-from conftest import FIXTURES, run_apply
+from conftest import FIXTURES, git_repo, run_apply
 
 MINITREE = os.path.join(FIXTURES, "minitree")
 
@@ -55,10 +55,7 @@ def git_tree(path):
         with open(script, "w") as f:
             f.write(text)
         os.chmod(script, os.stat(script).st_mode | stat.S_IXUSR)
-    git(path, "init", "-q")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "base")
-    return path
+    return git_repo(path)
 
 
 def runs(logs, name):

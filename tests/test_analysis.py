@@ -12,7 +12,8 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, REPO, copy_plain_tree, need_real_tree
+from conftest import (FIXTURES, REPO, copy_plain_tree, git_init, git_repo,
+                      need_real_tree)
 from pgwalk.analysis import decisions, pins
 
 ANALYSIS = os.path.join(FIXTURES, "analysis")
@@ -35,10 +36,7 @@ def make_tree(tmp_path, *names, extra=None):
         shutil.copy(os.path.join(ANALYSIS, name), tree / "mm" / name)
     for relpath, text in (extra or {}).items():
         (tree / relpath).write_text(text)
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
-        subprocess.run(["git", "-C", str(tree), *args], check=True,
-                       capture_output=True)
-    return str(tree)
+    return git_repo(tree)
 
 
 def decide(tmp_path, *names, **kw):
@@ -247,8 +245,8 @@ def test_real_tree_issue_examples(tmp_path):
     src = need_real_tree()
     # A plain copy, whatever state the cached tree's own .git is in.
     tree = copy_plain_tree(src, str(tmp_path / "k"))
-    for args in (["init", "-q"], ["add", "-f", "-A"],
-                 ["commit", "-qm", "base"]):
+    git_init(tree)
+    for args in (["add", "-f", "-A"], ["commit", "-qm", "base"]):
         subprocess.run(["git", "-C", tree, *args], check=True,
                        capture_output=True)
     out = decisions.analyze(tree, jobs=2)

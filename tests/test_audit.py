@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, run_apply
+from conftest import FIXTURES, git_init, run_apply
 
 pytestmark = pytest.mark.unit
 
@@ -41,7 +41,7 @@ def post_minitree(tmp_path):
     """The minitree as a git tree, and its series posted once (v1)."""
     tree = str(tmp_path / "tree")
     shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
-    git(tree, "init", "-q")
+    git_init(tree)
     commit_all(tree, "base")
     r = run_apply("--no-checkpatch", tree, str(tmp_path / "v1"))
     assert r.returncode == 0, r.stderr

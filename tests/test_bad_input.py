@@ -81,7 +81,7 @@ import time
 
 import pytest
 
-from conftest import FIXTURES, REPO, git, snapshot
+from conftest import FIXTURES, REPO, git, git_init, git_repo, snapshot
 
 pytestmark = pytest.mark.unit
 
@@ -181,11 +181,7 @@ def cache_kept(cache, before, may_add):
 
 
 def make_git(tree):
-    git(tree, "init", "-q")
-    git(tree, "add", "-A")
-    subprocess.run(["git", "-C", tree, "commit", "-qm", "base"], check=True,
-                   env=dict(os.environ, **DATES))
-    return tree
+    return git_repo(tree, env=dict(os.environ, **DATES))
 
 
 def kbuild_tree(path, broken=False):
@@ -572,7 +568,7 @@ def test_refused(tmp_path, kbuild_template, cache, request, script, case,
         git(tree, "branch", "-D", "pgwalk/series")
     elif setup == "unborn":
         shutil.rmtree(os.path.join(tree, ".git"))
-        git(tree, "init", "-q")
+        git_init(tree)
     elif setup == "user-branch":
         # Situation 1: the user's own branch of that name, with a commit.
         for_apply(tree)

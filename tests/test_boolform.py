@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, run_apply
+from conftest import FIXTURES, git_repo, run_apply
 from pgwalk.forms import boolform
 from pgwalk import core
 from test_core import build, expected
@@ -116,8 +116,7 @@ def test_non_constant_argument_is_an_error(tmp_path):
 def test_apply_makes_one_patch_that_builds(tmp_path):
     tree = str(tmp_path / "tree")
     shutil.copytree(BOOLFORM, tree)
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
-        subprocess.run(["git", "-C", tree, *args], check=True)
+    git_repo(tree)
     r = run_apply("--no-checkpatch", tree, str(tmp_path / "out"))
     assert r.returncode == 0, r.stderr
     names = sorted(os.listdir(tmp_path / "out"))

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, need_real_tree
+from conftest import FIXTURES, git_repo, need_real_tree
 from pgwalk import runner
 from pgwalk.proofs import bootkernel, boottest
 from pgwalk.proofs.kbuild import BuildError
@@ -64,9 +64,7 @@ def tiny_repo(tmp_path, monkeypatch):
         "static const struct mm_walk_ops a_ops = {\n"
         "\t.walk_lock = PGWALK_RDLOCK,\n};\n"
         "static const struct mm_walk_ops b_ops = {\n};\n")
-    git(tree, "init", "-q")
-    git(tree, "add", ".")
-    git(tree, "commit", "-q", "-m", "base")
+    git_repo(tree)
     monkeypatch.setattr(bootkernel, "OBJECTS", str(tmp_path / "objects"))
     return tree
 
@@ -212,9 +210,7 @@ def test_initramfs_made_by_the_trees_gen_init_cpio(tmp_path):
     (tree / "usr").mkdir(parents=True)
     shutil.copy(os.path.join(need_real_tree(), "usr", "gen_init_cpio.c"),
                 tree / "usr" / "gen_init_cpio.c")
-    git(tree, "init", "-q")
-    git(tree, "add", ".")
-    git(tree, "commit", "-qm", "usr")
+    git_repo(tree, "usr")
     program = bootkernel.gen_init_cpio(str(tree), "HEAD",
                                        str(tmp_path / "O"))
     work = tmp_path / "work"

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import REPO, need_real_tree
+from conftest import REPO, git_init, need_real_tree
 from pgwalk import logs
 from pgwalk.proofs import affected, build, kbuild, selection_check
 
@@ -58,7 +58,7 @@ def test_checkout_removes_an_index_lock_a_killed_run_left(tmp_path,
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "a.c").write_text("int a;\n")
-    git(str(tree), "init", "-q")
+    git_init(tree)
     git(str(tree), "add", "a.c")
     git(str(tree), "commit", "-q", "-m", "a", env=dict(os.environ, **DATES))
     head = git(str(tree), "rev-parse", "HEAD").strip()
@@ -135,7 +135,7 @@ def small_repo(tmp_path):
         "extern int walk_it(int a);\nint f(void) { return walk_it(1); }\n")
     (t / "mm" / "helper_user.c").write_text("int helper;\n")
     (t / "tools" / "walk.c").write_text("int walk_it;\n")
-    git(t, "init", "-q")
+    git_init(t)
     commit_all(t, "base")
     return t
 

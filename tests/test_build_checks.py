@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, git_init
 
 pytestmark = pytest.mark.unit
 
@@ -43,7 +43,7 @@ class Repo:
     def __init__(self, path):
         self.path = str(path)
         shutil.copytree(os.path.join(FIXTURES, "cctree"), self.path)
-        git(self.path, "init", "-q")
+        git_init(self.path)
         self.base = self.commit({}, "base")
 
     def commit(self, edits, msg, parent=None):
@@ -494,7 +494,7 @@ def test_report_is_written_from_one_record(tmp_path):
     from pgwalk.proofs import build
     tree = tmp_path / "tree"
     tree.mkdir()
-    git(tree, "init", "-q")
+    git_init(tree)
     git(tree, "-c", "user.name=T", "-c", "user.email=t@t", "commit", "-q",
         "--allow-empty", "-m", "mm: a change")
     head = git(tree, "rev-parse", "HEAD").strip()

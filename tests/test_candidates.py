@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, git_repo
 from pgwalk import runner
 from pgwalk.analysis import candidates, contract
 
@@ -53,9 +53,7 @@ def tree(request, tmp_path, monkeypatch):
     t = str(tmp_path / "linux")
     shutil.copytree(CANDIDATES, t)
     if request.param == "git":
-        git(t, "init", "-q")
-        git(t, "add", "-A")
-        git(t, "commit", "-qm", "base")
+        git_repo(t)
     else:
         # Debian's tarballs carry a .gitignore that ignores everything.
         write(t, {".gitignore": "/*\n"})
@@ -176,9 +174,7 @@ def test_a_change_not_yet_committed_is_searched(tmp_path, monkeypatch):
     with open(os.path.join(CANDIDATES, "mm", "madvise.c")) as f:
         madvise = f.read()
     write(t, {"mm/madvise.c": madvise})
-    git(t, "init", "-q")
-    git(t, "add", "-A")
-    git(t, "commit", "-qm", "base")
+    git_repo(t)
     with candidates.searching(t):
         assert candidates.table_files(t) == ["mm/madvise.c"]
     write(t, {"mm/madvise.c": madvise.replace("struct mm_walk_ops",

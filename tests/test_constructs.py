@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, git_repo
 from pgwalk import core
 from pgwalk.analysis import candidates, decisions, gather
 from pgwalk.series import claims, messages, textcheck
@@ -109,10 +109,7 @@ def make_tree(tmp_path, name):
                         "mm/pagewalk.c", "include/linux/pagewalk.h"],
                        cwd=str(tree), check=True, capture_output=True)
     shutil.copy(os.path.join(CONSTRUCTS, name), tree / "mm" / name)
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
-        subprocess.run(["git", "-C", str(tree), *args], check=True,
-                       capture_output=True)
-    return str(tree)
+    return git_repo(tree)
 
 
 def analyze(tmp_path, name):

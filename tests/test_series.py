@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, need_real_tree
+from conftest import FIXTURES, git_repo, need_real_tree
 from pgwalk.series import commits, maintainers, messages, posting
 
 
@@ -24,10 +24,7 @@ def git(tree, *args):
 def minigit(tmp_path):
     tree = str(tmp_path / "mini")
     shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
-    git(tree, "init", "-q")
-    git(tree, "add", "-A")
-    git(tree, "commit", "-qm", "base")
-    return tree
+    return git_repo(tree)
 
 
 def table(name, relpath, mode, **kw):
