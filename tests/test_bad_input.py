@@ -873,8 +873,20 @@ def apply_reference(tmp_path_factory):
     return reference_run(tmp_path_factory)
 
 
+# reference_run()'s answer in this process: test_safety.py's
+# apply_reference is the same run (the tests copy what it left, and
+# change none of it); a run of apply.sh from an empty cache is seconds.
+_REFERENCE = {}
+
+
 def reference_run(tmp_path_factory):
-    """apply_reference's run (test_safety.py has one too)."""
+    """apply_reference's run (test_safety.py's fixture shares it)."""
+    if "run" not in _REFERENCE:
+        _REFERENCE["run"] = _reference_run(tmp_path_factory)
+    return _REFERENCE["run"]
+
+
+def _reference_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("reference")
     tree = str(work / "k tree")
     shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
