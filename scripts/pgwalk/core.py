@@ -16,8 +16,7 @@ import shutil
 import sys
 import tempfile
 
-from pgwalk import REPO, runner
-from pgwalk.cocci import argv as cocci_argv
+from pgwalk import REPO, cocci, runner
 from pgwalk.treefeatures import HEADER, detect
 from pgwalk.errors import PgwalkError, run_main
 from pgwalk import modewords
@@ -107,9 +106,9 @@ def _document_locking(text, per_vma_lock):
     return text[:anchor.end()] + note + text[anchor.end():]
 
 
-def _spatch(cocci, path, per_vma_lock):
-    proc = runner.run(cocci_argv(
-        cocci, "--in-place", path,
+def _spatch(rule, path, per_vma_lock):
+    proc = runner.run(cocci.argv(
+        rule, "--in-place", path,
         define=["patch"] + (["per_vma_lock"] if per_vma_lock else [])))
     if proc.returncode != 0:
         raise CoreError("spatch failed on %s: %s" %

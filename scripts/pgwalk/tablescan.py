@@ -15,8 +15,7 @@ import os
 import shutil
 import tempfile
 
-from pgwalk import REPO, runner
-from pgwalk.cocci import argv as cocci_argv
+from pgwalk import REPO, cocci, runner
 from pgwalk.errors import PgwalkError
 
 RULE = os.path.join(REPO, "semantic-patches", "tables.cocci")
@@ -59,7 +58,7 @@ def scan_files(paths, users=False):
     out = {p: [] for p in paths}
     if not paths:
         return out
-    proc = runner.run(cocci_argv(RULE, *paths,
+    proc = runner.run(cocci.argv(RULE, *paths,
                                  define=["users"] if users else []))
     if proc.returncode != 0:
         raise ScanError("spatch %s failed on %s: %s" % (

@@ -26,10 +26,9 @@ import shutil
 import tempfile
 
 from pgwalk.errors import PgwalkError
-from pgwalk import (convention, core, REPO, runner, table, tablescan,
-                    treefeatures)
+from pgwalk import (cocci, convention, core, REPO, runner, table,
+                    tablescan, treefeatures)
 from pgwalk.analysis import candidates
-from pgwalk.cocci import argv as cocci_argv
 from pgwalk.series import edits
 
 FACTS = os.path.join(REPO, "semantic-patches", "bool-facts.cocci")
@@ -56,7 +55,7 @@ def detect(tree):
 
 def calls(tree, files):
     """The boolean-form calls in files: [{file, line, walker, ops, lock}]."""
-    proc = runner.run(cocci_argv(FACTS, *files), cwd=tree)
+    proc = runner.run(cocci.argv(FACTS, *files), cwd=tree)
     if proc.returncode != 0:
         raise BoolFormError("spatch failed: %s" % proc.stderr[-300:])
     out = []
@@ -146,7 +145,7 @@ def convert(tree):
             json.dump({n: t["twin"] for n, t in decided.items()
                        if t["twin"]}, f)
         proc = runner.run(
-            cocci_argv(CONVERT, "--in-place", *files, define=["patch"]),
+            cocci.argv(CONVERT, "--in-place", *files, define=["patch"]),
             cwd=work, env=dict(os.environ, PGWALK_TWINS=spec))
         if proc.returncode != 0:
             raise BoolFormError("bool-to-ops.cocci failed: %s" %
