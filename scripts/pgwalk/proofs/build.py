@@ -206,16 +206,11 @@ class Kept:
         recorded no command for it."""
         out, src = self.ab.out, self.ab.src.dir
         obj = f[:-2] + ".o"
-        cmd = kbuild.recorded_command(out, obj)
+        text = kbuild.cmd_file(out, obj)
+        cmd = None if text is None else kbuild.command_in(text, obj)
         if cmd is None:
             return None
-        d, name = os.path.split(obj)
-        try:
-            with open(os.path.join(out, d, "." + name + ".cmd"),
-                      encoding="utf-8", errors="replace") as fh:
-                rec = selection_check.parse_record(fh.read())
-        except OSError:
-            rec = None
+        rec = selection_check.parse_record(text)
         if not rec or not rec[2]:
             return memo.key(self.common, f, cmd, gitops.git(
                 self.tree, "rev-parse", commit + "^{tree}").strip())

@@ -209,12 +209,31 @@ def recorded_command(out, obj):
     reads from the .cmd files anyway; it would add a step, not remove
     one."""
     d, name = os.path.split(obj)
-    path = os.path.join(out, d, "." + name + ".cmd")
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            first = f.readline()
+        with open(os.path.join(out, d, "." + name + ".cmd"),
+                  encoding="utf-8", errors="replace") as f:
+            first = f.readline()    # the command; the deps_ list follows
     except OSError:
         return None
+    return command_in(first, obj)
+
+
+def cmd_file(out, obj):
+    """The text of obj's .cmd file in the O= directory out, or None (for
+    a caller that reads its deps_ list too, as well as the command)."""
+    d, name = os.path.split(obj)
+    try:
+        with open(os.path.join(out, d, "." + name + ".cmd"),
+                  encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def command_in(text, obj):
+    """The compile command a .cmd file's text records for obj, or None
+    (recorded_command())."""
+    first = text.split("\n", 1)[0]
     m = re.match(r"^(?:saved)?cmd_%s := (.*)$" % re.escape(obj), first)
     if not m:
         return None
