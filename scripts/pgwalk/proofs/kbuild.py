@@ -208,23 +208,27 @@ def recorded_command(out, obj):
     after each build), and without the deps_ lists the selection check
     reads from the .cmd files anyway; it would add a step, not remove
     one."""
-    d, name = os.path.split(obj)
     try:
-        with open(os.path.join(out, d, "." + name + ".cmd"),
-                  encoding="utf-8", errors="replace") as f:
+        with open(_cmd_path(out, obj), encoding="utf-8",
+                  errors="replace") as f:
             first = f.readline()    # the command; the deps_ list follows
     except OSError:
         return None
     return command_in(first, obj)
 
 
+def _cmd_path(out, obj):
+    """kbuild's record of obj: O/dir/.name.o.cmd."""
+    d, name = os.path.split(obj)
+    return os.path.join(out, d, "." + name + ".cmd")
+
+
 def cmd_file(out, obj):
     """The text of obj's .cmd file in the O= directory out, or None (for
     a caller that reads its deps_ list too, as well as the command)."""
-    d, name = os.path.split(obj)
     try:
-        with open(os.path.join(out, d, "." + name + ".cmd"),
-                  encoding="utf-8", errors="replace") as f:
+        with open(_cmd_path(out, obj), encoding="utf-8",
+                  errors="replace") as f:
             return f.read()
     except OSError:
         return None
