@@ -8,10 +8,12 @@ import json
 import logging
 import os
 import shlex
+import shutil
 
 import pytest
 
 import posted
+from conftest import git_repo
 from pgwalk import memo, runner
 from pgwalk.analysis import candidates
 
@@ -104,6 +106,27 @@ def test_grep_on_a_new_tree_searches_only_what_changed(
     assert candidates.word_hits(tree, {"do_mincore", "do_mprotect"}) == \
         second
     assert greps(caplog)[-1] == ["*.c"]
+
+
+def test_a_tree_of_another_clone_is_searched_whole(
+        tmp_path, monkeypatch, caplog):
+    """The last tree searched was another repository's: git diff could
+    not find it here, so none is asked for; the answer is this tree's."""
+    monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
+    first = posted.git_tree(str(tmp_path / "first"))
+    with candidates.searching(first):
+        candidates.word_hits(first, {"do_mincore", "do_mprotect"})
+    other = str(tmp_path / "other")
+    shutil.copytree(first, other, ignore=shutil.ignore_patterns(".git"))
+    os.unlink(os.path.join(other, "mm", "mprotect.c"))
+    git_repo(other)
+    caplog.set_level(logging.DEBUG, logger=runner.LOG.name)
+    with candidates.searching(other):
+        hits = candidates.word_hits(other, {"do_mincore", "do_mprotect"})
+    assert hits == {"mm/mincore.c": {"do_mincore"}}
+    asked = [shlex.split(r.getMessage()) for r in caplog.records]
+    assert not [a for a in asked if a[:1] == ["git"] and "diff" in a], asked
+    assert greps(caplog) == [["*.c"]]
 
 
 def test_a_dirty_tree_is_searched_whole(tmp_path, monkeypatch):

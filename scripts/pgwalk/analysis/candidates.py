@@ -316,7 +316,11 @@ def _git_grep(tree, options, patterns, paths):
     if entry and entry["tree"] == tree_id:
         return entry["lines"]
     lines = None
-    changed = _changed(tree, entry["tree"], tree_id) if entry else None
+    # The last tree searched is in this repository's objects only if it
+    # was searched here: another clone's cannot be diffed against.
+    repo = os.path.realpath(os.path.join(tree, ".git"))
+    changed = _changed(tree, entry["tree"], tree_id) \
+        if entry and entry.get("repo") == repo else None
     if changed is not None and len(changed) <= MAX_CHANGED:
         changed = {p for p in changed if _in_paths(p, paths)}
         lines = [l for l in entry["lines"]
@@ -329,5 +333,5 @@ def _git_grep(tree, options, patterns, paths):
         lines.sort(key=lambda l: l.split(":", 1)[0])
     if lines is None:
         lines = _search(tree, options, patterns, paths)
-    memo.put(k, {"tree": tree_id, "lines": lines})
+    memo.put(k, {"tree": tree_id, "repo": repo, "lines": lines})
     return lines
