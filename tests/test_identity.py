@@ -7,6 +7,7 @@ cover letter's notes (after `---`) say the Signed-off-by must be
 replaced."""
 
 import os
+import subprocess
 
 import pytest
 
@@ -125,3 +126,24 @@ def test_a_noreply_address_gets_the_placeholder_too(minigit, tmp_path):
     assert len(warnings) == 2 and "noreply" in warnings[0], r.stderr
     assert all(PLACEHOLDER in t for n, t in messages(out).items()
                if not n.startswith("0000-"))
+
+
+def test_the_repositorys_identity_wins_as_git_config_says(minigit, tmp_path,
+                                                          monkeypatch):
+    """Set globally and in the repository (user.name twice there): the
+    identity is the value `git config user.name` gives, the last one."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Global Name\n\temail = global@kernel.org\n")
+    for k in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_CONFIG_GLOBAL"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    with open(os.path.join(minigit, ".git", "config"), "a") as f:
+        f.write("[user]\n\tname = First Local\n[User]\n\tName = Ann Local\n")
+    monkeypatch.setattr(gitops, "_IDENTITY", {})
+    asked = [subprocess.run(["git", "-C", minigit, "config", key],
+                            capture_output=True, text=True).stdout.strip()
+             for key in ("user.name", "user.email")]
+    assert asked == ["Ann Local", "global@kernel.org"]
+    assert gitops.identity(minigit) == tuple(asked)

@@ -418,10 +418,11 @@ def identity_problem(tree):
 
 def _identity(tree):
     if tree not in _IDENTITY:
+        config = _user_config(tree)
         name = os.environ.get("GIT_AUTHOR_NAME") or \
-            git(tree, "config", "user.name", check=False).strip()
+            config.get("user.name", "").strip()
         email = os.environ.get("GIT_AUTHOR_EMAIL") or \
-            git(tree, "config", "user.email", check=False).strip()
+            config.get("user.email", "").strip()
         problem = placeholder(name, email)
         _IDENTITY[tree] = (PLACEHOLDER + (problem,)) if problem else \
             (name, email, None)
@@ -429,6 +430,19 @@ def _identity(tree):
 
 
 _IDENTITY = {}
+
+
+def _user_config(tree):
+    """{user.name, user.email: value} as `git config KEY` gives each
+    (the last one set wins), from one git process."""
+    out = git(tree, "config", "-z", "--get-regexp",
+              r"^user\.(name|email)$", check=False)
+    values = {}
+    for item in out.split("\0"):
+        key, _, value = item.partition("\n")
+        if key:
+            values[key] = value
+    return values
 
 
 def placeholder(name, email):
