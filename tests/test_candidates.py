@@ -45,11 +45,29 @@ def git(tree, *args):
                           capture_output=True, text=True).stdout
 
 
+@pytest.fixture(scope="module")
+def contract_cache(tmp_path_factory):
+    """A cache holding the small tree's walker contract: the contract is
+    contract.py's (test_contract.py), read here from its cache entry,
+    which is keyed by the core files' content, instead of two spatch
+    runs for each test."""
+    work = tmp_path_factory.mktemp("contract")
+    t = str(work / "linux")
+    shutil.copytree(CANDIDATES, t)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PGWALK_CACHE", str(work / "cache"))
+        contract.derive(t)
+    return str(work / "cache" / "memo" / "contract")
+
+
 @pytest.fixture(params=["git", "plain"])
-def tree(request, tmp_path, monkeypatch):
+def tree(request, tmp_path, monkeypatch, contract_cache):
     """The same small tree as a git checkout and as a plain unpacked tree
-    (searched on disk)."""
+    (searched on disk), with a cache of its own that knows its
+    contract."""
     monkeypatch.setenv("PGWALK_CACHE", str(tmp_path / "cache"))
+    shutil.copytree(contract_cache,
+                    str(tmp_path / "cache" / "memo" / "contract"))
     t = str(tmp_path / "linux")
     shutil.copytree(CANDIDATES, t)
     if request.param == "git":
