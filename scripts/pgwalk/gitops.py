@@ -58,14 +58,16 @@ def git_proc(tree, *args, env=None, input=None, **kwargs):
 
 class GitBatch:
     """One git process answering question after question on its stdin
-    (`cat-file --batch`, `mktree --batch`): a commit of the series asks
-    a dozen of them, and a process each cost more than the answers.
+    (`cat-file --batch`, `mktree --batch`, `hash-object --stdin-paths`):
+    a commit of the series asks a dozen of them, and a process each cost
+    more than the answers.
 
-    The questions are pure (an object's content, the id of a tree), so a
-    process that dies is replaced and asked again: git keeps the packs
-    it saw when it started, and one that the user's own `git gc` (or a
-    `git am`'s automatic one) packed and pruned under it dies with
-    "object ... is unavailable" though the object is there."""
+    The questions are pure (an object's content, the id of a tree or of
+    a blob it writes), so a process that dies is replaced and asked
+    again: git keeps the packs it saw when it started, and one that the
+    user's own `git gc` (or a `git am`'s automatic one) packed and pruned
+    under it dies with "object ... is unavailable" though the object is
+    there."""
 
     RETRIES = 2
 
@@ -488,10 +490,13 @@ class SeriesBuilder:
         self.tree = tree
         self.base = base
         self.head = base
-        self._trees = {}        # commit -> its tree, for those made here
+        self._trees = {}        # commit -> its tree: the base, those made here
         self._listings = {}     # tree -> {name: [mode, type, id]}
-        self._mktree = self._cat = None     # GitBatch, started when asked
-        stamp = git(tree, "log", "-1", "--format=%ct", base).strip()
+        # GitBatch processes, started when first asked.
+        self._mktree = self._cat = self._hash = None
+        # The base's date and its tree (the first commit grafts onto it).
+        stamp, self._trees[base] = git(tree, "log", "-1", "--format=%ct %T",
+                                       base).split()
         self.commit_env = dict(identity_env(tree),
                                GIT_AUTHOR_DATE="%s +0000" % stamp,
                                GIT_COMMITTER_DATE="%s +0000" % stamp)
@@ -505,15 +510,17 @@ class SeriesBuilder:
     def stage(self, files):
         """The tree of the current head with {relpath: text} in it."""
         names = sorted(files)
-        paths = []
+        if self._hash is None:
+            # --no-filters: the text is already what the file holds in
+            # the repository (the tree's own sources, edited).
+            self._hash = GitBatch(self.tree, "hash-object", "-w",
+                                  "--no-filters", "--stdin-paths")
+        blobs = []
         for i, relpath in enumerate(names):
-            paths.append(os.path.join(self.tmp, "blob-%d" % i))
-            with open(paths[-1], "w", encoding="utf-8") as f:
+            path = os.path.join(self.tmp, "blob-%d" % i)
+            with open(path, "w", encoding="utf-8") as f:
                 f.write(files[relpath])
-        # --no-filters: the text is already what the file holds in the
-        # repository (the tree's own sources, edited).
-        blobs = git(self.tree, "hash-object", "-w", "--no-filters",
-                    "--stdin-paths", input="\n".join(paths) + "\n").split()
+            blobs.append(self._hash.ask(path.encode() + b"\n").strip())
         return self._graft(self.head_tree(), dict(zip(names, blobs)))
 
     def _graft(self, tree_id, blobs):
@@ -573,10 +580,10 @@ class SeriesBuilder:
         return self.head
 
     def close(self):
-        for batch in (self._mktree, self._cat):
+        for batch in (self._mktree, self._cat, self._hash):
             if batch is not None:
                 batch.close()
-        self._mktree = self._cat = None
+        self._mktree = self._cat = self._hash = None
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
