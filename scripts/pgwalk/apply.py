@@ -75,15 +75,17 @@ def check_tree(tree):
 
 
 def check_git(tree, branch, previous=None):
-    """Refuse a tree whose git state the series cannot build on; None for
-    a plain tree, else the commit the branch is at now ("" if none)."""
+    """Refuse a tree whose git state the series cannot build on; (None,
+    None) for a plain tree, else (HEAD's commit, the commit the branch is
+    at now: "" if none)."""
     if os.path.exists(os.path.join(tree, ".git")) and \
             not gitops.is_git_toplevel(tree):
         raise ApplyError("%s: has a .git but is not the top of a git work "
                          "tree" % tree)
     if not os.path.exists(os.path.join(tree, ".git")):
-        return None
-    if gitops.head_commit(tree) is None:
+        return None, None
+    head = gitops.head_commit(tree)
+    if head is None:
         raise ApplyError("%s: the git repository has no commit yet (HEAD "
                          "is unborn): commit the tree, or remove its .git "
                          "and apply.sh makes the base commit" % tree)
@@ -103,7 +105,7 @@ def check_git(tree, branch, previous=None):
                                    check=False).strip():
         raise ApplyError("--previous %s: its base commit %s is not in %s" % (
             previous.path, previous.base[:12], tree))
-    return gitops.branch_owner_check(tree, branch) or ""
+    return head, gitops.branch_owner_check(tree, branch) or ""
 
 
 def some(paths):
@@ -249,7 +251,8 @@ def staged(args, tree, outdir, pins, stages):
     """make() writing into a new directory that replaces OUTDIR only when
     the series is complete; OUTDIR is as it was after any failure."""
     # The git checks first: they are quick, and say nothing of OUTDIR.
-    args.branch_at = check_git(tree, args.branch, args.previous_series)
+    args.head, args.branch_at = check_git(tree, args.branch,
+                                          args.previous_series)
     new = staging.Staging(outdir, ApplyError)
     args.outdir_shown, args.staging = outdir, new
     try:
@@ -286,7 +289,7 @@ def make(args, tree, outdir, pins, stages):
         return audit.run(tree, table.Decisions.from_json(decided))
     base_commit = None
     if args.branch_at is not None:
-        base = gitops.git(tree, "rev-parse", "HEAD").strip()
+        base = args.head
     else:
         base_commit = BaseCommit(tree, stages)
         base_commit.start()
