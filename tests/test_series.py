@@ -441,3 +441,19 @@ def test_a_change_away_from_the_hunks_keeps_the_verdict(tmp_path,
                  tmp_path / "logs-off", PGWALK_NO_CACHE="1")
     assert posted.series(tmp_path / "after") == \
         posted.series(tmp_path / "off")
+
+
+@pytest.mark.unit
+def test_a_base_with_local_commits_says_so(minigit):
+    """The import alone is the release; commits on top of it are named by
+    the last one's subject, however many there are."""
+    from pgwalk import gitops
+    release = gitops.plain_tree_origin(minigit)
+    head = git(minigit, "rev-parse", "HEAD").strip()
+    assert gitops.base_description(minigit, head) == release
+    for n in (1, 2):
+        git(minigit, "commit", "-q", "--allow-empty", "-m", "local %d" % n)
+        head = git(minigit, "rev-parse", "HEAD").strip()
+        assert gitops.base_description(minigit, head) == \
+            "%s, with local commits that are not in a public repository " \
+            "on top (the last: \"local %d\")" % (release, n)

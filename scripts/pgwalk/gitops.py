@@ -359,7 +359,10 @@ def base_description(tree, base):
     the Debian package or tarball it was imported from, and whether local
     commits sit on top of that import."""
     release = plain_tree_origin(tree)
-    commits = git(tree, "rev-list", "--count", base, check=False).strip()
+    # Is it the import alone?  Counting stops at two: a kernel clone's
+    # whole history is a million commits.
+    commits = git(tree, "rev-list", "--count", "--max-count=2", base,
+                  check=False).strip()
     if commits == "1":
         return release
     subject = git(tree, "log", "-1", "--format=%s", base).strip()
