@@ -162,9 +162,26 @@ def state(tree):
     # detached HEAD too), without a git process.
     with open(os.path.join(tree, ".git", "HEAD")) as f:
         head = f.read()
-    return files, [git(tree, "for-each-ref"), head,
+    return files, [refs(os.path.join(tree, ".git")), head,
                    git(tree, "status", "--porcelain", "--ignored",
                        "--untracked-files=all")]
+
+
+def refs(gitdir):
+    """{ref: its value} as `git for-each-ref` sees them (a loose ref's
+    file over packed-refs), and any lock file a run left beside them,
+    without a git process."""
+    out = {}
+    packed = os.path.join(gitdir, "packed-refs")
+    if os.path.exists(packed):
+        with open(packed) as f:
+            for line in f:
+                if line.strip() and line[0] not in "#^":
+                    value, name = line.split()
+                    out[name] = value
+    for name, text in snapshot(os.path.join(gitdir, "refs")).items():
+        out["refs/" + name.replace(os.sep, "/")] = text.decode().strip()
+    return out
 
 
 def cache_kept(cache, before, may_add):
@@ -613,6 +630,32 @@ def test_refused(tmp_path, kbuild_template, cache, request, script, case,
     assert snapshot(str(tmp)) == scratch
     # Nothing left behind in TMPDIR (pgwalk-blobs-*, pgwalk-edits-*, ...).
     assert os.listdir(tmpdir) == []
+
+
+def test_state_sees_each_ref_but_not_how_git_stores_it(
+        tmp_path, kbuild_template):
+    """The check every test here makes: a new, moved or deleted branch and
+    a lock left beside a ref are changes; refs packed into packed-refs
+    (the same refs, as git for-each-ref lists them) are not."""
+    tree = copy_tree(kbuild_template, str(tmp_path / "k"))
+    before = state(tree)
+    head = git(tree, "rev-parse", "HEAD").strip()
+    for change, undo in (
+            (["branch", "x"], ["branch", "-D", "x"]),
+            (["branch", "-f", "pgwalk/series", head],
+             ["branch", "-f", "pgwalk/series", "pgwalk/series@{1}"]),
+            (["branch", "-D", "pgwalk/series"],
+             ["branch", "pgwalk/series", before[1][0][
+                 "refs/heads/pgwalk/series"]])):
+        git(tree, *change)
+        assert state(tree) != before, change
+        git(tree, *undo)
+        assert state(tree) == before, undo
+    git(tree, "pack-refs", "--all")
+    assert state(tree) == before
+    lock = os.path.join(tree, ".git", "refs", "heads", "pgwalk.lock")
+    open(lock, "w").close()
+    assert state(tree) != before
 
 
 def test_converted_tree_is_a_message_and_exit_0(tmp_path, cache):
