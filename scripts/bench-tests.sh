@@ -12,6 +12,18 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT INT TERM
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# host_speed: CPU seconds a fixed loop takes.  These machines share their
+# host: the same run is a third slower at some hours than at others, and
+# this says how fast the host was around the figures.
+host_speed() {
+	/usr/bin/python3 -c 'import time
+t = time.process_time()
+s = 0
+for i in range(20000000):
+    s += i
+print("%.2f" % (time.process_time() - t))'
+}
+
 # run NAME: one `make check-fast` in the bench's cache; "wall cpu tests".
 run() {
 	echo "bench-tests: make check-fast, $1" >&2
@@ -27,8 +39,10 @@ run() {
 		"$scratch/time"
 }
 
+speed_start=$(host_speed)
 run "empty cache" >"$scratch/cold"
 run "the cache the first run left" >"$scratch/warm"
+speed_end=$(host_speed)
 read -r cold_wall cold_cpu tests <"$scratch/cold"
 read -r warm_wall warm_cpu _ <"$scratch/warm"
 {
@@ -38,4 +52,6 @@ read -r warm_wall warm_cpu _ <"$scratch/warm"
 		"$cold_wall" "$cold_cpu"
 	printf "the next run (cache warm):        %5s (%s) s (bound 120 s)\n" \
 		"$warm_wall" "$warm_cpu"
+	echo "host speed: a fixed loop of 20,000,000 Python additions took" \
+		"$speed_start CPU-s before the runs, $speed_end after"
 } | "$here/bench-record.sh" "make bench-tests" "$load"
