@@ -18,12 +18,12 @@ its own PGWALK_CACHE.
 Case x script, and the test that covers it:
 
 apply.sh
-  not a directory, not a kernel tree, no mm/pagewalk.c, dirty tree, bad
-  pins (missing table, unknown mode, bad syntax, no such file),
-  unparsable walk, a bool-form call it cannot convert, unknown arch
-  (--prove --arch), --arch without --prove, OUTDIR inside the tree or a
-  file, bad trailers, -v 0, --previous that is no OUTDIR, no
-  checkpatch.pl ............................... test_refused[apply-*]
+  not a directory, not a kernel tree, a .git that is no repository, no
+  mm/pagewalk.c, dirty tree, bad pins (missing table, unknown mode, bad
+  syntax, no such file), unparsable walk, a bool-form call it cannot
+  convert, unknown arch (--prove --arch), --arch without --prove,
+  OUTDIR inside the tree or a file, bad trailers, -v 0, --previous that
+  is no OUTDIR, no checkpatch.pl .............. test_refused[apply-*]
   converted tree (README: a message, exit 0) .. test_converted_tree_*
   Ctrl-C in git-init, analysis, edits, commits, format-patch,
   checkpatch .................................. test_apply_ctrl_c
@@ -490,6 +490,8 @@ REFUSED = cases(APPLY, ANY_TREE, [
      "its base commit 111111111111 is not in"),
     ("tmpdir-not-a-directory", tmpdir_file, ["TREE", "TMP/o"],
      "not a directory this user can write"),
+    ("dot-git-not-a-repository", "broken-git", ["TREE", "TMP/o"],
+     "has a .git but is not the top of a git work tree"),
     ("unborn-head", "unborn", ["TREE", "TMP/o"], "the git repository has "
      "no commit yet"),
     ("assume-unchanged", hide("--assume-unchanged"), ["TREE", "TMP/o"],
@@ -586,6 +588,12 @@ def test_refused(tmp_path, kbuild_template, cache, request, script, case,
     elif setup == "unborn":
         shutil.rmtree(os.path.join(tree, ".git"))
         git_init(tree)
+    elif setup == "broken-git":
+        # A .git file naming a repository that is gone (a work tree of
+        # git worktree add, after its repository was removed).
+        shutil.rmtree(os.path.join(tree, ".git"))
+        with open(os.path.join(tree, ".git"), "w") as f:
+            f.write("gitdir: %s\n" % (tmp_path / "removed.git"))
     elif setup == "user-branch":
         # Situation 1: the user's own branch of that name, with a commit.
         for_apply(tree)

@@ -78,13 +78,12 @@ def check_git(tree, branch, previous=None):
     """Refuse a tree whose git state the series cannot build on; (None,
     None) for a plain tree, else (HEAD's commit, the commit the branch is
     at now: "" if none)."""
-    if os.path.exists(os.path.join(tree, ".git")) and \
-            not gitops.is_git_toplevel(tree):
-        raise ApplyError("%s: has a .git but is not the top of a git work "
-                         "tree" % tree)
     if not os.path.exists(os.path.join(tree, ".git")):
         return None, None
-    head = gitops.head_commit(tree)
+    top, head = gitops.toplevel_and_head(tree)
+    if not gitops.is_toplevel(tree, top):
+        raise ApplyError("%s: has a .git but is not the top of a git work "
+                         "tree" % tree)
     if head is None:
         raise ApplyError("%s: the git repository has no commit yet (HEAD "
                          "is unborn): commit the tree, or remove its .git "

@@ -160,12 +160,20 @@ def subjects(tree, commits):
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 
-def is_git_toplevel(tree):
-    """True when `tree` is the top directory of a git work tree."""
-    if not os.path.exists(os.path.join(tree, ".git")):
-        return False
-    top = git(tree, "rev-parse", "--show-toplevel", check=False).strip()
-    return bool(top) and os.path.realpath(top) == os.path.realpath(tree)
+def is_toplevel(tree, top):
+    """True when top (what `git rev-parse --show-toplevel` said in tree)
+    is tree itself, the top directory of its own git work tree."""
+    return bool(top) and os.path.exists(os.path.join(tree, ".git")) and \
+        os.path.realpath(top) == os.path.realpath(tree)
+
+
+def toplevel_and_head(tree):
+    """(the top of the work tree tree is in, HEAD's commit), each None
+    when there is none (not in a work tree; no commit yet), from one git
+    process."""
+    out = git(tree, "rev-parse", "--show-toplevel", "--verify", "-q",
+              "HEAD^{commit}", check=False).splitlines() + [None, None]
+    return out[0] or None, out[1] or None
 
 
 def dirty_paths(tree):
@@ -185,13 +193,6 @@ def hidden_paths(tree):
     out = git(tree, "ls-files", "-v", "-z")
     return [entry[2:] for entry in out.split("\0")
             if entry[:1].islower() or entry[:1] == "S"]
-
-
-def head_commit(tree):
-    """HEAD's commit id, or None in a repository with no commit yet."""
-    sha = git(tree, "rev-parse", "--verify", "-q", "HEAD^{commit}",
-              check=False).strip()
-    return sha or None
 
 
 def checked_out(tree, branch):

@@ -35,12 +35,14 @@ def git_kernel_tree(tree):
     commits; apply.sh makes them of a plain tree)."""
     if not os.path.isdir(tree):
         raise InputError("%s: not a directory" % tree)
-    bare = gitops.git(tree, "rev-parse", "--is-bare-repository",
-                      check=False).strip() == "true"
-    if bare:
+    # One process: in a bare repository the second question fails, after
+    # the first is answered.
+    said = gitops.git(tree, "rev-parse", "--is-bare-repository",
+                      "--show-toplevel", check=False).splitlines()
+    if said[:1] == ["true"]:
         return
     kernel_tree(tree)
-    if not gitops.is_git_toplevel(tree):
+    if not gitops.is_toplevel(tree, said[1] if len(said) > 1 else None):
         raise InputError("%s: not a git repository (run apply.sh on it "
                          "first: it makes the series as commits)" % tree)
 
