@@ -284,15 +284,23 @@ def declared_modes(tree):
     return out
 
 
+def spatch_in_place(tree, rule, files, define=("patch",)):
+    """Change files (paths in tree) in place with a semantic patch of
+    tests/cocci/, run as the toolkit runs its own (pgwalk.cocci.argv:
+    the rule's `// Options:` line, -D for each of define)."""
+    from pgwalk import cocci, runner
+    r = runner.run(cocci.argv(rule, "--in-place", *files, define=define),
+                   cwd=str(tree))
+    assert r.returncode == 0, "%s: %s" % (rule, r.stderr[-2000:])
+
+
 def strip_walk_locks(tree, files):
     """Remove every `.walk_lock = ...` initializer of files (paths in
     tree) with tests/cocci/strip-walk-lock.cocci: the tree as it was
     before the conversion.  Returns how many went."""
     files = sorted(files)
     before = sum(count_walk_locks(tree, f) for f in files)
-    subprocess.run(["spatch", "--very-quiet", "-D", "patch", "--sp-file",
-                    STRIP_WALK_LOCK, "--in-place", *files], cwd=tree,
-                   check=True, stdout=subprocess.DEVNULL)
+    spatch_in_place(tree, STRIP_WALK_LOCK, files)
     return before - sum(count_walk_locks(tree, f) for f in files)
 
 

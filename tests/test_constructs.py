@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, REPO, git_repo
+from conftest import FIXTURES, REPO, git_repo, spatch_in_place
 from pgwalk import core
 from pgwalk.analysis import candidates, decisions, gather
 from pgwalk.series import claims, messages, textcheck
@@ -104,10 +104,8 @@ def make_tree(tmp_path, name):
     if name in VMA_READ_TREES:
         for relpath, text in core.core_edits(str(tree), True).items():
             (tree / relpath).write_text(text)
-        subprocess.run(["spatch", "--very-quiet", "-D", "patch",
-                        "--sp-file", VMA_READ_MODE, "--in-place",
-                        "mm/pagewalk.c", "include/linux/pagewalk.h"],
-                       cwd=str(tree), check=True, capture_output=True)
+        spatch_in_place(tree, VMA_READ_MODE,
+                        ["mm/pagewalk.c", "include/linux/pagewalk.h"])
     shutil.copy(os.path.join(CONSTRUCTS, name), tree / "mm" / name)
     return git_repo(tree)
 

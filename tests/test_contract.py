@@ -9,11 +9,10 @@ semantic-patches/contract.cocci that reads it and watches the answer go.
 
 import os
 import shutil
-import subprocess
 
 import pytest
 
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, spatch_in_place
 from pgwalk import core
 from pgwalk.analysis import contract
 from pgwalk.analysis.contract import MmapNeed
@@ -47,12 +46,8 @@ def converted(tmp_path, *rewrites):
         with open(os.path.join(tree, relpath), "w") as f:
             f.write(text)
     for cocci, files, defines in rewrites:
-        args = ["spatch", "--very-quiet", "-D", "patch"]
-        for d in defines:
-            args += ["-D", d]
-        subprocess.run(args + ["--sp-file", os.path.join(COCCI, cocci),
-                               "--in-place"] + files, cwd=tree, check=True,
-                       capture_output=True)
+        spatch_in_place(tree, os.path.join(COCCI, cocci), files,
+                        define=("patch", *defines))
     return tree
 
 
@@ -143,10 +138,8 @@ def with_internal_header(tmp_path):
                 "const struct mm_walk_ops *ops,\n\t\t\t  pgd_t *pgd, "
                 "void *private);\n")
     for cocci, files, defines in INTERNAL:
-        subprocess.run(["spatch", "--very-quiet", "-D", "patch",
-                        "--sp-file", os.path.join(COCCI, cocci),
-                        "--in-place"] + files, cwd=tree, check=True,
-                       capture_output=True)
+        spatch_in_place(tree, os.path.join(COCCI, cocci), files,
+                        define=("patch", *defines))
     return tree
 
 

@@ -28,7 +28,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, copy_plain_tree, need_real_tree
+from conftest import REPO, copy_plain_tree, need_real_tree, spatch_in_place
 from pgwalk.analysis import candidates, decisions, factindex
 
 pytestmark = pytest.mark.tree
@@ -74,11 +74,8 @@ def rewrite(src, work, name):
         with open(tmp, "wb") as f:
             f.write(before[rel])
         os.replace(tmp, path)
-    r = subprocess.run(["spatch", "--very-quiet", "--no-includes",
-                        "--sp-file", os.path.join(COCCI, name + ".cocci"),
-                        "--in-place", *files], cwd=tree,
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[-2000:]
+    spatch_in_place(tree, os.path.join(COCCI, name + ".cocci"), files,
+                    define=())
     changed = 0
     for rel in files:
         with open(os.path.join(tree, rel), "rb") as f:

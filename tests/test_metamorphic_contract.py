@@ -27,6 +27,7 @@ import subprocess
 import pytest
 
 from conftest import (REPO, copy_plain_tree, declared_modes, need_new_tree,
+                      spatch_in_place,
                       strip_walk_locks)
 from pgwalk.analysis import contract, decisions
 from test_contract import without_rule
@@ -38,13 +39,8 @@ NEW_MODE = "PGWALK_VMA_RDLOCK_VERIFY"
 
 
 def spatch(tree, cocci, files, *defines):
-    args = ["spatch", "--very-quiet", "-D", "patch"]
-    for d in defines:
-        args += ["-D", d]
-    r = subprocess.run(args + ["--sp-file", os.path.join(COCCI, cocci),
-                               "--in-place"] + files, cwd=tree,
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    spatch_in_place(tree, os.path.join(COCCI, cocci), files,
+                    define=("patch", *defines))
 
 
 def fork(base, dst, files):
