@@ -45,10 +45,16 @@ def converted(tmp_path, *rewrites):
     for relpath, text in core.core_edits(tree, True).items():
         with open(os.path.join(tree, relpath), "w") as f:
             f.write(text)
+    rewrite(tree, *rewrites)
+    return tree
+
+
+def rewrite(tree, *rewrites):
+    """Rewrite tree with tests/cocci/ semantic patches, in order:
+    (rule file, files, defines besides patch) each."""
     for cocci, files, defines in rewrites:
         spatch_in_place(tree, os.path.join(COCCI, cocci), files,
                         define=("patch", *defines))
-    return tree
 
 
 def without_rule(tmp_path, monkeypatch, rule):
@@ -137,9 +143,7 @@ def with_internal_header(tmp_path):
                 "unsigned long start,\n\t\t\t  unsigned long end, "
                 "const struct mm_walk_ops *ops,\n\t\t\t  pgd_t *pgd, "
                 "void *private);\n")
-    for cocci, files, defines in INTERNAL:
-        spatch_in_place(tree, os.path.join(COCCI, cocci), files,
-                        define=("patch", *defines))
+    rewrite(tree, *INTERNAL)
     return tree
 
 

@@ -26,21 +26,18 @@ import subprocess
 
 import pytest
 
-from conftest import (REPO, copy_plain_tree, declared_modes, need_new_tree,
-                      spatch_in_place,
+from conftest import (copy_plain_tree, declared_modes, need_new_tree,
                       strip_walk_locks)
 from pgwalk.analysis import contract, decisions
-from test_contract import without_rule
+from test_contract import rewrite, without_rule
 
 pytestmark = pytest.mark.tree
 
-COCCI = os.path.join(REPO, "tests", "cocci")
 NEW_MODE = "PGWALK_VMA_RDLOCK_VERIFY"
 
 
 def spatch(tree, cocci, files, *defines):
-    spatch_in_place(tree, os.path.join(COCCI, cocci), files,
-                    define=("patch", *defines))
+    rewrite(tree, (cocci, files, defines))
 
 
 def fork(base, dst, files):
