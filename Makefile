@@ -3,6 +3,7 @@
 # one's line is the "## " comment on its rule below.
 #
 # Variables: TREE=<kernel tree> (default: the cached 6.1 tree),
+# TREE_NEW=<a tree that carries the conversion, for check> (default: 6.12),
 # OUT=<series dir>, JOBS=<n>, ARCH_LIST=<arches for build-check>,
 # PREVIOUS=<the rc before TREE, for bench-build> (default: Debian's 6.1.190,
 # two stable releases before the default tree).
@@ -49,10 +50,15 @@ build-check: series ## build each commit of the series for ARCH_LIST
 	scripts/apply.sh --quiet --jobs $(JOBS) "$$t" "$$out"
 
 # The tests also use a tree that already carries the conversion (6.12).
+# Their files go to a private directory removed at the end, as check-fast's:
+# a run makes about 8 GB of kernel tree copies, and pytest's own
+# /tmp/pytest-of-$USER keeps the last three runs (a CI run once failed on
+# a full disk that old runs had filled).
 check: deps ## run every test tier: unit, tree, build, boot
-	@t=$(tree) && n=$$(scripts/fetch-tree.sh linux-source-6.12) && \
+	@t=$(tree) && n=$${TREE_NEW:-$$(scripts/fetch-tree.sh linux-source-6.12)} && \
 	scratch=$$(mktemp -d) && \
-	PGWALK_TREE=$$t PGWALK_TREE_NEW=$$n $(pycache) $(PYTEST) -q tests; \
+	PGWALK_TREE=$$t PGWALK_TREE_NEW=$$n $(pycache) $(PYTEST) -q \
+		--basetemp "$$scratch/tmp" tests; \
 	status=$$?; rm -rf "$$scratch"; exit $$status
 
 # The suite on a busy machine (issue 20): on one core, and beside a CPU
