@@ -34,8 +34,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(cocci.cocci_file)))
 sys.dont_write_bytecode = True
 from pgwalk_emit import emit, reporting
 
+# Functions with a lock event, and functions that change a VMA (write
+# its flags or write-lock it), each as (file, name): one spatch run reads
+# many files, and a file's facts, cached alone, must not depend on a
+# function of the same name in a file read before it.
 LOCKED = set()
-# Functions that change a VMA (write its flags or write-lock it).
 CHANGERS = set()
 
 # A PGWALK_SET_* set as facts.py fills it in: "name, name, ...".
@@ -101,15 +104,17 @@ lk@q(...)
 @script:python@
 q << lock.q;
 @@
-LOCKED.add(q[0].current_element)
+LOCKED.add((q[0].file, q[0].current_element))
 
 @inherit exists@
-identifier fn : script:python() { fn in LOCKED };
+identifier fn;
+position pf : script:python() {
+	(pf[0].file, pf[0].current_element) in LOCKED };
 identifier f = {PGWALK_SET_names};
 identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
 position p;
 @@
-fn(...) {
+fn@pf(...) {
 ... when != ev(...)
     when any
 f@p(...)
@@ -127,14 +132,16 @@ emit("state", p, state="inherit", by=None)
 // reached with no lock event.  (Those reached after lk() returned false
 // are the states below.)
 @inherit_past_and exists@
-identifier fn : script:python() { fn in LOCKED };
+identifier fn;
+position pf : script:python() {
+	(pf[0].file, pf[0].current_element) in LOCKED };
 identifier f = {PGWALK_SET_names};
 identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
 expression E;
 statement S;
 position p;
 @@
-fn(...) {
+fn@pf(...) {
 ... when != ev(...)
     when any
 if (E && <+... ev(...) ...+>) S
@@ -157,13 +164,15 @@ emit("state", p, state="inherit", by=None)
 // depend on the event that starts it, and a two-lock helper starts a
 // state of each.
 @until_mmap exists@
-identifier fn : script:python() { fn in LOCKED };
+identifier fn;
+position pf : script:python() {
+	(pf[0].file, pf[0].current_element) in LOCKED };
 identifier f = {PGWALK_SET_names};
 identifier lk = {PGWALK_SET_mmap_write, PGWALK_SET_mmap_read};
 identifier ev = {PGWALK_SET_mmap};
 position p, q;
 @@
-fn(...) {
+fn@pf(...) {
 ... when any
 lk@q(...)
 ... when != ev(...)
@@ -180,13 +189,15 @@ lk << until_mmap.lk;
 states(p, q, lk, ("write", "read"))
 
 @until_any exists@
-identifier fn : script:python() { fn in LOCKED };
+identifier fn;
+position pf : script:python() {
+	(pf[0].file, pf[0].current_element) in LOCKED };
 identifier f = {PGWALK_SET_names};
 identifier lk = {PGWALK_SET_mmap_release, PGWALK_SET_vma_read_take};
 identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
 position p, q;
 @@
-fn(...) {
+fn@pf(...) {
 ... when any
 lk@q(...)
 ... when != ev(...)
@@ -243,8 +254,9 @@ emit("walk_lock_at", p, mode=str(M))
 identifier changing;
 identifier vw = {PGWALK_SET_vma_write};
 expression E;
+position pc;
 @@
-changing(...) {
+changing@pc(...) {
 <...
 (
 E->vm_flags |= ...
@@ -261,18 +273,20 @@ vw(E, ...)
 }
 
 @script:python@
-changing << changer.changing;
+pc << changer.pc;
 @@
-CHANGERS.add(changing)
+CHANGERS.add((pc[0].file, pc[0].current_element))
 
 @vma_unchanged_call exists@
-identifier fn : script:python() { fn in CHANGERS };
+identifier fn;
+position pf : script:python() {
+	(pf[0].file, pf[0].current_element) in CHANGERS };
 identifier vw = {PGWALK_SET_vma_write};
 identifier f = {PGWALK_SET_names};
 expression E;
 position p;
 @@
-fn(...) {
+fn@pf(...) {
 ... when any
     when != E->vm_flags |= ...
     when != E->vm_flags &= ...

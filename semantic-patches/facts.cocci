@@ -44,7 +44,10 @@ from pgwalk_emit import emit, reporting, span
 
 # Functions with a lock event, and functions that pick a table: only their
 # conditions and local values are reported (every if of a file would cost
-# more than the rest of the facts together).
+# more than the rest of the facts together).  Each is keyed by its file,
+# as the if-else statements are: one spatch run reads many files, and a
+# file's facts, cached alone, must not depend on the files read before it
+# (a function of the same name, an else at the same line and column).
 FOCUS = set()
 ELSE_IFS = set()
 
@@ -107,7 +110,7 @@ lk@q(...)
 q << lock.q;
 lk << lock.lk;
 @@
-FOCUS.add(q[0].current_element)
+FOCUS.add((q[0].file, q[0].current_element))
 emit("lock", q, name=lk)
 
 // A lock recorded in a local flag: `mmap_write_lock(mm); locked = true;`.
@@ -277,7 +280,7 @@ v@p = c ? e : &t
 @script:python@
 p << pick.p;
 @@
-FOCUS.add(p[0].current_element)
+FOCUS.add((p[0].file, p[0].current_element))
 
 @pick_decl@
 identifier v, t;
@@ -296,7 +299,7 @@ T v@p = c ? e : &t;
 @script:python@
 p << pick_decl.p;
 @@
-FOCUS.add(p[0].current_element)
+FOCUS.add((p[0].file, p[0].current_element))
 
 // A local that holds a table pointer, whatever it is given (a getter's
 // result, a parameter, a field): the function's assignments are its value.
@@ -317,7 +320,7 @@ struct mm_walk_ops *v@p = ...;
 @script:python@
 p << ops_local.p;
 @@
-FOCUS.add(p[0].current_element)
+FOCUS.add((p[0].file, p[0].current_element))
 
 // A call under a switch's case labels.
 @case_call@
@@ -335,14 +338,14 @@ C << case_call.C;
 @@
 # The locals of a function that chooses a call by a switch: their
 # values are what the case labels narrow (assign below).
-FOCUS.add(p[0].current_element)
+FOCUS.add((p[0].file, p[0].current_element))
 emit("case", p, callee=f, expr=str(E), label=str(C))
 
 // Values of locals in the functions that matter: write = need_write(x).
 @assign@
 identifier v;
 expression E;
-position p : script:python() { p[0].current_element in FOCUS };
+position p : script:python() { (p[0].file, p[0].current_element) in FOCUS };
 @@
 v@p = E
 
@@ -356,7 +359,7 @@ emit("assign", p, var=v, value=str(E))
 @assign_decl@
 identifier v;
 expression E;
-position p : script:python() { p[0].current_element in FOCUS };
+position p : script:python() { (p[0].file, p[0].current_element) in FOCUS };
 type T;
 @@
 T v@p = E;
@@ -400,7 +403,7 @@ R << ret_value.R;
 @@
 if "&" in str(R).split():
     # A getter: the branches its returns sit in choose the table.
-    FOCUS.add(p[0].current_element)
+    FOCUS.add((p[0].file, p[0].current_element))
 emit("return", p, value=str(R))
 
 // --------------------------------------------------------------- conditions
@@ -408,7 +411,7 @@ emit("return", p, value=str(R))
 @branch_else@
 expression E;
 statement S1, S2;
-position p : script:python() { p[0].current_element in FOCUS };
+position p : script:python() { (p[0].file, p[0].current_element) in FOCUS };
 position t, e;
 @@
 if@p (E) S1@t else S2@e
@@ -419,15 +422,15 @@ t << branch_else.t;
 e << branch_else.e;
 E << branch_else.E;
 @@
-ELSE_IFS.add((p[0].line, p[0].column))
+ELSE_IFS.add((p[0].file, p[0].line, p[0].column))
 emit("branch", p, cond=str(E), then=span(t), other=span(e))
 
 @branch_then@
 expression E;
 statement S1;
 position p : script:python() {
-	p[0].current_element in FOCUS and
-	(p[0].line, p[0].column) not in ELSE_IFS };
+	(p[0].file, p[0].current_element) in FOCUS and
+	(p[0].file, p[0].line, p[0].column) not in ELSE_IFS };
 position t;
 @@
 if@p (E) S1@t
@@ -445,7 +448,7 @@ emit("branch", p, cond=str(E), then=span(t), other=None)
 // (`r->mode == M && try_lock(r)`) is taken only where E1 holds.
 @branch_and@
 expression E1, E2;
-position p : script:python() { p[0].current_element in FOCUS };
+position p : script:python() { (p[0].file, p[0].current_element) in FOCUS };
 position t;
 @@
 E1@p && E2@t
@@ -459,7 +462,7 @@ emit("branch", p, cond=str(E1), then=span(t), other=None)
 
 @branch_or@
 expression E1, E2;
-position p : script:python() { p[0].current_element in FOCUS };
+position p : script:python() { (p[0].file, p[0].current_element) in FOCUS };
 position t;
 @@
 E1@p || E2@t

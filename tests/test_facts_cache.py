@@ -2,13 +2,15 @@
 """The facts cache: keyed by each file's contents, it saves work and never
 changes the output."""
 
+import json
 import os
 import shutil
 
 import pytest
 
 import posted
-from conftest import REPO, snapshot
+from conftest import FIXTURES, REPO, snapshot
+from pgwalk import cocci
 from pgwalk.analysis import decisions, facts
 
 # The apply.sh run shares the posted minitree (one worker makes it).
@@ -90,3 +92,30 @@ def test_a_changed_emit_is_a_miss(tmp_path, monkeypatch):
     with open(rules / "pgwalk_emit.py", "a") as f:
         f.write("# a new emit()\n")
     assert misses() == 2
+
+
+BATCH = os.path.join(FIXTURES, "batch")
+
+
+@pytest.mark.parametrize("rule", ["facts.cocci", "calls.cocci"])
+def test_a_files_facts_do_not_depend_on_the_files_read_before_it(
+        tmp_path, rule):
+    """Facts are cached per file, and a spatch run reads many files: what
+    a rule records about one function (it takes a lock, it changes a VMA,
+    an `if` there has an else) must not reach a function of another
+    file.  tests/fixtures/batch/second.c read alone and after first.c,
+    whose functions have the same names and whose if-else stands where
+    second.c has a plain if, gives the same facts."""
+    shutil.copytree(BATCH, tmp_path / "mm")
+    text = facts.rule_text(["walk_page_range"], names=["walk_page_range"],
+                           path=os.path.join(REPO, "semantic-patches", rule))
+    path = str(tmp_path / "rule.cocci")
+    cocci.write_rule(path, text, facts.FACTS_COCCI)
+
+    def second(files):
+        got = facts.run_spatch(str(tmp_path), files, path)["mm/second.c"]
+        return sorted(json.dumps(f, sort_keys=True) for f in got["facts"])
+
+    alone = second(["mm/second.c"])
+    assert alone, "second.c gave no facts: the case tests nothing"
+    assert second(["mm/first.c", "mm/second.c"]) == alone
