@@ -16,6 +16,7 @@ A test without a tier, or with two, fails (in every run, make check-fast
 included); a unit test that asks for a kernel tree fails, naming itself.
 """
 
+import fcntl
 import os
 import re
 import shutil
@@ -213,6 +214,63 @@ def minitree(tmp_path):
 def minigit(minitree):
     """The minitree as a git repository with one commit."""
     return git_repo(minitree)
+
+
+@pytest.fixture(scope="session")
+def fixture_facts(tmp_path_factory):
+    """The facts of every C fixture of tests/fixtures/constructs/ and
+    analysis/, read ahead into the cache the tests' analyses use: each
+    rule in one spatch run for all of them.
+
+    A test's analysis of a small tree read its fixture's facts and its
+    calls of the walkers with two spatch processes of its own: 60 of the
+    245 spatch runs of test_constructs.py and test_analysis.py from an
+    empty cache, as on a new machine.  The cache is keyed by a file's
+    bytes and the rule's text, so what is read here is what the test
+    would have read itself; a test whose tree asks for something else
+    (other walkers, a lock helper, a rule taken out, another name) still
+    reads that itself.  The files read together here are not those of
+    any test's tree, so a rule whose facts about one file depend on the
+    others read with it makes a test fail (it did: facts.cocci's
+    if-else positions once crossed files).
+    """
+    from pgwalk.analysis import contract, facts
+    lock = None
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # One worker reads; the other waits and finds it all cached.
+        lock = open(str(tmp_path_factory.getbasetemp().parent /
+                        "fixture-facts.lock"), "w")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        tree = tmp_path_factory.mktemp("fixture-facts")
+        (tree / "mm").mkdir()
+        (tree / "include" / "linux").mkdir(parents=True)
+        (tree / "include" / "linux" / "mm.h").write_text(
+            "struct mm_struct;\n")
+        shutil.copy(os.path.join(FIXTURES, "walkers", "pagewalk.h"),
+                    tree / "include" / "linux" / "pagewalk.h")
+        shutil.copy(os.path.join(FIXTURES, "walkers", "pagewalk.c"),
+                    tree / "mm" / "pagewalk.c")
+        git_repo(str(tree))
+        # The walkers of a tree with only the fixture core: those of a
+        # test's tree unless its fixture declares more (it is left out).
+        core = set(contract.core_files(str(tree)))
+        walkers = sorted(contract.derive(str(tree)).ops_args())
+        for kind in ("constructs", "analysis"):
+            for name in os.listdir(os.path.join(FIXTURES, kind)):
+                if name.endswith(".c"):
+                    shutil.copy(os.path.join(FIXTURES, kind, name),
+                                tree / "mm" / ("%s-%s" % (kind, name)))
+        git(str(tree), "add", "-A")
+        git(str(tree), "commit", "-qm", "fixtures")
+        files = sorted(set(git(str(tree), "ls-files", "mm").split()) -
+                       set(contract.core_files(str(tree))) - core)
+        ex = facts.Extractor(str(tree), walkers, jobs=2)
+        ex.collect_base(files)
+        ex.collect_calls({rel: set(walkers) for rel in files})
+    finally:
+        if lock:
+            lock.close()
 
 
 def need_real_tree():

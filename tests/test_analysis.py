@@ -16,6 +16,9 @@ from conftest import (FIXTURES, REPO, copy_plain_tree, git_init, git_repo,
                       need_real_tree)
 from pgwalk.analysis import decisions, pins
 
+# Its fixtures' facts are read ahead, all in one go (conftest.py).
+pytestmark = pytest.mark.usefixtures("fixture_facts")
+
 ANALYSIS = os.path.join(FIXTURES, "analysis")
 
 

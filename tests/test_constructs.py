@@ -22,7 +22,7 @@ from pgwalk.analysis import candidates, decisions, gather
 from pgwalk.series import claims, messages, textcheck
 from pgwalk.table import Decisions
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("fixture_facts")]
 
 CONSTRUCTS = os.path.join(FIXTURES, "constructs")
 SEMANTIC_PATCHES = os.path.join(REPO, "semantic-patches")
