@@ -216,6 +216,24 @@ def minigit(minitree):
     return git_repo(minitree)
 
 
+# The walkers as a small tree declares them (the analysis reads these), in
+# files shaped as a kernel's without walk_lock.
+WALKERS_H = os.path.join(FIXTURES, "walkers", "pagewalk.h")
+WALKERS_C = os.path.join(FIXTURES, "walkers", "pagewalk.c")
+
+
+def walker_tree(tree):
+    """tree (a pathlib.Path, made here) with the fixture walker core at a
+    kernel's paths: include/linux/pagewalk.h, mm/pagewalk.c and a stub
+    include/linux/mm.h.  Returns tree."""
+    (tree / "mm").mkdir(parents=True)
+    (tree / "include" / "linux").mkdir(parents=True)
+    (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
+    shutil.copy(WALKERS_H, tree / "include" / "linux" / "pagewalk.h")
+    shutil.copy(WALKERS_C, tree / "mm" / "pagewalk.c")
+    return tree
+
+
 @pytest.fixture(scope="session")
 def fixture_facts(tmp_path_factory):
     """The facts of every C fixture of tests/fixtures/constructs/ and
@@ -242,29 +260,21 @@ def fixture_facts(tmp_path_factory):
                         "fixture-facts.lock"), "w")
         fcntl.flock(lock, fcntl.LOCK_EX)
     try:
-        tree = tmp_path_factory.mktemp("fixture-facts")
-        (tree / "mm").mkdir()
-        (tree / "include" / "linux").mkdir(parents=True)
-        (tree / "include" / "linux" / "mm.h").write_text(
-            "struct mm_struct;\n")
-        shutil.copy(os.path.join(FIXTURES, "walkers", "pagewalk.h"),
-                    tree / "include" / "linux" / "pagewalk.h")
-        shutil.copy(os.path.join(FIXTURES, "walkers", "pagewalk.c"),
-                    tree / "mm" / "pagewalk.c")
+        tree = walker_tree(tmp_path_factory.mktemp("fixture-facts") / "t")
         git_repo(str(tree))
         # The walkers of a tree with only the fixture core: those of a
         # test's tree unless its fixture declares more (it is left out).
-        core = set(contract.core_files(str(tree)))
         walkers = sorted(contract.derive(str(tree)).ops_args())
+        files = []
         for kind in ("constructs", "analysis"):
             for name in os.listdir(os.path.join(FIXTURES, kind)):
                 if name.endswith(".c"):
+                    files.append("mm/%s-%s" % (kind, name))
                     shutil.copy(os.path.join(FIXTURES, kind, name),
-                                tree / "mm" / ("%s-%s" % (kind, name)))
+                                tree / files[-1])
         git(str(tree), "add", "-A")
         git(str(tree), "commit", "-qm", "fixtures")
-        files = sorted(set(git(str(tree), "ls-files", "mm").split()) -
-                       set(contract.core_files(str(tree))) - core)
+        files = sorted(set(files) - set(contract.core_files(str(tree))))
         ex = facts.Extractor(str(tree), walkers, jobs=2)
         ex.collect_base(files)
         ex.collect_calls({rel: set(walkers) for rel in files})

@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from conftest import (FIXTURES, REPO, copy_plain_tree, git_init, git_repo,
-                      need_real_tree)
+from conftest import (FIXTURES, REPO, WALKERS_C, WALKERS_H, copy_plain_tree,
+                      git_init, git_repo, need_real_tree, walker_tree)
 from pgwalk.analysis import decisions, pins
 
 # Its fixtures' facts are read ahead, all in one go (conftest.py).
@@ -22,19 +22,8 @@ pytestmark = pytest.mark.usefixtures("fixture_facts")
 ANALYSIS = os.path.join(FIXTURES, "analysis")
 
 
-# The walkers as a tree declares them: the analysis reads these.
-WALKERS_H = os.path.join(FIXTURES, "walkers", "pagewalk.h")
-# Their own file, shaped as a kernel's without walk_lock.
-WALKERS_C = os.path.join(FIXTURES, "walkers", "pagewalk.c")
-
-
 def make_tree(tmp_path, *names, extra=None):
-    tree = tmp_path / "tree"
-    (tree / "mm").mkdir(parents=True)
-    (tree / "include" / "linux").mkdir(parents=True)
-    (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
-    shutil.copy(WALKERS_H, tree / "include" / "linux" / "pagewalk.h")
-    shutil.copy(WALKERS_C, tree / "mm" / "pagewalk.c")
+    tree = walker_tree(tmp_path / "tree")
     for name in names:
         shutil.copy(os.path.join(ANALYSIS, name), tree / "mm" / name)
     for relpath, text in (extra or {}).items():

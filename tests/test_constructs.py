@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, REPO, git_repo, spatch_in_place
+from conftest import FIXTURES, REPO, git_repo, spatch_in_place, walker_tree
 from pgwalk import core
 from pgwalk.analysis import candidates, decisions, gather
 from pgwalk.series import claims, messages, textcheck
@@ -28,10 +28,6 @@ CONSTRUCTS = os.path.join(FIXTURES, "constructs")
 SEMANTIC_PATCHES = os.path.join(REPO, "semantic-patches")
 DATA = os.path.join(REPO, "scripts")
 
-# The walkers as a tree declares them: the analysis reads these.
-WALKERS_H = os.path.join(FIXTURES, "walkers", "pagewalk.h")
-# Their own file, shaped as a kernel's without walk_lock.
-WALKERS_C = os.path.join(FIXTURES, "walkers", "pagewalk.c")
 # A tree whose core has a mode for walks under a per-VMA read lock: the
 # inserted core, with the rewrite that adds the mode to it.
 VMA_READ_MODE = os.path.join(REPO, "tests", "cocci", "vma-read-mode.cocci")
@@ -95,12 +91,7 @@ NEEDS = {
 
 
 def make_tree(tmp_path, name):
-    tree = tmp_path / "tree"
-    (tree / "mm").mkdir(parents=True)
-    (tree / "include" / "linux").mkdir(parents=True)
-    (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
-    shutil.copy(WALKERS_H, tree / "include" / "linux" / "pagewalk.h")
-    shutil.copy(WALKERS_C, tree / "mm" / "pagewalk.c")
+    tree = walker_tree(tmp_path / "tree")
     if name in VMA_READ_TREES:
         for relpath, text in core.core_edits(str(tree), True).items():
             (tree / relpath).write_text(text)

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from conftest import FIXTURES, REPO, spatch_in_place
+from conftest import REPO, spatch_in_place, walker_tree
 from pgwalk import core
 from pgwalk.analysis import contract
 from pgwalk.analysis.contract import MmapNeed
@@ -20,22 +20,13 @@ from pgwalk.analysis.lockstate import LockState, Mmap, Vma
 
 pytestmark = pytest.mark.unit
 
-WALKERS = os.path.join(FIXTURES, "walkers")
 COCCI = os.path.join(REPO, "tests", "cocci")
 SEMANTIC_PATCHES = os.path.join(REPO, "semantic-patches")
 
 
 def make_tree(tmp_path):
     """A tree without walk_lock: walkers/pagewalk.[ch] as its core."""
-    tree = tmp_path / "tree"
-    (tree / "mm").mkdir(parents=True)
-    (tree / "include" / "linux").mkdir(parents=True)
-    shutil.copy(os.path.join(WALKERS, "pagewalk.h"),
-                tree / "include" / "linux" / "pagewalk.h")
-    shutil.copy(os.path.join(WALKERS, "pagewalk.c"),
-                tree / "mm" / "pagewalk.c")
-    (tree / "include" / "linux" / "mm.h").write_text("struct mm_struct;\n")
-    return str(tree)
+    return str(walker_tree(tmp_path / "tree"))
 
 
 def converted(tmp_path, *rewrites):
