@@ -247,17 +247,19 @@ M << walk_lock_set_struct.M;
 @@
 emit("walk_lock_at", p, mode=str(M))
 
-// In a function that changes a VMA, the calls of the named functions
-// reached on some path with no change first (facts.cocci's vma_changer
-// says which functions change one): the others are over a changed VMA.
-@changer@
+// In a function that changes a VMA on some path (`<+... ...+>` asks for
+// one change at least, `exists` on one path), the calls of the named
+// functions reached on some path with no change first (facts.cocci's
+// vma_changer says which functions change one): the others are over a
+// changed VMA.
+@changer exists@
 identifier changing;
 identifier vw = {PGWALK_SET_vma_write};
 expression E;
 position pc;
 @@
 changing@pc(...) {
-<...
+<+...
 (
 E->vm_flags |= ...
 |
@@ -269,7 +271,7 @@ WRITE_ONCE(E->vm_flags, ...)
 |
 vw(E, ...)
 )
-...>
+...+>
 }
 
 @script:python@

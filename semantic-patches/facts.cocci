@@ -611,18 +611,20 @@ p << vma_unchanged.p;
 @@
 emit("vma_unchanged", p)
 
-// Functions that change a VMA somewhere (calls.cocci reports their calls
-// reached on some path with no change first): a walk one call further
-// down (a wrapper, a function split out of its caller) is over a changed
-// VMA when the call that leads to it is not among those.
-@vma_changer@
+// Functions that change a VMA on some path (`<+... ...+>`: one change at
+// least, where `<... ...>` would take every function; `exists`: on one
+// path, not all): calls.cocci reports their calls reached on some path
+// with no change first, and a walk one call further down (a wrapper, a
+// function split out of its caller) is over a changed VMA when the call
+// that leads to it is not among those.
+@vma_changer exists@
 identifier fn;
 identifier vw = {PGWALK_SET_vma_write};
 expression E;
 position p;
 @@
 fn@p(...) {
-<...
+<+...
 (
 E->vm_flags |= ...
 |
@@ -634,7 +636,7 @@ WRITE_ONCE(E->vm_flags, ...)
 |
 vw(E, ...)
 )
-...>
+...+>
 }
 
 @script:python@
