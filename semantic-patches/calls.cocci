@@ -32,12 +32,13 @@ import sys
 # __pycache__ there: the checkout may be read-only, and it is source.
 sys.path.insert(0, os.path.dirname(os.path.abspath(cocci.cocci_file)))
 sys.dont_write_bytecode = True
-from pgwalk_emit import emit, reporting
+from pgwalk_emit import emit, function_of, reporting
 
 # Functions with a lock event, and functions that change a VMA (write
-# its flags or write-lock it), each as (file, name): one spatch run reads
-# many files, and a file's facts, cached alone, must not depend on a
-# function of the same name in a file read before it.
+# its flags or write-lock it), each as function_of() names it, with its
+# file: one spatch run reads many files, and a file's facts, cached
+# alone, must not depend on a function of the same name in a file read
+# before it.
 LOCKED = set()
 CHANGERS = set()
 
@@ -104,12 +105,12 @@ lk@q(...)
 @script:python@
 q << lock.q;
 @@
-LOCKED.add((q[0].file, q[0].current_element))
+LOCKED.add(function_of(q))
 
 @inherit exists@
 identifier fn;
 position pf : script:python() {
-	(pf[0].file, pf[0].current_element) in LOCKED };
+	function_of(pf) in LOCKED };
 identifier f = {PGWALK_SET_names};
 identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
 position p;
@@ -134,7 +135,7 @@ emit("state", p, state="inherit", by=None)
 @inherit_past_and exists@
 identifier fn;
 position pf : script:python() {
-	(pf[0].file, pf[0].current_element) in LOCKED };
+	function_of(pf) in LOCKED };
 identifier f = {PGWALK_SET_names};
 identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
 expression E;
@@ -166,7 +167,7 @@ emit("state", p, state="inherit", by=None)
 @until_mmap exists@
 identifier fn;
 position pf : script:python() {
-	(pf[0].file, pf[0].current_element) in LOCKED };
+	function_of(pf) in LOCKED };
 identifier f = {PGWALK_SET_names};
 identifier lk = {PGWALK_SET_mmap_write, PGWALK_SET_mmap_read};
 identifier ev = {PGWALK_SET_mmap};
@@ -191,7 +192,7 @@ states(p, q, lk, ("write", "read"))
 @until_any exists@
 identifier fn;
 position pf : script:python() {
-	(pf[0].file, pf[0].current_element) in LOCKED };
+	function_of(pf) in LOCKED };
 identifier f = {PGWALK_SET_names};
 identifier lk = {PGWALK_SET_mmap_release, PGWALK_SET_vma_read_take};
 identifier ev = {PGWALK_SET_mmap, PGWALK_SET_vma_read};
@@ -277,12 +278,12 @@ vw(E, ...)
 @script:python@
 pc << changer.pc;
 @@
-CHANGERS.add((pc[0].file, pc[0].current_element))
+CHANGERS.add(function_of(pc))
 
 @vma_unchanged_call exists@
 identifier fn;
 position pf : script:python() {
-	(pf[0].file, pf[0].current_element) in CHANGERS };
+	function_of(pf) in CHANGERS };
 identifier vw = {PGWALK_SET_vma_write};
 identifier f = {PGWALK_SET_names};
 expression E;

@@ -40,14 +40,15 @@ import sys
 # __pycache__ there: the checkout may be read-only, and it is source.
 sys.path.insert(0, os.path.dirname(os.path.abspath(cocci.cocci_file)))
 sys.dont_write_bytecode = True
-from pgwalk_emit import emit, reporting, span
+from pgwalk_emit import emit, function_of, reporting, span
 
 # Functions with a lock event, and functions that pick a table: only their
 # conditions and local values are reported (every if of a file would cost
-# more than the rest of the facts together).  Each is keyed by its file,
-# as the if-else statements are: one spatch run reads many files, and a
-# file's facts, cached alone, must not depend on the files read before it
-# (a function of the same name, an else at the same line and column).
+# more than the rest of the facts together).  Each is keyed by its file
+# (function_of()), as the if-else statements are: one spatch run reads
+# many files, and a file's facts, cached alone, must not depend on the
+# files read before it (a function of the same name, an else at the same
+# line and column).
 FOCUS = set()
 ELSE_IFS = set()
 
@@ -110,7 +111,7 @@ lk@q(...)
 q << lock.q;
 lk << lock.lk;
 @@
-FOCUS.add((q[0].file, q[0].current_element))
+FOCUS.add(function_of(q))
 emit("lock", q, name=lk)
 
 // A lock recorded in a local flag: `mmap_write_lock(mm); locked = true;`.
@@ -280,7 +281,7 @@ v@p = c ? e : &t
 @script:python@
 p << pick.p;
 @@
-FOCUS.add((p[0].file, p[0].current_element))
+FOCUS.add(function_of(p))
 
 @pick_decl@
 identifier v, t;
@@ -299,7 +300,7 @@ T v@p = c ? e : &t;
 @script:python@
 p << pick_decl.p;
 @@
-FOCUS.add((p[0].file, p[0].current_element))
+FOCUS.add(function_of(p))
 
 // A local that holds a table pointer, whatever it is given (a getter's
 // result, a parameter, a field): the function's assignments are its value.
@@ -320,7 +321,7 @@ struct mm_walk_ops *v@p = ...;
 @script:python@
 p << ops_local.p;
 @@
-FOCUS.add((p[0].file, p[0].current_element))
+FOCUS.add(function_of(p))
 
 // A call under a switch's case labels.
 @case_call@
@@ -338,14 +339,14 @@ C << case_call.C;
 @@
 # The locals of a function that chooses a call by a switch: their
 # values are what the case labels narrow (assign below).
-FOCUS.add((p[0].file, p[0].current_element))
+FOCUS.add(function_of(p))
 emit("case", p, callee=f, expr=str(E), label=str(C))
 
 // Values of locals in the functions that matter: write = need_write(x).
 @assign@
 identifier v;
 expression E;
-position p : script:python() { (p[0].file, p[0].current_element) in FOCUS };
+position p : script:python() { function_of(p) in FOCUS };
 @@
 v@p = E
 
@@ -359,7 +360,7 @@ emit("assign", p, var=v, value=str(E))
 @assign_decl@
 identifier v;
 expression E;
-position p : script:python() { (p[0].file, p[0].current_element) in FOCUS };
+position p : script:python() { function_of(p) in FOCUS };
 type T;
 @@
 T v@p = E;
@@ -403,7 +404,7 @@ R << ret_value.R;
 @@
 if "&" in str(R).split():
     # A getter: the branches its returns sit in choose the table.
-    FOCUS.add((p[0].file, p[0].current_element))
+    FOCUS.add(function_of(p))
 emit("return", p, value=str(R))
 
 // --------------------------------------------------------------- conditions
@@ -411,7 +412,7 @@ emit("return", p, value=str(R))
 @branch_else@
 expression E;
 statement S1, S2;
-position p : script:python() { (p[0].file, p[0].current_element) in FOCUS };
+position p : script:python() { function_of(p) in FOCUS };
 position t, e;
 @@
 if@p (E) S1@t else S2@e
@@ -429,7 +430,7 @@ emit("branch", p, cond=str(E), then=span(t), other=span(e))
 expression E;
 statement S1;
 position p : script:python() {
-	(p[0].file, p[0].current_element) in FOCUS and
+	function_of(p) in FOCUS and
 	(p[0].file, p[0].line, p[0].column) not in ELSE_IFS };
 position t;
 @@
@@ -448,7 +449,7 @@ emit("branch", p, cond=str(E), then=span(t), other=None)
 // (`r->mode == M && try_lock(r)`) is taken only where E1 holds.
 @branch_and@
 expression E1, E2;
-position p : script:python() { (p[0].file, p[0].current_element) in FOCUS };
+position p : script:python() { function_of(p) in FOCUS };
 position t;
 @@
 E1@p && E2@t
@@ -462,7 +463,7 @@ emit("branch", p, cond=str(E1), then=span(t), other=None)
 
 @branch_or@
 expression E1, E2;
-position p : script:python() { (p[0].file, p[0].current_element) in FOCUS };
+position p : script:python() { function_of(p) in FOCUS };
 position t;
 @@
 E1@p || E2@t

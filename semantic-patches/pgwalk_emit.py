@@ -48,6 +48,14 @@ def emitter(*place):
 emit = emitter("file", "line", "col", "function")
 
 
+def function_of(p):
+    """The function that holds position p, named with its file: one
+    spatch run reads many files, and what a rule records about a function
+    of one of them must not reach a namesake in another (a static
+    function, or the same name under another configuration)."""
+    return (p[0].file, p[0].current_element)
+
+
 def span(p):
     """Where the code at position p starts and ends: [line, column,
     end line, end column]."""
