@@ -2,8 +2,8 @@
 """The bad-input sweep: every way apply.sh, verify-build.sh and boot-test.sh
 can be given what they cannot use, or be stopped, ends in one line that
 says what is wrong, with exit status 1 (0 where README says so, 130 for
-Ctrl-C), no traceback, and the user's tree and the caches as they were;
-after a Ctrl-C the same command works.
+Ctrl-C or SIGTERM), no traceback, and the user's tree and the caches as
+they were; after a Ctrl-C the same command works.
 
 Every test here is unit tier: the trees are tests/fixtures/minitree, and
 for the build and boot checks the minitree with tests/fixtures/kbuildtree
@@ -57,6 +57,9 @@ boot-test.sh
   n/a: converted tree (REF as it is is the point), pins, unparsable
   walk, unknown arch (x86_64 only), missing compiler needs no apt-get
   (boot-test never installs)
+all three
+  SIGTERM to the process group (timeout, a CI
+  job's limit), nothing left in TMPDIR ........ test_sigterm_stops_*
 
 Moved here: the refusals of tests/test_apply.py and tests/test_build.py::
 test_bad_input_is_refused.  Covered elsewhere, not repeated here: Ctrl-C
@@ -893,8 +896,10 @@ class Running:
         pytest.fail("never reached %r (%s):\n%s" % (
             line, marker, "\n".join(self.lines)))
 
-    def ctrl_c(self):
-        os.killpg(self.proc.pid, signal.SIGINT)
+    def ctrl_c(self, sig=signal.SIGINT):
+        """Ctrl-C: SIGINT to the process group (sig: another signal the
+        same way, as `timeout` or a CI job's time limit sends SIGTERM)."""
+        os.killpg(self.proc.pid, sig)
         return self.finish()
 
     def finish(self, timeout=120):
@@ -905,9 +910,10 @@ class Running:
             "".join(l + "\n" for l in self.lines))
 
 
-def interrupted(tmp_path, argv, cache, stage, block_env):
-    """argv stopped by Ctrl-C once stderr says `stage` and the blocked
-    step (block_env: FAKE_BLOCK_ON or FAKE_BLOCK_AT) has begun."""
+def interrupted(tmp_path, argv, cache, stage, block_env,
+                sig=signal.SIGINT):
+    """argv stopped by Ctrl-C (or sig) once stderr says `stage` and the
+    blocked step (block_env: FAKE_BLOCK_ON or FAKE_BLOCK_AT) has begun."""
     marker = str(tmp_path / "blocked")
     env = script_env(cache, FAKE_BLOCKED=marker, **block_env)
     env["PATH"] = blocking(tmp_path, ["git", "spatch", "gcc",
@@ -915,7 +921,7 @@ def interrupted(tmp_path, argv, cache, stage, block_env):
         os.pathsep + env["PATH"]
     run_ = Running(argv, env)
     run_.wait_for(stage, marker)
-    return run_.ctrl_c()
+    return run_.ctrl_c(sig)
 
 
 @pytest.fixture(scope="module")
@@ -1045,6 +1051,45 @@ def test_verify_ctrl_c(tmp_path, ktree, cache, stage, target):
     assert [(c["cells"]["x86_64"]["status"], c["cells"]["x86_64"][
         "objects"]) for c in report["commits"]] == [("OK", ["mm/mincore.c"])]
     assert state(ktree) == before
+
+
+@pytest.mark.parametrize("script", ["apply", "verify", "boot"])
+def test_sigterm_stops_as_ctrl_c_does(tmp_path, ktree, cache, script):
+    """SIGTERM to the process group (`timeout`, a CI job's time limit)
+    stops each script as Ctrl-C does: one line saying so, the tree as it
+    was, and nothing left in TMPDIR."""
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    out = str(tmp_path / "out")
+    if script == "apply":
+        tree = str(tmp_path / "a tree")
+        shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
+        shutil.copytree(os.path.join(FIXTURES, "kbuildtree"), tree,
+                        dirs_exist_ok=True)
+        make_git(tree)
+        argv, stage, block = [APPLY, tree, out], "==> analysis", {
+            "FAKE_BLOCK_ON": "rule.cocci"}
+        text = "apply.sh: interrupted; the tree is as it was"
+    elif script == "verify":
+        tree = ktree
+        argv = [VERIFY, "--arch", "x86_64", "--config", "tinyconfig",
+                "--out", out, tree]
+        stage, block = "x86_64 base ", {
+            "FAKE_BLOCK_AT": "mm/mincore.o of the series"}
+        text = "verify-build.sh: interrupted; x86_64"
+    else:
+        if needs_boot_tools.args[0]:
+            pytest.skip(needs_boot_tools.kwargs["reason"])
+        tree = ktree
+        argv = [BOOT, "--no-baseline", "--out", out, tree]
+        stage, block = "boot: building bzImage", {"FAKE_BLOCK_AT": "bzImage"}
+        text = "boot-test.sh: interrupted; the tree is as it was"
+    before = state(tree)
+    r = interrupted(tmp_path, argv, cache, stage,
+                    dict(block, TMPDIR=str(tmpdir)), sig=signal.SIGTERM)
+    said(r, 130, text)
+    assert state(tree) == before
+    assert os.listdir(str(tmpdir)) == []
 
 
 @needs_boot_tools

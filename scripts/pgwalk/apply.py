@@ -22,8 +22,7 @@ import sys
 import threading
 import time
 
-from pgwalk.errors import PgwalkError, catch_interrupts, run_main, \
-    uninterrupted, writing
+from pgwalk.errors import PgwalkError, run_main, uninterrupted, writing
 from pgwalk import (cli, core, gitops, inputs, locks, logs, REPO, runner,
                     staging, table, treefeatures)
 from pgwalk.analysis import (audit, candidates, contract,
@@ -521,8 +520,6 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     runner.verbose(args.verbose)
-    # SIGTERM (a CI timeout, kill) cleans up like Ctrl-C.
-    catch_interrupts(term=True)
     return run_main("apply.sh", lambda: run(args),
                     interrupted="the tree is as it was, and OUTDIR too")
 

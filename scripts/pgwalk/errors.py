@@ -48,17 +48,18 @@ def _stop(signum, frame):
     raise KeyboardInterrupt
 
 
-def catch_interrupts(term=False):
-    """Ctrl-C (and SIGTERM when term: a CI timeout, kill) raises
-    KeyboardInterrupt and is remembered, even in a run started with
+def catch_interrupts():
+    """Ctrl-C and SIGTERM (`timeout`, a CI job's time limit, kill) raise
+    KeyboardInterrupt and are remembered, even in a run started with
     SIGINT ignored (in the background of a script), where Python would
     leave it ignored while git's own handler, reached by the same signal,
-    removes its lock and then fails on the closed file."""
+    removes its lock and then fails on the closed file.  Without a
+    handler, SIGTERM would end Python at once, leaving its temporary
+    files and saying nothing."""
     if threading.current_thread() is not threading.main_thread():
         return      # run_main() called by a test runner's worker thread
     signal.signal(signal.SIGINT, _stop)
-    if term:
-        signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGTERM, _stop)
 
 
 def interrupted_run():
@@ -97,7 +98,8 @@ def run_main(tool, body, interrupted=None):
 
     tool: the name the user typed (apply.sh); interrupted: what Ctrl-C
     leaves behind, said after "interrupted".  An error raised after a
-    Ctrl-C (a child git that the signal stopped) is the interrupt."""
+    Ctrl-C (a child git that the signal stopped) is the interrupt;
+    SIGTERM is one too (catch_interrupts())."""
     catch_interrupts()
     try:
         try:
