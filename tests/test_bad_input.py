@@ -204,14 +204,22 @@ def make_git(tree):
     return git_repo(tree, env=dict(os.environ, **DATES))
 
 
+def kbuild_minitree(path):
+    """The minitree with tests/fixtures/kbuildtree on top, at path (no
+    git repository yet): the tree verify-build and boot-test can "build",
+    and apply.sh's reference series is of.  Returns path."""
+    shutil.copytree(os.path.join(FIXTURES, "minitree"), path)
+    shutil.copytree(os.path.join(FIXTURES, "kbuildtree"), path,
+                    dirs_exist_ok=True)
+    return path
+
+
 def kbuild_tree(path, broken=False):
     """The minitree that verify-build and boot-test can "build", as a git
     repository with a series branch (pgwalk/series) that annotates one
     table, made by hand (apply.sh takes seconds).  broken: the tree does
     not build (tests/fixtures/kbuildtree/Makefile)."""
-    shutil.copytree(os.path.join(FIXTURES, "minitree"), path)
-    shutil.copytree(os.path.join(FIXTURES, "kbuildtree"), path,
-                    dirs_exist_ok=True)
+    kbuild_minitree(path)
     if broken:
         with open(os.path.join(path, "BROKEN"), "w") as f:
             f.write("the build fails\n")
@@ -946,9 +954,7 @@ def reference_run(tmp_path_factory):
 def _reference_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("reference")
     tree = str(work / "k tree")
-    shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
-    shutil.copytree(os.path.join(FIXTURES, "kbuildtree"), tree,
-                    dirs_exist_ok=True)
+    kbuild_minitree(tree)
     make_git(tree)
     r = run(APPLY, tree, str(work / "out"), cache=work / "cache")
     assert r.returncode == 0, r.stderr
@@ -990,9 +996,7 @@ def test_apply_ctrl_c(tmp_path, cache, apply_reference, stage, block, cold):
     less) but for the stage's own."""
     warm(cache, apply_reference, *cold)
     tree = str(tmp_path / "k tree")
-    shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
-    shutil.copytree(os.path.join(FIXTURES, "kbuildtree"), tree,
-                    dirs_exist_ok=True)
+    kbuild_minitree(tree)
     if stage != "making a git repository":
         make_git(tree)
     before = state(tree)
@@ -1053,7 +1057,8 @@ def test_verify_ctrl_c(tmp_path, ktree, cache, stage, target):
     assert state(ktree) == before
 
 
-@pytest.mark.parametrize("script", ["apply", "verify", "boot"])
+@pytest.mark.parametrize("script", ["apply", "verify", pytest.param(
+    "boot", marks=needs_boot_tools)])
 def test_sigterm_stops_as_ctrl_c_does(tmp_path, ktree, cache, script):
     """SIGTERM to the process group (`timeout`, a CI job's time limit)
     stops each script as Ctrl-C does: one line saying so, the tree as it
@@ -1063,9 +1068,7 @@ def test_sigterm_stops_as_ctrl_c_does(tmp_path, ktree, cache, script):
     out = str(tmp_path / "out")
     if script == "apply":
         tree = str(tmp_path / "a tree")
-        shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
-        shutil.copytree(os.path.join(FIXTURES, "kbuildtree"), tree,
-                        dirs_exist_ok=True)
+        kbuild_minitree(tree)
         make_git(tree)
         argv, stage, block = [APPLY, tree, out], "==> analysis", {
             "FAKE_BLOCK_ON": "rule.cocci"}
@@ -1078,8 +1081,6 @@ def test_sigterm_stops_as_ctrl_c_does(tmp_path, ktree, cache, script):
             "FAKE_BLOCK_AT": "mm/mincore.o of the series"}
         text = "verify-build.sh: interrupted; x86_64"
     else:
-        if needs_boot_tools.args[0]:
-            pytest.skip(needs_boot_tools.kwargs["reason"])
         tree = ktree
         argv = [BOOT, "--no-baseline", "--out", out, tree]
         stage, block = "boot: building bzImage", {"FAKE_BLOCK_AT": "bzImage"}

@@ -15,7 +15,6 @@ import errno
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -23,10 +22,10 @@ import threading
 
 import pytest
 
-from conftest import FIXTURES, git, snapshot
-from test_bad_input import (APPLY, Running, blocking, make_git, outputs,
-                            reference_run, run, said, script_env, state,
-                            warm)
+from conftest import git, snapshot
+from test_bad_input import (APPLY, Running, blocking, kbuild_minitree,
+                            make_git, outputs, reference_run, run, said,
+                            script_env, state, warm)
 from pgwalk import errors
 from pgwalk import gitops
 
@@ -48,11 +47,7 @@ def apply_reference(tmp_path_factory):
 
 def kbuild_git(tmp_path, name="k tree"):
     """The tree apply_reference's series is of, as a git repository."""
-    tree = str(tmp_path / name)
-    shutil.copytree(os.path.join(FIXTURES, "minitree"), tree)
-    shutil.copytree(os.path.join(FIXTURES, "kbuildtree"), tree,
-                    dirs_exist_ok=True)
-    return make_git(tree)
+    return make_git(kbuild_minitree(str(tmp_path / name)))
 
 
 def memo_entries(cache, kind=None):
